@@ -1,0 +1,199 @@
+"""Value kinds of policy parameters: what a value must look like, and how to say it is wrong.
+
+Each parameter in the catalogue names a kind. A kind is a pydantic type (strict: ``"0.5"``
+is not a number, ``true`` is not 1) plus the words a planner needs when a value is refused.
+Validated values are made immutable (lists become tuples) so snapshots can be shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class Tier(BaseModel):
+    """One critical-illness tier: the ratio paid on annual self-pay above ``from`` [yuan]."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, frozen=True)
+    from_: Annotated[float, Field(alias="from", ge=0, allow_inf_nan=False)]
+    ratio: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+def _increasing(tiers: list[Tier]) -> list[Tier]:
+    for before, after in zip(tiers, tiers[1:], strict=False):
+        if after.from_ <= before.from_:
+            raise ValueError(
+                f"critical-illness thresholds must increase: {after.from_:g} follows {before.from_:g}"
+            )
+    return tiers
+
+
+class _TierList(BaseModel):
+    model_config = ConfigDict(strict=True)
+    tiers: Annotated[list[Tier], Field(min_length=1)]
+
+    @field_validator("tiers")
+    @classmethod
+    def _check(cls, value: list[Tier]) -> list[Tier]:
+        return _increasing(value)
+
+
+def _monthday(value: str) -> str:
+    try:
+        dt.date.fromisoformat(f"2001-{value}")
+    except ValueError:
+        raise ValueError(f"'{value}' is not a month and day") from None
+    if len(value) != 5:
+        raise ValueError(f"'{value}' is not written MM-DD")
+    return value
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of parameter value.
+
+    Parameters
+    ----------
+    name : the kind's name in the catalogue
+    label : how a value of this kind is called in messages ("ratio", "amount of money")
+    valid : what would be valid, said to a planner
+    lower, upper : bounds of numeric kinds (None when open), used to check uncertainty ranges
+    numeric : whether an uncertainty distribution may be put on it
+    """
+
+    name: str
+    label: str
+    valid: str
+    adapter: TypeAdapter[Any]
+    lower: float | None = None
+    upper: float | None = None
+    numeric: bool = True
+
+    def validate(self, value: Any) -> tuple[Any, str | None]:
+        """Return ``(value, None)`` when valid, else ``(None, message)``."""
+        if self.name == "tiers":
+            try:
+                model = _TierList.model_validate({"tiers": value})
+            except ValidationError as exc:
+                return None, _describe(self, value, exc)
+            return tuple((t.from_, t.ratio) for t in model.tiers), None
+        try:
+            checked = self.adapter.validate_python(value)
+        except ValidationError as exc:
+            return None, _describe(self, value, exc)
+        if isinstance(checked, list):
+            checked = tuple(checked)
+        if self.name in {"int", "count", "month"}:
+            checked = int(checked)
+        elif self.numeric and not isinstance(checked, bool):
+            checked = float(checked)
+        return checked, None
+
+    def contains(self, low: float, high: float) -> bool:
+        """Whether the interval [low, high] lies within this kind's bounds."""
+        return (self.lower is None or low >= self.lower) and (self.upper is None or high <= self.upper)
+
+    @property
+    def label_article(self) -> str:
+        return ("an " if self.label[0] in "aeiou" else "a ") + self.label
+
+    @property
+    def bounds_text(self) -> str:
+        low = "-∞" if self.lower is None else f"{self.lower:g}"
+        high = "∞" if self.upper is None else f"{self.upper:g}"
+        return f"[{low}, {high}]"
+
+
+def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    kind_of_error = error["type"]
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if kind_of_error in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"} and not [
+        p for p in error["loc"] if p not in ("tiers",)
+    ]:
+        return f"{kind.label} {shown} is outside {kind.bounds_text}"
+    if kind_of_error.endswith("_type") or kind_of_error in {"int_from_float", "bool_parsing"}:
+        return f"{shown} is not {kind.label_article}"
+    location = ".".join(str(p) for p in error["loc"] if p != "tiers")
+    where = f" at {location}" if location else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{kind.label}{where}: {message}"
+
+
+def _num(lower: float | None = None, upper: float | None = None, strict_lower: bool = False) -> TypeAdapter[Any]:
+    if strict_lower:
+        return TypeAdapter(Annotated[float, Field(strict=True, gt=lower, le=upper, allow_inf_nan=False)])
+    return TypeAdapter(Annotated[float, Field(strict=True, ge=lower, le=upper, allow_inf_nan=False)])
+
+
+def _int(lower: int | None = None, upper: int | None = None) -> TypeAdapter[Any]:
+    return TypeAdapter(Annotated[int, Field(strict=True, ge=lower, le=upper)])
+
+
+_FRACTION = "rates are fractions: 0.7 means 70%"
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in [
+        Kind("ratio", "ratio", f"a number from 0 to 1; {_FRACTION}", _num(0, 1), 0.0, 1.0),
+        Kind(
+            "fraction_positive",
+            "fraction",
+            "a number above 0 and at most 1",
+            _num(0, 1, strict_lower=True),
+            0.0,
+            1.0,
+        ),
+        Kind("rate", "rate", f"a number from -1 to 1; {_FRACTION}", _num(-1, 1), -1.0, 1.0),
+        Kind("money", "amount of money", "a number of yuan, 0 or more", _num(0), 0.0, None),
+        Kind("signed_money", "amount of money", "a number of yuan", _num(), None, None),
+        Kind("count", "count", "a whole number, 0 or more", _int(0), 0.0, None),
+        Kind("multiple", "multiple", "a number above 0", _num(0, None, strict_lower=True), 0.0, None),
+        Kind("positive", "number", "a number above 0", _num(0, None, strict_lower=True), 0.0, None),
+        Kind("age", "age", "an age in years from 0 to 120", _num(0, 120), 0.0, 120.0),
+        Kind("days", "number of days", "a number of days, 0 or more", _num(0), 0.0, None),
+        Kind("months", "number of months", "a number of months, 0 or more", _num(0), 0.0, None),
+        Kind("month", "month", "a month number from 1 to 12", _int(1, 12), 1.0, 12.0),
+        Kind(
+            "month_list",
+            "list of months",
+            "a list of month numbers from 1 to 12, e.g. [3, 9]",
+            TypeAdapter(
+                Annotated[
+                    list[Annotated[int, Field(strict=True, ge=1, le=12)]],
+                    Field(min_length=1, strict=True),
+                ]
+            ),
+            numeric=False,
+        ),
+        Kind(
+            "monthday",
+            "month-day",
+            "a month and day written MM-DD, e.g. 10-15",
+            TypeAdapter(
+                Annotated[str, Field(strict=True, pattern=r"^\d\d-\d\d$"), AfterValidator(_monthday)]
+            ),
+            numeric=False,
+        ),
+        Kind(
+            "bool",
+            "true/false value",
+            "true or false",
+            TypeAdapter(Annotated[bool, Field(strict=True)]),
+            numeric=False,
+        ),
+        Kind(
+            "tiers",
+            "tier table",
+            "a list of {from: yuan, ratio: 0..1} with increasing 'from'",
+            TypeAdapter(Any),
+            numeric=False,
+        ),
+    ]
+}
+

@@ -1,0 +1,136 @@
+"""Diagnostics: what is wrong, where (file, line, dotted path), and what would be valid.
+
+Every problem found while reading a scenario becomes a :class:`Diagnostic`. Loading never
+stops at the first one: all are collected and raised together in a :class:`ScenarioError`,
+so a planner fixes a file in one pass. The text format follows compilers
+(``file:line:column: error: path: message``) so editors can jump to the place.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a scenario or a region data file.
+
+    Parameters
+    ----------
+    severity : "error" or "warning"
+    file : the file the finding is in
+    line, column : 1-based position in ``file``; 0 when the whole file is meant
+    path : dotted path of the offending key (``policy.payment.drg.share``), or ""
+    message : what is wrong
+    hint : what would be valid, or a "did you mean"
+    """
+
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    hint: str = ""
+
+    def format(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        text = f"{where}: {self.severity}: "
+        if self.path:
+            text += f"{self.path}: "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+@dataclass
+class ScenarioError(Exception):
+    """Raised when a scenario (or a file it relies on) is invalid; holds every diagnostic."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def __str__(self) -> str:
+        return "\n".join(d.format() for d in self.diagnostics)
+
+
+class Collector:
+    """Accumulates diagnostics for one load; raises them together."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+        self._seen: set[tuple[str, str, int, str, str]] = set()
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        key = (
+            diagnostic.severity,
+            diagnostic.file,
+            diagnostic.line,
+            diagnostic.path,
+            diagnostic.message,
+        )
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(diagnostic)
+
+    def error(
+        self, file: str | Path, line: int, path: str, message: str, hint: str = "", column: int = 0
+    ) -> None:
+        self.add(Diagnostic("error", str(file), line, column, path, message, hint))
+
+    def warning(
+        self, file: str | Path, line: int, path: str, message: str, hint: str = "", column: int = 0
+    ) -> None:
+        self.add(Diagnostic("warning", str(file), line, column, path, message, hint))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+    def raise_if_errors(self) -> None:
+        if self.has_errors:
+            raise ScenarioError(sorted_diagnostics(self.items))
+
+
+def sorted_diagnostics(items: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Errors in file order, then line order; stable otherwise."""
+    return sorted(items, key=lambda d: (d.file, d.line, d.column))
+
+
+def did_you_mean(name: str, candidates: Sequence[str], cutoff: float = 0.6) -> str:
+    """A "did you mean" hint naming the closest candidate, or "" when none is close."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    # A misspelt last segment of a dotted path: compare the segments alone.
+    if "." in name:
+        head, _, tail = name.rpartition(".")
+        siblings = [c.rpartition(".")[2] for c in candidates if c.rpartition(".")[0] == head]
+        close = difflib.get_close_matches(tail, siblings, n=1, cutoff=cutoff)
+        if close:
+            return f"did you mean '{head}.{close[0]}'?"
+    return ""
+
+
+def valid_names_hint(candidates: Sequence[str], limit: int = 8) -> str:
+    names = sorted(candidates)
+    shown = ", ".join(names[:limit])
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return f"valid: {shown}{more}"

@@ -1,0 +1,696 @@
+"""Load a scenario: read its ``extends`` chain, validate everything, build the parameter tree.
+
+Order of work (DESIGN §3): every file of the chain is read strictly and checked against the
+schema; then the ``parameters`` of the chain are merged over the catalogue's national
+defaults into the baseline tree; then every ``policy`` override is checked and applied to a
+copy; then the cross-parameter rules are checked on every breakpoint, the uncertainty
+distributions against their parameters, and the region data files. All problems are collected
+and raised together; nothing is applied before everything has been validated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from ..parameters.catalogue import Catalogue, Entry, load_catalogue
+from ..parameters.timeline import Origin, Step, Timeline
+from ..parameters.tree import Override, ParameterTree
+from . import rules
+from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
+from .regiondata import SPECS, Table, read_table
+from .schema import DISTRIBUTIONS, Document, Horizon, MonteCarlo, Outputs, Region, Title
+from .yamlsource import PathKey, SourceDocument, dotted, read_yaml
+
+EARLIEST = dt.date(1900, 1, 1)
+LEAF_KEYS = {"value", "values", "source", "note"}
+POLICY_META = {"source", "note"}
+DATE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d{4}-\d{2}-\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """An uncertain parameter: drawn once per run from ``distribution``."""
+
+    path: str
+    distribution: Any
+    origin: Origin
+
+
+@dataclass
+class Scenario:
+    """A validated scenario, ready to simulate.
+
+    Attributes
+    ----------
+    name, title : identifier and zh/en titles
+    file : the scenario file; ``files`` the whole ``extends`` chain, root first
+    horizon : first and last day simulated
+    region : the region's names and data files (resolved paths)
+    baseline : the parameter tree before ``policy`` overrides
+    tree : the parameter tree with every override applied
+    overrides : the overrides, in the order applied
+    uncertainty : uncertain parameters by path
+    monte_carlo, outputs : batch settings
+    warnings : suspicious but legal findings
+    """
+
+    name: str
+    title: Title
+    file: Path
+    files: list[Path]
+    horizon: Horizon
+    region: Region
+    region_files: dict[str, Path]
+    baseline: ParameterTree
+    tree: ParameterTree
+    overrides: list[Override]
+    uncertainty: dict[str, Uncertain]
+    monte_carlo: MonteCarlo
+    outputs: Outputs
+    warnings: list[Diagnostic] = field(default_factory=list)
+    region_tables: dict[str, Table] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 over every file the scenario depends on (the chain and the region data)."""
+        digest = hashlib.sha256()
+        for path in [*self.files, *self.region_files.values()]:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class _File:
+    path: Path
+    name: str
+    source: SourceDocument
+    document: Document
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and resolve a scenario file.
+
+    Parameters
+    ----------
+    path : the scenario YAML file
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        with every problem found (file, line, dotted path, what would be valid).
+    """
+    problems = Collector()
+    catalogue = load_catalogue()
+    chain = _read_chain(Path(path), problems)
+    problems.raise_if_errors()
+    scenario = _resolve(chain, catalogue, problems)
+    problems.raise_if_errors()
+    assert scenario is not None
+    scenario.warnings = [d for d in problems.items if d.severity == "warning"]
+    return scenario
+
+
+# --- reading the extends chain -------------------------------------------------------------
+
+
+def _read_chain(path: Path, problems: Collector) -> list[_File]:
+    """The files of the ``extends`` graph, each once, parents before children (root first).
+
+    ``extends`` names one file or a list; a list is combined depth-first in the order written,
+    so ``extends: [drg.yaml, procurement.yaml]`` applies the DRG file's changes, then
+    procurement's. All files must share one root (the region baseline).
+    """
+    order: list[_File] = []
+    done: set[Path] = set()
+    roots: list[_File] = []
+
+    def visit(current: Path, display: str, stack: list[tuple[Path, _File | None, int]]) -> None:
+        resolved = current.resolve()
+        if any(resolved == p for p, _, _ in stack):
+            names = [display_path(p) for p, _, _ in stack[[p for p, _, _ in stack].index(resolved) :]]
+            cycle = " -> ".join([*names, display_path(resolved)])
+            _, child, line = stack[-1]
+            assert child is not None
+            problems.error(
+                child.name, line, "extends", f"circular extends: {cycle}",
+                "a scenario may not extend itself, directly or through others",
+            )
+            return
+        if resolved in done:
+            return
+        source = read_yaml(current, problems, display=display)
+        if source is None:
+            return
+        document = _check_schema(source, display, problems)
+        if document is None:
+            return
+        file = _File(current, display, source, document)
+        parents = document.extends
+        targets = [parents] if isinstance(parents, str) else list(parents or [])
+        for index, target_name in enumerate(targets):
+            key: PathKey = ("extends",) if isinstance(parents, str) else ("extends", index)
+            line = source.line_of(key)
+            target = (current.parent / target_name).resolve()
+            if not target.is_file():
+                problems.error(
+                    display, line, dotted(key),
+                    f"extends a file that does not exist: {target_name}",
+                    f"the path is relative to {display_path(current.parent)}; looked for {display_path(target)}",
+                )
+                continue
+            visit(target, display_path(target), [*stack, (resolved, file, line)])
+        if not targets:
+            roots.append(file)
+        done.add(resolved)
+        order.append(file)
+
+    visit(path, str(path), [])
+    if len(roots) > 1:
+        problems.error(
+            order[-1].name, order[-1].source.line_of(("extends",)), "extends",
+            "the extended files come from different baselines: " + ", ".join(r.name for r in roots),
+            "combine only scenarios of one region baseline",
+        )
+    return order
+
+
+def _check_schema(source: SourceDocument, name: str, problems: Collector) -> Document | None:
+    if not isinstance(source.data, dict):
+        problems.error(name, 1, "", f"a scenario must be a mapping of keys, not a {type(source.data).__name__}")
+        return None
+    try:
+        return Document.model_validate(source.data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            _report_schema_error(error, source, name, problems)
+        return None
+
+
+def _report_schema_error(error: Any, source: SourceDocument, name: str, problems: Collector) -> None:
+    loc = tuple(error["loc"])
+    data_path = _data_path(source.data, loc)
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    hint = ""
+    where = data_path
+    if kind == "missing":
+        where = data_path + (loc[-1],) if data_path[-1:] != loc[-1:] else data_path
+        message = f"missing required key '{loc[-1]}'"
+        fields = _fields_at(loc[:-1])
+        if loc[:-1] == () and loc[-1] in ("name", "title"):
+            hint = "every scenario names itself and carries zh and en titles"
+        elif fields:
+            hint = valid_names_hint(fields)
+    elif kind == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'"
+        fields = _fields_at(loc[:-1])
+        hint = did_you_mean(str(loc[-1]), fields) or valid_names_hint(fields)
+    elif kind == "union_tag_invalid":
+        tag = error.get("ctx", {}).get("tag", "")
+        message = f"unknown distribution '{tag}'"
+        hint = valid_names_hint(list(DISTRIBUTIONS))
+        where = data_path + ("distribution",)
+    elif kind == "union_tag_not_found":
+        message = "missing 'distribution'"
+        hint = valid_names_hint(list(DISTRIBUTIONS))
+    elif kind in {"date_type", "date_parsing", "date_from_datetime_inexact"}:
+        message = f"{error.get('input')!r} is not a date"
+        hint = "dates are ISO: YYYY-MM-DD"
+    elif kind == "string_pattern_mismatch" and loc == ("name",):
+        message = f"name {error.get('input')!r} is not a valid identifier"
+        hint = "lower-case letters, digits, '-' and '_', e.g. drg-2025"
+    elif kind.endswith("_type"):
+        message = f"{_short(error.get('input'))} is not valid here: {message}"
+    dotted_path = dotted(tuple(str(p) for p in where))
+    line, column = source.position_of(where)
+    problems.error(name, line, dotted_path, message, hint, column=column)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
+    """The longest prefix of ``loc`` that exists in the data (skipping union tags)."""
+    found: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            found.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            found.append(part)
+            current = current[part]
+        elif isinstance(part, str) and part in DISTRIBUTIONS:
+            continue
+        else:
+            break
+    return tuple(found)
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is not None and str(origin) == "typing.Annotated":
+            annotation = get_args(annotation)[0]
+            continue
+        if origin is Union or str(origin) == "<class 'types.UnionType'>":
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) == 1:
+                annotation = args[0]
+                continue
+        return annotation
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Names of the keys allowed at ``loc`` of a scenario document."""
+    current: Any = Document
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if part in current.model_fields:
+                current = current.model_fields[part].annotation
+            elif part in DISTRIBUTIONS:
+                current = DISTRIBUTIONS[part]
+            else:
+                return []
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list:
+            current = get_args(current)[0]
+        elif get_origin(current) is Union and part in DISTRIBUTIONS:
+            current = DISTRIBUTIONS[part]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+# --- resolving the chain into a scenario ---------------------------------------------------
+
+
+def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> Scenario | None:
+    root, leaf = chain[0], chain[-1]
+    horizon = next((f.document.horizon for f in reversed(chain) if f.document.horizon), None)
+    region = next((f for f in reversed(chain) if f.document.region), None)
+    if horizon is None:
+        problems.error(root.name, 1, "horizon", "no horizon", "the region's baseline sets horizon: {start: YYYY-MM-DD, end: YYYY-MM-DD}")
+    if region is None:
+        problems.error(root.name, 1, "region", "no region", "the region's baseline names its region and its data files")
+    if root.document.parameters is None:
+        problems.error(root.name, 1, "parameters", "the root scenario has no parameters", "a region baseline gives every parameter; policy scenarios extend it")
+    if horizon is None or region is None:
+        return None
+
+    timelines = _defaults(catalogue, horizon)
+    given: set[str] = set()
+    for file in chain:
+        if file.document.parameters is not None:
+            _read_parameters(file, catalogue, horizon, timelines, given, problems)
+    _check_complete(root, catalogue, given, problems)
+
+    overrides: list[Override] = []
+    for file in chain:
+        if file.document.policy:
+            overrides.extend(_read_policy(file, catalogue, horizon, problems))
+
+    region_files, tables = _read_region(region, problems)
+    if problems.has_errors:
+        return None
+
+    baseline = ParameterTree(timelines, horizon.start, horizon.end)
+    tree = baseline.with_overrides(overrides)
+    rules.check(tree, catalogue, problems)
+    uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
+    monte_carlo = MonteCarlo()
+    for file in chain:
+        if file.document.monte_carlo is not None:
+            monte_carlo = monte_carlo.model_copy(update=file.document.monte_carlo.model_dump(exclude_unset=True))
+    outputs = next((f.document.outputs for f in reversed(chain) if f.document.outputs), Outputs())
+    assert region.document.region is not None
+    return Scenario(
+        name=leaf.document.name,
+        title=leaf.document.title,
+        file=leaf.path,
+        files=[f.path for f in chain],
+        horizon=horizon,
+        region=region.document.region,
+        region_files=region_files,
+        baseline=baseline,
+        tree=tree,
+        overrides=overrides,
+        uncertainty=uncertainty,
+        monte_carlo=monte_carlo,
+        outputs=outputs,
+        region_tables=tables,
+    )
+
+
+def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
+    timelines: dict[str, Timeline] = {}
+    for path, entry in catalogue.entries.items():
+        if entry.default is None:
+            continue
+        origin = Origin("default", catalogue.file, entry.line, source=entry.source)
+        if isinstance(entry.default, dict):
+            steps = [
+                Step(dt.date.fromisoformat(k), entry.kind.validate(v)[0], Origin("default", catalogue.file, entry.line, k, entry.source))
+                for k, v in sorted(entry.default["values"].items())
+            ]
+            timelines[path] = Timeline(tuple(steps))
+        else:
+            timelines[path] = Timeline.constant(EARLIEST, entry.kind.validate(entry.default)[0], origin)
+    return timelines
+
+
+def _read_parameters(
+    file: _File,
+    catalogue: Catalogue,
+    horizon: Horizon,
+    timelines: dict[str, Timeline],
+    given: set[str],
+    problems: Collector,
+) -> None:
+    assert file.document.parameters is not None
+
+    def walk(node: Mapping[str, Any], prefix: tuple[str, ...], inherited_source: str) -> None:
+        source_here = node.get("source") if isinstance(node.get("source"), str) else inherited_source
+        for key, value in node.items():
+            if key in ("source", "note") and prefix:
+                continue
+            path = (*prefix, key)
+            dotted_path = ".".join(path)
+            key_path: PathKey = ("parameters", *path)
+            line = file.source.line_of(key_path)
+            if dotted_path in catalogue:
+                leaf = _read_leaf(file, catalogue[dotted_path], key_path, value, horizon, source_here, problems)
+                if leaf is not None:
+                    timelines[dotted_path] = leaf
+                    given.add(dotted_path)
+            elif dotted_path in catalogue.groups:
+                if not isinstance(value, dict):
+                    problems.error(
+                        file.name, line, f"parameters.{dotted_path}",
+                        f"is a group of parameters, not a value",
+                        valid_names_hint(catalogue.children(dotted_path)),
+                    )
+                    continue
+                walk(value, path, source_here)
+            else:
+                siblings = catalogue.children(".".join(prefix))
+                hint = did_you_mean(key, siblings) or did_you_mean(dotted_path, catalogue.paths)
+                problems.error(
+                    file.name, line, f"parameters.{dotted_path}", f"unknown parameter '{key}'",
+                    hint or valid_names_hint(siblings),
+                )
+
+    walk(file.document.parameters, (), "")
+
+
+def _read_leaf(
+    file: _File,
+    entry: Entry,
+    key_path: PathKey,
+    raw: Any,
+    horizon: Horizon,
+    inherited_source: str,
+    problems: Collector,
+) -> Timeline | None:
+    name, where = file.name, dotted(key_path)
+    line = file.source.line_of(key_path)
+    source = inherited_source
+    if isinstance(raw, dict):
+        unknown = set(raw) - LEAF_KEYS
+        if unknown or ("value" in raw) == ("values" in raw):
+            problems.error(
+                name, line, where,
+                f"a parameter is a value, {{value: …, source: …}} or {{values: {{YYYY-MM-DD: …}}, source: …}}; got keys {', '.join(sorted(raw))}",
+                f"{entry.path} is {entry.kind.label_article} [{entry.unit}]: {entry.description}",
+            )
+            return None
+        if "source" in raw:
+            if not isinstance(raw["source"], str) or not raw["source"].strip():
+                problems.error(name, file.source.line_of((*key_path, "source")), where + ".source", "source must be text")
+                return None
+            source = raw["source"]
+        if "values" in raw:
+            values = raw["values"]
+            if not isinstance(values, dict) or not values:
+                problems.error(name, line, where + ".values", "values must map dates to values", "e.g. values: {2021-01-01: 580, 2022-01-01: 610}")
+                return None
+            steps: list[Step] = []
+            for date_key, value in values.items():
+                date_line = file.source.line_of((*key_path, "values", date_key))
+                try:
+                    date = dt.date.fromisoformat(date_key)
+                except ValueError:
+                    problems.error(name, date_line, f"{where}.values.{date_key}", f"malformed date '{date_key}'", "dates are ISO: YYYY-MM-DD")
+                    continue
+                checked = _check_value(entry, value, name, date_line, f"{where}.values.{date_key}", problems)
+                if checked is not _INVALID:
+                    steps.append(Step(date, checked, Origin("baseline", name, date_line, date_key, source)))
+            if len(steps) != len(values):
+                return None
+            steps.sort(key=lambda s: s.start)
+            if steps[0].start > horizon.start:
+                problems.error(
+                    name, line, where,
+                    f"first value is dated {steps[0].start.isoformat()}, after the horizon starts ({horizon.start.isoformat()})",
+                    "give a value in force on the first day of the horizon",
+                )
+                return None
+            _warn_unsourced(entry, source, name, line, where, problems)
+            return Timeline(tuple(steps))
+        raw = raw["value"]
+        line = file.source.line_of((*key_path, "value"))
+    checked = _check_value(entry, raw, name, line, where, problems)
+    if checked is _INVALID:
+        return None
+    _warn_unsourced(entry, source, name, line, where, problems)
+    return Timeline.constant(EARLIEST, checked, Origin("baseline", name, line, "", source))
+
+
+_INVALID = object()
+
+
+def _check_value(entry: Entry, value: Any, name: str, line: int, where: str, problems: Collector) -> Any:
+    checked, message = entry.kind.validate(value)
+    if message is not None:
+        problems.error(name, line, where, message, f"{entry.path} takes {entry.kind.valid} [{entry.unit}]")
+        return _INVALID
+    return checked
+
+
+def _warn_unsourced(entry: Entry, source: str, name: str, line: int, where: str, problems: Collector) -> None:
+    if not source.strip():
+        problems.warning(name, line, where, "no source given for this value", "add source: … naming the document, table or derivation")
+
+
+def _check_complete(root: _File, catalogue: Catalogue, given: set[str], problems: Collector) -> None:
+    missing = [p for p, e in catalogue.entries.items() if e.required and p not in given]
+    if not missing or root.document.parameters is None:
+        return
+    line = root.source.line_of(("parameters",))
+    reported: set[str] = set()
+    for path in missing:
+        # Report a whole group once when every parameter in it is missing.
+        parts = path.split(".")
+        group = path
+        for depth in range(1, len(parts)):
+            candidate = ".".join(parts[:depth])
+            under = catalogue.under(candidate)
+            if all(p in missing or not catalogue[p].required for p in under):
+                group = candidate
+                break
+        if group in reported:
+            continue
+        reported.add(group)
+        if group == path:
+            entry = catalogue[path]
+            problems.error(root.name, line, f"parameters.{path}", "missing parameter", f"{entry.kind.label_article} [{entry.unit}]: {entry.description}")
+        else:
+            count = sum(1 for p in catalogue.under(group) if catalogue[p].required)
+            problems.error(
+                root.name, line, f"parameters.{group}", f"missing parameter group ({count} parameters)",
+                valid_names_hint(catalogue.children(group)),
+            )
+
+
+def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: Collector) -> list[Override]:
+    assert file.document.policy is not None
+    name = file.name
+    open_ended: list[Override] = []
+    bounded: list[Override] = []
+    for path, entries in file.document.policy.items():
+        key_path: PathKey = ("policy", path)
+        line = file.source.line_of(key_path)
+        where = f"policy.{path}"
+        if path not in catalogue:
+            hint = did_you_mean(path, catalogue.paths)
+            if path in catalogue.groups:
+                problems.error(name, line, where, f"'{path}' is a group of parameters, not one parameter", valid_names_hint(catalogue.children(path)))
+            else:
+                problems.error(name, line, where, f"unknown parameter '{path}'", hint or "see `fundsim explain SCENARIO` for every parameter")
+            continue
+        entry = catalogue[path]
+        path_source = entries.get("source", "") if isinstance(entries.get("source"), str) else ""
+        ranges: list[tuple[dt.date, dt.date, int]] = []
+        for key, raw in entries.items():
+            if key in POLICY_META:
+                continue
+            key_line = file.source.line_of((*key_path, key))
+            key_where = f"{where}.{key}"
+            match = DATE_KEY.match(key)
+            if not match:
+                problems.error(name, key_line, key_where, f"malformed date key '{key}'", "write YYYY-MM-DD (from that day on) or YYYY-MM-DD.YYYY-MM-DD (a bounded range)")
+                continue
+            try:
+                start = dt.date.fromisoformat(match.group(1))
+                end = dt.date.fromisoformat(match.group(2)) if match.group(2) else None
+            except ValueError as exc:
+                problems.error(name, key_line, key_where, f"malformed date in '{key}': {exc}", "dates are ISO: YYYY-MM-DD")
+                continue
+            outside = [d for d in (start, end) if d is not None and not horizon.start <= d <= horizon.end]
+            if outside:
+                problems.error(
+                    name, key_line, key_where,
+                    f"date {outside[0].isoformat()} is outside the horizon",
+                    f"the horizon runs {horizon.start.isoformat()} to {horizon.end.isoformat()}",
+                )
+                continue
+            if end is not None and end < start:
+                problems.error(name, key_line, key_where, f"range ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+                continue
+            source = path_source
+            value_line = key_line
+            if isinstance(raw, dict) and entry.kind.name != "tiers" or isinstance(raw, dict) and "value" in raw:
+                unknown = set(raw) - {"value", "source", "note"}
+                if unknown or "value" not in raw:
+                    problems.error(name, key_line, key_where, "an override is a value or {value: …, source: …}", f"got keys {', '.join(sorted(raw))}")
+                    continue
+                source = raw.get("source", source) if isinstance(raw.get("source"), str) else source
+                raw = raw["value"]
+                value_line = file.source.line_of((*key_path, key, "value"))
+            checked = _check_value(entry, raw, name, value_line, key_where, problems)
+            if checked is _INVALID:
+                continue
+            origin = Origin("override", name, key_line, key, source)
+            override = Override(path, start, end, checked, origin)
+            if end is None:
+                open_ended.append(override)
+            else:
+                for other_start, other_end, other_line in ranges:
+                    if start <= other_end and other_start <= end:
+                        problems.error(
+                            name, key_line, key_where,
+                            f"range overlaps the range on line {other_line}",
+                            "bounded ranges of one parameter may not overlap; split them",
+                        )
+                ranges.append((start, end, key_line))
+                bounded.append(override)
+    # Open-ended changes in date order, then bounded ranges on top: a range is a temporary
+    # exception after which the value that would otherwise hold returns.
+    open_ended.sort(key=lambda o: o.start)
+    bounded.sort(key=lambda o: o.start)
+    return [*open_ended, *bounded]
+
+
+def _read_region(region_file: _File, problems: Collector) -> tuple[dict[str, Path], dict[str, Table]]:
+    region = region_file.document.region
+    assert region is not None
+    paths: dict[str, Path] = {}
+    tables: dict[str, Table] = {}
+    for kind in SPECS:
+        relative = getattr(region.data, kind)
+        path = (region_file.path.parent / relative).resolve()
+        paths[kind] = path
+        if not path.is_file():
+            problems.error(
+                region_file.name,
+                region_file.source.line_of(("region", "data", kind)),
+                f"region.data.{kind}",
+                f"region data file not found: {relative}",
+                f"paths are relative to the scenario file; looked for {display_path(path)}",
+            )
+            continue
+        table = read_table(kind, path, problems, display=display_path(path))
+        if table is not None:
+            tables[kind] = table
+    return paths, tables
+
+
+def _read_uncertainty(chain: list[_File], catalogue: Catalogue, tree: ParameterTree, problems: Collector) -> dict[str, Uncertain]:
+    result: dict[str, Uncertain] = {}
+    for file in chain:
+        for path, distribution in (file.document.uncertainty or {}).items():
+            key_path: PathKey = ("uncertainty", path)
+            line = file.source.line_of(key_path)
+            where = f"uncertainty.{path}"
+            if path not in catalogue:
+                problems.error(file.name, line, where, f"unknown parameter '{path}'", did_you_mean(path, catalogue.paths))
+                continue
+            entry = catalogue[path]
+            if not entry.kind.numeric or entry.kind.name in {"count", "month"}:
+                problems.error(file.name, line, where, f"{entry.kind.label_article} cannot be drawn from a distribution", "uncertainty applies to continuous numeric parameters")
+                continue
+            low, high = distribution.support()
+            if distribution.bounded and not entry.kind.contains(low, high):
+                problems.error(
+                    file.name, line, where,
+                    f"draws range over [{low:g}, {high:g}], outside the {entry.kind.label}'s bounds {entry.kind.bounds_text}",
+                    entry.kind.valid,
+                )
+                continue
+            if not distribution.bounded:
+                likely_low, likely_high = distribution.likely_range()
+                if not entry.kind.contains(max(low, likely_low), min(high, likely_high)):
+                    problems.warning(
+                        file.name, line, where,
+                        f"{distribution.distribution} draws may fall outside {entry.kind.bounds_text}; they will be clipped",
+                        "a bounded distribution (triangular, uniform, beta) avoids clipping",
+                    )
+            if tree.timeline(path).change_dates():
+                problems.error(
+                    file.name, line, where,
+                    "an uncertain parameter must hold one value over the horizon, but this one changes over time",
+                    "drop its dated values, or model the uncertainty on a constant parameter",
+                )
+                continue
+            if distribution.source is None:
+                problems.warning(file.name, line, where, "no source given for this range", "cite the evidence the range is taken from")
+            result[path] = Uncertain(path, distribution, Origin("draw", file.name, line, distribution.distribution, distribution.source or ""))
+    return result
+
+
+def validate_file(path: str | Path) -> list[Diagnostic]:
+    """All diagnostics (errors and warnings) for one scenario file; never raises ScenarioError."""
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        return exc.diagnostics
+    return scenario.warnings

@@ -1,0 +1,148 @@
+"""Rules that tie parameters together, checked on every breakpoint of the resolved tree.
+
+Errors are rules the fund model cannot run with (a deductible above the annual cap, a
+reimbursement ratio plus bonus above 100%, shares that do not add up). Warnings are legal but
+suspicious (the seeds' rule tables pay a lower ratio and a higher deductible at higher hospital
+levels; a level-3 ratio above level 1 is more likely a typo than a policy). Each finding is
+located at the value that set it: the baseline line or the override line in force that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from ..parameters.catalogue import Catalogue
+from ..parameters.tree import ParameterTree, Snapshot
+from .diagnostics import Collector
+
+LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
+TOLERANCE = 1e-9
+
+
+class _Context:
+    def __init__(self, tree: ParameterTree, catalogue: Catalogue, problems: Collector) -> None:
+        self.tree = tree
+        self.catalogue = catalogue
+        self.problems = problems
+
+    def report(self, severity: str, date: dt.date, path: str, message: str, hint: str = "") -> None:
+        origin = self.tree.timeline(path).step_at(date).origin
+        where, line = origin.file, origin.line
+        shown = {"override": f"policy.{path}.{origin.label}", "baseline": f"parameters.{path}"}.get(
+            origin.role, path
+        )
+        text = f"{message} (from {date.isoformat()})" if date > self.tree.start else message
+        if severity == "error":
+            self.problems.error(where, line, shown, text, hint)
+        else:
+            self.problems.warning(where, line, shown, text, hint)
+
+
+def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
+    for scheme in ("uebmi", "urrbmi"):
+        cap_path = f"benefits.{scheme}.inpatient.annual_cap"
+        for level in LEVELS:
+            path = f"benefits.{scheme}.inpatient.deductible.{level}"
+            if s[path] > s[cap_path]:
+                ctx.report(
+                    "error", s.date, path,
+                    f"deductible {s[path]:g} yuan is above the annual cap {s[cap_path]:g} yuan ({cap_path})",
+                    "a deductible must not exceed the annual pooled cap",
+                )
+        for group in ("outpatient",):
+            deductible = f"benefits.{scheme}.{group}.deductible"
+            cap = f"benefits.{scheme}.{group}.annual_cap"
+            if s[deductible] > s[cap]:
+                ctx.report("error", s.date, deductible, f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})", "a deductible must not exceed the annual cap")
+
+
+def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
+    bonus = s["benefits.uebmi.inpatient.tcm_bonus"]
+    for status in ("active", "retired"):
+        for level in LEVELS:
+            path = f"benefits.uebmi.inpatient.ratio.{status}.{level}"
+            if s[path] + bonus > 1 + TOLERANCE:
+                ctx.report(
+                    "error", s.date, path,
+                    f"{status} ratio {s[path]:g} plus the TCM bonus {bonus:g} is above 1",
+                    "the fund cannot pay more than the policy-range cost above the deductible",
+                )
+    for level in LEVELS:
+        path = f"benefits.urrbmi.inpatient.ratio.{level}"
+        extra = s[f"benefits.urrbmi.inpatient.tcm_bonus.{level}"]
+        if s[path] + extra > 1 + TOLERANCE:
+            ctx.report("error", s.date, path, f"ratio {s[path]:g} plus the TCM bonus {extra:g} is above 1", "the fund cannot pay more than the policy-range cost above the deductible")
+
+
+def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
+    for scheme in ("uebmi", "urrbmi"):
+        prefix = f"care.level_mix.{scheme}"
+        total = sum(s[f"{prefix}.{level}"] for level in LEVELS)
+        if abs(total - 1) > 1e-6:
+            ctx.report("error", s.date, f"{prefix}.community", f"hospital-level shares of {scheme} sum to {total:.6g}, not 1", f"{', '.join(LEVELS)} must add up to 1")
+    drugs, consumables = s["payment.procurement.drug_share"], s["payment.procurement.consumable_share"]
+    if drugs + consumables > 1 + TOLERANCE:
+        ctx.report("error", s.date, "payment.procurement.consumable_share", f"drug share {drugs:g} plus consumable share {consumables:g} is above 1", "they are shares of the same inpatient cost")
+    special = s["population.special_groups.extreme_poverty"] + s["population.special_groups.low_income"]
+    if special > 1 + TOLERANCE:
+        ctx.report("error", s.date, "population.special_groups.low_income", f"special groups add up to {special:g} of URRBMI members, above 1")
+
+
+def _ordered_bounds(ctx: _Context, s: Snapshot) -> None:
+    floor, cap = s["contributions.uebmi.wage_base_floor"], s["contributions.uebmi.wage_base_cap"]
+    if floor > cap:
+        ctx.report("error", s.date, "contributions.uebmi.wage_base_floor", f"wage-base floor {floor:g} is above the cap {cap:g}")
+    zones = [s[f"reporting.reserve_zones.{z}"] for z in ("insufficient", "target_low", "target_high", "excessive")]
+    if zones != sorted(zones):
+        ctx.report("error", s.date, "reporting.reserve_zones.target_low", f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}")
+    tiers = s["benefits.urrbmi.critical_illness.tiers"]
+    if tiers[0][0] <= 0:
+        ctx.report("error", s.date, "benefits.urrbmi.critical_illness.tiers", "the first critical-illness threshold must be above 0", "it is the annual self-pay at which critical illness starts")
+
+
+def _suspicious(ctx: _Context, s: Snapshot) -> None:
+    for prefix in (
+        "benefits.urrbmi.inpatient.ratio",
+        "benefits.uebmi.inpatient.ratio.active",
+        "benefits.uebmi.inpatient.ratio.retired",
+    ):
+        if s[f"{prefix}.level3"] > s[f"{prefix}.level1"] + TOLERANCE:
+            ctx.report(
+                "warning", s.date, f"{prefix}.level3",
+                f"level-3 ratio {s[f'{prefix}.level3']:g} is above level-1 ratio {s[f'{prefix}.level1']:g}",
+                "in the seeds' rule tables the ratio falls as the hospital level rises",
+            )
+    for scheme in ("uebmi", "urrbmi"):
+        prefix = f"benefits.{scheme}.inpatient.deductible"
+        if s[f"{prefix}.level3"] + TOLERANCE < s[f"{prefix}.level1"]:
+            ctx.report(
+                "warning", s.date, f"{prefix}.level3",
+                f"level-3 deductible {s[f'{prefix}.level3']:g} is below level-1 deductible {s[f'{prefix}.level1']:g}",
+                "in the seeds' rule tables the deductible rises with the hospital level",
+            )
+    for level in LEVELS:
+        active, retired = (s[f"benefits.uebmi.inpatient.ratio.{x}.{level}"] for x in ("active", "retired"))
+        if retired + TOLERANCE < active:
+            ctx.report("warning", s.date, f"benefits.uebmi.inpatient.ratio.retired.{level}", f"retiree ratio {retired:g} is below the active ratio {active:g}", "retirees usually get the higher ratio (seed 003)")
+    deposit = s["payment.global_budget.quality_deposit"]
+    if deposit > 0.05 + TOLERANCE:
+        ctx.report("warning", s.date, "payment.global_budget.quality_deposit", f"quality deposit {deposit:g} is above the usual 5%", "practice under DRG/DIP point payment withholds at most 5%")
+
+
+RULES: tuple[Callable[[_Context, Snapshot], None], ...] = (
+    _deductible_below_cap,
+    _ratio_plus_bonus,
+    _shares_sum_to_one,
+    _ordered_bounds,
+    _suspicious,
+)
+
+
+def check(tree: ParameterTree, catalogue: Catalogue, problems: Collector) -> None:
+    """Check every rule on the tree's snapshot at each breakpoint; record findings."""
+    ctx = _Context(tree, catalogue, problems)
+    for date in tree.breakpoints():
+        snapshot = tree.at(date)
+        for rule in RULES:
+            rule(ctx, snapshot)

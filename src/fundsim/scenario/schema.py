@@ -1,0 +1,207 @@
+"""The shape of a scenario file (DESIGN §3), as pydantic v2 models.
+
+Unknown keys are forbidden and types are strict (``"0.5"`` is not a number, ``2021`` is not
+a date). The contents of ``parameters`` and ``policy`` are checked against the parameter
+catalogue by :mod:`fundsim.scenario.loader`; here they are only required to be mappings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Text = Annotated[str, Field(min_length=1)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Title(Strict):
+    zh: Text
+    en: Text
+
+
+class Horizon(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Horizon:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end.isoformat()} must come after start {self.start.isoformat()}")
+        return self
+
+
+class RegionData(Strict):
+    """Region data files, relative to the scenario file."""
+
+    population: Text
+    mortality: Text
+    admission_rates: Text
+    fertility: Text
+
+
+class Region(Strict):
+    name: Title
+    code: Text | None = None
+    data: RegionData
+
+
+class _Distribution(Strict):
+    source: Text | None = None
+
+    def support(self) -> tuple[float, float]:
+        """The interval every draw lies in."""
+        raise NotImplementedError
+
+    @property
+    def bounded(self) -> bool:
+        low, high = self.support()
+        return math.isfinite(low) and math.isfinite(high)
+
+
+class Normal(_Distribution):
+    distribution: Literal["normal"]
+    mean: Number
+    sd: Positive
+
+    def support(self) -> tuple[float, float]:
+        return (-math.inf, math.inf)
+
+    def likely_range(self) -> tuple[float, float]:
+        return (self.mean - 4 * self.sd, self.mean + 4 * self.sd)
+
+
+class Lognormal(_Distribution):
+    """exp(N(mu, sigma)): positive values with median exp(mu)."""
+
+    distribution: Literal["lognormal"]
+    mu: Number
+    sigma: Positive
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def likely_range(self) -> tuple[float, float]:
+        return (math.exp(self.mu - 4 * self.sigma), math.exp(self.mu + 4 * self.sigma))
+
+
+class Uniform(_Distribution):
+    distribution: Literal["uniform"]
+    low: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+class Triangular(_Distribution):
+    distribution: Literal["triangular"]
+    low: Number
+    mode: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(
+                f"need low ≤ mode ≤ high and low < high, got low={self.low:g}, mode={self.mode:g}, high={self.high:g}"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+class Beta(_Distribution):
+    """Beta(a, b) scaled to [low, high] (default [0, 1])."""
+
+    distribution: Literal["beta"]
+    a: Positive
+    b: Positive
+    low: Number = 0.0
+    high: Number = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+class Discrete(_Distribution):
+    """One of ``values``, with ``weights`` (equal when left out)."""
+
+    distribution: Literal["discrete"]
+    values: Annotated[list[Number], Field(min_length=1)]
+    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> Discrete:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"{len(self.weights)} weights for {len(self.values)} values: give one weight per value"
+                )
+            if abs(sum(self.weights) - 1.0) > 1e-9:
+                raise ValueError(f"weights sum to {sum(self.weights):g}, not 1")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
+
+
+Distribution = Annotated[
+    Union[Normal, Lognormal, Uniform, Triangular, Beta, Discrete],  # noqa: UP007
+    Field(discriminator="distribution"),
+]
+DISTRIBUTIONS: dict[str, type[_Distribution]] = {
+    "normal": Normal,
+    "lognormal": Lognormal,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "beta": Beta,
+    "discrete": Discrete,
+}
+
+
+class MonteCarlo(Strict):
+    runs: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 20260101
+
+
+class Outputs(Strict):
+    lang: Literal["zh", "en"] = "zh"
+    formats: Annotated[list[Literal["png", "svg", "pdf"]], Field(min_length=1)] = ["png"]
+
+
+class Document(Strict):
+    """One scenario file. A region baseline gives ``horizon``, ``region`` and ``parameters``;
+    a policy scenario ``extends`` another file and changes only what differs."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    title: Title
+    description: Title | None = None
+    extends: Text | Annotated[list[Text], Field(min_length=1)] | None = None
+    horizon: Horizon | None = None
+    region: Region | None = None
+    parameters: dict[str, Any] | None = None
+    policy: dict[str, dict[str, Any]] | None = None
+    uncertainty: dict[str, Distribution] | None = None
+    monte_carlo: MonteCarlo | None = None
+    outputs: Outputs | None = None
