@@ -345,7 +345,7 @@ def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> S
 
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
     tree = baseline.with_overrides(overrides)
-    rules.check(tree, catalogue, problems)
+    rules.check(tree, [f.name for f in chain], problems)
     uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
     monte_carlo = MonteCarlo()
     for file in chain:

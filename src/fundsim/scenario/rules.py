@@ -10,9 +10,8 @@ located at the value that set it: the baseline line or the override line in forc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from ..parameters.catalogue import Catalogue
 from ..parameters.tree import ParameterTree, Snapshot
 from .diagnostics import Collector
 
@@ -20,23 +19,42 @@ LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
 TOLERANCE = 1e-9
 
 
-class _Context:
-    def __init__(self, tree: ParameterTree, catalogue: Catalogue, problems: Collector) -> None:
-        self.tree = tree
-        self.catalogue = catalogue
-        self.problems = problems
+ROLE_RANK = {"default": 0, "baseline": 1, "override": 2, "draw": 3}
 
-    def report(self, severity: str, date: dt.date, path: str, message: str, hint: str = "") -> None:
+
+class _Context:
+    def __init__(self, tree: ParameterTree, files: Sequence[str], problems: Collector) -> None:
+        self.tree = tree
+        self.file_rank = {name: index for index, name in enumerate(files)}
+        self.problems = problems
+        self._seen: set[tuple[str, int, str, str]] = set()
+
+    def report(
+        self, severity: str, date: dt.date, paths: str | Sequence[str], message: str, hint: str = ""
+    ) -> None:
+        """Record a finding about ``paths`` on ``date``, located at the value among them that was
+        set most recently (the latest step, an override before a baseline value, a later file of
+        the extends chain before an earlier one): that is the change that broke the rule."""
+        candidates = [paths] if isinstance(paths, str) else list(paths)
+
+        def recency(path: str) -> tuple[dt.date, int, int]:
+            step = self.tree.timeline(path).step_at(date)
+            return (step.start, ROLE_RANK[step.origin.role], self.file_rank.get(step.origin.file, -1))
+
+        path = max(candidates, key=recency)
         origin = self.tree.timeline(path).step_at(date).origin
-        where, line = origin.file, origin.line
         shown = {"override": f"policy.{path}.{origin.label}", "baseline": f"parameters.{path}"}.get(
             origin.role, path
         )
+        key = (origin.file, origin.line, shown, message)
+        if key in self._seen:  # the same finding on a later breakpoint: reported once, first date
+            return
+        self._seen.add(key)
         text = f"{message} (from {date.isoformat()})" if date > self.tree.start else message
         if severity == "error":
-            self.problems.error(where, line, shown, text, hint)
+            self.problems.error(origin.file, origin.line, shown, text, hint)
         else:
-            self.problems.warning(where, line, shown, text, hint)
+            self.problems.warning(origin.file, origin.line, shown, text, hint)
 
 
 def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
@@ -46,7 +64,7 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
             path = f"benefits.{scheme}.inpatient.deductible.{level}"
             if s[path] > s[cap_path]:
                 ctx.report(
-                    "error", s.date, path,
+                    "error", s.date, [path, cap_path],
                     f"deductible {s[path]:g} yuan is above the annual cap {s[cap_path]:g} yuan ({cap_path})",
                     "a deductible must not exceed the annual pooled cap",
                 )
@@ -54,7 +72,7 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
             deductible = f"benefits.{scheme}.{group}.deductible"
             cap = f"benefits.{scheme}.{group}.annual_cap"
             if s[deductible] > s[cap]:
-                ctx.report("error", s.date, deductible, f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})", "a deductible must not exceed the annual cap")
+                ctx.report("error", s.date, [deductible, cap], f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})", "a deductible must not exceed the annual cap")
 
 
 def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
@@ -64,7 +82,7 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
             path = f"benefits.uebmi.inpatient.ratio.{status}.{level}"
             if s[path] + bonus > 1 + TOLERANCE:
                 ctx.report(
-                    "error", s.date, path,
+                    "error", s.date, [path, "benefits.uebmi.inpatient.tcm_bonus"],
                     f"{status} ratio {s[path]:g} plus the TCM bonus {bonus:g} is above 1",
                     "the fund cannot pay more than the policy-range cost above the deductible",
                 )
@@ -72,7 +90,7 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
         path = f"benefits.urrbmi.inpatient.ratio.{level}"
         extra = s[f"benefits.urrbmi.inpatient.tcm_bonus.{level}"]
         if s[path] + extra > 1 + TOLERANCE:
-            ctx.report("error", s.date, path, f"ratio {s[path]:g} plus the TCM bonus {extra:g} is above 1", "the fund cannot pay more than the policy-range cost above the deductible")
+            ctx.report("error", s.date, [path, f"benefits.urrbmi.inpatient.tcm_bonus.{level}"], f"ratio {s[path]:g} plus the TCM bonus {extra:g} is above 1", "the fund cannot pay more than the policy-range cost above the deductible")
 
 
 def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
@@ -80,22 +98,22 @@ def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
         prefix = f"care.level_mix.{scheme}"
         total = sum(s[f"{prefix}.{level}"] for level in LEVELS)
         if abs(total - 1) > 1e-6:
-            ctx.report("error", s.date, f"{prefix}.community", f"hospital-level shares of {scheme} sum to {total:.6g}, not 1", f"{', '.join(LEVELS)} must add up to 1")
+            ctx.report("error", s.date, [f"{prefix}.{level}" for level in LEVELS], f"hospital-level shares of {scheme} sum to {total:.6g}, not 1", f"{', '.join(LEVELS)} must add up to 1")
     drugs, consumables = s["payment.procurement.drug_share"], s["payment.procurement.consumable_share"]
     if drugs + consumables > 1 + TOLERANCE:
-        ctx.report("error", s.date, "payment.procurement.consumable_share", f"drug share {drugs:g} plus consumable share {consumables:g} is above 1", "they are shares of the same inpatient cost")
+        ctx.report("error", s.date, ["payment.procurement.drug_share", "payment.procurement.consumable_share"], f"drug share {drugs:g} plus consumable share {consumables:g} is above 1", "they are shares of the same inpatient cost")
     special = s["population.special_groups.extreme_poverty"] + s["population.special_groups.low_income"]
     if special > 1 + TOLERANCE:
-        ctx.report("error", s.date, "population.special_groups.low_income", f"special groups add up to {special:g} of URRBMI members, above 1")
+        ctx.report("error", s.date, ["population.special_groups.extreme_poverty", "population.special_groups.low_income"], f"special groups add up to {special:g} of URRBMI members, above 1")
 
 
 def _ordered_bounds(ctx: _Context, s: Snapshot) -> None:
     floor, cap = s["contributions.uebmi.wage_base_floor"], s["contributions.uebmi.wage_base_cap"]
     if floor > cap:
-        ctx.report("error", s.date, "contributions.uebmi.wage_base_floor", f"wage-base floor {floor:g} is above the cap {cap:g}")
+        ctx.report("error", s.date, ["contributions.uebmi.wage_base_floor", "contributions.uebmi.wage_base_cap"], f"wage-base floor {floor:g} is above the cap {cap:g}")
     zones = [s[f"reporting.reserve_zones.{z}"] for z in ("insufficient", "target_low", "target_high", "excessive")]
     if zones != sorted(zones):
-        ctx.report("error", s.date, "reporting.reserve_zones.target_low", f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}")
+        ctx.report("error", s.date, [f"reporting.reserve_zones.{z}" for z in ("insufficient", "target_low", "target_high", "excessive")], f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}")
     tiers = s["benefits.urrbmi.critical_illness.tiers"]
     if tiers[0][0] <= 0:
         ctx.report("error", s.date, "benefits.urrbmi.critical_illness.tiers", "the first critical-illness threshold must be above 0", "it is the annual self-pay at which critical illness starts")
@@ -139,9 +157,16 @@ RULES: tuple[Callable[[_Context, Snapshot], None], ...] = (
 )
 
 
-def check(tree: ParameterTree, catalogue: Catalogue, problems: Collector) -> None:
-    """Check every rule on the tree's snapshot at each breakpoint; record findings."""
-    ctx = _Context(tree, catalogue, problems)
+def check(tree: ParameterTree, files: Sequence[str], problems: Collector) -> None:
+    """Check every rule on the tree's snapshot at each breakpoint; record findings.
+
+    Parameters
+    ----------
+    tree : the resolved parameter tree
+    files : display names of the extends chain, root first (to locate findings)
+    problems : where findings go
+    """
+    ctx = _Context(tree, files, problems)
     for date in tree.breakpoints():
         snapshot = tree.at(date)
         for rule in RULES:

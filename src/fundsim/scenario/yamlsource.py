@@ -26,6 +26,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .diagnostics import Collector
 
 PathKey = tuple[str | int, ...]
+# Scalar tags the safe loader knows (str, int, float, bool, null, timestamp, …); anything else,
+# such as !!python/object, is refused before it is constructed.
+SAFE_TAGS = frozenset(t for t in SafeConstructor.yaml_constructors if t is not None)
 
 
 @dataclass
@@ -76,7 +79,7 @@ def read_yaml(file: Path, diagnostics: Collector, display: str | None = None) ->
         diagnostics.error(name, 0, "", f"cannot be read: {exc.strerror}")
         return None
     if b"\x00" in raw:
-        diagnostics.error(name, 0, "", "is a binary file, not YAML text", "save the scenario as UTF-8 text")
+        diagnostics.error(name, 1, "", "is a binary file, not YAML text", "save the scenario as UTF-8 text")
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -178,7 +181,7 @@ class _Builder:
         return result
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
-        if not node.tag.startswith("tag:yaml.org,2002:"):
+        if node.tag not in SAFE_TAGS:
             self._error(node, path, f"unsupported YAML tag '{node.tag}'", "only plain values are allowed")
             return None
         try:
