@@ -117,6 +117,8 @@ def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
         p for p in error["loc"] if p not in ("tiers",)
     ]:
         return f"{kind.label} {shown} is outside {kind.bounds_text}"
+    if kind_of_error == "finite_number":
+        return f"{shown} is not a finite number"
     if kind_of_error.endswith("_type") or kind_of_error in {"int_from_float", "bool_parsing"}:
         return f"{shown} is not {kind.label_article}"
     location = ".".join(str(p) for p in error["loc"] if p != "tiers")

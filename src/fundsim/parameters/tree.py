@@ -46,6 +46,9 @@ class Snapshot(Mapping[str, Any]):
         self.date = date
         self._values = MappingProxyType(dict(values))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, for process and Dask workers
+        return (Snapshot, (self.date, dict(self._values)))
+
     def __getitem__(self, path: str) -> Any:
         try:
             return self._values[path]
@@ -83,6 +86,9 @@ class ParameterTree:
         self._timelines = MappingProxyType(dict(timelines))
         self.start = start
         self.end = end
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, for process and Dask workers
+        return (ParameterTree, (dict(self._timelines), self.start, self.end))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ParameterTree):

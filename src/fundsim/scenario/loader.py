@@ -186,7 +186,7 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
         done.add(resolved)
         order.append(file)
 
-    visit(path, str(path), [])
+    visit(path, display_path(path), [])
     if len(roots) > 1:
         problems.error(
             order[-1].name, order[-1].source.line_of(("extends",)), "extends",

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fundsim.scenario.diagnostics import Collector
+from fundsim.scenario.regiondata import read_table
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
+def test_shipped_region_data_is_valid_and_matches_the_seeds(region: str) -> None:
+    problems = Collector()
+    tables = {k: read_table(k, ROOT / "calibration" / region / f"{k}.csv", problems) for k in ("population", "mortality", "admission_rates", "fertility")}
+    assert not problems.items
+    population = tables["population"]
+    totals: dict[str, float] = {}
+    for row in population.rows():
+        totals[row["scheme"]] = totals.get(row["scheme"], 0) + row["persons"]
+    expected = {"nanchuan": (82_000, 536_000), "yangjiang": (303_000, 2_412_900)}[region]
+    assert totals["uebmi_active"] + totals["uebmi_retired"] == expected[0]  # seed 000 / seed 003
+    assert totals["urrbmi"] == expected[1]
+    assert totals["uebmi_active"] / totals["uebmi_retired"] == pytest.approx(2.82, abs=0.01)
+
+
+def test_admission_bands_with_a_gap_are_refused(tmp_path: Path) -> None:
+    file = tmp_path / "a.csv"
+    rows = ["# source: test", "age_from,age_to,scheme,rate,cost_factor"]
+    for scheme in ("uebmi_active", "uebmi_retired", "urrbmi"):
+        rows += [f"0,40,{scheme},0.1,1", f"45,110,{scheme},0.2,1"]
+    file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    problems = Collector()
+    assert read_table("admission_rates", file, problems) is None
+    assert any("band starts at 45, expected 41" in d.message and d.line == 4 for d in problems.items)
+
+
+def test_mortality_must_be_contiguous(tmp_path: Path) -> None:
+    file = tmp_path / "m.csv"
+    file.write_text("# source: test\nage,qx_male,qx_female\n0,0.01,0.01\n2,0.01,0.01\n", encoding="utf-8")
+    problems = Collector()
+    assert read_table("mortality", file, problems) is None
+    assert problems.items[0].line == 4 and "without gaps" in problems.items[0].message
+
+
+def test_wrong_header_names_the_columns(tmp_path: Path) -> None:
+    file = tmp_path / "f.csv"
+    file.write_text("# source: test\nage,fraction\n20,1\n", encoding="utf-8")
+    problems = Collector()
+    assert read_table("fertility", file, problems) is None
+    assert "missing column(s) share" in problems.items[0].message and problems.items[0].line == 2
+
+
+@pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data is not beside this checkout")
+def test_region_data_rebuilds_identically(tmp_path: Path) -> None:
+    """The committed CSVs are exactly what scripts/derive_region_data.py makes from ../shared/data."""
+    before = {p: p.read_bytes() for p in (ROOT / "calibration").glob("*/*.csv")}
+    try:
+        subprocess.run([sys.executable, "scripts/derive_region_data.py", "--shared", str(SHARED)], cwd=ROOT, check=True, capture_output=True)
+        after = {p: p.read_bytes() for p in (ROOT / "calibration").glob("*/*.csv")}
+        changed = [str(p.relative_to(ROOT)) for p in before if before[p] != after.get(p)]
+        assert not changed, f"derived data drifted from the committed files: {changed}"
+    finally:
+        for path, content in before.items():
+            path.write_bytes(content)
+
+
+def test_population_file_rows_are_whole_persons() -> None:
+    with (ROOT / "calibration" / "nanchuan" / "population.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    assert all(float(r["persons"]).is_integer() for r in rows)

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fundsim.scenario.diagnostics import Collector
+from fundsim.scenario.yamlsource import read_yaml
+
+
+def read(tmp_path: Path, text: str) -> tuple[object, Collector]:
+    file = tmp_path / "s.yaml"
+    file.write_text(text, encoding="utf-8")
+    problems = Collector()
+    return read_yaml(file, problems), problems
+
+
+def test_positions_of_keys_and_items(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "a:\n  b: 1\n  c:\n    - x\n    - y\npolicy:\n  p.q:\n    2025-01-01: 0.5\n")
+    assert not problems.items
+    assert doc.locations[("a", "b")] == (2, 3)
+    assert doc.locations[("a", "c", 1)] == (5, 7)
+    assert doc.line_of(("policy", "p.q", "2025-01-01")) == 8
+    assert doc.line_of(("policy", "p.q", "2025-01-01", "deeper")) == 8  # nearest ancestor
+
+
+def test_keys_stay_text_values_are_typed(tmp_path: Path) -> None:
+    doc, _ = read(tmp_path, "2025-01-01: 2025-01-01\nyes_key: yes\nn: 3\nf: 0.5\n")
+    assert doc.data == {"2025-01-01": dt.date(2025, 1, 1), "yes_key": True, "n": 3, "f": 0.5}
+
+
+def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "a: 1\nb:\n  c: 1\n  c: 2\n")
+    assert doc is None
+    [error] = problems.items
+    assert (error.line, error.path) == (4, "b.c")
+    assert "first defined on line 3" in error.message
+
+
+def test_aliases_are_expanded_but_merge_keys_refused(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "a: &x {b: 1}\nc: *x\n")
+    assert doc.data == {"a": {"b": 1}, "c": {"b": 1}} and not problems.items
+    doc, problems = read(tmp_path, "a: &x {b: 1}\nc:\n  <<: *x\n")
+    assert doc is None and "merge keys" in problems.items[0].message
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    file = tmp_path / "bom.yaml"
+    file.write_bytes("\ufeffname: 南川\n".encode())
+    problems = Collector()
+    assert read_yaml(file, problems).data == {"name": "南川"}
+
+
+def test_two_documents_are_an_error(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "a: 1\n---\nb: 2\n")
+    assert doc is None and "invalid YAML" in problems.items[0].message
