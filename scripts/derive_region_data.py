@@ -34,7 +34,9 @@ REGIONS = {
         "(the seed's total 271.29万 is 3,000 below the sum of the schemes; the scheme figures are used)",
     },
 }
-ACTIVE_TO_RETIRED = 2.82  # national 2020 (national_fund_2018_2022.csv, UEBMI active_retiree_ratio, official)
+ACTIVE_TO_RETIRED = (
+    2.82  # national 2020 (national_fund_2018_2022.csv, UEBMI active_retiree_ratio, official)
+)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -52,11 +54,15 @@ def life_table(shared: Path) -> tuple[np.ndarray, np.ndarray]:
     return qx_m, qx_f
 
 
-def national_structure(shared: Path, qx_m: np.ndarray, qx_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def national_structure(
+    shared: Path, qx_m: np.ndarray, qx_f: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Persons by single age and sex (national shares, arbitrary level)."""
     rows = read_rows(shared / "data" / "population_2020_by_age.csv")
     bins = {r["age_group"]: float(r["value"]) for r in rows if r["dataset"] == "WPP2019_est_2020"}
-    census = {(r["age_group"], r["sex"]): float(r["value"]) for r in rows if r["dataset"] == "census2020"}
+    census = {
+        (r["age_group"], r["sex"]): float(r["value"]) for r in rows if r["dataset"] == "census2020"
+    }
     lx_m = np.concatenate([[1.0], np.cumprod(1 - qx_m)[:-1]])
     lx_f = np.concatenate([[1.0], np.cumprod(1 - qx_f)[:-1]])
     both = np.zeros(TOP_AGE + 1)
@@ -71,7 +77,9 @@ def national_structure(shared: Path, qx_m: np.ndarray, qx_f: np.ndarray) -> tupl
     for _ in range(60):
         srb = (low + high) / 2
         denominator = srb * lx_m + lx_f
-        share = np.divide(srb * lx_m, denominator, out=np.full_like(lx_m, 0.5), where=denominator > 0)
+        share = np.divide(
+            srb * lx_m, denominator, out=np.full_like(lx_m, 0.5), where=denominator > 0
+        )
         if (both * share).sum() / both.sum() < target:
             low = srb
         else:
@@ -79,7 +87,9 @@ def national_structure(shared: Path, qx_m: np.ndarray, qx_f: np.ndarray) -> tupl
     return both * share, both * (1 - share)
 
 
-def employment_weights(female_cadre_share: float = 0.3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def employment_weights(
+    female_cadre_share: float = 0.3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Relative propensity to be an active or retired UEBMI member by age (INFERRED shapes)."""
     ramp = np.clip((AGES - 17) / 8, 0, 1)  # entering formal work from 18 to 25
     active_m = ramp * (AGES < 60)
@@ -108,7 +118,9 @@ def integerise(values: np.ndarray, total: int) -> np.ndarray:
     return floors
 
 
-def derive_population(region: str, spec: dict[str, object], male: np.ndarray, female: np.ndarray) -> None:
+def derive_population(
+    region: str, spec: dict[str, object], male: np.ndarray, female: np.ndarray
+) -> None:
     uebmi, urrbmi = int(spec["uebmi"]), int(spec["urrbmi"])  # type: ignore[call-overload]
     active_total = round(uebmi * ACTIVE_TO_RETIRED / (1 + ACTIVE_TO_RETIRED))
     retired_total = uebmi - active_total
@@ -120,16 +132,34 @@ def derive_population(region: str, spec: dict[str, object], male: np.ndarray, fe
     ):
         weights = np.concatenate([male * w_m, female * w_f])
         people = integerise(weights / weights.sum() * total, total)
-        counts[(scheme, "male")], counts[(scheme, "female")] = people[: TOP_AGE + 1], people[TOP_AGE + 1 :]
+        counts[(scheme, "male")], counts[(scheme, "female")] = (
+            people[: TOP_AGE + 1],
+            people[TOP_AGE + 1 :],
+        )
     # URRBMI: everyone else who is insured; residents are scaled so the schemes' sum is the
     # insured total, then UEBMI members are taken out age by age.
     residents = (uebmi + urrbmi) / float(spec["coverage"])  # type: ignore[arg-type]
     scale = residents / (male.sum() + female.sum())
-    rest_m = np.clip(male * scale * float(spec["coverage"]) - counts[("uebmi_active", "male")] - counts[("uebmi_retired", "male")], 0, None)  # type: ignore[arg-type]
-    rest_f = np.clip(female * scale * float(spec["coverage"]) - counts[("uebmi_active", "female")] - counts[("uebmi_retired", "female")], 0, None)  # type: ignore[arg-type]
+    rest_m = np.clip(
+        male * scale * float(spec["coverage"])
+        - counts[("uebmi_active", "male")]
+        - counts[("uebmi_retired", "male")],
+        0,
+        None,
+    )  # type: ignore[arg-type]
+    rest_f = np.clip(
+        female * scale * float(spec["coverage"])
+        - counts[("uebmi_active", "female")]
+        - counts[("uebmi_retired", "female")],
+        0,
+        None,
+    )  # type: ignore[arg-type]
     rest = np.concatenate([rest_m, rest_f])
     people = integerise(rest / rest.sum() * urrbmi, urrbmi)
-    counts[("urrbmi", "male")], counts[("urrbmi", "female")] = people[: TOP_AGE + 1], people[TOP_AGE + 1 :]
+    counts[("urrbmi", "male")], counts[("urrbmi", "female")] = (
+        people[: TOP_AGE + 1],
+        people[TOP_AGE + 1 :],
+    )
     rows = [
         [age, sex, scheme, int(counts[(scheme, sex)][age])]
         for scheme in ("uebmi_active", "uebmi_retired", "urrbmi")
@@ -184,13 +214,19 @@ def derive_admissions(region: str) -> None:
         band = next(i for i, (lo, hi) in enumerate(BANDS) if lo <= age <= hi)
         by_band[row["scheme"]][band] += float(row["persons"])
     # URRBMI scaled so its members average the national 2021 rate.
-    urrbmi_scale = URRBMI_RATE_2021 * by_band["urrbmi"].sum() / (RATE_SHAPE * by_band["urrbmi"]).sum()
+    urrbmi_scale = (
+        URRBMI_RATE_2021 * by_band["urrbmi"].sum() / (RATE_SHAPE * by_band["urrbmi"]).sum()
+    )
     # UEBMI: one scale for active and retired members so that together they average the
     # national 2021 rate; the age shape then makes retirees use more.
     uebmi_people = by_band["uebmi_active"] + by_band["uebmi_retired"]
     uebmi_scale = UEBMI_RATE_2021 * uebmi_people.sum() / (RATE_SHAPE * uebmi_people).sum()
     rows = []
-    for scheme, scale in (("uebmi_active", uebmi_scale), ("uebmi_retired", uebmi_scale), ("urrbmi", urrbmi_scale)):
+    for scheme, scale in (
+        ("uebmi_active", uebmi_scale),
+        ("uebmi_retired", uebmi_scale),
+        ("urrbmi", urrbmi_scale),
+    ):
         for (lo, hi), rate, cost in zip(BANDS, RATE_SHAPE * scale, COST_SHAPE, strict=True):
             rows.append([lo, hi, scheme, f"{rate:.4f}", f"{cost:.2f}"])
     write_csv(
@@ -211,7 +247,9 @@ FERTILITY_SHAPE = {15: 0.02, 20: 0.20, 25: 0.38, 30: 0.27, 35: 0.10, 40: 0.025, 
 
 
 def derive_fertility(region: str) -> None:
-    rows = [[low + k, f"{share / 5:.4f}"] for low, share in FERTILITY_SHAPE.items() for k in range(5)]
+    rows = [
+        [low + k, f"{share / 5:.4f}"] for low, share in FERTILITY_SHAPE.items() for k in range(5)
+    ]
     write_csv(
         ROOT / "calibration" / region / "fertility.csv",
         [

@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fundsim {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -52,8 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
         "override) and its cited source.",
     )
     explain.add_argument("scenario", metavar="SCENARIO")
-    explain.add_argument("prefixes", nargs="*", metavar="PATH-PREFIX", help="only parameters under these dotted paths, e.g. payment")
-    explain.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the descriptions")
+    explain.add_argument(
+        "prefixes",
+        nargs="*",
+        metavar="PATH-PREFIX",
+        help="only parameters under these dotted paths, e.g. payment",
+    )
+    explain.add_argument(
+        "--lang", choices=["en", "zh"], default="en", help="language of the descriptions"
+    )
     explain.add_argument("--no-source", action="store_true", help="leave out the cited sources")
     return parser
 
@@ -137,11 +146,18 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     start, end = scenario.horizon.start, scenario.horizon.end
     title = scenario.title.zh if args.lang == "zh" else scenario.title.en
     print(f"{title}", file=out)
-    print(f"scenario {args.scenario} · files: {' -> '.join(display_path(f) for f in scenario.files)}", file=out)
+    print(
+        f"scenario {args.scenario} · files: {' -> '.join(display_path(f) for f in scenario.files)}",
+        file=out,
+    )
     print(f"horizon {start.isoformat()} to {end.isoformat()}", file=out)
     for path, timeline in scenario.tree.explain(args.prefixes):
         entry = catalogue[path]
-        description = entry.description_zh if args.lang == "zh" and entry.description_zh else entry.description
+        description = (
+            entry.description_zh
+            if args.lang == "zh" and entry.description_zh
+            else entry.description
+        )
         print(f"\n{path}  [{entry.unit}]  {description}", file=out)
         steps = [s for s in timeline.steps if start < s.start <= end]
         first = timeline.step_at(start)
@@ -154,9 +170,16 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if chosen:
         print("\nuncertain (drawn once per run; the value above is the central case):", file=out)
         for item in chosen:
-            shown = item.distribution.model_dump(exclude={"source", "distribution"}, exclude_none=True)
-            params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
-            print(f"  {item.path}: {item.distribution.distribution}({params})  {item.origin.file}:{item.origin.line}", file=out)
+            shown = item.distribution.model_dump(
+                exclude={"source", "distribution"}, exclude_none=True
+            )
+            params = ", ".join(
+                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
+            )
+            print(
+                f"  {item.path}: {item.distribution.distribution}({params})  {item.origin.file}:{item.origin.line}",
+                file=out,
+            )
     return EXIT_OK
 
 

@@ -19,7 +19,9 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_broken_scenario_is_reported(case: Path, in_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_scenario_is_reported(
+    case: Path, in_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     expect = yaml.safe_load((case / "expect.yaml").read_text(encoding="utf-8"))
     scenario = (case / "scenario.yaml").relative_to(in_root)
     code = main(["validate", str(scenario)])

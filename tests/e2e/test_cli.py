@@ -15,7 +15,11 @@ SCENARIO_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scenarios").g
 
 def fundsim(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "fundsim", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "fundsim", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -33,7 +37,10 @@ def test_every_shipped_scenario_validates() -> None:
         ("04-binary-file", "scenario.yaml:1: error:"),
         ("02-empty-file", "scenario.yaml:1: error: file is empty"),
         ("01-bad-yaml-syntax", "scenario.yaml:6:26: error: invalid YAML"),
-        ("15-ratio-above-one", "scenario.yaml:6: error: policy.payment.drg.share.2025-01-01: ratio 70 is outside [0, 1]"),
+        (
+            "15-ratio-above-one",
+            "scenario.yaml:6: error: policy.payment.drg.share.2025-01-01: ratio 70 is outside [0, 1]",
+        ),
     ],
 )
 def test_broken_scenario_exits_2_without_traceback(case: str, located: str) -> None:
@@ -45,7 +52,11 @@ def test_broken_scenario_exits_2_without_traceback(case: str, located: str) -> N
 
 
 def test_one_bad_file_among_good_ones_fails_the_run() -> None:
-    result = fundsim("validate", "scenarios/nanchuan/baseline.yaml", "tests/cases/invalid/09-unknown-top-key/scenario.yaml")
+    result = fundsim(
+        "validate",
+        "scenarios/nanchuan/baseline.yaml",
+        "tests/cases/invalid/09-unknown-top-key/scenario.yaml",
+    )
     assert result.returncode == 2
     assert "scenarios/nanchuan/baseline.yaml: valid" in result.stdout
     assert "did you mean 'policy'?" in result.stderr
@@ -88,7 +99,13 @@ def test_explain_lists_drg_share_by_date_with_file_and_line() -> None:
 
 
 def test_explain_shows_default_from_catalogue_and_chinese_descriptions() -> None:
-    result = fundsim("explain", "--lang", "zh", "scenarios/nanchuan/baseline.yaml", "population.retirement_age.male")
+    result = fundsim(
+        "explain",
+        "--lang",
+        "zh",
+        "scenarios/nanchuan/baseline.yaml",
+        "population.retirement_age.male",
+    )
     assert result.returncode == 0, result.stderr
     assert "男职工法定退休年龄" in result.stdout
     assert "default fundsim/parameters/catalogue.yaml:" in result.stdout

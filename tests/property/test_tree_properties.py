@@ -46,7 +46,15 @@ def overrides(draw: st.DrawFn, paths: list[str]) -> list[Override]:
         end = None
         if draw(st.booleans()):
             end = start + dt.timedelta(days=draw(st.integers(0, (END - start).days)))
-        result.append(Override(draw(st.sampled_from(paths)), start, end, draw(values), Origin("override", "o.yaml", 2)))
+        result.append(
+            Override(
+                draw(st.sampled_from(paths)),
+                start,
+                end,
+                draw(values),
+                Origin("override", "o.yaml", 2),
+            )
+        )
     return result
 
 
@@ -60,9 +68,9 @@ def test_snapshot_is_constant_between_breakpoints(tree: ParameterTree, offset: i
     breakpoints = tree.breakpoints()
     last = max(b for b in breakpoints if b <= date)
     assert dict(tree.at(date)) == dict(tree.at(last))
-    # and every breakpoint after the first really changes something
-    for before, point in zip(breakpoints, breakpoints[1:]):
-        assert dict(tree.at(point - dt.timedelta(days=1))) != dict(tree.at(point)) or point == before
+    # and on every breakpoint after the first, something really changes
+    for point in breakpoints[1:]:
+        assert dict(tree.at(point - dt.timedelta(days=1))) != dict(tree.at(point))
 
 
 @given(st.data())
@@ -73,17 +81,28 @@ def test_overrides_never_change_the_tree_they_start_from(data: st.DataObject) ->
     changed = tree.with_overrides(changes)
     assert tree == before
     for path in tree.paths:
-        assert tree.timeline(path) is before.timeline(path) or tree.timeline(path) == before.timeline(path)
+        assert tree.timeline(path) is before.timeline(path) or tree.timeline(
+            path
+        ) == before.timeline(path)
     if not changes:
         assert changed == tree
 
 
 @given(timelines(), days, st.integers(0, DAYS), values)
-def test_bounded_range_restores_the_previous_value(timeline: Timeline, offset: int, length: int, value: float) -> None:
+def test_bounded_range_restores_the_previous_value(
+    timeline: Timeline, offset: int, length: int, value: float
+) -> None:
     start = date_in_horizon(offset)
     end = min(END, start + dt.timedelta(days=length))
     changed = timeline.set_between(start, end, value, Origin("override", "o.yaml", 3))
-    for probe in {START, start - dt.timedelta(days=1), start, end, end + dt.timedelta(days=1), END + dt.timedelta(days=30)}:
+    for probe in {
+        START,
+        start - dt.timedelta(days=1),
+        start,
+        end,
+        end + dt.timedelta(days=1),
+        END + dt.timedelta(days=30),
+    }:
         if probe < START:
             continue
         if start <= probe <= end:
@@ -93,7 +112,9 @@ def test_bounded_range_restores_the_previous_value(timeline: Timeline, offset: i
 
 
 @given(timelines(), days, values)
-def test_open_override_holds_from_its_date_and_keeps_the_past(timeline: Timeline, offset: int, value: float) -> None:
+def test_open_override_holds_from_its_date_and_keeps_the_past(
+    timeline: Timeline, offset: int, value: float
+) -> None:
     start = date_in_horizon(offset)
     changed = timeline.set_from(start, value, Origin("override", "o.yaml", 4))
     assert changed.at(start) == value and changed.at(END) == value
@@ -101,7 +122,9 @@ def test_open_override_holds_from_its_date_and_keeps_the_past(timeline: Timeline
         assert changed.at(start - dt.timedelta(days=1)) == timeline.at(start - dt.timedelta(days=1))
 
 
-SCENARIO = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "nanchuan" / "combined.yaml")
+SCENARIO = load_scenario(
+    Path(__file__).resolve().parents[2] / "scenarios" / "nanchuan" / "combined.yaml"
+)
 
 
 @settings(max_examples=60)
@@ -122,6 +145,8 @@ def test_trees_and_snapshots_survive_pickling(tree: ParameterTree) -> None:
 
 def test_scenario_baseline_is_the_region_baseline() -> None:
     """Loading a policy scenario leaves its baseline tree exactly as the baseline file alone."""
-    alone = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "nanchuan" / "baseline.yaml")
+    alone = load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / "nanchuan" / "baseline.yaml"
+    )
     assert SCENARIO.baseline == alone.tree
     assert SCENARIO.tree != alone.tree

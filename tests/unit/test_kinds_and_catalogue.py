@@ -19,10 +19,16 @@ from fundsim.parameters import KINDS, load_catalogue
         ("monthday", "10-15", "10-15"),
         ("month_list", [6, 12], (6, 12)),
         ("bool", False, False),
-        ("tiers", [{"from": 15000, "ratio": 0.6}, {"from": 65000, "ratio": 0.7}], ((15000.0, 0.6), (65000.0, 0.7))),
+        (
+            "tiers",
+            [{"from": 15000, "ratio": 0.6}, {"from": 65000, "ratio": 0.7}],
+            ((15000.0, 0.6), (65000.0, 0.7)),
+        ),
     ],
 )
-def test_valid_values_are_normalised_and_immutable(kind: str, value: object, expected: object) -> None:
+def test_valid_values_are_normalised_and_immutable(
+    kind: str, value: object, expected: object
+) -> None:
     checked, message = KINDS[kind].validate(value)
     assert message is None
     assert checked == expected and type(checked) is type(expected)
@@ -65,14 +71,19 @@ def test_catalogue_defaults_are_valid_for_their_kind() -> None:
     for entry in load_catalogue().entries.values():
         if entry.default is None:
             continue
-        raw = entry.default["values"].values() if isinstance(entry.default, dict) else [entry.default]
+        raw = (
+            entry.default["values"].values() if isinstance(entry.default, dict) else [entry.default]
+        )
         for value in raw:
             assert entry.kind.validate(value)[1] is None, entry.path
 
 
 def test_retirement_reform_default_follows_the_2024_decision() -> None:
     catalogue = load_catalogue()
-    values = {dt.date.fromisoformat(k): v for k, v in catalogue["population.retirement_age.male"].default["values"].items()}
+    values = {
+        dt.date.fromisoformat(k): v
+        for k, v in catalogue["population.retirement_age.male"].default["values"].items()
+    }
     assert values[dt.date(1990, 1, 1)] == 60.0
     assert max(values.values()) == 63.0  # men 60 -> 63
     female = catalogue["population.retirement_age.female_worker"].default["values"]

@@ -17,7 +17,10 @@ SHARED = ROOT.parent / "shared"
 @pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
 def test_shipped_region_data_is_valid_and_matches_the_seeds(region: str) -> None:
     problems = Collector()
-    tables = {k: read_table(k, ROOT / "calibration" / region / f"{k}.csv", problems) for k in ("population", "mortality", "admission_rates", "fertility")}
+    tables = {
+        k: read_table(k, ROOT / "calibration" / region / f"{k}.csv", problems)
+        for k in ("population", "mortality", "admission_rates", "fertility")
+    }
     assert not problems.items
     population = tables["population"]
     totals: dict[str, float] = {}
@@ -37,12 +40,16 @@ def test_admission_bands_with_a_gap_are_refused(tmp_path: Path) -> None:
     file.write_text("\n".join(rows) + "\n", encoding="utf-8")
     problems = Collector()
     assert read_table("admission_rates", file, problems) is None
-    assert any("band starts at 45, expected 41" in d.message and d.line == 4 for d in problems.items)
+    assert any(
+        "band starts at 45, expected 41" in d.message and d.line == 4 for d in problems.items
+    )
 
 
 def test_mortality_must_be_contiguous(tmp_path: Path) -> None:
     file = tmp_path / "m.csv"
-    file.write_text("# source: test\nage,qx_male,qx_female\n0,0.01,0.01\n2,0.01,0.01\n", encoding="utf-8")
+    file.write_text(
+        "# source: test\nage,qx_male,qx_female\n0,0.01,0.01\n2,0.01,0.01\n", encoding="utf-8"
+    )
     problems = Collector()
     assert read_table("mortality", file, problems) is None
     assert problems.items[0].line == 4 and "without gaps" in problems.items[0].message
@@ -56,12 +63,19 @@ def test_wrong_header_names_the_columns(tmp_path: Path) -> None:
     assert "missing column(s) share" in problems.items[0].message and problems.items[0].line == 2
 
 
-@pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data is not beside this checkout")
+@pytest.mark.skipif(
+    not (SHARED / "data").is_dir(), reason="../shared/data is not beside this checkout"
+)
 def test_region_data_rebuilds_identically(tmp_path: Path) -> None:
     """The committed CSVs are exactly what scripts/derive_region_data.py makes from ../shared/data."""
     before = {p: p.read_bytes() for p in (ROOT / "calibration").glob("*/*.csv")}
     try:
-        subprocess.run([sys.executable, "scripts/derive_region_data.py", "--shared", str(SHARED)], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "scripts/derive_region_data.py", "--shared", str(SHARED)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         after = {p: p.read_bytes() for p in (ROOT / "calibration").glob("*/*.csv")}
         changed = [str(p.relative_to(ROOT)) for p in before if before[p] != after.get(p)]
         assert not changed, f"derived data drifted from the committed files: {changed}"

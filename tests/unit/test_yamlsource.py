@@ -15,7 +15,9 @@ def read(tmp_path: Path, text: str) -> tuple[object, Collector]:
 
 
 def test_positions_of_keys_and_items(tmp_path: Path) -> None:
-    doc, problems = read(tmp_path, "a:\n  b: 1\n  c:\n    - x\n    - y\npolicy:\n  p.q:\n    2025-01-01: 0.5\n")
+    doc, problems = read(
+        tmp_path, "a:\n  b: 1\n  c:\n    - x\n    - y\npolicy:\n  p.q:\n    2025-01-01: 0.5\n"
+    )
     assert not problems.items
     assert doc.locations[("a", "b")] == (2, 3)
     assert doc.locations[("a", "c", 1)] == (5, 7)

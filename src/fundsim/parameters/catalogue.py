@@ -92,18 +92,25 @@ def _walk(
         path = (*prefix, key)
         dotted_path = ".".join(path)
         if not isinstance(value, dict):
-            problems.error(name, document.line_of(path), dotted_path, "catalogue entries must be mappings")
+            problems.error(
+                name, document.line_of(path), dotted_path, "catalogue entries must be mappings"
+            )
             continue
         if "kind" in value:
             unknown = set(value) - LEAF_META
             kind = KINDS.get(value["kind"])
             if unknown or kind is None or "unit" not in value or "description" not in value:
                 problems.error(
-                    name, document.line_of(path), dotted_path, f"malformed catalogue entry {sorted(value)}"
+                    name,
+                    document.line_of(path),
+                    dotted_path,
+                    f"malformed catalogue entry {sorted(value)}",
                 )
                 continue
             if ("default" in value) != ("source" in value):
-                problems.error(name, document.line_of(path), dotted_path, "a default needs a source")
+                problems.error(
+                    name, document.line_of(path), dotted_path, "a default needs a source"
+                )
             entries[dotted_path] = Entry(
                 path=dotted_path,
                 kind=kind,

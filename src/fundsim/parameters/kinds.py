@@ -8,10 +8,19 @@ Validated values are made immutable (lists become tuples) so snapshots can be sh
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -25,7 +34,7 @@ class Tier(BaseModel):
 
 
 def _increasing(tiers: list[Tier]) -> list[Tier]:
-    for before, after in zip(tiers, tiers[1:], strict=False):
+    for before, after in itertools.pairwise(tiers):
         if after.from_ <= before.from_:
             raise ValueError(
                 f"critical-illness thresholds must increase: {after.from_:g} follows {before.from_:g}"
@@ -96,7 +105,9 @@ class Kind:
 
     def contains(self, low: float, high: float) -> bool:
         """Whether the interval [low, high] lies within this kind's bounds."""
-        return (self.lower is None or low >= self.lower) and (self.upper is None or high <= self.upper)
+        return (self.lower is None or low >= self.lower) and (
+            self.upper is None or high <= self.upper
+        )
 
     @property
     def label_article(self) -> str:
@@ -113,9 +124,12 @@ def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     kind_of_error = error["type"]
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    if kind_of_error in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"} and not [
-        p for p in error["loc"] if p not in ("tiers",)
-    ]:
+    if kind_of_error in {
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+    } and not [p for p in error["loc"] if p not in ("tiers",)]:
         return f"{kind.label} {shown} is outside {kind.bounds_text}"
     if kind_of_error == "finite_number":
         return f"{shown} is not a finite number"
@@ -127,10 +141,16 @@ def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
     return f"{kind.label}{where}: {message}"
 
 
-def _num(lower: float | None = None, upper: float | None = None, strict_lower: bool = False) -> TypeAdapter[Any]:
+def _num(
+    lower: float | None = None, upper: float | None = None, strict_lower: bool = False
+) -> TypeAdapter[Any]:
     if strict_lower:
-        return TypeAdapter(Annotated[float, Field(strict=True, gt=lower, le=upper, allow_inf_nan=False)])
-    return TypeAdapter(Annotated[float, Field(strict=True, ge=lower, le=upper, allow_inf_nan=False)])
+        return TypeAdapter(
+            Annotated[float, Field(strict=True, gt=lower, le=upper, allow_inf_nan=False)]
+        )
+    return TypeAdapter(
+        Annotated[float, Field(strict=True, ge=lower, le=upper, allow_inf_nan=False)]
+    )
 
 
 def _int(lower: int | None = None, upper: int | None = None) -> TypeAdapter[Any]:
@@ -155,7 +175,9 @@ KINDS: dict[str, Kind] = {
         Kind("money", "amount of money", "a number of yuan, 0 or more", _num(0), 0.0, None),
         Kind("signed_money", "amount of money", "a number of yuan", _num(), None, None),
         Kind("count", "count", "a whole number, 0 or more", _int(0), 0.0, None),
-        Kind("multiple", "multiple", "a number above 0", _num(0, None, strict_lower=True), 0.0, None),
+        Kind(
+            "multiple", "multiple", "a number above 0", _num(0, None, strict_lower=True), 0.0, None
+        ),
         Kind("positive", "number", "a number above 0", _num(0, None, strict_lower=True), 0.0, None),
         Kind("age", "age", "an age in years from 0 to 120", _num(0, 120), 0.0, 120.0),
         Kind("days", "number of days", "a number of days, 0 or more", _num(0), 0.0, None),
@@ -178,7 +200,9 @@ KINDS: dict[str, Kind] = {
             "month-day",
             "a month and day written MM-DD, e.g. 10-15",
             TypeAdapter(
-                Annotated[str, Field(strict=True, pattern=r"^\d\d-\d\d$"), AfterValidator(_monthday)]
+                Annotated[
+                    str, Field(strict=True, pattern=r"^\d\d-\d\d$"), AfterValidator(_monthday)
+                ]
             ),
             numeric=False,
         ),
@@ -198,4 +222,3 @@ KINDS: dict[str, Kind] = {
         ),
     ]
 }
-

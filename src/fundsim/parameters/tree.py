@@ -93,9 +93,9 @@ class ParameterTree:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ParameterTree):
             return NotImplemented
-        return (
-            dict(self._timelines) == dict(other._timelines)
-            and (self.start, self.end) == (other.start, other.end)
+        return dict(self._timelines) == dict(other._timelines) and (self.start, self.end) == (
+            other.start,
+            other.end,
         )
 
     def __hash__(self) -> int:
@@ -128,7 +128,9 @@ class ParameterTree:
         for override in overrides:
             current = timelines[override.path]
             if override.end is None:
-                timelines[override.path] = current.set_from(override.start, override.value, override.origin)
+                timelines[override.path] = current.set_from(
+                    override.start, override.value, override.origin
+                )
             else:
                 timelines[override.path] = current.set_between(
                     override.start, override.end, override.value, override.origin

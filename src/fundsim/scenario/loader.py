@@ -149,12 +149,17 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
     def visit(current: Path, display: str, stack: list[tuple[Path, _File | None, int]]) -> None:
         resolved = current.resolve()
         if any(resolved == p for p, _, _ in stack):
-            names = [display_path(p) for p, _, _ in stack[[p for p, _, _ in stack].index(resolved) :]]
+            names = [
+                display_path(p) for p, _, _ in stack[[p for p, _, _ in stack].index(resolved) :]
+            ]
             cycle = " -> ".join([*names, display_path(resolved)])
             _, child, line = stack[-1]
             assert child is not None
             problems.error(
-                child.name, line, "extends", f"circular extends: {cycle}",
+                child.name,
+                line,
+                "extends",
+                f"circular extends: {cycle}",
                 "a scenario may not extend itself, directly or through others",
             )
             return
@@ -175,7 +180,9 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
             target = (current.parent / target_name).resolve()
             if not target.is_file():
                 problems.error(
-                    display, line, dotted(key),
+                    display,
+                    line,
+                    dotted(key),
                     f"extends a file that does not exist: {target_name}",
                     f"the path is relative to {display_path(current.parent)}; looked for {display_path(target)}",
                 )
@@ -189,7 +196,9 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
     visit(path, display_path(path), [])
     if len(roots) > 1:
         problems.error(
-            order[-1].name, order[-1].source.line_of(("extends",)), "extends",
+            order[-1].name,
+            order[-1].source.line_of(("extends",)),
+            "extends",
             "the extended files come from different baselines: " + ", ".join(r.name for r in roots),
             "combine only scenarios of one region baseline",
         )
@@ -198,7 +207,9 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
 
 def _check_schema(source: SourceDocument, name: str, problems: Collector) -> Document | None:
     if not isinstance(source.data, dict):
-        problems.error(name, 1, "", f"a scenario must be a mapping of keys, not a {type(source.data).__name__}")
+        problems.error(
+            name, 1, "", f"a scenario must be a mapping of keys, not a {type(source.data).__name__}"
+        )
         return None
     try:
         return Document.model_validate(source.data)
@@ -208,7 +219,9 @@ def _check_schema(source: SourceDocument, name: str, problems: Collector) -> Doc
         return None
 
 
-def _report_schema_error(error: Any, source: SourceDocument, name: str, problems: Collector) -> None:
+def _report_schema_error(
+    error: Any, source: SourceDocument, name: str, problems: Collector
+) -> None:
     loc = tuple(error["loc"])
     data_path = _data_path(source.data, loc)
     kind = error["type"]
@@ -216,7 +229,7 @@ def _report_schema_error(error: Any, source: SourceDocument, name: str, problems
     hint = ""
     where = data_path
     if kind == "missing":
-        where = data_path + (loc[-1],) if data_path[-1:] != loc[-1:] else data_path
+        where = (*data_path, loc[-1]) if data_path[-1:] != loc[-1:] else data_path
         message = f"missing required key '{loc[-1]}'"
         fields = _fields_at(loc[:-1])
         if loc[:-1] == () and loc[-1] in ("name", "title"):
@@ -231,7 +244,7 @@ def _report_schema_error(error: Any, source: SourceDocument, name: str, problems
         tag = error.get("ctx", {}).get("tag", "")
         message = f"unknown distribution '{tag}'"
         hint = valid_names_hint(list(DISTRIBUTIONS))
-        where = data_path + ("distribution",)
+        where = (*data_path, "distribution")
     elif kind == "union_tag_not_found":
         message = "missing 'distribution'"
         hint = valid_names_hint(list(DISTRIBUTIONS))
@@ -258,10 +271,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
     found: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            found.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and part < len(current)
+        ):
             found.append(part)
             current = current[part]
         elif isinstance(part, str) and part in DISTRIBUTIONS:
@@ -319,11 +331,29 @@ def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> S
     horizon = next((f.document.horizon for f in reversed(chain) if f.document.horizon), None)
     region = next((f for f in reversed(chain) if f.document.region), None)
     if horizon is None:
-        problems.error(root.name, 1, "horizon", "no horizon", "the region's baseline sets horizon: {start: YYYY-MM-DD, end: YYYY-MM-DD}")
+        problems.error(
+            root.name,
+            1,
+            "horizon",
+            "no horizon",
+            "the region's baseline sets horizon: {start: YYYY-MM-DD, end: YYYY-MM-DD}",
+        )
     if region is None:
-        problems.error(root.name, 1, "region", "no region", "the region's baseline names its region and its data files")
+        problems.error(
+            root.name,
+            1,
+            "region",
+            "no region",
+            "the region's baseline names its region and its data files",
+        )
     if root.document.parameters is None:
-        problems.error(root.name, 1, "parameters", "the root scenario has no parameters", "a region baseline gives every parameter; policy scenarios extend it")
+        problems.error(
+            root.name,
+            1,
+            "parameters",
+            "the root scenario has no parameters",
+            "a region baseline gives every parameter; policy scenarios extend it",
+        )
     if horizon is None or region is None:
         return None
 
@@ -350,7 +380,9 @@ def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> S
     monte_carlo = MonteCarlo()
     for file in chain:
         if file.document.monte_carlo is not None:
-            monte_carlo = monte_carlo.model_copy(update=file.document.monte_carlo.model_dump(exclude_unset=True))
+            monte_carlo = monte_carlo.model_copy(
+                update=file.document.monte_carlo.model_dump(exclude_unset=True)
+            )
     outputs = next((f.document.outputs for f in reversed(chain) if f.document.outputs), Outputs())
     assert region.document.region is not None
     return Scenario(
@@ -379,12 +411,18 @@ def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
         origin = Origin("default", catalogue.file, entry.line, source=entry.source)
         if isinstance(entry.default, dict):
             steps = [
-                Step(dt.date.fromisoformat(k), entry.kind.validate(v)[0], Origin("default", catalogue.file, entry.line, k, entry.source))
+                Step(
+                    dt.date.fromisoformat(k),
+                    entry.kind.validate(v)[0],
+                    Origin("default", catalogue.file, entry.line, k, entry.source),
+                )
                 for k, v in sorted(entry.default["values"].items())
             ]
             timelines[path] = Timeline(tuple(steps))
         else:
-            timelines[path] = Timeline.constant(EARLIEST, entry.kind.validate(entry.default)[0], origin)
+            timelines[path] = Timeline.constant(
+                EARLIEST, entry.kind.validate(entry.default)[0], origin
+            )
     return timelines
 
 
@@ -399,7 +437,8 @@ def _read_parameters(
     assert file.document.parameters is not None
 
     def walk(node: Mapping[str, Any], prefix: tuple[str, ...], inherited_source: str) -> None:
-        source_here = node.get("source") if isinstance(node.get("source"), str) else inherited_source
+        written = node.get("source")
+        source_here = written if isinstance(written, str) else inherited_source
         for key, value in node.items():
             if key in ("source", "note") and prefix:
                 continue
@@ -408,15 +447,19 @@ def _read_parameters(
             key_path: PathKey = ("parameters", *path)
             line = file.source.line_of(key_path)
             if dotted_path in catalogue:
-                leaf = _read_leaf(file, catalogue[dotted_path], key_path, value, horizon, source_here, problems)
+                leaf = _read_leaf(
+                    file, catalogue[dotted_path], key_path, value, horizon, source_here, problems
+                )
                 if leaf is not None:
                     timelines[dotted_path] = leaf
                     given.add(dotted_path)
             elif dotted_path in catalogue.groups:
                 if not isinstance(value, dict):
                     problems.error(
-                        file.name, line, f"parameters.{dotted_path}",
-                        f"is a group of parameters, not a value",
+                        file.name,
+                        line,
+                        f"parameters.{dotted_path}",
+                        "is a group of parameters, not a value",
                         valid_names_hint(catalogue.children(dotted_path)),
                     )
                     continue
@@ -425,7 +468,10 @@ def _read_parameters(
                 siblings = catalogue.children(".".join(prefix))
                 hint = did_you_mean(key, siblings) or did_you_mean(dotted_path, catalogue.paths)
                 problems.error(
-                    file.name, line, f"parameters.{dotted_path}", f"unknown parameter '{key}'",
+                    file.name,
+                    line,
+                    f"parameters.{dotted_path}",
+                    f"unknown parameter '{key}'",
                     hint or valid_names_hint(siblings),
                 )
 
@@ -448,20 +494,33 @@ def _read_leaf(
         unknown = set(raw) - LEAF_KEYS
         if unknown or ("value" in raw) == ("values" in raw):
             problems.error(
-                name, line, where,
+                name,
+                line,
+                where,
                 f"a parameter is a value, {{value: …, source: …}} or {{values: {{YYYY-MM-DD: …}}, source: …}}; got keys {', '.join(sorted(raw))}",
                 f"{entry.path} is {entry.kind.label_article} [{entry.unit}]: {entry.description}",
             )
             return None
         if "source" in raw:
             if not isinstance(raw["source"], str) or not raw["source"].strip():
-                problems.error(name, file.source.line_of((*key_path, "source")), where + ".source", "source must be text")
+                problems.error(
+                    name,
+                    file.source.line_of((*key_path, "source")),
+                    where + ".source",
+                    "source must be text",
+                )
                 return None
             source = raw["source"]
         if "values" in raw:
             values = raw["values"]
             if not isinstance(values, dict) or not values:
-                problems.error(name, line, where + ".values", "values must map dates to values", "e.g. values: {2021-01-01: 580, 2022-01-01: 610}")
+                problems.error(
+                    name,
+                    line,
+                    where + ".values",
+                    "values must map dates to values",
+                    "e.g. values: {2021-01-01: 580, 2022-01-01: 610}",
+                )
                 return None
             steps: list[Step] = []
             for date_key, value in values.items():
@@ -469,17 +528,29 @@ def _read_leaf(
                 try:
                     date = dt.date.fromisoformat(date_key)
                 except ValueError:
-                    problems.error(name, date_line, f"{where}.values.{date_key}", f"malformed date '{date_key}'", "dates are ISO: YYYY-MM-DD")
+                    problems.error(
+                        name,
+                        date_line,
+                        f"{where}.values.{date_key}",
+                        f"malformed date '{date_key}'",
+                        "dates are ISO: YYYY-MM-DD",
+                    )
                     continue
-                checked = _check_value(entry, value, name, date_line, f"{where}.values.{date_key}", problems)
+                checked = _check_value(
+                    entry, value, name, date_line, f"{where}.values.{date_key}", problems
+                )
                 if checked is not _INVALID:
-                    steps.append(Step(date, checked, Origin("baseline", name, date_line, date_key, source)))
+                    steps.append(
+                        Step(date, checked, Origin("baseline", name, date_line, date_key, source))
+                    )
             if len(steps) != len(values):
                 return None
             steps.sort(key=lambda s: s.start)
             if steps[0].start > horizon.start:
                 problems.error(
-                    name, line, where,
+                    name,
+                    line,
+                    where,
                     f"first value is dated {steps[0].start.isoformat()}, after the horizon starts ({horizon.start.isoformat()})",
                     "give a value in force on the first day of the horizon",
                 )
@@ -498,20 +569,34 @@ def _read_leaf(
 _INVALID = object()
 
 
-def _check_value(entry: Entry, value: Any, name: str, line: int, where: str, problems: Collector) -> Any:
+def _check_value(
+    entry: Entry, value: Any, name: str, line: int, where: str, problems: Collector
+) -> Any:
     checked, message = entry.kind.validate(value)
     if message is not None:
-        problems.error(name, line, where, message, f"{entry.path} takes {entry.kind.valid} [{entry.unit}]")
+        problems.error(
+            name, line, where, message, f"{entry.path} takes {entry.kind.valid} [{entry.unit}]"
+        )
         return _INVALID
     return checked
 
 
-def _warn_unsourced(entry: Entry, source: str, name: str, line: int, where: str, problems: Collector) -> None:
+def _warn_unsourced(
+    entry: Entry, source: str, name: str, line: int, where: str, problems: Collector
+) -> None:
     if not source.strip():
-        problems.warning(name, line, where, "no source given for this value", "add source: … naming the document, table or derivation")
+        problems.warning(
+            name,
+            line,
+            where,
+            "no source given for this value",
+            "add source: … naming the document, table or derivation",
+        )
 
 
-def _check_complete(root: _File, catalogue: Catalogue, given: set[str], problems: Collector) -> None:
+def _check_complete(
+    root: _File, catalogue: Catalogue, given: set[str], problems: Collector
+) -> None:
     missing = [p for p, e in catalogue.entries.items() if e.required and p not in given]
     if not missing or root.document.parameters is None:
         return
@@ -532,16 +617,27 @@ def _check_complete(root: _File, catalogue: Catalogue, given: set[str], problems
         reported.add(group)
         if group == path:
             entry = catalogue[path]
-            problems.error(root.name, line, f"parameters.{path}", "missing parameter", f"{entry.kind.label_article} [{entry.unit}]: {entry.description}")
+            problems.error(
+                root.name,
+                line,
+                f"parameters.{path}",
+                "missing parameter",
+                f"{entry.kind.label_article} [{entry.unit}]: {entry.description}",
+            )
         else:
             count = sum(1 for p in catalogue.under(group) if catalogue[p].required)
             problems.error(
-                root.name, line, f"parameters.{group}", f"missing parameter group ({count} parameters)",
+                root.name,
+                line,
+                f"parameters.{group}",
+                f"missing parameter group ({count} parameters)",
                 valid_names_hint(catalogue.children(group)),
             )
 
 
-def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: Collector) -> list[Override]:
+def _read_policy(
+    file: _File, catalogue: Catalogue, horizon: Horizon, problems: Collector
+) -> list[Override]:
     assert file.document.policy is not None
     name = file.name
     open_ended: list[Override] = []
@@ -553,9 +649,21 @@ def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: 
         if path not in catalogue:
             hint = did_you_mean(path, catalogue.paths)
             if path in catalogue.groups:
-                problems.error(name, line, where, f"'{path}' is a group of parameters, not one parameter", valid_names_hint(catalogue.children(path)))
+                problems.error(
+                    name,
+                    line,
+                    where,
+                    f"'{path}' is a group of parameters, not one parameter",
+                    valid_names_hint(catalogue.children(path)),
+                )
             else:
-                problems.error(name, line, where, f"unknown parameter '{path}'", hint or "see `fundsim explain SCENARIO` for every parameter")
+                problems.error(
+                    name,
+                    line,
+                    where,
+                    f"unknown parameter '{path}'",
+                    hint or "see `fundsim explain SCENARIO` for every parameter",
+                )
             continue
         entry = catalogue[path]
         path_source = entries.get("source", "") if isinstance(entries.get("source"), str) else ""
@@ -567,31 +675,60 @@ def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: 
             key_where = f"{where}.{key}"
             match = DATE_KEY.match(key)
             if not match:
-                problems.error(name, key_line, key_where, f"malformed date key '{key}'", "write YYYY-MM-DD (from that day on) or YYYY-MM-DD.YYYY-MM-DD (a bounded range)")
+                problems.error(
+                    name,
+                    key_line,
+                    key_where,
+                    f"malformed date key '{key}'",
+                    "write YYYY-MM-DD (from that day on) or YYYY-MM-DD.YYYY-MM-DD (a bounded range)",
+                )
                 continue
             try:
                 start = dt.date.fromisoformat(match.group(1))
                 end = dt.date.fromisoformat(match.group(2)) if match.group(2) else None
             except ValueError as exc:
-                problems.error(name, key_line, key_where, f"malformed date in '{key}': {exc}", "dates are ISO: YYYY-MM-DD")
+                problems.error(
+                    name,
+                    key_line,
+                    key_where,
+                    f"malformed date in '{key}': {exc}",
+                    "dates are ISO: YYYY-MM-DD",
+                )
                 continue
-            outside = [d for d in (start, end) if d is not None and not horizon.start <= d <= horizon.end]
+            outside = [
+                d for d in (start, end) if d is not None and not horizon.start <= d <= horizon.end
+            ]
             if outside:
                 problems.error(
-                    name, key_line, key_where,
+                    name,
+                    key_line,
+                    key_where,
                     f"date {outside[0].isoformat()} is outside the horizon",
                     f"the horizon runs {horizon.start.isoformat()} to {horizon.end.isoformat()}",
                 )
                 continue
             if end is not None and end < start:
-                problems.error(name, key_line, key_where, f"range ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+                problems.error(
+                    name,
+                    key_line,
+                    key_where,
+                    f"range ends ({end.isoformat()}) before it starts ({start.isoformat()})",
+                )
                 continue
             source = path_source
             value_line = key_line
-            if isinstance(raw, dict) and entry.kind.name != "tiers" or isinstance(raw, dict) and "value" in raw:
+            if (isinstance(raw, dict) and entry.kind.name != "tiers") or (
+                isinstance(raw, dict) and "value" in raw
+            ):
                 unknown = set(raw) - {"value", "source", "note"}
                 if unknown or "value" not in raw:
-                    problems.error(name, key_line, key_where, "an override is a value or {value: …, source: …}", f"got keys {', '.join(sorted(raw))}")
+                    problems.error(
+                        name,
+                        key_line,
+                        key_where,
+                        "an override is a value or {value: …, source: …}",
+                        f"got keys {', '.join(sorted(raw))}",
+                    )
                     continue
                 source = raw.get("source", source) if isinstance(raw.get("source"), str) else source
                 raw = raw["value"]
@@ -607,7 +744,9 @@ def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: 
                 for other_start, other_end, other_line in ranges:
                     if start <= other_end and other_start <= end:
                         problems.error(
-                            name, key_line, key_where,
+                            name,
+                            key_line,
+                            key_where,
                             f"range overlaps the range on line {other_line}",
                             "bounded ranges of one parameter may not overlap; split them",
                         )
@@ -620,7 +759,9 @@ def _read_policy(file: _File, catalogue: Catalogue, horizon: Horizon, problems: 
     return [*open_ended, *bounded]
 
 
-def _read_region(region_file: _File, problems: Collector) -> tuple[dict[str, Path], dict[str, Table]]:
+def _read_region(
+    region_file: _File, problems: Collector
+) -> tuple[dict[str, Path], dict[str, Table]]:
     region = region_file.document.region
     assert region is not None
     paths: dict[str, Path] = {}
@@ -644,7 +785,9 @@ def _read_region(region_file: _File, problems: Collector) -> tuple[dict[str, Pat
     return paths, tables
 
 
-def _read_uncertainty(chain: list[_File], catalogue: Catalogue, tree: ParameterTree, problems: Collector) -> dict[str, Uncertain]:
+def _read_uncertainty(
+    chain: list[_File], catalogue: Catalogue, tree: ParameterTree, problems: Collector
+) -> dict[str, Uncertain]:
     result: dict[str, Uncertain] = {}
     for file in chain:
         for path, distribution in (file.document.uncertainty or {}).items():
@@ -652,16 +795,30 @@ def _read_uncertainty(chain: list[_File], catalogue: Catalogue, tree: ParameterT
             line = file.source.line_of(key_path)
             where = f"uncertainty.{path}"
             if path not in catalogue:
-                problems.error(file.name, line, where, f"unknown parameter '{path}'", did_you_mean(path, catalogue.paths))
+                problems.error(
+                    file.name,
+                    line,
+                    where,
+                    f"unknown parameter '{path}'",
+                    did_you_mean(path, catalogue.paths),
+                )
                 continue
             entry = catalogue[path]
             if not entry.kind.numeric or entry.kind.name in {"count", "month"}:
-                problems.error(file.name, line, where, f"{entry.kind.label_article} cannot be drawn from a distribution", "uncertainty applies to continuous numeric parameters")
+                problems.error(
+                    file.name,
+                    line,
+                    where,
+                    f"{entry.kind.label_article} cannot be drawn from a distribution",
+                    "uncertainty applies to continuous numeric parameters",
+                )
                 continue
             low, high = distribution.support()
             if distribution.bounded and not entry.kind.contains(low, high):
                 problems.error(
-                    file.name, line, where,
+                    file.name,
+                    line,
+                    where,
                     f"draws range over [{low:g}, {high:g}], outside the {entry.kind.label}'s bounds {entry.kind.bounds_text}",
                     entry.kind.valid,
                 )
@@ -670,20 +827,36 @@ def _read_uncertainty(chain: list[_File], catalogue: Catalogue, tree: ParameterT
                 likely_low, likely_high = distribution.likely_range()
                 if not entry.kind.contains(max(low, likely_low), min(high, likely_high)):
                     problems.warning(
-                        file.name, line, where,
+                        file.name,
+                        line,
+                        where,
                         f"{distribution.distribution} draws may fall outside {entry.kind.bounds_text}; they will be clipped",
                         "a bounded distribution (triangular, uniform, beta) avoids clipping",
                     )
             if tree.timeline(path).change_dates():
                 problems.error(
-                    file.name, line, where,
+                    file.name,
+                    line,
+                    where,
                     "an uncertain parameter must hold one value over the horizon, but this one changes over time",
                     "drop its dated values, or model the uncertainty on a constant parameter",
                 )
                 continue
             if distribution.source is None:
-                problems.warning(file.name, line, where, "no source given for this range", "cite the evidence the range is taken from")
-            result[path] = Uncertain(path, distribution, Origin("draw", file.name, line, distribution.distribution, distribution.source or ""))
+                problems.warning(
+                    file.name,
+                    line,
+                    where,
+                    "no source given for this range",
+                    "cite the evidence the range is taken from",
+                )
+            result[path] = Uncertain(
+                path,
+                distribution,
+                Origin(
+                    "draw", file.name, line, distribution.distribution, distribution.source or ""
+                ),
+            )
     return result
 
 

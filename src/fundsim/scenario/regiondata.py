@@ -41,7 +41,9 @@ class Column:
             return None, f"'{text}' is not {what}"
         if value != value or value in (float("inf"), float("-inf")):
             return None, f"'{text}' is not a finite number"
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
             low = "-∞" if self.low is None else f"{self.low:g}"
             high = "∞" if self.high is None else f"{self.high:g}"
             return None, f"{value:g} is outside [{low}, {high}]"
@@ -60,7 +62,10 @@ class Table:
 
     def rows(self) -> list[dict[str, Any]]:
         names = list(self.columns)
-        return [dict(zip(names, values, strict=True)) for values in zip(*self.columns.values(), strict=True)]
+        return [
+            dict(zip(names, values, strict=True))
+            for values in zip(*self.columns.values(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,10 @@ def _unique(table: Table, problems: Collector, keys: tuple[str, ...]) -> None:
         key = tuple(row[k] for k in keys)
         if key in seen:
             problems.error(
-                table.display, line, "", f"duplicate row for {dict(zip(keys, key, strict=True))} (first on line {seen[key]})"
+                table.display,
+                line,
+                "",
+                f"duplicate row for {dict(zip(keys, key, strict=True))} (first on line {seen[key]})",
             )
         else:
             seen[key] = line
@@ -86,7 +94,9 @@ def _unique(table: Table, problems: Collector, keys: tuple[str, ...]) -> None:
 def _check_population(table: Table, problems: Collector) -> None:
     _unique(table, problems, ("age", "sex", "scheme"))
     if sum(table.columns["persons"]) <= 0:
-        problems.error(table.display, table.lines[0], "", "the population is empty (persons sum to 0)")
+        problems.error(
+            table.display, table.lines[0], "", "the population is empty (persons sum to 0)"
+        )
 
 
 def _check_mortality(table: Table, problems: Collector) -> None:
@@ -95,10 +105,18 @@ def _check_mortality(table: Table, problems: Collector) -> None:
     if ages != expected:
         bad = next(i for i, (a, e) in enumerate(zip(ages, expected, strict=True)) if a != e)
         problems.error(
-            table.display, table.lines[bad], "age", f"ages must run 0, 1, 2, … without gaps; found {ages[bad]} where {expected[bad]} was expected"
+            table.display,
+            table.lines[bad],
+            "age",
+            f"ages must run 0, 1, 2, … without gaps; found {ages[bad]} where {expected[bad]} was expected",
         )
     if ages and ages[-1] < 100:
-        problems.error(table.display, table.lines[-1], "age", f"the table must reach age 100 or more, it stops at {ages[-1]}")
+        problems.error(
+            table.display,
+            table.lines[-1],
+            "age",
+            f"the table must reach age 100 or more, it stops at {ages[-1]}",
+        )
 
 
 def _check_admissions(table: Table, problems: Collector) -> None:
@@ -109,12 +127,19 @@ def _check_admissions(table: Table, problems: Collector) -> None:
             if row["scheme"] == scheme
         )
         if not bands:
-            problems.error(table.display, table.lines[0] if table.lines else 1, "scheme", f"no rows for scheme {scheme}")
+            problems.error(
+                table.display,
+                table.lines[0] if table.lines else 1,
+                "scheme",
+                f"no rows for scheme {scheme}",
+            )
             continue
         expected_from = 0
         for age_from, age_to, line in bands:
             if age_to < age_from:
-                problems.error(table.display, line, "age_to", f"age_to {age_to} is below age_from {age_from}")
+                problems.error(
+                    table.display, line, "age_to", f"age_to {age_to} is below age_from {age_from}"
+                )
             if age_from != expected_from:
                 problems.error(
                     table.display,
@@ -125,14 +150,24 @@ def _check_admissions(table: Table, problems: Collector) -> None:
                 )
             expected_from = age_to + 1
         if expected_from <= MAX_AGE:
-            problems.error(table.display, bands[-1][2], "age_to", f"age bands of {scheme} must reach {MAX_AGE}, they stop at {expected_from - 1}")
+            problems.error(
+                table.display,
+                bands[-1][2],
+                "age_to",
+                f"age bands of {scheme} must reach {MAX_AGE}, they stop at {expected_from - 1}",
+            )
 
 
 def _check_fertility(table: Table, problems: Collector) -> None:
     _unique(table, problems, ("age",))
     total = sum(table.columns["share"])
     if abs(total - 1.0) > 1e-6:
-        problems.error(table.display, table.lines[-1] if table.lines else 1, "share", f"shares sum to {total:.6g}, not 1")
+        problems.error(
+            table.display,
+            table.lines[-1] if table.lines else 1,
+            "share",
+            f"shares sum to {total:.6g}, not 1",
+        )
 
 
 SPECS: dict[str, Spec] = {
@@ -150,7 +185,11 @@ SPECS: dict[str, Spec] = {
     "mortality": Spec(
         "mortality",
         "probability of dying within the year by single age and sex",
-        (Column("age", "int", 0, MAX_AGE), Column("qx_male", "float", 0, 1), Column("qx_female", "float", 0, 1)),
+        (
+            Column("age", "int", 0, MAX_AGE),
+            Column("qx_male", "float", 0, 1),
+            Column("qx_female", "float", 0, 1),
+        ),
         _check_mortality,
     ),
     "admission_rates": Spec(
@@ -174,7 +213,9 @@ SPECS: dict[str, Spec] = {
 }
 
 
-def read_table(kind: str, file: Path, problems: Collector, display: str | None = None) -> Table | None:
+def read_table(
+    kind: str, file: Path, problems: Collector, display: str | None = None
+) -> Table | None:
     """Read and check one region data file of ``kind``; None (with errors recorded) when invalid."""
     spec = SPECS[kind]
     name = display or str(file)
@@ -208,13 +249,19 @@ def read_table(kind: str, file: Path, problems: Collector, display: str | None =
             missing = [c for c in expected if c not in header]
             if missing:
                 problems.error(
-                    name, number, "", f"missing column(s) {', '.join(missing)}", f"a {kind} file has columns {', '.join(expected)}"
+                    name,
+                    number,
+                    "",
+                    f"missing column(s) {', '.join(missing)}",
+                    f"a {kind} file has columns {', '.join(expected)}",
                 )
                 return None
             table.columns = {c.name: [] for c in spec.columns}
             continue
         if len(cells) != len(header):
-            problems.error(name, number, "", f"{len(cells)} cells where the header has {len(header)}")
+            problems.error(
+                name, number, "", f"{len(cells)} cells where the header has {len(header)}"
+            )
             continue
         row = dict(zip(header, cells, strict=True))
         parsed: dict[str, Any] = {}
@@ -233,7 +280,13 @@ def read_table(kind: str, file: Path, problems: Collector, display: str | None =
     if not table.lines and len(problems.items) == before:
         problems.error(name, header_line, "", f"region data file ({kind}) has a header but no rows")
     if not any(c.lower().startswith("source") for c in table.comments):
-        problems.error(name, 1, "", "no '# source: …' comment line", "every number from the world carries its source")
+        problems.error(
+            name,
+            1,
+            "",
+            "no '# source: …' comment line",
+            "every number from the world carries its source",
+        )
     if len(problems.items) > before:
         return None
     spec.check(table, problems)

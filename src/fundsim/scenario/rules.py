@@ -39,7 +39,11 @@ class _Context:
 
         def recency(path: str) -> tuple[dt.date, int, int]:
             step = self.tree.timeline(path).step_at(date)
-            return (step.start, ROLE_RANK[step.origin.role], self.file_rank.get(step.origin.file, -1))
+            return (
+                step.start,
+                ROLE_RANK[step.origin.role],
+                self.file_rank.get(step.origin.file, -1),
+            )
 
         path = max(candidates, key=recency)
         origin = self.tree.timeline(path).step_at(date).origin
@@ -64,7 +68,9 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
             path = f"benefits.{scheme}.inpatient.deductible.{level}"
             if s[path] > s[cap_path]:
                 ctx.report(
-                    "error", s.date, [path, cap_path],
+                    "error",
+                    s.date,
+                    [path, cap_path],
                     f"deductible {s[path]:g} yuan is above the annual cap {s[cap_path]:g} yuan ({cap_path})",
                     "a deductible must not exceed the annual pooled cap",
                 )
@@ -72,7 +78,13 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
             deductible = f"benefits.{scheme}.{group}.deductible"
             cap = f"benefits.{scheme}.{group}.annual_cap"
             if s[deductible] > s[cap]:
-                ctx.report("error", s.date, [deductible, cap], f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})", "a deductible must not exceed the annual cap")
+                ctx.report(
+                    "error",
+                    s.date,
+                    [deductible, cap],
+                    f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})",
+                    "a deductible must not exceed the annual cap",
+                )
 
 
 def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
@@ -82,7 +94,9 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
             path = f"benefits.uebmi.inpatient.ratio.{status}.{level}"
             if s[path] + bonus > 1 + TOLERANCE:
                 ctx.report(
-                    "error", s.date, [path, "benefits.uebmi.inpatient.tcm_bonus"],
+                    "error",
+                    s.date,
+                    [path, "benefits.uebmi.inpatient.tcm_bonus"],
                     f"{status} ratio {s[path]:g} plus the TCM bonus {bonus:g} is above 1",
                     "the fund cannot pay more than the policy-range cost above the deductible",
                 )
@@ -90,7 +104,13 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
         path = f"benefits.urrbmi.inpatient.ratio.{level}"
         extra = s[f"benefits.urrbmi.inpatient.tcm_bonus.{level}"]
         if s[path] + extra > 1 + TOLERANCE:
-            ctx.report("error", s.date, [path, f"benefits.urrbmi.inpatient.tcm_bonus.{level}"], f"ratio {s[path]:g} plus the TCM bonus {extra:g} is above 1", "the fund cannot pay more than the policy-range cost above the deductible")
+            ctx.report(
+                "error",
+                s.date,
+                [path, f"benefits.urrbmi.inpatient.tcm_bonus.{level}"],
+                f"ratio {s[path]:g} plus the TCM bonus {extra:g} is above 1",
+                "the fund cannot pay more than the policy-range cost above the deductible",
+            )
 
 
 def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
@@ -98,25 +118,69 @@ def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
         prefix = f"care.level_mix.{scheme}"
         total = sum(s[f"{prefix}.{level}"] for level in LEVELS)
         if abs(total - 1) > 1e-6:
-            ctx.report("error", s.date, [f"{prefix}.{level}" for level in LEVELS], f"hospital-level shares of {scheme} sum to {total:.6g}, not 1", f"{', '.join(LEVELS)} must add up to 1")
-    drugs, consumables = s["payment.procurement.drug_share"], s["payment.procurement.consumable_share"]
+            ctx.report(
+                "error",
+                s.date,
+                [f"{prefix}.{level}" for level in LEVELS],
+                f"hospital-level shares of {scheme} sum to {total:.6g}, not 1",
+                f"{', '.join(LEVELS)} must add up to 1",
+            )
+    drugs, consumables = (
+        s["payment.procurement.drug_share"],
+        s["payment.procurement.consumable_share"],
+    )
     if drugs + consumables > 1 + TOLERANCE:
-        ctx.report("error", s.date, ["payment.procurement.drug_share", "payment.procurement.consumable_share"], f"drug share {drugs:g} plus consumable share {consumables:g} is above 1", "they are shares of the same inpatient cost")
-    special = s["population.special_groups.extreme_poverty"] + s["population.special_groups.low_income"]
+        ctx.report(
+            "error",
+            s.date,
+            ["payment.procurement.drug_share", "payment.procurement.consumable_share"],
+            f"drug share {drugs:g} plus consumable share {consumables:g} is above 1",
+            "they are shares of the same inpatient cost",
+        )
+    special = (
+        s["population.special_groups.extreme_poverty"] + s["population.special_groups.low_income"]
+    )
     if special > 1 + TOLERANCE:
-        ctx.report("error", s.date, ["population.special_groups.extreme_poverty", "population.special_groups.low_income"], f"special groups add up to {special:g} of URRBMI members, above 1")
+        ctx.report(
+            "error",
+            s.date,
+            ["population.special_groups.extreme_poverty", "population.special_groups.low_income"],
+            f"special groups add up to {special:g} of URRBMI members, above 1",
+        )
 
 
 def _ordered_bounds(ctx: _Context, s: Snapshot) -> None:
     floor, cap = s["contributions.uebmi.wage_base_floor"], s["contributions.uebmi.wage_base_cap"]
     if floor > cap:
-        ctx.report("error", s.date, ["contributions.uebmi.wage_base_floor", "contributions.uebmi.wage_base_cap"], f"wage-base floor {floor:g} is above the cap {cap:g}")
-    zones = [s[f"reporting.reserve_zones.{z}"] for z in ("insufficient", "target_low", "target_high", "excessive")]
+        ctx.report(
+            "error",
+            s.date,
+            ["contributions.uebmi.wage_base_floor", "contributions.uebmi.wage_base_cap"],
+            f"wage-base floor {floor:g} is above the cap {cap:g}",
+        )
+    zones = [
+        s[f"reporting.reserve_zones.{z}"]
+        for z in ("insufficient", "target_low", "target_high", "excessive")
+    ]
     if zones != sorted(zones):
-        ctx.report("error", s.date, [f"reporting.reserve_zones.{z}" for z in ("insufficient", "target_low", "target_high", "excessive")], f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}")
+        ctx.report(
+            "error",
+            s.date,
+            [
+                f"reporting.reserve_zones.{z}"
+                for z in ("insufficient", "target_low", "target_high", "excessive")
+            ],
+            f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}",
+        )
     tiers = s["benefits.urrbmi.critical_illness.tiers"]
     if tiers[0][0] <= 0:
-        ctx.report("error", s.date, "benefits.urrbmi.critical_illness.tiers", "the first critical-illness threshold must be above 0", "it is the annual self-pay at which critical illness starts")
+        ctx.report(
+            "error",
+            s.date,
+            "benefits.urrbmi.critical_illness.tiers",
+            "the first critical-illness threshold must be above 0",
+            "it is the annual self-pay at which critical illness starts",
+        )
 
 
 def _suspicious(ctx: _Context, s: Snapshot) -> None:
@@ -127,7 +191,9 @@ def _suspicious(ctx: _Context, s: Snapshot) -> None:
     ):
         if s[f"{prefix}.level3"] > s[f"{prefix}.level1"] + TOLERANCE:
             ctx.report(
-                "warning", s.date, f"{prefix}.level3",
+                "warning",
+                s.date,
+                f"{prefix}.level3",
                 f"level-3 ratio {s[f'{prefix}.level3']:g} is above level-1 ratio {s[f'{prefix}.level1']:g}",
                 "in the seeds' rule tables the ratio falls as the hospital level rises",
             )
@@ -135,17 +201,33 @@ def _suspicious(ctx: _Context, s: Snapshot) -> None:
         prefix = f"benefits.{scheme}.inpatient.deductible"
         if s[f"{prefix}.level3"] + TOLERANCE < s[f"{prefix}.level1"]:
             ctx.report(
-                "warning", s.date, f"{prefix}.level3",
+                "warning",
+                s.date,
+                f"{prefix}.level3",
                 f"level-3 deductible {s[f'{prefix}.level3']:g} is below level-1 deductible {s[f'{prefix}.level1']:g}",
                 "in the seeds' rule tables the deductible rises with the hospital level",
             )
     for level in LEVELS:
-        active, retired = (s[f"benefits.uebmi.inpatient.ratio.{x}.{level}"] for x in ("active", "retired"))
+        active, retired = (
+            s[f"benefits.uebmi.inpatient.ratio.{x}.{level}"] for x in ("active", "retired")
+        )
         if retired + TOLERANCE < active:
-            ctx.report("warning", s.date, f"benefits.uebmi.inpatient.ratio.retired.{level}", f"retiree ratio {retired:g} is below the active ratio {active:g}", "retirees usually get the higher ratio (seed 003)")
+            ctx.report(
+                "warning",
+                s.date,
+                f"benefits.uebmi.inpatient.ratio.retired.{level}",
+                f"retiree ratio {retired:g} is below the active ratio {active:g}",
+                "retirees usually get the higher ratio (seed 003)",
+            )
     deposit = s["payment.global_budget.quality_deposit"]
     if deposit > 0.05 + TOLERANCE:
-        ctx.report("warning", s.date, "payment.global_budget.quality_deposit", f"quality deposit {deposit:g} is above the usual 5%", "practice under DRG/DIP point payment withholds at most 5%")
+        ctx.report(
+            "warning",
+            s.date,
+            "payment.global_budget.quality_deposit",
+            f"quality deposit {deposit:g} is above the usual 5%",
+            "practice under DRG/DIP point payment withholds at most 5%",
+        )
 
 
 RULES: tuple[Callable[[_Context, Snapshot], None], ...] = (

@@ -34,7 +34,9 @@ class Horizon(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Horizon:
         if self.end <= self.start:
-            raise ValueError(f"end {self.end.isoformat()} must come after start {self.start.isoformat()}")
+            raise ValueError(
+                f"end {self.end.isoformat()} must come after start {self.start.isoformat()}"
+            )
         return self
 
 
@@ -59,6 +61,10 @@ class _Distribution(Strict):
     def support(self) -> tuple[float, float]:
         """The interval every draw lies in."""
         raise NotImplementedError
+
+    def likely_range(self) -> tuple[float, float]:
+        """Where nearly all draws fall (the support for bounded distributions)."""
+        return self.support()
 
     @property
     def bounded(self) -> bool:

@@ -57,7 +57,9 @@ def dotted(path: PathKey) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 
-def read_yaml(file: Path, diagnostics: Collector, display: str | None = None) -> SourceDocument | None:
+def read_yaml(
+    file: Path, diagnostics: Collector, display: str | None = None
+) -> SourceDocument | None:
     """Read ``file`` strictly; record problems in ``diagnostics`` and return None on failure.
 
     Parameters
@@ -79,20 +81,28 @@ def read_yaml(file: Path, diagnostics: Collector, display: str | None = None) ->
         diagnostics.error(name, 0, "", f"cannot be read: {exc.strerror}")
         return None
     if b"\x00" in raw:
-        diagnostics.error(name, 1, "", "is a binary file, not YAML text", "save the scenario as UTF-8 text")
+        diagnostics.error(
+            name, 1, "", "is a binary file, not YAML text", "save the scenario as UTF-8 text"
+        )
         return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         diagnostics.error(
-            name, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})", "save the file as UTF-8"
+            name,
+            line,
+            "",
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            "save the file as UTF-8",
         )
         return None
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
-        diagnostics.error(name, 1, "", "file is empty", "a scenario needs at least 'name' and 'title'")
+        diagnostics.error(
+            name, 1, "", "file is empty", "a scenario needs at least 'name' and 'title'"
+        )
         return None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -108,7 +118,9 @@ def read_yaml(file: Path, diagnostics: Collector, display: str | None = None) ->
         diagnostics.error(name, 0, "", f"invalid YAML: {exc}")
         return None
     if root is None:
-        diagnostics.error(name, 1, "", "file is empty", "a scenario needs at least 'name' and 'title'")
+        diagnostics.error(
+            name, 1, "", "file is empty", "a scenario needs at least 'name' and 'title'"
+        )
         return None
     document = SourceDocument(file=file, data=None)
     document.locations[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
@@ -158,7 +170,12 @@ class _Builder:
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self._error(key_node, path, "YAML merge keys ('<<') are not supported", "write the keys out, or use 'extends:'")
+                self._error(
+                    key_node,
+                    path,
+                    "YAML merge keys ('<<') are not supported",
+                    "write the keys out, or use 'extends:'",
+                )
                 continue
             if not isinstance(key_node, ScalarNode):
                 self._error(key_node, path, "a key must be a plain name, not a list or mapping")
@@ -182,13 +199,17 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
         if node.tag not in SAFE_TAGS:
-            self._error(node, path, f"unsupported YAML tag '{node.tag}'", "only plain values are allowed")
+            self._error(
+                node, path, f"unsupported YAML tag '{node.tag}'", "only plain values are allowed"
+            )
             return None
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             if node.tag == "tag:yaml.org,2002:timestamp":
-                self._error(node, path, f"malformed date '{node.value}': {exc}", "dates are ISO: YYYY-MM-DD")
+                self._error(
+                    node, path, f"malformed date '{node.value}': {exc}", "dates are ISO: YYYY-MM-DD"
+                )
             else:
                 self._error(node, path, f"cannot read value '{node.value}': {exc}")
             return None
