@@ -62,29 +62,26 @@ class _Context:
 
 
 def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
-    for scheme in ("uebmi", "urrbmi"):
-        cap_path = f"benefits.{scheme}.inpatient.annual_cap"
-        for level in LEVELS:
-            path = f"benefits.{scheme}.inpatient.deductible.{level}"
-            if s[path] > s[cap_path]:
-                ctx.report(
-                    "error",
-                    s.date,
-                    [path, cap_path],
-                    f"deductible {s[path]:g} yuan is above the annual cap {s[cap_path]:g} yuan ({cap_path})",
-                    "a deductible must not exceed the annual pooled cap",
-                )
-        for group in ("outpatient",):
-            deductible = f"benefits.{scheme}.{group}.deductible"
-            cap = f"benefits.{scheme}.{group}.annual_cap"
-            if s[deductible] > s[cap]:
-                ctx.report(
-                    "error",
-                    s.date,
-                    [deductible, cap],
-                    f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})",
-                    "a deductible must not exceed the annual cap",
-                )
+    pairs = [
+        (
+            f"benefits.{scheme}.inpatient.deductible.{level}",
+            f"benefits.{scheme}.inpatient.annual_cap",
+        )
+        for scheme in ("uebmi", "urrbmi")
+        for level in LEVELS
+    ] + [
+        (f"benefits.{scheme}.outpatient.deductible", f"benefits.{scheme}.outpatient.annual_cap")
+        for scheme in ("uebmi", "urrbmi")
+    ]
+    for deductible, cap in pairs:
+        if s[deductible] > s[cap]:
+            ctx.report(
+                "error",
+                s.date,
+                [deductible, cap],
+                f"deductible {s[deductible]:g} yuan is above the annual cap {s[cap]:g} yuan ({cap})",
+                "a deductible must not exceed the annual cap",
+            )
 
 
 def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
