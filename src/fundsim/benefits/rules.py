@@ -1,0 +1,156 @@
+"""Benefit rules of one inpatient claim, as pure vectorised functions (DOMAIN "Mechanics").
+
+Order of payment for a claim, each layer on what the previous left to the patient:
+
+1. pooled fund: (policy-range cost − deductible)⁺ × ratio, within the annual pooled cap;
+2. UEBMI supplementary high-cost cover: a share of the annual policy-range self-pay above a
+   threshold, deductibles excluded (seed 003: "个人自付累计超过12000元(不含起付线)"), within its cap;
+3. URRBMI critical illness: tiers on the annual cumulative policy-range self-pay (seed 003: 60%
+   for 15,000–65,000, 70% above), within its cap; special groups have a lower threshold, a
+   higher ratio and may be uncapped;
+4. medical assistance: a share of the policy-range cost still left to special-group members,
+   within its annual cap;
+5. the patient pays the rest, including all cost outside the policy range.
+
+Annual caps and tiers depend on a person's running total (DESIGN §5): claims are ordered by
+person (stable, so time order is kept within a person), the running totals are segmented
+cumulative sums, and each claim gets F(total after) − F(total before). For every claim
+fund + supplementary + critical illness + assistance + patient = total cost, to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+def tiered(total: Array, starts: Array, ratios: Array) -> Array:
+    """Cumulative payment of a tier table at annual amounts ``total``.
+
+    Parameters
+    ----------
+    total : annual cumulative amount [yuan], any shape
+    starts : increasing tier thresholds [yuan], shape (k,) or broadcastable to total + (k,)
+    ratios : share paid within each tier [1], same shape as ``starts``
+
+    Returns
+    -------
+    Σₖ ratioₖ × clip(total − startₖ, 0, startₖ₊₁ − startₖ) [yuan]
+    """
+    total = np.asarray(total, dtype=float)[..., None]
+    starts = np.asarray(starts, dtype=float)
+    ratios = np.asarray(ratios, dtype=float)
+    ends = np.concatenate([starts[..., 1:], np.full((*starts.shape[:-1], 1), np.inf)], axis=-1)
+    paid: Array = np.sum(ratios * np.clip(np.minimum(total, ends) - starts, 0.0, None), axis=-1)
+    return paid
+
+
+def group_order(person: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Stable order of claims by person, and where each person's run of claims starts."""
+    order = np.argsort(person, kind="stable")
+    sorted_person = person[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_person[1:] != sorted_person[:-1]
+    return order, first
+
+
+def running_before(amount: Array, first: NDArray[np.bool_]) -> Array:
+    """Per-person cumulative sum of ``amount`` *before* each claim (claims grouped by person)."""
+    cumulative = np.cumsum(amount)
+    before = cumulative - amount
+    starts = np.flatnonzero(first)
+    offsets = np.repeat(before[starts], np.diff(np.append(starts, len(amount))))
+    return before - offsets
+
+
+@dataclass(frozen=True)
+class Claims:
+    """A batch of inpatient claims of one benefit year, in time order.
+
+    All arrays have one entry per claim. Money in yuan, ratios as fractions.
+    ``prior_*`` are the person's totals from earlier batches of the same year.
+    """
+
+    person: NDArray[np.int64]
+    total: Array  # total cost of the admission
+    policy_range: Array  # part of ``total`` inside the policy range
+    deductible: Array
+    ratio: Array  # pooled-fund ratio incl. any TCM bonus
+    pool_cap: Array  # annual pooled-fund cap of the person's scheme
+    prior_fund: Array  # pooled fund already paid to the person this year
+    prior_selfpay: Array  # policy-range self-pay already accumulated this year (after the fund)
+    prior_selfpay_net: Array  # the same, deductibles excluded
+    prior_assistance: Array  # medical assistance already paid this year
+    # Second layer, per claim (UEBMI: supplementary; URRBMI: critical illness; 0-ratio: none)
+    layer_starts: Array  # shape (n, k): tier thresholds
+    layer_ratios: Array  # shape (n, k)
+    layer_cap: Array  # np.inf when uncapped
+    layer_net_of_deductible: NDArray[
+        np.bool_
+    ]  # True: basis excludes deductibles (UEBMI supplementary)
+    assistance_ratio: Array  # 0 for members outside special groups
+    assistance_cap: Array
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What each layer pays for each claim [yuan], in the order of the input claims."""
+
+    fund: Array
+    layer: Array
+    assistance: Array
+    patient: Array
+    deductible_applied: Array
+
+
+def settle(claims: Claims) -> Settlement:
+    """Apply deductible, ratio, annual cap, the second layer and medical assistance to a batch.
+
+    Claims of one person are paid in their order in the batch; annual caps and tiers count
+    the person's earlier claims in the batch and the ``prior_*`` totals.
+    """
+    order, first = group_order(claims.person)
+    c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
+
+    # 1. pooled fund: F(x) = min(x, cap) on the running uncapped amount
+    deductible_applied = np.minimum(c["deductible"], c["policy_range"])
+    uncapped = (c["policy_range"] - deductible_applied) * c["ratio"]
+    before = c["prior_fund"] + running_before(uncapped, first)
+    fund = np.minimum(before + uncapped, c["pool_cap"]) - np.minimum(before, c["pool_cap"])
+    selfpay = c["policy_range"] - fund
+
+    # 2./3. second layer on the annual policy-range self-pay
+    basis = np.where(c["layer_net_of_deductible"], selfpay - deductible_applied, selfpay)
+    prior_basis = np.where(c["layer_net_of_deductible"], c["prior_selfpay_net"], c["prior_selfpay"])
+    basis_before = prior_basis + running_before(basis, first)
+    paid_after = np.minimum(
+        tiered(basis_before + basis, c["layer_starts"], c["layer_ratios"]), c["layer_cap"]
+    )
+    paid_before = np.minimum(
+        tiered(basis_before, c["layer_starts"], c["layer_ratios"]), c["layer_cap"]
+    )
+    # the layer never pays more than the self-pay of this claim (tiers ≤ 100%)
+    layer = np.clip(paid_after - paid_before, 0.0, selfpay)
+
+    # 4. medical assistance on what is still left inside the policy range
+    left = selfpay - layer
+    wanted = left * c["assistance_ratio"]
+    assist_before = c["prior_assistance"] + running_before(wanted, first)
+    assistance = np.minimum(assist_before + wanted, c["assistance_cap"]) - np.minimum(
+        assist_before, c["assistance_cap"]
+    )
+
+    patient = c["total"] - fund - layer - assistance
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return Settlement(
+        fund=fund[inverse],
+        layer=layer[inverse],
+        assistance=assistance[inverse],
+        patient=patient[inverse],
+        deductible_applied=deductible_applied[inverse],
+    )
