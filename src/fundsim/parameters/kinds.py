@@ -19,10 +19,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
-    field_validator,
 )
-
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class Tier(BaseModel):
@@ -40,16 +37,6 @@ def _increasing(tiers: list[Tier]) -> list[Tier]:
                 f"critical-illness thresholds must increase: {after.from_:g} follows {before.from_:g}"
             )
     return tiers
-
-
-class _TierList(BaseModel):
-    model_config = ConfigDict(strict=True)
-    tiers: Annotated[list[Tier], Field(min_length=1)]
-
-    @field_validator("tiers")
-    @classmethod
-    def _check(cls, value: list[Tier]) -> list[Tier]:
-        return _increasing(value)
 
 
 def _monthday(value: str) -> str:
@@ -85,18 +72,12 @@ class Kind:
 
     def validate(self, value: Any) -> tuple[Any, str | None]:
         """Return ``(value, None)`` when valid, else ``(None, message)``."""
-        if self.name == "tiers":
-            try:
-                model = _TierList.model_validate({"tiers": value})
-            except ValidationError as exc:
-                return None, _describe(self, value, exc)
-            return tuple((t.from_, t.ratio) for t in model.tiers), None
         try:
             checked = self.adapter.validate_python(value)
         except ValidationError as exc:
             return None, _describe(self, value, exc)
-        if isinstance(checked, list):
-            checked = tuple(checked)
+        if isinstance(checked, list):  # immutable: tiers become ((from, ratio), …)
+            checked = tuple((t.from_, t.ratio) if isinstance(t, Tier) else t for t in checked)
         if self.name in {"int", "count", "month"}:
             checked = int(checked)
         elif self.numeric and not isinstance(checked, bool):
@@ -124,18 +105,22 @@ def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     kind_of_error = error["type"]
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    if kind_of_error in {
-        "greater_than_equal",
-        "less_than_equal",
-        "greater_than",
-        "less_than",
-    } and not [p for p in error["loc"] if p not in ("tiers",)]:
+    if (
+        kind_of_error
+        in {
+            "greater_than_equal",
+            "less_than_equal",
+            "greater_than",
+            "less_than",
+        }
+        and not error["loc"]
+    ):
         return f"{kind.label} {shown} is outside {kind.bounds_text}"
     if kind_of_error == "finite_number":
         return f"{shown} is not a finite number"
     if kind_of_error.endswith("_type") or kind_of_error in {"int_from_float", "bool_parsing"}:
         return f"{shown} is not {kind.label_article}"
-    location = ".".join(str(p) for p in error["loc"] if p != "tiers")
+    location = ".".join(str(p) for p in error["loc"])
     where = f" at {location}" if location else ""
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{kind.label}{where}: {message}"
@@ -217,7 +202,9 @@ KINDS: dict[str, Kind] = {
             "tiers",
             "tier table",
             "a list of {from: yuan, ratio: 0..1} with increasing 'from'",
-            TypeAdapter(Any),
+            TypeAdapter(
+                Annotated[list[Tier], Field(min_length=1, strict=True), AfterValidator(_increasing)]
+            ),
             numeric=False,
         ),
     ]

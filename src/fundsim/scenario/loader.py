@@ -14,10 +14,11 @@ import datetime as dt
 import hashlib
 import os
 import re
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -286,10 +287,10 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
 def _unwrap(annotation: Any) -> Any:
     while True:
         origin = get_origin(annotation)
-        if origin is not None and str(origin) == "typing.Annotated":
+        if origin is Annotated:
             annotation = get_args(annotation)[0]
             continue
-        if origin is Union or str(origin) == "<class 'types.UnionType'>":
+        if origin is Union or origin is types.UnionType:
             args = [a for a in get_args(annotation) if a is not type(None)]
             if len(args) == 1:
                 annotation = args[0]
@@ -717,9 +718,7 @@ def _read_policy(
                 continue
             source = path_source
             value_line = key_line
-            if (isinstance(raw, dict) and entry.kind.name != "tiers") or (
-                isinstance(raw, dict) and "value" in raw
-            ):
+            if isinstance(raw, dict):  # {value: …, source: …}; tier tables are lists
                 unknown = set(raw) - {"value", "source", "note"}
                 if unknown or "value" not in raw:
                     problems.error(
