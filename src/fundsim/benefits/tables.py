@@ -1,0 +1,112 @@
+"""The terms of :func:`fundsim.benefits.terms.claim_terms` as lookup arrays, for whole batches.
+
+``claim_terms`` reads one claim's terms from a snapshot; the simulation needs the same terms
+for a hundred thousand claims at once. :class:`TermTables` evaluates ``claim_terms`` once for
+every combination of scheme status × level × TCM × special group and stores the answers in
+arrays indexed by those codes, so the two can never disagree (a unit test checks every cell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .rules import Claims
+from .terms import LEVELS, SPECIAL_GROUPS, claim_terms
+
+# status codes: the population's scheme codes (0 UEBMI active, 1 UEBMI retired, 2 URRBMI)
+STATUS = ("uebmi_active", "uebmi_retired", "urrbmi")
+GROUP_CODES = (None, *SPECIAL_GROUPS)  # 0 none, 1 extreme poverty, 2 low income
+
+
+@dataclass(frozen=True)
+class TermTables:
+    """Arrays of shape (status, level, tcm, group[, tier])."""
+
+    deductible: NDArray[np.float64]
+    ratio: NDArray[np.float64]
+    pool_cap: NDArray[np.float64]
+    layer_starts: NDArray[np.float64]
+    layer_ratios: NDArray[np.float64]
+    layer_cap: NDArray[np.float64]
+    layer_net: NDArray[np.bool_]
+    assistance_ratio: NDArray[np.float64]
+    assistance_cap: NDArray[np.float64]
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> TermTables:
+        shape = (len(STATUS), len(LEVELS), 2, len(GROUP_CODES))
+        cells: dict[tuple[int, int, int, int], dict[str, Any]] = {}
+        for index in np.ndindex(*shape):
+            status, level, tcm, group = index
+            scheme = "urrbmi" if status == 2 else "uebmi"
+            claim = {
+                "scheme": scheme,
+                "level": LEVELS[level],
+                "retired": status == 1,
+                "tcm": bool(tcm),
+                # special groups are URRBMI members; employees get the plain terms
+                "group": GROUP_CODES[group] if scheme == "urrbmi" else None,
+            }
+            cells[index] = claim_terms(snapshot, claim)
+        width = max(len(t["layer_starts"]) for t in cells.values())
+        starts = np.full((*shape, width), np.inf)
+        ratios = np.zeros((*shape, width))
+        for index, t in cells.items():
+            starts[index][: len(t["layer_starts"])] = t["layer_starts"]
+            ratios[index][: len(t["layer_ratios"])] = t["layer_ratios"]
+
+        def table(name: str, dtype: type = float) -> NDArray[Any]:
+            out = np.empty(shape, dtype=dtype)
+            for index, t in cells.items():
+                out[index] = t[name]
+            return out
+
+        return cls(
+            deductible=table("deductible"),
+            ratio=table("ratio"),
+            pool_cap=table("pool_cap"),
+            layer_starts=starts,
+            layer_ratios=ratios,
+            layer_cap=table("layer_cap"),
+            layer_net=table("layer_net_of_deductible", bool),
+            assistance_ratio=table("assistance_ratio"),
+            assistance_cap=table("assistance_cap"),
+        )
+
+    def claims(
+        self,
+        person: NDArray[np.int64],
+        total: NDArray[np.float64],
+        policy_range: NDArray[np.float64],
+        status: NDArray[np.integer[Any]],
+        level: NDArray[np.integer[Any]],
+        tcm: NDArray[np.integer[Any]],
+        group: NDArray[np.integer[Any]],
+        prior: Mapping[str, NDArray[np.float64]],
+    ) -> Claims:
+        """A :class:`Claims` batch with each claim's terms looked up by its codes."""
+        group = np.where(status == 2, group, 0)
+        key = (status, level, tcm, group)
+        return Claims(
+            person=person,
+            total=total,
+            policy_range=policy_range,
+            deductible=self.deductible[key],
+            ratio=self.ratio[key],
+            pool_cap=self.pool_cap[key],
+            prior_fund=prior["fund"],
+            prior_selfpay=prior["selfpay"],
+            prior_selfpay_net=prior["selfpay_net"],
+            prior_assistance=prior["assistance"],
+            layer_starts=self.layer_starts[key],
+            layer_ratios=self.layer_ratios[key],
+            layer_cap=self.layer_cap[key],
+            layer_net_of_deductible=self.layer_net[key],
+            assistance_ratio=self.assistance_ratio[key],
+            assistance_cap=self.assistance_cap[key],
+        )

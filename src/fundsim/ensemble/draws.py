@@ -1,0 +1,54 @@
+"""Draws of uncertain parameters, once per run (DESIGN §2 "Uncertainty")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..parameters.catalogue import load_catalogue
+from ..scenario.loader import Scenario
+from ..scenario.schema import Beta, Discrete, Lognormal, Normal, Triangular, Uniform
+from .seeds import parameter_stream
+
+
+def draw_one(distribution: Any, rng: np.random.Generator) -> float:
+    """One value from a scenario's distribution."""
+    d = distribution
+    if isinstance(d, Normal):
+        return float(rng.normal(d.mean, d.sd))
+    if isinstance(d, Lognormal):
+        return float(rng.lognormal(d.mu, d.sigma))
+    if isinstance(d, Uniform):
+        return float(rng.uniform(d.low, d.high))
+    if isinstance(d, Triangular):
+        if d.low == d.high:
+            return float(d.low)
+        return float(rng.triangular(d.low, d.mode, d.high))
+    if isinstance(d, Beta):
+        return float(d.low + (d.high - d.low) * rng.beta(d.a, d.b))
+    if isinstance(d, Discrete):
+        return float(rng.choice(np.asarray(d.values, dtype=float), p=d.weights))
+    raise TypeError(f"unknown distribution {d!r}")
+
+
+def draw_inputs(scenario: Scenario, seed: int, run: int) -> dict[str, float]:
+    """The run's value of every uncertain parameter, kept within the parameter's valid range.
+
+    Unbounded distributions (normal, lognormal) can stray outside a ratio's [0, 1]; such a
+    draw is clipped to the nearest valid value (the loader has already warned when that is
+    more than a rare event).
+    """
+    catalogue = load_catalogue()
+    values = {}
+    for path, uncertain in sorted(scenario.uncertainty.items()):
+        value = draw_one(uncertain.distribution, parameter_stream(seed, run, path))
+        kind = catalogue[path].kind
+        if kind.lower is not None:
+            value = max(value, kind.lower)
+        if kind.upper is not None:
+            value = min(value, kind.upper)
+        if kind.name in ("count",):
+            value = round(value)
+        values[path] = value
+    return values

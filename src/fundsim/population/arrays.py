@@ -1,0 +1,175 @@
+"""The insured population as a struct of numpy arrays (DESIGN §2: people are arrays).
+
+Time is counted in days from the horizon start (the SimPy clock). A person's membership is
+the interval ``[entry, exit)``; their scheme is ``scheme`` until ``switch_day`` and
+``switch_to`` from then on. The demography of a whole year is drawn at its start as event
+days (deaths, lapses, moves, retirements, joins, births), so the state of anyone at any day
+of the year is a pure function of these arrays: nothing is updated per tick.
+
+Scheme codes follow ``SCHEMES``; sex codes ``SEXES``; special groups ``GROUPS`` (0 = none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..scenario.regiondata import MAX_AGE, SCHEMES, SEXES, Table
+
+ACTIVE, RETIRED, URRBMI = 0, 1, 2
+MALE, FEMALE = 0, 1
+GROUPS = ("none", "extreme_poverty", "low_income")
+DAYS_PER_YEAR = 365.25
+NO_SWITCH = -1
+
+# Columns of the struct of arrays and their dtypes. Days fit float64 exactly; a float32 day
+# would round births 100 years back to a quarter of a day, harmless, but float64 keeps the
+# event order of a person exact.
+_COLUMNS: dict[str, type] = {
+    "birth": np.float64,  # day of birth (negative before the horizon)
+    "sex": np.int8,
+    "scheme": np.int8,  # scheme at the start of the current year
+    "switch_to": np.int8,  # NO_SWITCH, or the scheme taken at switch_day
+    "switch_day": np.float64,  # inf when no switch this year
+    "entry": np.float64,  # first day of membership (-inf for the initial population)
+    "exit": np.float64,  # first day no longer a member (inf while a member)
+    "exit_reason": np.int8,  # 0 member, 1 death, 2 lapse, 3 moved away
+    "group": np.int8,  # index in GROUPS
+    "cadre": np.bool_,  # women who retire at the cadre age
+    # annual running totals of inpatient benefits (reset at every policy-year start)
+    "acc_fund": np.float64,
+    "acc_selfpay": np.float64,
+    "acc_selfpay_net": np.float64,
+    "acc_assistance": np.float64,
+}
+EXIT_REASONS = ("member", "death", "lapse", "moved")
+
+
+@dataclass
+class Population:
+    """Person arrays with spare capacity for the year's newcomers.
+
+    ``weight`` is how many insured people one simulated person stands for
+    (1 / ``population.sample``).
+    """
+
+    weight: float
+    n: int = 0
+    arrays: dict[str, NDArray[np.generic]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.arrays:
+            self.arrays = {name: np.empty(0, dtype=dtype) for name, dtype in _COLUMNS.items()}
+
+    def __getattr__(self, name: str) -> NDArray[np.generic]:
+        arrays = self.__dict__.get("arrays")
+        if arrays is not None and name in arrays:
+            return arrays[name][: self.n]
+        raise AttributeError(name)
+
+    def append(self, **columns: NDArray[np.generic]) -> None:
+        """Add people; columns left out take their empty value (no switch, member, no group)."""
+        count = len(next(iter(columns.values())))
+        if self.n + count > len(self.arrays["birth"]):
+            capacity = max(2 * len(self.arrays["birth"]), self.n + count, 1024)
+            for name, array in self.arrays.items():
+                grown = np.empty(capacity, dtype=array.dtype)
+                grown[: self.n] = array[: self.n]
+                self.arrays[name] = grown
+        defaults = {
+            "switch_to": NO_SWITCH,
+            "switch_day": np.inf,
+            "entry": -np.inf,
+            "exit": np.inf,
+            "exit_reason": 0,
+            "group": 0,
+            "cadre": False,
+            "acc_fund": 0.0,
+            "acc_selfpay": 0.0,
+            "acc_selfpay_net": 0.0,
+            "acc_assistance": 0.0,
+        }
+        for name, array in self.arrays.items():
+            value = columns[name] if name in columns else defaults[name]
+            array[self.n : self.n + count] = value
+        self.n += count
+
+    def compact(self, day: float) -> None:
+        """Drop people who left before ``day``; keeps the order of the rest."""
+        keep = self.exit >= day
+        if keep.all():
+            return
+        kept = int(keep.sum())
+        for name, array in self.arrays.items():
+            array[:kept] = array[: self.n][keep]
+        self.n = kept
+
+    def scheme_at(self, index: NDArray[np.intp], day: NDArray[np.float64]) -> NDArray[np.int8]:
+        """Scheme of people ``index`` on ``day`` (within the current year)."""
+        switched = self.arrays["switch_day"][index] <= day
+        return np.where(switched, self.arrays["switch_to"][index], self.arrays["scheme"][index])
+
+    def member_at(self, index: NDArray[np.intp], day: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return (self.arrays["entry"][index] <= day) & (day < self.arrays["exit"][index])
+
+    def age_years(self, day: float) -> NDArray[np.int64]:
+        """Completed age in years on ``day``, clipped to 0..MAX_AGE."""
+        years: NDArray[np.int64] = np.clip(
+            np.floor((day - self.birth) / DAYS_PER_YEAR), 0, MAX_AGE
+        ).astype(np.int64)
+        return years
+
+    def members_by_scheme(self, day: float) -> NDArray[np.int64]:
+        """Simulated members of each scheme on ``day`` (unweighted)."""
+        member = (self.entry <= day) & (day < self.exit)
+        scheme = np.where(self.switch_day <= day, self.switch_to, self.scheme)
+        counts: NDArray[np.int64] = np.bincount(scheme[member], minlength=len(SCHEMES))
+        return counts
+
+
+def initial_population(
+    table: Table,
+    sample: float,
+    special_shares: tuple[float, float],
+    cadre_share: float,
+    rng: np.random.Generator,
+) -> Population:
+    """Draw the insured population at the horizon start (day 0) from the region's table.
+
+    Each row's persons × ``sample`` is rounded stochastically (floor, plus one with the
+    fractional part's probability), so the expected sample is exact. Birthdays are spread
+    uniformly within the year of age. Special groups are URRBMI members flagged by share.
+    """
+    columns = table.columns
+    ages = np.asarray(columns["age"], dtype=np.int64)
+    sexes = np.array([SEXES.index(s) for s in columns["sex"]], dtype=np.int8)
+    schemes = np.array([SCHEMES.index(s) for s in columns["scheme"]], dtype=np.int8)
+    expected = np.asarray(columns["persons"], dtype=float) * sample
+    whole = np.floor(expected)
+    counts = (whole + (rng.random(len(expected)) < expected - whole)).astype(np.int64)
+    total = int(counts.sum())
+    age = np.repeat(ages, counts)
+    birth = -(age + rng.random(total)) * DAYS_PER_YEAR
+    sex = np.repeat(sexes, counts)
+    scheme = np.repeat(schemes, counts)
+    population = Population(weight=1.0 / sample)
+    population.append(
+        birth=birth,
+        sex=sex,
+        scheme=scheme,
+        group=draw_groups(scheme, special_shares, rng),
+        cadre=(sex == FEMALE) & (rng.random(total) < cadre_share),
+    )
+    return population
+
+
+def draw_groups(
+    scheme: NDArray[np.int8], shares: tuple[float, float], rng: np.random.Generator
+) -> NDArray[np.int8]:
+    """Special group of each person: URRBMI members only, by share (0 none, 1, 2)."""
+    u = rng.random(len(scheme))
+    group = np.where(u < shares[0], 1, np.where(u < shares[0] + shares[1], 2, 0)).astype(np.int8)
+    group[scheme != URRBMI] = 0
+    return group

@@ -1,0 +1,549 @@
+"""The SimPy model of one run: processes decide WHEN, the pure modules decide WHAT (DESIGN §2).
+
+Processes, one concern each:
+
+- ``policy_clock`` swaps the parameter snapshot at every dated breakpoint;
+- ``demography`` draws each policy year's deaths, births, retirements, joins and moves at its
+  start, resets the annual benefit totals and sorts the population into admission cells;
+- ``inpatient`` draws each tick's admissions, their care and cost, applies payment effects
+  and the benefit rules on each person's running annual totals, and books the claims;
+- ``settlement`` pays hospitals each month's claims after the lag (DRG claims net of the
+  quality deposit), with the yearly prepayment advanced and recovered;
+- ``clearing`` settles the global budget and the procurement retention the following spring;
+- ``money`` posts the monthly contributions, outpatient benefits, maternity, personal-account
+  flows, subsidies, transfers and interest; ``campaign`` collects next year's URRBMI premiums;
+- ``recorder`` keeps the year-end counts; the ledger's dated entries give every money figure.
+
+Ordering on a shared day is fixed by small offsets: the policy clock acts 2 µday and the
+year start 1 µday before midnight, so every process of that day sees the new snapshot and
+the new year; no money is posted at those instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from ..benefits.rules import settle
+from ..benefits.tables import TermTables
+from ..benefits.terms import LEVELS
+from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_care
+from ..claims.outpatient import benefit_moments, yearly_total
+from ..ensemble.seeds import stream
+from ..finance.contributions import average_wage, mean_base
+from ..finance.ledger import ACCOUNTS, Ledger
+from ..parameters.tree import ParameterTree, Snapshot
+from ..payment import budget as global_budget
+from ..payment.effects import drg_multipliers, procurement_multiplier
+from ..population.arrays import ACTIVE, DAYS_PER_YEAR, RETIRED, URRBMI, Population, initial_population
+from ..population.demography import FLOWS, LifeTables, YearDemography, draw_year
+from ..scenario.loader import Scenario
+from ..scenario.regiondata import SCHEMES
+from .calendar import Calendar
+
+EPS = 1e-6
+WORKDAYS_TO_DAYS = 7 / 5
+POOLS = {ACTIVE: "uebmi_pool", RETIRED: "uebmi_pool", URRBMI: "urrbmi_pool"}
+# claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
+CLAIM_FLOWS = ("pool", "layer", "assistance")
+
+
+@dataclass
+class RunRecord:
+    """What a run leaves besides the ledger (counts in people, money in yuan; weighted)."""
+
+    years: list[int]
+    insured: NDArray[np.float64]
+    admissions: NDArray[np.float64]
+    bed_days: NDArray[np.float64]
+    inpatient_cost: NDArray[np.float64]
+    population: NDArray[np.float64]  # (year, scheme, FLOWS)
+    births: NDArray[np.float64]  # (year, scheme of mother)
+    incurred: NDArray[np.float64]  # (year, account) claims by admission date + adjustments
+    inputs: dict[str, float] = field(default_factory=dict)
+
+
+class FundModel:
+    """One run of a scenario."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        tree: ParameterTree,
+        seed: int,
+        run: int,
+        tick_days: float = 7.0,
+    ) -> None:
+        self.scenario = scenario
+        self.tree = tree
+        self.calendar = Calendar(scenario.horizon.start, scenario.horizon.end)
+        self.tick = tick_days
+        self.rng = {name: stream(seed, run, name) for name in ("population", "demography", "inpatient", "care", "outpatient", "shocks")}
+        self.env = simpy.Environment()
+        self.start_snapshot = tree.at(self.calendar.start)
+        self.snapshot = self.start_snapshot
+        self.terms = TermTables.from_snapshot(self.snapshot)
+        tables = scenario.region_tables
+        self.life = LifeTables.from_tables(tables["mortality"], tables["fertility"])
+        self.admission_table = AdmissionTable.from_table(tables["admission_rates"])
+        self.cell_rate = self.admission_table.by_cell(self.admission_table.rate)
+        self.cell_cost = self.admission_table.by_cell(self.admission_table.cost_factor)
+        s = self.snapshot
+        self.population = initial_population(
+            tables["population"],
+            float(s["population.sample"]),
+            (float(s["population.special_groups.extreme_poverty"]), float(s["population.special_groups.low_income"])),
+            float(s["population.female_cadre_share"]),
+            self.rng["population"],
+        )
+        self.weight = self.population.weight
+        self.ledger = Ledger.open({a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS})
+        self.year_bounds = self.calendar.year_bounds()
+        self.month_bounds = self.calendar.month_bounds()
+        n_years, n_months = len(self.year_bounds) - 1, len(self.month_bounds) - 1
+        self.record = RunRecord(
+            years=self.calendar.years,
+            insured=np.zeros((n_years, len(SCHEMES))),
+            admissions=np.zeros((n_years, len(SCHEMES))),
+            bed_days=np.zeros((n_years, len(SCHEMES))),
+            inpatient_cost=np.zeros((n_years, len(SCHEMES))),
+            population=np.zeros((n_years, len(SCHEMES), len(FLOWS))),
+            births=np.zeros((n_years, len(SCHEMES))),
+            incurred=np.zeros((n_years, len(ACCOUNTS))),
+        )
+        # claims awaiting settlement: per month, per account and flow [yuan]
+        self.pending: list[dict[tuple[str, str], float]] = [{} for _ in range(n_months)]
+        self.pending_drg: NDArray[np.float64] = np.zeros((n_months, 2))  # DRG part of pool claims
+        # per year and pool (0 UEBMI, 1 URRBMI): DRG claims incurred and paid in the year
+        self.drg_incurred = np.zeros((n_years, 2))
+        self.drg_paid = np.zeros((n_years, 2))
+        self.pool_incurred = np.zeros((n_years, 2))
+        self.drg_budget = np.full((n_years, 2), np.nan)
+        self.retention_due = np.zeros((n_years, 2))
+        self.prepaid = np.zeros((n_years, 2))
+        # state of the current year
+        self.year_index = -1
+        self.index: CellIndex | None = None
+        self.demography: YearDemography | None = None
+        self.members_monthly = np.zeros((n_months + 1, len(SCHEMES)))  # at each month bound
+        self.outpatient_per_member = np.zeros((2, len(SCHEMES)))  # (general, special) per member-year
+        self.shock = 1.0
+        self.group_members = np.zeros(3)
+
+    # ------------------------------------------------------------------ helpers
+    def post(self, account: str, flow: str, amount: float) -> None:
+        self.ledger.post(self.env.now, account, flow, amount)
+
+    def years_elapsed(self, day: float) -> float:
+        return day / DAYS_PER_YEAR
+
+    def month_of(self, day: float) -> int:
+        return int(np.searchsorted(self.month_bounds, day, side="right") - 1)
+
+    def year_of(self, day: float) -> int:
+        return int(np.searchsorted(self.year_bounds, day, side="right") - 1)
+
+    def members(self, month: int) -> NDArray[np.float64]:
+        """Weighted members of each scheme over month ``month`` (mean of its two ends)."""
+        return 0.5 * (self.members_monthly[month] + self.members_monthly[month + 1]) * self.weight
+
+    # ------------------------------------------------------------------ processes
+    def policy_clock(self) -> simpy.events.ProcessGenerator:
+        for date in self.tree.breakpoints():
+            day = self.calendar.day(date)
+            if day <= 0:
+                continue
+            yield self.env.timeout(day - 2 * EPS - self.env.now)
+            self.snapshot = self.tree.at(date)
+            self.terms = TermTables.from_snapshot(self.snapshot)
+
+    def demography_process(self) -> simpy.events.ProcessGenerator:
+        for y in range(len(self.year_bounds) - 1):
+            start, end = self.year_bounds[y], self.year_bounds[y + 1]
+            yield self.env.timeout(max(start - EPS - self.env.now, 0.0))
+            self.year_index = y
+            s = self.snapshot
+            demo = draw_year(self.population, start, end - start, self.years_elapsed(start), s, self.life, self.rng["demography"])
+            self.demography = demo
+            self.record.population[y] = demo.flows.T * self.weight
+            self.record.births[y] = demo.births_by_mother * self.weight
+            self.index = CellIndex.build(self.population, start)
+            self._member_counts(y, start, end, demo)
+            self.shock = float(np.exp(float(s["care.shock_sigma"]) * self.rng["shocks"].standard_normal() - 0.5 * float(s["care.shock_sigma"]) ** 2))
+            self._outpatient_year(s, start, end)
+            pop = self.population
+            urrbmi = pop.scheme == URRBMI
+            self.group_members = np.bincount(pop.group[urrbmi], minlength=3).astype(float) * self.weight
+
+    def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
+        """Members of each scheme at every month bound of the year, from the year's events."""
+        pop = self.population
+        m0 = int(np.searchsorted(self.month_bounds, start))
+        m1 = int(np.searchsorted(self.month_bounds, end))
+        bounds = self.month_bounds[m0 : m1 + 1]
+        base = demo.flows[FLOWS.index("start")].astype(float)
+        delta = np.zeros((len(bounds), len(SCHEMES)))
+
+        def add(days: NDArray[np.float64], schemes: NDArray[np.integer[Any]], sign: float) -> None:
+            # an event on day d counts at every bound b > d
+            after = np.searchsorted(bounds, days, side="right")
+            np.add.at(delta, (after, schemes), sign)
+
+        leaving = np.isfinite(pop.exit)
+        exit_scheme = np.where(pop.switch_day[leaving] <= pop.exit[leaving], pop.switch_to[leaving], pop.scheme[leaving])
+        add(pop.exit[leaving], exit_scheme, -1.0)
+        switching = np.isfinite(pop.switch_day)
+        add(pop.switch_day[switching], pop.scheme[switching], -1.0)
+        add(pop.switch_day[switching], pop.switch_to[switching], 1.0)
+        entering = pop.entry >= start
+        add(pop.entry[entering], pop.scheme[entering], 1.0)
+        counts = base + np.cumsum(delta, axis=0)
+        self.members_monthly[m0 : m1 + 1] = counts
+        self.record.insured[y] = counts[-1] * self.weight
+
+    def _outpatient_year(self, s: Snapshot, start: float, end: float) -> None:
+        """Per-member outpatient benefit of the year, with its noise drawn once."""
+        inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(start)
+        sigma = float(s["care.outpatient_sigma"])
+        members = self.members_monthly[int(np.searchsorted(self.month_bounds, start))] * self.weight
+        rng = self.rng["outpatient"]
+        for status in range(len(SCHEMES)):
+            scheme = "urrbmi" if status == URRBMI else "uebmi"
+            b = f"benefits.{scheme}"
+            c = f"care.outpatient.{scheme}"
+            mean, var = benefit_moments(float(s[f"{c}.spend"]) * inflation, sigma, float(s[f"{b}.outpatient.deductible"]), float(s[f"{b}.outpatient.ratio"]), float(s[f"{b}.outpatient.annual_cap"]))
+            n = max(members[status], 1.0)
+            self.outpatient_per_member[0, status] = yearly_total(n, mean, var, rng) / n
+            prevalence = float(s[f"{c}.special_prevalence"])
+            smean, svar = benefit_moments(float(s[f"{c}.special_spend"]) * inflation, sigma, 0.0, float(s[f"{b}.special_outpatient.ratio"]), float(s[f"{b}.special_outpatient.annual_cap"]))
+            # per member: a patient with probability p; mean p·m, variance p·v + p(1−p)·m²
+            pm, pv = prevalence * smean, prevalence * svar + prevalence * (1 - prevalence) * smean**2
+            self.outpatient_per_member[1, status] = yearly_total(n, pm, pv, rng) / n
+
+    def inpatient_process(self) -> simpy.events.ProcessGenerator:
+        ticks = []
+        for y in range(len(self.year_bounds) - 1):
+            day = self.year_bounds[y]
+            while day < self.year_bounds[y + 1]:
+                ticks.append((day, min(day + self.tick, self.year_bounds[y + 1])))
+                day += self.tick
+        for begin, finish in ticks:
+            yield self.env.timeout(begin - self.env.now)
+            self._admit(begin, finish - begin)
+
+    def _admit(self, day: float, length: float) -> None:
+        s, start = self.snapshot, self.start_snapshot
+        assert self.index is not None
+        years = self.years_elapsed(day)
+        drg_cost, drg_volume = drg_multipliers(s, start)
+        volume = (1 + float(s["care.admission_trend"])) ** years * self.shock * drg_volume
+        multiplier = np.full(len(SCHEMES), volume)
+        person, when, cell = draw_admissions(self.population, self.index, self.cell_rate, multiplier, day, length, self.rng["inpatient"])
+        if len(person) == 0:
+            return
+        procurement = procurement_multiplier(s, start)
+        cost_level = (1 + float(s["care.cost_trend"])) ** years * drg_cost * procurement
+        mean_cost = np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]) * cost_level
+        mix = np.array([[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")])
+        cumulative = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
+        stays = np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS])
+        adm = draw_care(self.population, person, when, cell, cumulative, mean_cost, self.cell_cost, float(s["care.cost_sigma"]), float(s["care.tcm_share"]), stays, self.rng["care"])
+        share = np.where(adm.status == URRBMI, float(s["benefits.policy_range_share.urrbmi"]), float(s["benefits.policy_range_share.uebmi"]))
+        policy_range = adm.total * share
+        arrays = self.population.arrays
+        prior = {
+            "fund": arrays["acc_fund"][person],
+            "selfpay": arrays["acc_selfpay"][person],
+            "selfpay_net": arrays["acc_selfpay_net"][person],
+            "assistance": arrays["acc_assistance"][person],
+        }
+        claims = self.terms.claims(person.astype(np.int64), adm.total, policy_range, adm.status, adm.level, adm.tcm.astype(np.int64), adm.group, prior)
+        paid = settle(claims)
+        selfpay = policy_range - paid.fund
+        np.add.at(arrays["acc_fund"], person, paid.fund)
+        np.add.at(arrays["acc_selfpay"], person, selfpay)
+        np.add.at(arrays["acc_selfpay_net"], person, selfpay - paid.deductible_applied)
+        np.add.at(arrays["acc_assistance"], person, paid.assistance)
+
+        w = self.weight
+        y = self.year_of(day)
+        rec = self.record
+        rec.admissions[y] += np.bincount(adm.status, minlength=3) * w
+        rec.bed_days[y] += np.bincount(adm.status, weights=adm.stay, minlength=3) * w
+        rec.inpatient_cost[y] += np.bincount(adm.status, weights=adm.total, minlength=3) * w
+
+        # book by month of admission and paying account
+        month = np.searchsorted(self.month_bounds, when, side="right") - 1
+        uebmi = adm.status != URRBMI
+        drg_share = float(s["payment.drg.share"])
+        saving = max(1.0 / procurement - 1.0, 0.0)
+        retention = float(s["payment.procurement.retention"])
+        for pool_index, (mask, pool, layer_account, layer_flow) in enumerate(
+            ((uebmi, "uebmi_pool", "uebmi_pool", "supplementary"), (~uebmi, "urrbmi_pool", "critical_illness", "critical_illness_claims"))
+        ):
+            if not mask.any():
+                continue
+            for flow_account, flow, amount in (
+                (pool, "inpatient", paid.fund),
+                (layer_account, layer_flow, paid.layer),
+                ("medical_assistance", "assistance_claims", paid.assistance),
+            ):
+                by_month = np.bincount(month[mask], weights=amount[mask], minlength=len(self.pending)) * w
+                for m in np.flatnonzero(by_month):
+                    key = (flow_account, flow)
+                    self.pending[m][key] = self.pending[m].get(key, 0.0) + by_month[m]
+                rec.incurred[y, ACCOUNTS.index(flow_account)] += by_month.sum()
+                if flow == "inpatient":
+                    total = by_month.sum()
+                    self.pool_incurred[y, pool_index] += total
+                    if bool(s["payment.global_budget.enabled"]) and drg_share > 0:
+                        self.pending_drg[:, pool_index] += by_month * drg_share
+                        self.drg_incurred[y, pool_index] += total * drg_share
+                    if saving > 0 and retention > 0:
+                        bonus = retention * saving * total
+                        self.retention_due[y, pool_index] += bonus
+                        rec.incurred[y, ACCOUNTS.index(pool)] += bonus
+
+    def settlement_process(self) -> simpy.events.ProcessGenerator:
+        """Pay each month's claims ``lag`` working days after the month ends."""
+        horizon = float(self.calendar.days)
+        yield from self._opening_payables()
+        for m in range(len(self.month_bounds) - 1):
+            lag = int(self.snapshot["settlement.lag_days"]) * WORKDAYS_TO_DAYS
+            due = self.month_bounds[m + 1] - 1 + lag
+            if due >= horizon:
+                return
+            yield self.env.timeout(max(due - self.env.now, 0.0))
+            deposit = float(self.snapshot["payment.global_budget.quality_deposit"])
+            y = self.year_of(self.month_bounds[m])
+            for (account, flow), amount in sorted(self.pending[m].items()):
+                if flow == "inpatient":
+                    pool_index = 0 if account == "uebmi_pool" else 1
+                    drg = self.pending_drg[m, pool_index]
+                    withheld = drg * deposit
+                    self.drg_paid[y, pool_index] += drg - withheld
+                    amount -= withheld
+                self.post(account, flow, amount)
+            self.pending[m].clear()
+
+    def _opening_payables(self) -> simpy.events.ProcessGenerator:
+        """Claims incurred before the horizon start and still unpaid on day 0.
+
+        They are paid on their due days as if each earlier month cost what the first month
+        costs (estimated from the first month's claims so far), so the first year's cash
+        expenditure carries the previous year's tail as the bulletins' figures do.
+        """
+        lag = int(self.start_snapshot["settlement.lag_days"]) * WORKDAYS_TO_DAYS
+        month = DAYS_PER_YEAR / 12
+        ends = [-1.0 - k * month for k in range(int(lag // month) + 1)]
+        for end in sorted(ends):
+            due = end + lag
+            if due < 0:
+                continue
+            yield self.env.timeout(max(due - self.env.now, 0.0))
+            first_end = self.month_bounds[1]
+            elapsed = max(min(self.env.now, first_end) - self.month_bounds[0], 1.0)
+            scale = month / elapsed
+            for (account, flow), amount in sorted(self.pending[0].items()):
+                self.post(account, flow, amount * scale)
+
+    def prepayment_process(self) -> simpy.events.ProcessGenerator:
+        """Advance months of inpatient spending at each year start; recover it at year end."""
+        for y in range(1, len(self.year_bounds) - 1):
+            yield self.env.timeout(self.year_bounds[y] - self.env.now)
+            months = float(self.snapshot["settlement.prepayment_months"])
+            if months <= 0:
+                continue
+            advance = self.pool_incurred[y - 1] / 12 * months
+            for pool_index, pool in enumerate(("uebmi_pool", "urrbmi_pool")):
+                self.post(pool, "prepayment", advance[pool_index])
+            self.prepaid[y] = advance
+            yield self.env.timeout(self.year_bounds[y + 1] - 1 - self.env.now)
+            for pool_index, pool in enumerate(("uebmi_pool", "urrbmi_pool")):
+                self.post(pool, "prepayment", -advance[pool_index])
+
+    def clearing_process(self) -> simpy.events.ProcessGenerator:
+        """Settle year y's global budget and procurement retention in the spring of y + 1."""
+        for y in range(len(self.year_bounds) - 2):
+            s = self.snapshot
+            month = int(s["payment.global_budget.clearing_month"])
+            year = self.record.years[y] + 1
+            next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+            due = self.calendar.day(next_month) - 1
+            if due >= self.calendar.days:
+                return
+            yield self.env.timeout(max(due - self.env.now, 0.0))
+            s = self.tree.at(self.calendar.date(self.year_bounds[y]))
+            for pool_index, pool in enumerate(("uebmi_pool", "urrbmi_pool")):
+                incurred = self.drg_incurred[y, pool_index]
+                if incurred > 0:
+                    growth = float(s["payment.global_budget.growth"])
+                    previous = self.drg_incurred[y - 1, pool_index] if y > 0 else 0.0
+                    budget = previous * (1 + growth) if previous > 0 else incurred
+                    budget = budget * self._drg_share_change(y)
+                    self.drg_budget[y, pool_index] = budget
+                    payment = global_budget.clearing(
+                        incurred,
+                        self.drg_paid[y, pool_index],
+                        budget,
+                        float(s["payment.global_budget.surplus_retained"]),
+                        float(s["payment.global_budget.overrun_shared"]),
+                    )
+                    self.post(pool, "clearing", payment)
+                    final = global_budget.final_amount(incurred, budget, float(s["payment.global_budget.surplus_retained"]), float(s["payment.global_budget.overrun_shared"]))
+                    self.record.incurred[y, ACCOUNTS.index(pool)] += final - incurred
+                self.post(pool, "procurement_retention", self.retention_due[y, pool_index])
+
+    def _drg_share_change(self, y: int) -> float:
+        """Growth of the DRG share from last year to this (the budget covers the new share)."""
+        if y == 0:
+            return 1.0
+        now = float(self.tree.at(self.calendar.date(self.year_bounds[y]))["payment.drg.share"])
+        before = float(self.tree.at(self.calendar.date(self.year_bounds[y - 1]))["payment.drg.share"])
+        return now / before if before > 0 else 1.0
+
+    def money_process(self) -> simpy.events.ProcessGenerator:
+        """Monthly contributions, outpatient, maternity, subsidies, transfers and interest."""
+        for m in range(len(self.month_bounds) - 1):
+            begin, end = self.month_bounds[m], self.month_bounds[m + 1]
+            yield self.env.timeout(end - 1 - self.env.now)
+            self._month(m, begin, end)
+
+    def _month(self, m: int, begin: float, end: float) -> None:
+        s = self.snapshot
+        fraction = (end - begin) / (DAYS_PER_YEAR / 12)  # of a full month
+        members = self.members(m) * fraction
+        date = self.calendar.date(begin)
+        y = self.year_of(begin)
+        u = "contributions.uebmi"
+        wage = average_wage(self.tree, s, date, self.calendar.start)
+        base = mean_base(s, wage) / 12 * float(s[f"{u}.compliance"])
+        employer = members[ACTIVE] * base * float(s[f"{u}.employer_rate"])
+        to_personal = employer * float(s[f"{u}.employer_to_personal"])
+        employee = members[ACTIVE] * base * float(s[f"{u}.employee_rate"])
+        self.post("uebmi_pool", "employer_contributions", employer - to_personal)
+        self.post("uebmi_personal", "employer_contributions", to_personal)
+        self.post("uebmi_personal", "employee_contributions", employee)
+        credit = members[RETIRED] * float(s[f"{u}.retiree_personal_credit"])
+        self.ledger.transfer(self.env.now, "uebmi_pool", "retiree_credit_out", "uebmi_personal", "retiree_credit_in", credit)
+        personal_income = to_personal + employee + credit
+        self.post("uebmi_personal", "personal_spend", personal_income * float(s["finance.personal_account_spend"]))
+
+        # outpatient benefits, paid monthly in proportion to members
+        for status in range(len(SCHEMES)):
+            pool = POOLS[status]
+            self.post(pool, "outpatient", self.outpatient_per_member[0, status] * members[status] / 12)
+            self.post(pool, "special_outpatient", self.outpatient_per_member[1, status] * members[status] / 12)
+
+        # maternity for births to active employees: medical cost and allowance
+        if self.demography is not None:
+            inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
+            births = self.demography.births_by_mother[ACTIVE] * self.weight * (end - begin) / (self.year_bounds[y + 1] - self.year_bounds[y])
+            wage_index = wage / float(self.start_snapshot["economy.average_wage"])
+            per_birth = float(s["care.maternity.cost_per_birth"]) * inflation * float(s["benefits.uebmi.maternity.ratio"]) + float(s["benefits.uebmi.maternity.allowance"]) * wage_index
+            self.post("uebmi_pool", "maternity", births * per_birth)
+
+        # URRBMI: fiscal subsidies in their months; the critical-illness premium monthly
+        month_number = self.calendar.date(begin).month
+        c = "contributions.urrbmi"
+        months = list(s[f"{c}.subsidy_months"])
+        if month_number in months:
+            residents = self.members_monthly[m + 1, URRBMI] * self.weight
+            self.post("urrbmi_pool", "fiscal_subsidies", float(s[f"{c}.fiscal_subsidy"]) * residents / len(months))
+        ci = float(s["benefits.urrbmi.critical_illness.premium"]) * members[URRBMI] / 12
+        self.ledger.transfer(self.env.now, "urrbmi_pool", "ci_premiums_paid", "critical_illness", "ci_premiums", ci)
+
+        # medical assistance budget, monthly
+        self.post("medical_assistance", "assistance_budget", float(s["benefits.medical_assistance.budget"]) / 12 * fraction)
+
+        # interest on the pooled funds and personal accounts (positive balances)
+        rate = float(s["finance.interest_rate"]) / 12 * fraction
+        for account in ("uebmi_pool", "uebmi_personal", "urrbmi_pool"):
+            balance = self.ledger.balance(account)
+            if balance > 0:
+                self.post(account, "interest", balance * rate)
+
+    def campaign_process(self) -> simpy.events.ProcessGenerator:
+        """Collect next year's URRBMI premiums over the campaign window, month by month."""
+        for year in self.record.years:
+            s = self.snapshot
+            c = "contributions.urrbmi"
+            first = _month_day(year, s[f"{c}.campaign_start"])
+            last = _month_day(year, s[f"{c}.campaign_end"])
+            days = (last - first).days + 1
+            next_year = dt.date(year + 1, 1, 1)
+            future = self.tree.at(min(next_year, self.calendar.end))
+            premium = float(future[f"{c}.individual_premium"])
+            d = first
+            while d <= last:
+                month_end = min(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.timedelta(days=1), last)
+                day = self.calendar.day(month_end)
+                if day >= self.calendar.days:
+                    return
+                if day < 0:
+                    d = month_end + dt.timedelta(days=1)
+                    continue
+                yield self.env.timeout(max(day - self.env.now, 0.0))
+                share = ((month_end - d).days + 1) / days
+                residents = self.members_monthly[self.month_of(day) + 1, URRBMI] * self.weight
+                groups = self.group_members  # weighted URRBMI members by group at the year start
+                total_groups = groups.sum()
+                ratio = residents / total_groups if total_groups > 0 else 0.0
+                paid_by_assistance = sum(
+                    groups[g] * ratio * float(self.snapshot[f"benefits.medical_assistance.premium_share.{name}"])
+                    for g, name in ((1, "extreme_poverty"), (2, "low_income"))
+                )
+                self.ledger.transfer(self.env.now, "medical_assistance", "assistance_premiums_paid", "urrbmi_pool", "assistance_premiums", paid_by_assistance * premium * share)
+                self.post("urrbmi_pool", "individual_premiums", (residents - paid_by_assistance) * premium * share)
+                d = month_end + dt.timedelta(days=1)
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> RunRecord:
+        env = self.env
+        for process in (
+            self.policy_clock,
+            self.demography_process,
+            self.inpatient_process,
+            self.settlement_process,
+            self.prepayment_process,
+            self.clearing_process,
+            self.money_process,
+            self.campaign_process,
+        ):
+            env.process(process())
+        env.run(until=float(self.calendar.days))
+        self._close_incurred()
+        return self.record
+
+    def _close_incurred(self) -> None:
+        """Incurred basis: cash flows other than hospital settlements, plus claims by admission."""
+        _, expenditure, _ = self.ledger.totals(self.year_bounds)
+        e = self.ledger.entries()
+        settled = {"inpatient", "supplementary", "critical_illness_claims", "assistance_claims", "clearing", "prepayment", "procurement_retention"}
+        from ..finance.ledger import FLOW_NAMES
+
+        codes = [FLOW_NAMES.index(f) for f in settled]
+        year = np.searchsorted(self.year_bounds, e["day"], side="right") - 1
+        pick = np.isin(e["flow"], codes) & (year >= 0) & (year < len(self.year_bounds) - 1)
+        settled_cash = np.zeros_like(expenditure)
+        np.add.at(settled_cash, (year[pick], e["account"][pick]), e["amount"][pick])
+        self.record.incurred += (expenditure - settled_cash) / 100
+
+
+def _month_day(year: int, text: str) -> dt.date:
+    month, day = (int(part) for part in str(text).split("-"))
+    return dt.date(year, month, day)
+
+
+def snapshot_values(snapshot: Mapping[str, Any], paths: list[str]) -> dict[str, Any]:
+    return {p: snapshot[p] for p in paths}
+
+
+__all__ = ["FundModel", "RunRecord", "math"]
