@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -64,7 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=["en", "zh"], default="en", help="language of the descriptions"
     )
     explain.add_argument("--no-source", action="store_true", help="leave out the cited sources")
+
+    run = commands.add_parser(
+        "run",
+        help="simulate scenarios and write results.nc and manifest.json",
+        description="Run every scenario RUNS times with the same seed key per run (common random "
+        "numbers) and write DIR/results.nc (the results contract) and DIR/manifest.json. DIR is "
+        "written atomically and an existing DIR is kept unless --force is given.",
+    )
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
+    run.add_argument("--runs", type=_positive_int, default=None, help="runs per scenario (default: the scenario's monte_carlo.runs)")
+    run.add_argument("--seed", type=int, default=None, help="batch seed (default: the first scenario's monte_carlo.seed)")
+    run.add_argument("--out", type=Path, default=None, help="output directory (default: outputs/NAME of the first scenario)")
+    run.add_argument("--force", action="store_true", help="replace an existing output directory")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, sys.stdout, sys.stderr)
         if args.command == "explain":
             return _explain(args, sys.stdout, sys.stderr)
+        if args.command == "run":
+            return _run(args, sys.stdout, sys.stderr, argv)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -189,3 +217,47 @@ def _under(path: str, prefixes: Sequence[str]) -> bool:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] | None) -> int:
+    from .results.assemble import combine
+    from .results.io import OutputExists, manifest, write_batch
+    from .scenario.loader import display_path, load_scenario
+    from .sim.run import simulate
+
+    scenarios = [load_scenario(path) for path in args.scenarios]  # located errors exit 2
+    names = [s.name for s in scenarios]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        print(f"fundsim: error: scenario name {duplicated[0]!r} is used by more than one file; "
+              "give each scenario its own name:", file=err)
+        return EXIT_INPUT
+    first = scenarios[0]
+    runs = args.runs if args.runs is not None else first.monte_carlo.runs
+    seed = args.seed if args.seed is not None else first.monte_carlo.seed
+    target = args.out if args.out is not None else Path("outputs") / first.name
+    if target.exists() and not args.force:
+        print(f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it", file=err)
+        return EXIT_INPUT
+    started = time.perf_counter()
+    datasets = []
+    for scenario in scenarios:
+        for r in range(runs):
+            datasets.append(simulate(scenario, run=r, seed=seed))
+            if not args.quiet:
+                print(f"{scenario.name}: run {r + 1}/{runs} done", file=err)
+    ds = combine(datasets)
+    meta = manifest(
+        {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in scenarios},
+        seed, runs, "serial", ["fundsim", *(argv if argv is not None else sys.argv[1:])],
+    )
+    try:
+        write_batch(target, ds, meta, force=args.force)
+    except OutputExists:
+        print(f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it", file=err)
+        return EXIT_INPUT
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        print(f"wrote {target / 'results.nc'} and {target / 'manifest.json'} "
+              f"({len(scenarios)} scenario(s) x {runs} run(s) in {elapsed:.1f} s)", file=out)
+    return EXIT_OK

@@ -90,23 +90,32 @@ class TermTables:
         prior: Mapping[str, NDArray[np.float64]],
     ) -> Claims:
         """A :class:`Claims` batch with each claim's terms looked up by its codes."""
+        shape = self.deductible.shape
         group = np.where(status == 2, group, 0)
-        key = (status, level, tcm, group)
+        key = ((status.astype(np.intp) * shape[1] + level) * shape[2] + tcm) * shape[3] + group
+        width = self.layer_starts.shape[-1]
+
+        def take(table: NDArray[Any]) -> NDArray[Any]:
+            return np.take(table.reshape(-1), key)
+
+        def take_rows(table: NDArray[Any]) -> NDArray[Any]:
+            return np.take(table.reshape(-1, width), key, axis=0)
+
         return Claims(
             person=person,
             total=total,
             policy_range=policy_range,
-            deductible=self.deductible[key],
-            ratio=self.ratio[key],
-            pool_cap=self.pool_cap[key],
+            deductible=take(self.deductible),
+            ratio=take(self.ratio),
+            pool_cap=take(self.pool_cap),
             prior_fund=prior["fund"],
             prior_selfpay=prior["selfpay"],
             prior_selfpay_net=prior["selfpay_net"],
             prior_assistance=prior["assistance"],
-            layer_starts=self.layer_starts[key],
-            layer_ratios=self.layer_ratios[key],
-            layer_cap=self.layer_cap[key],
-            layer_net_of_deductible=self.layer_net[key],
-            assistance_ratio=self.assistance_ratio[key],
-            assistance_cap=self.assistance_cap[key],
+            layer_starts=take_rows(self.layer_starts),
+            layer_ratios=take_rows(self.layer_ratios),
+            layer_cap=take(self.layer_cap),
+            layer_net_of_deductible=take(self.layer_net),
+            assistance_ratio=take(self.assistance_ratio),
+            assistance_cap=take(self.assistance_cap),
         )

@@ -57,10 +57,8 @@ class CellIndex:
     scheme_of_cell: NDArray[np.int64]
 
     @classmethod
-    def build(cls, population: Population, day: float) -> CellIndex:
-        age = population.age_years(day)
-        cell = (age * 2 + population.sex) * len(SCHEMES) + population.scheme
-        cell = np.where(population.exit < day, IDLE_CELL, cell).astype(np.int16)
+    def from_cells(cls, cell: NDArray[np.int16]) -> CellIndex:
+        """Index rows by their cell (``IDLE_CELL`` for rows that are not members)."""
         order = np.argsort(cell, kind="stable")  # radix sort for 16-bit keys
         size = np.bincount(cell, minlength=N_CELLS + 1).astype(np.int64)
         start = np.concatenate([[0], np.cumsum(size)[:-1]])
@@ -136,10 +134,12 @@ def draw_care(
     n = len(person)
     status = population.scheme_at(person, when)
     u = rng.random((2, n))
-    row = (status == 2).astype(np.int64)
-    level = np.minimum(
-        (u[0][:, None] >= level_cumulative[row]).sum(axis=1), len(LEVELS) - 1
-    ).astype(np.int64)
+    last = len(LEVELS) - 1
+    level = np.where(
+        status == 2,
+        np.minimum(np.searchsorted(level_cumulative[1], u[0], side="right"), last),
+        np.minimum(np.searchsorted(level_cumulative[0], u[0], side="right"), last),
+    )
     tcm = u[1] < tcm_share
     z = rng.standard_normal(n)
     total = mean_cost[level] * cell_cost_factor[cell] * np.exp(sigma * z - 0.5 * sigma * sigma)

@@ -58,6 +58,7 @@ class Population:
     weight: float
     n: int = 0
     arrays: dict[str, NDArray[np.generic]] = field(default_factory=dict)
+    switched: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
     def __post_init__(self) -> None:
         if not self.arrays:

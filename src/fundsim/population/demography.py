@@ -67,10 +67,30 @@ class LifeTables:
 
 @dataclass
 class YearDemography:
-    """What happened in one year, in simulated persons (multiply by the weight)."""
+    """What happened in one year, in simulated persons (multiply by the weight).
+
+    ``cell`` is every row's admission cell at the year start (``IDLE`` for rows no longer
+    members), newcomers of the year included; the event arrays give the membership changes
+    by day, for monthly member counts without another pass over everyone.
+    """
 
     flows: NDArray[np.int64]  # shape (len(FLOWS), len(SCHEMES))
     births_by_mother: NDArray[np.int64]  # births to insured mothers, by the mother's scheme
+    cell: NDArray[np.int16]
+    exits: tuple[NDArray[np.float64], NDArray[np.int8]]  # day, scheme on leaving
+    switches: tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int8]]  # day, from, to
+    entries: tuple[NDArray[np.float64], NDArray[np.int8]]  # day, scheme
+
+
+N_SCHEMES = len(SCHEMES)
+N_CELLS = (MAX_AGE + 1) * 2 * N_SCHEMES
+IDLE = N_CELLS
+
+
+def cell_codes(age: NDArray[np.int64], sex: NDArray[np.int8], scheme: NDArray[np.int8]) -> NDArray[np.int16]:
+    """Cell of each person: (age × 2 + sex) × 3 + scheme."""
+    cell: NDArray[np.int16] = ((age * 2 + sex) * N_SCHEMES + scheme).astype(np.int16)
+    return cell
 
 
 def retirement_ages(snapshot: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -94,6 +114,11 @@ def draw_year(
 ) -> YearDemography:
     """Commit last year's events, reset annual totals and draw this year's events.
 
+    One uniform per member decides every exit and joining UEBMI: per cell, [0, q) dies,
+    [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves away, [1 − join, 1) joins
+    UEBMI; the position within the band gives the day. Only the few people with an event
+    are touched after that, so a year costs a handful of passes over the arrays.
+
     Parameters
     ----------
     start, length : first day of the year and its length in days
@@ -105,102 +130,148 @@ def draw_year(
     for name in ("acc_fund", "acc_selfpay", "acc_selfpay_net", "acc_assistance"):
         pop.arrays[name][: pop.n] = 0.0
     end = start + length
-    flows = np.zeros((len(FLOWS), len(SCHEMES)), dtype=np.int64)
-    members = np.flatnonzero(pop.exit >= start)  # after _commit: everyone kept is a member
-    flows[FLOWS.index("start")] = np.bincount(pop.scheme[members], minlength=len(SCHEMES))
-
-    age = pop.age_years(start)[members]
-    sex = pop.sex[members]
-    scheme = pop.scheme[members]
     fraction = length / DAYS_PER_YEAR
+    n0 = pop.n
+    age = pop.age_years(start)
+    cell = np.where(pop.exit >= start, cell_codes(age, pop.sex, pop.scheme), IDLE).astype(np.int16)
+    size = np.bincount(cell, minlength=N_CELLS + 1)[:N_CELLS].reshape(MAX_AGE + 1, 2, N_SCHEMES)
+    flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
+    flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
 
-    # deaths, lapses and moves out: one uniform per member
+    # per-cell hazards of the year
     improvement = (1.0 - float(snapshot["population.mortality_improvement"])) ** years_elapsed
-    q = np.minimum(tables.qx[age, sex] * improvement, 1.0) * fraction
-    lapse = float(snapshot["population.lapse_rate"]) * fraction * (scheme == URRBMI)
+    q = np.minimum(tables.qx * improvement, 1.0) * fraction  # (age, sex)
+    q_cell = np.broadcast_to(q[:, :, None], size.shape)
+    lapse_cell = np.zeros(size.shape)
+    lapse_cell[:, :, URRBMI] = float(snapshot["population.lapse_rate"]) * fraction
     migration = float(snapshot["population.net_migration_rate"])
     move = max(-migration, 0.0) * fraction
-    u = rng.random(len(members))
-    exit_reason = np.where(u < q, 1, np.where(u < q + lapse, 2, np.where(u < q + lapse + move, 3, 0)))
-    lower = np.where(exit_reason == 1, 0.0, np.where(exit_reason == 2, q, q + lapse))
-    width = np.where(exit_reason == 1, q, np.where(exit_reason == 2, lapse, move))
-    leaving = exit_reason > 0
-    exit_day = start + (u - lower) / np.where(leaving, width, 1.0) * length
-    pop.arrays["exit"][members[leaving]] = exit_day[leaving]
-    pop.arrays["exit_reason"][members[leaving]] = exit_reason[leaving]
-    exit_full = np.where(leaving, exit_day, np.inf)
-
-    # retirement at the age in force; joining UEBMI from work
     male_age, cadre_age, worker_age = retirement_ages(snapshot)
-    retire_age = np.where(
-        sex == MALE, male_age, np.where(pop.cadre[members], cadre_age, worker_age)
-    )
-    retire_day = pop.birth[members] + retire_age * DAYS_PER_YEAR
-    retires = (scheme == ACTIVE) & (retire_day >= start) & (retire_day < end)
-    retires &= retire_day < exit_full
-    join_rate = float(snapshot["population.uebmi_join_rate"]) * fraction
-    age_exact = (start - pop.birth[members]) / DAYS_PER_YEAR
-    working = (scheme == URRBMI) & (age_exact >= WORKING_AGE_FROM) & (age_exact < retire_age)
-    v = rng.random(len(members))
-    join_day = start + v / max(join_rate, 1e-300) * length
-    joins = working & (v < join_rate) & (join_day < exit_full)
-    switch = retires | joins
-    pop.arrays["switch_to"][members[switch]] = np.where(retires[switch], RETIRED, ACTIVE)
-    pop.arrays["switch_day"][members[switch]] = np.where(
-        retires[switch], retire_day[switch], join_day[switch]
-    )
+    join_cell = np.zeros(size.shape)
+    ages = np.arange(MAX_AGE + 1)
+    join = float(snapshot["population.uebmi_join_rate"]) * fraction
+    join_cell[:, MALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < male_age), join, 0.0)
+    join_cell[:, FEMALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < worker_age), join, 0.0)
+    low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
+    high = np.append(1.0 - join_cell.reshape(-1), 1.0)
 
-    to_scheme = np.where(retires, RETIRED, ACTIVE)
-    flows[FLOWS.index("transfers_out")] = np.bincount(scheme[switch], minlength=len(SCHEMES))
-    flows[FLOWS.index("transfers_in")] = np.bincount(to_scheme[switch], minlength=len(SCHEMES))
-    scheme_at_exit = np.where(switch & (exit_full > np.where(retires, retire_day, join_day)),
-                              to_scheme, scheme)
-    for reason, name in ((1, "deaths"), (2, "lapses"), (3, "moved_out")):
-        picked = exit_reason == reason
-        flows[FLOWS.index(name)] = np.bincount(scheme_at_exit[picked], minlength=len(SCHEMES))
+    u = rng.random(n0)
+    events = np.flatnonzero((u < low[cell]) | (u >= high[cell]))
+    ev_cell = cell[events]
+    ev_u = u[events]
+    q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
+    l_e = np.append(lapse_cell.reshape(-1), 0.0)[ev_cell]
+    reason = np.where(ev_u < q_e, 1, np.where(ev_u < q_e + l_e, 2, np.where(ev_u < low[ev_cell], 3, 0)))
+    lower = np.where(reason == 1, 0.0, np.where(reason == 2, q_e, q_e + l_e))
+    width = np.where(reason == 1, q_e, np.where(reason == 2, l_e, move))
+    leaving = reason > 0
+    exit_day = np.where(leaving, start + (ev_u - lower) / np.where(leaving, width, 1.0) * length, np.inf)
+    joining = ~leaving
+    join_day = start + (ev_u - high[ev_cell]) / np.maximum(1.0 - high[ev_cell], 1e-300) * length
 
-    # births: female members by age and scheme × TFR × age pattern, exposure net of half the deaths
+    # retirement: active members who reach the age in force during the year
+    candidates_mask = np.zeros(N_CELLS + 1, dtype=bool)
+    for sex_code, ages_in_force in ((MALE, (male_age,)), (FEMALE, (cadre_age, worker_age))):
+        for r in ages_in_force:
+            for a in (int(np.floor(r)) - 1, int(np.floor(r))):
+                if 0 <= a <= MAX_AGE:
+                    candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
+    candidates = np.flatnonzero(candidates_mask[cell])
+    c_sex = pop.sex[candidates]
+    retire_age = np.where(c_sex == MALE, male_age, np.where(pop.cadre[candidates], cadre_age, worker_age))
+    retire_day = pop.birth[candidates] + retire_age * DAYS_PER_YEAR
+    # the person's exit, if any, this year
+    person_exit = np.full(len(candidates), np.inf)
+    pos = np.searchsorted(events, candidates)
+    pos_ok = pos < len(events)
+    hit = np.zeros(len(candidates), dtype=bool)
+    hit[pos_ok] = events[pos[pos_ok]] == candidates[pos_ok]
+    person_exit[hit] = exit_day[pos[hit]]
+    retires = (retire_day >= start) & (retire_day < end) & (retire_day < person_exit)
+    retirees, retire_day = candidates[retires], retire_day[retires]
+
+    exit_rows, exit_days, exit_reasons = events[leaving], exit_day[leaving], reason[leaving]
+    pop.arrays["exit"][exit_rows] = exit_days
+    pop.arrays["exit_reason"][exit_rows] = exit_reasons
+    joiners, join_days = events[joining], join_day[joining]
+    pop.arrays["switch_to"][joiners] = ACTIVE
+    pop.arrays["switch_day"][joiners] = join_days
+    pop.arrays["switch_to"][retirees] = RETIRED
+    pop.arrays["switch_day"][retirees] = retire_day
+    switched = np.concatenate([joiners, retirees])
+    pop.switched = switched
+
+    from_scheme = pop.scheme[switched]
+    to_scheme = pop.switch_to[switched]
+    switch_days = pop.switch_day[switched]
+    flows[FLOWS.index("transfers_out")] = np.bincount(from_scheme, minlength=N_SCHEMES)
+    flows[FLOWS.index("transfers_in")] = np.bincount(to_scheme, minlength=N_SCHEMES)
+    exit_scheme = np.where(pop.switch_day[exit_rows] <= exit_days, pop.switch_to[exit_rows], pop.scheme[exit_rows]).astype(np.int8)
+    for code, name in ((1, "deaths"), (2, "lapses"), (3, "moved_out")):
+        flows[FLOWS.index(name)] = np.bincount(exit_scheme[exit_reasons == code], minlength=N_SCHEMES)
+
+    # births to female members: counts by cell × TFR × age pattern, exposure net of half the deaths
     tfr = float(snapshot["population.fertility_rate"])
-    female = sex == FEMALE
-    exposure = (1.0 - q / 2.0)[female]
-    births_by_mother = np.zeros(len(SCHEMES), dtype=np.int64)
-    for s in range(len(SCHEMES)):
-        mothers = female & (scheme == s)
-        expected = np.sum(tables.fertility[age[mothers]] * exposure[scheme[female] == s])
-        births_by_mother[s] = rng.poisson(expected * tfr * fraction)
+    women = size[:, FEMALE, :] * (1.0 - q[:, FEMALE, None] / 2.0)  # (age, scheme)
+    expected = (women * tables.fertility[:, None]).sum(axis=0) * tfr * fraction
+    births_by_mother = rng.poisson(expected).astype(np.int64)
     coverage = float(snapshot["population.coverage_rate"])
     newborns = int(rng.binomial(int(births_by_mother.sum()), coverage))
+    entry_days, entry_schemes = [np.empty(0)], [np.empty(0, dtype=np.int8)]
     if newborns:
         born = start + rng.random(newborns) * length
         srb = float(snapshot["population.sex_ratio_at_birth"])
         nsex = np.where(rng.random(newborns) < srb / (1.0 + srb), MALE, FEMALE).astype(np.int8)
         nscheme = np.full(newborns, URRBMI, dtype=np.int8)
-        shares = _group_shares(snapshot)
+        cadre = (nsex == FEMALE) & (rng.random(newborns) < float(snapshot["population.female_cadre_share"]))
         pop.append(birth=born, sex=nsex, scheme=nscheme, entry=born,
-                   group=draw_groups(nscheme, shares, rng),
-                   cadre=(nsex == FEMALE) & (rng.random(newborns) < float(snapshot["population.female_cadre_share"])))
+                   group=draw_groups(nscheme, _group_shares(snapshot), rng), cadre=cadre)
+        entry_days.append(born)
+        entry_schemes.append(nscheme)
     flows[FLOWS.index("births"), URRBMI] = newborns
 
     # moving in: newcomers like the current members, arriving through the year
-    arrivals = int(rng.poisson(max(migration, 0.0) * fraction * len(members)))
+    members = int(flows[FLOWS.index("start")].sum())
+    arrivals = int(rng.poisson(max(migration, 0.0) * fraction * members))
     if arrivals:
-        like = members[rng.integers(0, len(members), arrivals)]
-        arrive = start + rng.random(arrivals) * length
+        like = rng.integers(0, n0, arrivals)
+        like = like[cell[like] != IDLE]
+        arrive = start + rng.random(len(like)) * length
         pop.append(birth=pop.birth[like], sex=pop.sex[like], scheme=pop.scheme[like],
                    entry=arrive, group=pop.group[like], cadre=pop.cadre[like])
-        flows[FLOWS.index("moved_in")] = np.bincount(pop.scheme[-arrivals:], minlength=len(SCHEMES))
+        entry_days.append(arrive)
+        entry_schemes.append(pop.scheme[like])
+        flows[FLOWS.index("moved_in")] = np.bincount(pop.scheme[like], minlength=N_SCHEMES)
 
-    flows[FLOWS.index("end")] = pop.members_by_scheme(end)
-    return YearDemography(flows=flows, births_by_mother=births_by_mother)
+    flows[FLOWS.index("end")] = (
+        flows[FLOWS.index("start")] + flows[FLOWS.index("births")] + flows[FLOWS.index("moved_in")]
+        + flows[FLOWS.index("transfers_in")] - flows[FLOWS.index("deaths")] - flows[FLOWS.index("lapses")]
+        - flows[FLOWS.index("moved_out")] - flows[FLOWS.index("transfers_out")]
+    )
+    new_rows = np.arange(n0, pop.n)
+    new_age = np.clip(np.floor((start - pop.birth[new_rows]) / DAYS_PER_YEAR), 0, MAX_AGE).astype(np.int64)
+    new_cell = cell_codes(new_age, pop.sex[new_rows], pop.scheme[new_rows])  # newborns: age 0
+    return YearDemography(
+        flows=flows,
+        births_by_mother=births_by_mother,
+        cell=np.concatenate([cell, new_cell]),
+        exits=(exit_days, exit_scheme),
+        switches=(switch_days, from_scheme, to_scheme),
+        entries=(np.concatenate(entry_days), np.concatenate(entry_schemes)),
+    )
 
 
 def _commit(pop: Population, start: float) -> None:
-    """Apply last year's switches and drop those who left."""
-    switched = pop.switch_day < start
-    pop.scheme[switched] = pop.switch_to[switched]
-    pop.switch_to[switched] = -1
-    pop.switch_day[switched] = np.inf
-    pop.compact(start)
+    """Apply last year's switches; drop those who left once they are a fifth of the rows."""
+    switched = pop.switched
+    if len(switched):
+        done = switched[pop.switch_day[switched] < start]
+        pop.scheme[done] = pop.switch_to[done]
+        pop.switch_to[done] = -1
+        pop.switch_day[done] = np.inf
+    pop.switched = np.empty(0, dtype=np.intp)
+    if pop.n and np.count_nonzero(pop.exit < start) > pop.n // 5:
+        pop.compact(start)
 
 
 def _group_shares(snapshot: Mapping[str, Any]) -> tuple[float, float]:

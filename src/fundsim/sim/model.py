@@ -43,7 +43,7 @@ from ..parameters.tree import ParameterTree, Snapshot
 from ..payment import budget as global_budget
 from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import ACTIVE, DAYS_PER_YEAR, RETIRED, URRBMI, Population, initial_population
-from ..population.demography import FLOWS, LifeTables, YearDemography, draw_year
+from ..population.demography import FLOWS, IDLE, LifeTables, YearDemography, draw_year
 from ..scenario.loader import Scenario
 from ..scenario.regiondata import SCHEMES
 from .calendar import Calendar
@@ -52,7 +52,10 @@ EPS = 1e-6
 WORKDAYS_TO_DAYS = 7 / 5
 POOLS = {ACTIVE: "uebmi_pool", RETIRED: "uebmi_pool", URRBMI: "urrbmi_pool"}
 # claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
-CLAIM_FLOWS = ("pool", "layer", "assistance")
+PAYERS = (  # per pool (UEBMI, URRBMI): who pays the fund, second-layer and assistance parts
+    (("uebmi_pool", "inpatient"), ("uebmi_pool", "supplementary"), ("medical_assistance", "assistance_claims")),
+    (("urrbmi_pool", "inpatient"), ("critical_illness", "critical_illness_claims"), ("medical_assistance", "assistance_claims")),
+)
 
 
 @dataclass
@@ -89,7 +92,7 @@ class FundModel:
         self.env = simpy.Environment()
         self.start_snapshot = tree.at(self.calendar.start)
         self.snapshot = self.start_snapshot
-        self.terms = TermTables.from_snapshot(self.snapshot)
+        self._on_snapshot()
         tables = scenario.region_tables
         self.life = LifeTables.from_tables(tables["mortality"], tables["fertility"])
         self.admission_table = AdmissionTable.from_table(tables["admission_rates"])
@@ -138,6 +141,29 @@ class FundModel:
         self.group_members = np.zeros(3)
 
     # ------------------------------------------------------------------ helpers
+    def _on_snapshot(self) -> None:
+        """Lookup tables of the snapshot in force, computed once per breakpoint."""
+        s, start = self.snapshot, self.start_snapshot
+        self.terms = TermTables.from_snapshot(s)
+        mix = np.array([[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")])
+        drg_cost, drg_volume = drg_multipliers(s, start)
+        procurement = procurement_multiplier(s, start)
+        self.care = {
+            "cost_per_case": np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]),
+            "level_cumulative": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
+            "stay": np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS]),
+            "policy_range_share": np.array([float(s["benefits.policy_range_share.uebmi"])] * 2 + [float(s["benefits.policy_range_share.urrbmi"])]),
+            "drg_cost": drg_cost,
+            "drg_volume": drg_volume,
+            "procurement": procurement,
+            "admission_trend": float(s["care.admission_trend"]),
+            "cost_trend": float(s["care.cost_trend"]),
+            "cost_sigma": float(s["care.cost_sigma"]),
+            "tcm_share": float(s["care.tcm_share"]),
+            "drg_share": float(s["payment.drg.share"]) if bool(s["payment.global_budget.enabled"]) else 0.0,
+            "retention": float(s["payment.procurement.retention"]),
+        }
+
     def post(self, account: str, flow: str, amount: float) -> None:
         self.ledger.post(self.env.now, account, flow, amount)
 
@@ -162,7 +188,7 @@ class FundModel:
                 continue
             yield self.env.timeout(day - 2 * EPS - self.env.now)
             self.snapshot = self.tree.at(date)
-            self.terms = TermTables.from_snapshot(self.snapshot)
+            self._on_snapshot()
 
     def demography_process(self) -> simpy.events.ProcessGenerator:
         for y in range(len(self.year_bounds) - 1):
@@ -174,37 +200,32 @@ class FundModel:
             self.demography = demo
             self.record.population[y] = demo.flows.T * self.weight
             self.record.births[y] = demo.births_by_mother * self.weight
-            self.index = CellIndex.build(self.population, start)
+            self.index = CellIndex.from_cells(demo.cell)
             self._member_counts(y, start, end, demo)
             self.shock = float(np.exp(float(s["care.shock_sigma"]) * self.rng["shocks"].standard_normal() - 0.5 * float(s["care.shock_sigma"]) ** 2))
             self._outpatient_year(s, start, end)
             pop = self.population
-            urrbmi = pop.scheme == URRBMI
+            urrbmi = (demo.cell[: pop.n] % len(SCHEMES) == URRBMI) & (demo.cell[: pop.n] != IDLE)
             self.group_members = np.bincount(pop.group[urrbmi], minlength=3).astype(float) * self.weight
 
     def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
         """Members of each scheme at every month bound of the year, from the year's events."""
-        pop = self.population
         m0 = int(np.searchsorted(self.month_bounds, start))
         m1 = int(np.searchsorted(self.month_bounds, end))
         bounds = self.month_bounds[m0 : m1 + 1]
         base = demo.flows[FLOWS.index("start")].astype(float)
-        delta = np.zeros((len(bounds), len(SCHEMES)))
+        delta = np.zeros((len(bounds) + 1, len(SCHEMES)))
 
         def add(days: NDArray[np.float64], schemes: NDArray[np.integer[Any]], sign: float) -> None:
             # an event on day d counts at every bound b > d
             after = np.searchsorted(bounds, days, side="right")
-            np.add.at(delta, (after, schemes), sign)
+            np.add.at(delta, (after, schemes.astype(np.int64)), sign)
 
-        leaving = np.isfinite(pop.exit)
-        exit_scheme = np.where(pop.switch_day[leaving] <= pop.exit[leaving], pop.switch_to[leaving], pop.scheme[leaving])
-        add(pop.exit[leaving], exit_scheme, -1.0)
-        switching = np.isfinite(pop.switch_day)
-        add(pop.switch_day[switching], pop.scheme[switching], -1.0)
-        add(pop.switch_day[switching], pop.switch_to[switching], 1.0)
-        entering = pop.entry >= start
-        add(pop.entry[entering], pop.scheme[entering], 1.0)
-        counts = base + np.cumsum(delta, axis=0)
+        add(demo.exits[0], demo.exits[1], -1.0)
+        add(demo.switches[0], demo.switches[1], -1.0)
+        add(demo.switches[0], demo.switches[2], 1.0)
+        add(demo.entries[0], demo.entries[1], 1.0)
+        counts = base + np.cumsum(delta, axis=0)[: len(bounds)]
         self.members_monthly[m0 : m1 + 1] = counts
         self.record.insured[y] = counts[-1] * self.weight
 
@@ -239,77 +260,64 @@ class FundModel:
             self._admit(begin, finish - begin)
 
     def _admit(self, day: float, length: float) -> None:
-        s, start = self.snapshot, self.start_snapshot
+        c = self.care
         assert self.index is not None
         years = self.years_elapsed(day)
-        drg_cost, drg_volume = drg_multipliers(s, start)
-        volume = (1 + float(s["care.admission_trend"])) ** years * self.shock * drg_volume
+        volume = (1 + c["admission_trend"]) ** years * self.shock * c["drg_volume"]
         multiplier = np.full(len(SCHEMES), volume)
         person, when, cell = draw_admissions(self.population, self.index, self.cell_rate, multiplier, day, length, self.rng["inpatient"])
         if len(person) == 0:
             return
-        procurement = procurement_multiplier(s, start)
-        cost_level = (1 + float(s["care.cost_trend"])) ** years * drg_cost * procurement
-        mean_cost = np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]) * cost_level
-        mix = np.array([[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")])
-        cumulative = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
-        stays = np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS])
-        adm = draw_care(self.population, person, when, cell, cumulative, mean_cost, self.cell_cost, float(s["care.cost_sigma"]), float(s["care.tcm_share"]), stays, self.rng["care"])
-        share = np.where(adm.status == URRBMI, float(s["benefits.policy_range_share.urrbmi"]), float(s["benefits.policy_range_share.uebmi"]))
-        policy_range = adm.total * share
+        cost_level = (1 + c["cost_trend"]) ** years * c["drg_cost"] * c["procurement"]
+        adm = draw_care(self.population, person, when, cell, c["level_cumulative"], c["cost_per_case"] * cost_level, self.cell_cost, c["cost_sigma"], c["tcm_share"], c["stay"], self.rng["care"])
+        policy_range = adm.total * c["policy_range_share"][adm.status]
         arrays = self.population.arrays
-        prior = {
-            "fund": arrays["acc_fund"][person],
-            "selfpay": arrays["acc_selfpay"][person],
-            "selfpay_net": arrays["acc_selfpay_net"][person],
-            "assistance": arrays["acc_assistance"][person],
-        }
-        claims = self.terms.claims(person.astype(np.int64), adm.total, policy_range, adm.status, adm.level, adm.tcm.astype(np.int64), adm.group, prior)
+        accumulators = ("acc_fund", "acc_selfpay", "acc_selfpay_net", "acc_assistance")
+        prior = dict(zip(("fund", "selfpay", "selfpay_net", "assistance"), (arrays[a][person] for a in accumulators), strict=True))
+        claims = self.terms.claims(person, adm.total, policy_range, adm.status, adm.level, adm.tcm, adm.group, prior)
         paid = settle(claims)
         selfpay = policy_range - paid.fund
-        np.add.at(arrays["acc_fund"], person, paid.fund)
-        np.add.at(arrays["acc_selfpay"], person, selfpay)
-        np.add.at(arrays["acc_selfpay_net"], person, selfpay - paid.deductible_applied)
-        np.add.at(arrays["acc_assistance"], person, paid.assistance)
+        for name, amount in zip(accumulators, (paid.fund, selfpay, selfpay - paid.deductible_applied, paid.assistance), strict=True):
+            np.add.at(arrays[name], person, amount)
 
         w = self.weight
         y = self.year_of(day)
         rec = self.record
-        rec.admissions[y] += np.bincount(adm.status, minlength=3) * w
-        rec.bed_days[y] += np.bincount(adm.status, weights=adm.stay, minlength=3) * w
-        rec.inpatient_cost[y] += np.bincount(adm.status, weights=adm.total, minlength=3) * w
+        status = adm.status.astype(np.intp)
+        rec.admissions[y] += np.bincount(status, minlength=3) * w
+        rec.bed_days[y] += np.bincount(status, weights=adm.stay, minlength=3) * w
+        rec.inpatient_cost[y] += np.bincount(status, weights=adm.total, minlength=3) * w
 
-        # book by month of admission and paying account
+        # book by month of admission and paying layer: key = (month, pool, layer)
         month = np.searchsorted(self.month_bounds, when, side="right") - 1
-        uebmi = adm.status != URRBMI
-        drg_share = float(s["payment.drg.share"])
-        saving = max(1.0 / procurement - 1.0, 0.0)
-        retention = float(s["payment.procurement.retention"])
-        for pool_index, (mask, pool, layer_account, layer_flow) in enumerate(
-            ((uebmi, "uebmi_pool", "uebmi_pool", "supplementary"), (~uebmi, "urrbmi_pool", "critical_illness", "critical_illness_claims"))
-        ):
-            if not mask.any():
-                continue
-            for flow_account, flow, amount in (
-                (pool, "inpatient", paid.fund),
-                (layer_account, layer_flow, paid.layer),
-                ("medical_assistance", "assistance_claims", paid.assistance),
-            ):
-                by_month = np.bincount(month[mask], weights=amount[mask], minlength=len(self.pending)) * w
-                for m in np.flatnonzero(by_month):
-                    key = (flow_account, flow)
-                    self.pending[m][key] = self.pending[m].get(key, 0.0) + by_month[m]
-                rec.incurred[y, ACCOUNTS.index(flow_account)] += by_month.sum()
-                if flow == "inpatient":
-                    total = by_month.sum()
-                    self.pool_incurred[y, pool_index] += total
-                    if bool(s["payment.global_budget.enabled"]) and drg_share > 0:
-                        self.pending_drg[:, pool_index] += by_month * drg_share
-                        self.drg_incurred[y, pool_index] += total * drg_share
-                    if saving > 0 and retention > 0:
-                        bonus = retention * saving * total
-                        self.retention_due[y, pool_index] += bonus
-                        rec.incurred[y, ACCOUNTS.index(pool)] += bonus
+        m0 = int(month.min())
+        n_months = int(month.max()) - m0 + 1
+        pool = (status == URRBMI).astype(np.intp)
+        key = ((month - m0) * 2 + pool) * 3
+        sums = np.zeros((n_months * 2 * 3,))
+        for layer, amount in enumerate((paid.fund, paid.layer, paid.assistance)):
+            sums += np.bincount(key + layer, weights=amount, minlength=len(sums))
+        sums = sums.reshape(n_months, 2, 3) * w
+        saving = max(1.0 / c["procurement"] - 1.0, 0.0)
+        for pool_index, accounts in enumerate(PAYERS):
+            for layer, (account, flow) in enumerate(accounts):
+                for k in range(n_months):
+                    amount = float(sums[k, pool_index, layer])
+                    if amount:
+                        slot = self.pending[m0 + k]
+                        slot[(account, flow)] = slot.get((account, flow), 0.0) + amount
+                total = float(sums[:, pool_index, layer].sum())
+                rec.incurred[y, ACCOUNTS.index(account)] += total
+            inpatient = sums[:, pool_index, 0]
+            total = float(inpatient.sum())
+            self.pool_incurred[y, pool_index] += total
+            if c["drg_share"] > 0:
+                self.pending_drg[m0 : m0 + n_months, pool_index] += inpatient * c["drg_share"]
+                self.drg_incurred[y, pool_index] += total * c["drg_share"]
+            if saving > 0 and c["retention"] > 0:
+                bonus = c["retention"] * saving * total
+                self.retention_due[y, pool_index] += bonus
+                rec.incurred[y, ACCOUNTS.index(accounts[0][0])] += bonus
 
     def settlement_process(self) -> simpy.events.ProcessGenerator:
         """Pay each month's claims ``lag`` working days after the month ends."""

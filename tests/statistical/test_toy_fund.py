@@ -1,0 +1,72 @@
+"""Monte Carlo mean of the toy fund's yearly expenditure against its closed form.
+
+The toy fund (toy/toy.yaml): N members all year, admissions Poisson with rate λ per
+member-year, each admission's cost X lognormal (mean m, sigma σ), the fund paying
+Y = r·(X − d)⁺ per admission within an annual cap c per person. A member's yearly payment is
+min(Y₁ + … + Y_K, c) with K ~ Poisson(λ). Its expectation is computed here with scipy,
+independently of fundsim's code: the K = 1 and K = 2 terms by numerical integration, the
+K ≥ 3 term bounded by P(K ≥ 3)·c and taken at half that bound (its whole width goes into the
+tolerance). Every simulated year is an independent replication (annual totals reset), so
+the runs × years yearly totals give the Monte Carlo mean and its standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from fundsim.scenario.loader import load_scenario
+from fundsim.sim.run import simulate
+
+TOY = Path(__file__).parent / "toy" / "toy.yaml"
+N, RATE, MEAN, SIGMA, DEDUCTIBLE, RATIO, CAP = 20_000, 0.05, 10_000.0, 0.9, 700.0, 0.6, 20_000.0
+
+
+def closed_form() -> tuple[float, float]:
+    """(expected yearly fund payment per member, width of the K ≥ 3 bound)."""
+    cost = stats.lognorm(s=SIGMA, scale=MEAN * math.exp(-SIGMA**2 / 2))
+
+    def survival_y(s: float) -> float:  # P(Y > s) for s ≥ 0
+        return float(cost.sf(DEDUCTIBLE + s / RATIO))
+
+    def limited(t: float) -> float:  # E[min(Y, t)] = ∫₀ᵗ P(Y > s) ds
+        return integrate.quad(survival_y, 0.0, t, limit=200)[0] if t > 0 else 0.0
+
+    one = limited(CAP)
+    # E[min(Y1 + Y2, c)] = P(Y1 = 0)·E[min(Y2, c)] + ∫ over x > d of (y + E[min(Y2, c − y)]) or c
+    def given(x: float) -> float:
+        y = RATIO * (x - DEDUCTIBLE)
+        return (y + limited(CAP - y) if y < CAP else CAP) * float(cost.pdf(x))
+
+    x_cap = DEDUCTIBLE + CAP / RATIO
+    two = float(cost.cdf(DEDUCTIBLE)) * one
+    two += integrate.quad(given, DEDUCTIBLE, x_cap, limit=100)[0]
+    two += CAP * float(cost.sf(x_cap))
+    k = stats.poisson(RATE)
+    tail = float(k.sf(2)) * CAP
+    return float(k.pmf(1)) * one + float(k.pmf(2)) * two + tail / 2, tail
+
+
+@pytest.mark.slow
+def test_monte_carlo_mean_matches_closed_form() -> None:
+    scenario = load_scenario(TOY)
+    yearly = []
+    for run in range(8):
+        ds = simulate(scenario, run=run, seed=7)
+        assert float(ds.insured.sel(scheme="urrbmi").min()) == N  # the population stays fixed
+        spent = ds.expenditure_incurred.sel(fund="urrbmi_pool").values.ravel()
+        yearly.extend(spent)
+    yearly = np.asarray(yearly)
+    expected, tail = closed_form()
+    expected *= N
+    mean = yearly.mean()
+    se = yearly.std(ddof=1) / math.sqrt(len(yearly))
+    assert abs(mean - expected) <= 3 * se + tail * N / 2, (
+        f"MC mean {mean:,.0f} vs closed form {expected:,.0f} (3 SE = {3 * se:,.0f})"
+    )
+    # the test has power: a 5% error in the cost level would be caught
+    assert 3 * se + tail * N / 2 < 0.05 * expected
