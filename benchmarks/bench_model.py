@@ -47,7 +47,6 @@ def floor_ns_per_claim(n: int, seed: int = 1) -> float:
 
 def one_run(insured: int, years: int) -> dict[str, float]:
     """Run in this process (called in a fresh child for a clean memory figure)."""
-    from fundsim.parameters.timeline import Origin
     from fundsim.scenario.loader import load_scenario
     from fundsim.scenario.schema import Horizon
     from fundsim.sim.model import FundModel
@@ -57,8 +56,16 @@ def one_run(insured: int, years: int) -> dict[str, float]:
     start = scenario.horizon.start
     horizon = Horizon(start=start, end=dt.date(start.year + years - 1, 12, 31))
     table = scenario.region_tables["population"]
-    scaled = dataclasses.replace(table, columns={**table.columns, "persons": [p * insured / base for p in table.columns["persons"]]})
-    scenario = dataclasses.replace(scenario, horizon=horizon, region_tables={**scenario.region_tables, "population": scaled})
+    scaled = dataclasses.replace(
+        table,
+        columns={
+            **table.columns,
+            "persons": [p * insured / base for p in table.columns["persons"]],
+        },
+    )
+    scenario = dataclasses.replace(
+        scenario, horizon=horizon, region_tables={**scenario.region_tables, "population": scaled}
+    )
     tree = scenario.tree
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
@@ -67,7 +74,12 @@ def one_run(insured: int, years: int) -> dict[str, float]:
     seconds = time.perf_counter() - t
     claims = float(model.record.admissions.sum())
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024  # MiB (Linux: KiB)
-    return {"seconds": seconds, "claims": claims, "peak_mib": peak, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "claims": claims,
+        "peak_mib": peak,
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -81,12 +93,22 @@ def main() -> None:
     cases = [(600_000, 15, None, None), (3_000_000, 20, 3.0, 1024.0)]
     if args.quick:
         cases = [(60_000, 3, None, None)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    print(f"{'region':>22} {'s/run':>7} {'claims':>11} {'ns/claim':>9} {'floor ns':>9} {'x floor':>8} {'peak MiB':>9}  targets")
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    print(
+        f"{'region':>22} {'s/run':>7} {'claims':>11} {'ns/claim':>9} {'floor ns':>9} {'x floor':>8} {'peak MiB':>9}  targets"
+    )
     for insured, years, max_seconds, max_mib in cases:
         out = subprocess.run(
             ["taskset", "-c", "0", sys.executable, __file__, "--child", str(insured), str(years)],
-            capture_output=True, text=True, env=env, check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         per_claim = r["seconds"] / r["claims"] * 1e9
@@ -94,7 +116,9 @@ def main() -> None:
         targets = "model <= 3x floor per claim"
         if max_seconds is not None:
             targets += f"; < {max_seconds:g} s on one core; < {max_mib:g} MiB"
-        print(f"{insured:>12,} x {years:>2} yr {r['seconds']:>7.2f} {r['claims']:>11,.0f} {per_claim:>9.0f} {floor:>9.1f} {per_claim / floor:>8.1f} {r['rss_mib']:>9.0f}  {targets}")
+        print(
+            f"{insured:>12,} x {years:>2} yr {r['seconds']:>7.2f} {r['claims']:>11,.0f} {per_claim:>9.0f} {floor:>9.1f} {per_claim / floor:>8.1f} {r['rss_mib']:>9.0f}  {targets}"
+        )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def nanchuan_small():  # type: ignore[no-untyped-def]
     """The Nanchuan baseline simulated as a 5% weighted sample (fast)."""
     from fundsim.scenario.loader import load_scenario
 
-    return variant(load_scenario(SCENARIOS / "nanchuan" / "baseline.yaml"), {"population.sample": 0.05})
+    return variant(
+        load_scenario(SCENARIOS / "nanchuan" / "baseline.yaml"), {"population.sample": 0.05}
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
@@ -75,9 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
         "written atomically and an existing DIR is kept unless --force is given.",
     )
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
-    run.add_argument("--runs", type=_positive_int, default=None, help="runs per scenario (default: the scenario's monte_carlo.runs)")
-    run.add_argument("--seed", type=int, default=None, help="batch seed (default: the first scenario's monte_carlo.seed)")
-    run.add_argument("--out", type=Path, default=None, help="output directory (default: outputs/NAME of the first scenario)")
+    run.add_argument(
+        "--runs",
+        type=_positive_int,
+        default=None,
+        help="runs per scenario (default: the scenario's monte_carlo.runs)",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="batch seed (default: the first scenario's monte_carlo.seed)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default: outputs/NAME of the first scenario)",
+    )
     run.add_argument("--force", action="store_true", help="replace an existing output directory")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
@@ -229,15 +244,21 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     names = [s.name for s in scenarios]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        print(f"fundsim: error: scenario name {duplicated[0]!r} is used by more than one file; "
-              "give each scenario its own name:", file=err)
+        print(
+            f"fundsim: error: scenario name {duplicated[0]!r} is used by more than one file; "
+            "give each scenario its own name:",
+            file=err,
+        )
         return EXIT_INPUT
     first = scenarios[0]
     runs = args.runs if args.runs is not None else first.monte_carlo.runs
     seed = args.seed if args.seed is not None else first.monte_carlo.seed
     target = args.out if args.out is not None else Path("outputs") / first.name
     if target.exists() and not args.force:
-        print(f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it", file=err)
+        print(
+            f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it",
+            file=err,
+        )
         return EXIT_INPUT
     started = time.perf_counter()
     datasets = []
@@ -249,15 +270,24 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     ds = combine(datasets)
     meta = manifest(
         {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in scenarios},
-        seed, runs, "serial", ["fundsim", *(argv if argv is not None else sys.argv[1:])],
+        seed,
+        runs,
+        "serial",
+        ["fundsim", *(argv if argv is not None else sys.argv[1:])],
     )
     try:
         write_batch(target, ds, meta, force=args.force)
     except OutputExists:
-        print(f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it", file=err)
+        print(
+            f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it",
+            file=err,
+        )
         return EXIT_INPUT
     if not args.quiet:
         elapsed = time.perf_counter() - started
-        print(f"wrote {target / 'results.nc'} and {target / 'manifest.json'} "
-              f"({len(scenarios)} scenario(s) x {runs} run(s) in {elapsed:.1f} s)", file=out)
+        print(
+            f"wrote {target / 'results.nc'} and {target / 'manifest.json'} "
+            f"({len(scenarios)} scenario(s) x {runs} run(s) in {elapsed:.1f} s)",
+            file=out,
+        )
     return EXIT_OK

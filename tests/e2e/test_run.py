@@ -15,11 +15,26 @@ from fundsim.results.metrics import basic_insurance
 from fundsim.results.schema import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = ["income", "expenditure", "balance", "reserve_months", "cash_balance", "insured", "admissions", "depletion_year"]
+CONTRACT = [
+    "income",
+    "expenditure",
+    "balance",
+    "reserve_months",
+    "cash_balance",
+    "insured",
+    "admissions",
+    "depletion_year",
+]
 
 
 def fundsim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fundsim", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "fundsim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +53,13 @@ def test_nanchuan_run_writes_every_contract_variable(nanchuan_run: Path) -> None
         assert ds[name].dims == VARIABLES[name].dims
         for attr in ("units", "long_name", "long_name_zh"):
             assert ds[name].attrs[attr], (name, attr)
-    assert list(ds.fund.values) == ["uebmi_pool", "uebmi_personal", "urrbmi_pool", "critical_illness", "medical_assistance"]
+    assert list(ds.fund.values) == [
+        "uebmi_pool",
+        "uebmi_personal",
+        "urrbmi_pool",
+        "critical_illness",
+        "medical_assistance",
+    ]
     assert list(ds.scheme.values) == ["uebmi_active", "uebmi_retired", "urrbmi"]
     assert list(ds.year.values) == list(range(2021, 2036))
     assert ds.sizes["month"] == 15 * 12
@@ -59,7 +80,9 @@ def test_nanchuan_first_year_is_near_the_2020_figures_of_seed_000(nanchuan_run: 
 @pytest.mark.slow
 def test_yangjiang_run_writes_every_contract_variable(tmp_path: Path) -> None:
     out = tmp_path / "yangjiang"
-    result = fundsim("run", "scenarios/yangjiang/baseline.yaml", "--runs", "1", "--out", str(out), "--quiet")
+    result = fundsim(
+        "run", "scenarios/yangjiang/baseline.yaml", "--runs", "1", "--out", str(out), "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and result.stderr == ""
     ds = read_results(out)
@@ -84,7 +107,9 @@ def test_a_missing_region_data_file_is_a_located_error(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "calibration", tmp_path / "calibration")
     (tmp_path / "calibration" / "nanchuan" / "mortality.csv").unlink()
     out = tmp_path / "out"
-    result = fundsim("run", "scenarios/nanchuan/baseline.yaml", "--runs", "1", "--out", str(out), cwd=tmp_path)
+    result = fundsim(
+        "run", "scenarios/nanchuan/baseline.yaml", "--runs", "1", "--out", str(out), cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     assert "mortality" in result.stderr and "not found" in result.stderr
     assert "baseline.yaml:" in result.stderr or "mortality.csv" in result.stderr
@@ -102,7 +127,15 @@ def test_a_malformed_region_data_file_is_a_located_error(tmp_path: Path) -> None
     cells[3] = "-1"  # a negative admission rate
     lines[header + 3] = ",".join(cells)
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = fundsim("run", "scenarios/nanchuan/baseline.yaml", "--runs", "1", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = fundsim(
+        "run",
+        "scenarios/nanchuan/baseline.yaml",
+        "--runs",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert f"admission_rates.csv:{header + 4}:" in result.stderr
     assert "Traceback" not in result.stderr

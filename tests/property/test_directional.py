@@ -18,12 +18,16 @@ def _spent(ds, fund: str) -> np.ndarray:
 
 @settings(max_examples=4, deadline=None)
 @given(low=st.floats(0.3, 0.8), raise_by=st.floats(0.01, 0.2), run=st.integers(0, 50))
-def test_a_higher_ratio_never_lowers_expenditure(nanchuan_small, make_variant, low, raise_by, run) -> None:
+def test_a_higher_ratio_never_lowers_expenditure(
+    nanchuan_small, make_variant, low, raise_by, run
+) -> None:
     def ratios(r: float) -> dict[str, float]:
         return {f"benefits.urrbmi.inpatient.ratio.{lv}": r for lv in LEVELS}
 
     lower = simulate(make_variant(nanchuan_small, ratios(low)), run=run, seed=SEED)
-    higher = simulate(make_variant(nanchuan_small, ratios(min(low + raise_by, 0.9))), run=run, seed=SEED)
+    higher = simulate(
+        make_variant(nanchuan_small, ratios(min(low + raise_by, 0.9))), run=run, seed=SEED
+    )
     assert np.all(_spent(higher, "urrbmi_pool") >= _spent(lower, "urrbmi_pool"))
     assert _spent(higher, "urrbmi_pool").sum() > _spent(lower, "urrbmi_pool").sum()
     # the same people were admitted: only the rule changed
@@ -38,8 +42,12 @@ def test_drg_with_a_negative_cost_effect_lowers_expenditure(make_variant) -> Non
     from fundsim.scenario.loader import load_scenario
 
     folder = Path(__file__).resolve().parents[2] / "scenarios" / "nanchuan"
-    common = {"population.sample": 0.05, "payment.drg.cost_effect": -0.08,
-              "payment.drg.volume_effect": 0.0, "payment.global_budget.enabled": False}
+    common = {
+        "population.sample": 0.05,
+        "payment.drg.cost_effect": -0.08,
+        "payment.drg.volume_effect": 0.0,
+        "payment.global_budget.enabled": False,
+    }
     base = simulate(make_variant(load_scenario(folder / "baseline.yaml"), common), run=2, seed=SEED)
     drg = simulate(make_variant(load_scenario(folder / "drg.yaml"), common), run=2, seed=SEED)
     for fund in ("uebmi_pool", "urrbmi_pool"):
@@ -58,7 +66,13 @@ def test_a_later_retirement_age_raises_uebmi_income(nanchuan_small, make_variant
 
     now = simulate(make_variant(nanchuan_small, ages(0.0)), run=4, seed=SEED)
     later = simulate(make_variant(nanchuan_small, ages(3.0)), run=4, seed=SEED)
-    contributions = lambda ds: ds.by_flow.sel(fund="uebmi_pool", flow="employer_contributions").values.ravel()  # noqa: E731
+    def contributions(ds):
+        return ds.by_flow.sel(
+            fund="uebmi_pool", flow="employer_contributions"
+        ).values.ravel()
     assert np.all(contributions(later)[1:] > contributions(now)[1:])
     assert later.income.sel(fund="uebmi_pool").sum() > now.income.sel(fund="uebmi_pool").sum()
-    assert later.insured.sel(scheme="uebmi_retired").values[0, 0, -1] < now.insured.sel(scheme="uebmi_retired").values[0, 0, -1]
+    assert (
+        later.insured.sel(scheme="uebmi_retired").values[0, 0, -1]
+        < now.insured.sel(scheme="uebmi_retired").values[0, 0, -1]
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fundsim.finance.ledger import ACCOUNTS, FLOW_NAMES, FLOWS, INCOME, Ledger
@@ -55,15 +55,26 @@ def test_identity_of_a_real_run_for_years_and_months(nanchuan_small) -> None:
     assert np.array_equal(yearly, monthly[11::12])
     # income flows carry income, expenditure flows expenditure, in every account that has them
     e = model.ledger.entries()
-    assert set(np.unique(e["direction"][np.isin(e["flow"], [FLOW_NAMES.index("interest")])])) <= {INCOME}
+    assert set(np.unique(e["direction"][np.isin(e["flow"], [FLOW_NAMES.index("interest")])])) <= {
+        INCOME
+    }
 
 
 def test_dataset_balance_is_cumulative(nanchuan_small) -> None:
     from fundsim.sim.run import simulate
 
     ds = simulate(nanchuan_small, run=1, seed=5).squeeze()
-    opening = np.array([float(nanchuan_small.tree.at(nanchuan_small.horizon.start)[f"finance.opening_balance.{a}"]) for a in ACCOUNTS])
+    opening = np.array(
+        [
+            float(
+                nanchuan_small.tree.at(nanchuan_small.horizon.start)[f"finance.opening_balance.{a}"]
+            )
+            for a in ACCOUNTS
+        ]
+    )
     previous = np.concatenate([[opening], ds.balance.values[:-1]])
-    np.testing.assert_allclose(ds.balance.values, previous + ds.income.values - ds.expenditure.values, rtol=0, atol=0.01)
+    np.testing.assert_allclose(
+        ds.balance.values, previous + ds.income.values - ds.expenditure.values, rtol=0, atol=0.01
+    )
     december = ds.cash_balance.values[11::12]
     np.testing.assert_array_equal(december, ds.balance.values)

@@ -52,8 +52,14 @@ def test_flows_add_up_and_match_a_direct_count(
         demo = draw_year(pop, start, YEAR, year, snapshot, life, rng)
         f = {name: demo.flows[i] for i, name in enumerate(FLOWS)}
         balance = (
-            f["start"] + f["births"] + f["moved_in"] + f["transfers_in"]
-            - f["deaths"] - f["lapses"] - f["moved_out"] - f["transfers_out"]
+            f["start"]
+            + f["births"]
+            + f["moved_in"]
+            + f["transfers_in"]
+            - f["deaths"]
+            - f["lapses"]
+            - f["moved_out"]
+            - f["transfers_out"]
         )
         assert np.array_equal(balance, f["end"])
         assert np.array_equal(f["end"], pop.members_by_scheme(start + YEAR))  # direct count

@@ -28,7 +28,7 @@ N, RATE, MEAN, SIGMA, DEDUCTIBLE, RATIO, CAP = 20_000, 0.05, 10_000.0, 0.9, 700.
 
 def closed_form() -> tuple[float, float]:
     """(expected yearly fund payment per member, width of the K ≥ 3 bound)."""
-    cost = stats.lognorm(s=SIGMA, scale=MEAN * math.exp(-SIGMA**2 / 2))
+    cost = stats.lognorm(s=SIGMA, scale=MEAN * math.exp(-(SIGMA**2) / 2))
 
     def survival_y(s: float) -> float:  # P(Y > s) for s ≥ 0
         return float(cost.sf(DEDUCTIBLE + s / RATIO))
@@ -37,6 +37,7 @@ def closed_form() -> tuple[float, float]:
         return integrate.quad(survival_y, 0.0, t, limit=200)[0] if t > 0 else 0.0
 
     one = limited(CAP)
+
     # E[min(Y1 + Y2, c)] = P(Y1 = 0)·E[min(Y2, c)] + ∫ over x > d of (y + E[min(Y2, c − y)]) or c
     def given(x: float) -> float:
         y = RATIO * (x - DEDUCTIBLE)

@@ -3,7 +3,9 @@ payment multipliers, contribution bases, the seed tree."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +19,6 @@ from fundsim.payment.budget import clearing, final_amount
 from fundsim.payment.effects import drg_multipliers, procurement_saving
 from fundsim.scenario.loader import load_scenario
 
-import datetime as dt
-from pathlib import Path
-
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
@@ -27,31 +26,55 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 def test_term_tables_agree_with_claim_terms_in_every_cell(region: str) -> None:
     snapshot = load_scenario(SCENARIOS / region / "baseline.yaml").tree.at(dt.date(2024, 6, 1))
     tables = TermTables.from_snapshot(snapshot)
-    for s, status in enumerate(STATUS):
+    for s, _status in enumerate(STATUS):
         for lv, level in enumerate(LEVELS):
             for tcm in (0, 1):
                 for g, group in enumerate(GROUP_CODES):
-                    claim = {"scheme": "urrbmi" if s == 2 else "uebmi", "level": level, "retired": s == 1, "tcm": bool(tcm), "group": group if s == 2 else None}
+                    claim = {
+                        "scheme": "urrbmi" if s == 2 else "uebmi",
+                        "level": level,
+                        "retired": s == 1,
+                        "tcm": bool(tcm),
+                        "group": group if s == 2 else None,
+                    }
                     want = claim_terms(snapshot, claim)
                     got = tables.claims(
-                        np.array([0]), np.array([1000.0]), np.array([900.0]), np.array([s]), np.array([lv]),
-                        np.array([tcm]), np.array([g]), {k: np.zeros(1) for k in ("fund", "selfpay", "selfpay_net", "assistance")},
+                        np.array([0]),
+                        np.array([1000.0]),
+                        np.array([900.0]),
+                        np.array([s]),
+                        np.array([lv]),
+                        np.array([tcm]),
+                        np.array([g]),
+                        {k: np.zeros(1) for k in ("fund", "selfpay", "selfpay_net", "assistance")},
                     )
                     assert got.deductible[0] == want["deductible"] and got.ratio[0] == want["ratio"]
-                    assert got.layer_cap[0] == want["layer_cap"] and got.pool_cap[0] == want["pool_cap"]
+                    assert (
+                        got.layer_cap[0] == want["layer_cap"]
+                        and got.pool_cap[0] == want["pool_cap"]
+                    )
                     k = len(want["layer_starts"])
                     assert list(got.layer_starts[0][:k]) == list(want["layer_starts"])
                     assert list(got.layer_ratios[0][:k]) == list(want["layer_ratios"])
                     assert got.assistance_ratio[0] == want["assistance_ratio"]
 
 
-@pytest.mark.parametrize(("mean", "sigma", "lo", "hi"), [(1000, 1.2, 200, 3000), (5000, 0.5, 0, 4000), (300, 2.0, 50, math.inf), (800, 0.8, 900, 901)])
-def test_layer_moments_match_numerical_integration(mean: float, sigma: float, lo: float, hi: float) -> None:
-    x = stats.lognorm(s=sigma, scale=mean * math.exp(-sigma**2 / 2))
+@pytest.mark.parametrize(
+    ("mean", "sigma", "lo", "hi"),
+    [(1000, 1.2, 200, 3000), (5000, 0.5, 0, 4000), (300, 2.0, 50, math.inf), (800, 0.8, 900, 901)],
+)
+def test_layer_moments_match_numerical_integration(
+    mean: float, sigma: float, lo: float, hi: float
+) -> None:
+    x = stats.lognorm(s=sigma, scale=mean * math.exp(-(sigma**2) / 2))
     y = lambda v: min(v, hi) - min(v, lo)  # noqa: E731
     upper = hi if math.isfinite(hi) else np.inf
-    m1 = integrate.quad(lambda v: (v - lo) * x.pdf(v), lo, upper, limit=200)[0] + (hi - lo if math.isfinite(hi) else 0) * x.sf(hi)
-    m2 = integrate.quad(lambda v: (v - lo) ** 2 * x.pdf(v), lo, upper, limit=200)[0] + ((hi - lo) ** 2 if math.isfinite(hi) else 0) * x.sf(hi)
+    m1 = integrate.quad(lambda v: (v - lo) * x.pdf(v), lo, upper, limit=200)[0] + (
+        hi - lo if math.isfinite(hi) else 0
+    ) * x.sf(hi)
+    m2 = integrate.quad(lambda v: (v - lo) ** 2 * x.pdf(v), lo, upper, limit=200)[0] + (
+        (hi - lo) ** 2 if math.isfinite(hi) else 0
+    ) * x.sf(hi)
     got_mean, got_var = layer_moments(mean, sigma, lo, hi)
     assert got_mean == pytest.approx(m1, rel=1e-6)
     assert got_var == pytest.approx(m2 - m1 * m1, rel=1e-5)
@@ -78,14 +101,24 @@ def test_budget_clearing_shares_surplus_and_overrun() -> None:
 
 
 def test_payment_multipliers_are_relative_to_the_start() -> None:
-    start = {"payment.drg.share": 0.2, "payment.drg.cost_effect": -0.1, "payment.drg.volume_effect": 0.05}
+    start = {
+        "payment.drg.share": 0.2,
+        "payment.drg.cost_effect": -0.1,
+        "payment.drg.volume_effect": 0.05,
+    }
     later = {**start, "payment.drg.share": 0.7}
     cost, volume = drg_multipliers(later, start)
     assert cost == pytest.approx(0.93 / 0.98) and volume == pytest.approx(1.035 / 1.01)
     assert drg_multipliers(start, start) == (1.0, 1.0)
-    p = {"payment.procurement.drug_share": 0.3, "payment.procurement.drug_coverage": 0.5, "payment.procurement.drug_price_cut": 0.5,
-         "payment.procurement.consumable_share": 0.2, "payment.procurement.consumable_coverage": 0.0, "payment.procurement.consumable_price_cut": 0.7,
-         "payment.procurement.volume_rebound": 0.1}
+    p = {
+        "payment.procurement.drug_share": 0.3,
+        "payment.procurement.drug_coverage": 0.5,
+        "payment.procurement.drug_price_cut": 0.5,
+        "payment.procurement.consumable_share": 0.2,
+        "payment.procurement.consumable_coverage": 0.0,
+        "payment.procurement.consumable_price_cut": 0.7,
+        "payment.procurement.volume_rebound": 0.1,
+    }
     assert procurement_saving(p) == pytest.approx(0.15 * (1 - 0.5 * 1.1))
 
 
@@ -94,4 +127,7 @@ def test_streams_are_named_and_independent_of_the_scenario() -> None:
     assert np.array_equal(a, stream(1, 0, "inpatient").random(3))
     assert not np.array_equal(a, stream(1, 1, "inpatient").random(3))
     assert not np.array_equal(a, stream(1, 0, "care").random(3))
-    assert not np.array_equal(parameter_stream(1, 0, "care.cost_trend").random(2), parameter_stream(1, 0, "payment.drg.cost_effect").random(2))
+    assert not np.array_equal(
+        parameter_stream(1, 0, "care.cost_trend").random(2),
+        parameter_stream(1, 0, "payment.drg.cost_effect").random(2),
+    )

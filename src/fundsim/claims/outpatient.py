@@ -73,9 +73,7 @@ def benefit_moments(
     return ratio * mean, ratio * ratio * var
 
 
-def yearly_total(
-    members: float, mean: float, var: float, rng: np.random.Generator
-) -> float:
+def yearly_total(members: float, mean: float, var: float, rng: np.random.Generator) -> float:
     """The year's total for ``members`` independent people (normal by the CLT, never below 0)."""
     if members <= 0:
         return 0.0

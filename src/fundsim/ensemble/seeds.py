@@ -32,7 +32,9 @@ def run_sequence(seed: int, run: int) -> np.random.SeedSequence:
 
 def stream(seed: int, run: int, name: str) -> np.random.Generator:
     """The named child stream of run ``run``."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(run, STREAMS[name]))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(run, STREAMS[name])))
+    )
 
 
 def parameter_stream(seed: int, run: int, path: str) -> np.random.Generator:

@@ -17,7 +17,9 @@ from ..parameters.tree import ParameterTree
 from ..population.arrays import DAYS_PER_YEAR
 
 
-def average_wage(tree: ParameterTree, snapshot: Mapping[str, Any], date: dt.date, horizon_start: dt.date) -> float:
+def average_wage(
+    tree: ParameterTree, snapshot: Mapping[str, Any], date: dt.date, horizon_start: dt.date
+) -> float:
     """The average wage on ``date``: the value in force grown from when it was set."""
     step = tree.timeline("economy.average_wage").step_at(date)
     since = max(step.start, horizon_start)

@@ -41,7 +41,11 @@ FLOWS: dict[str, tuple[int, str, str]] = {
     "critical_illness_claims": (EXPENDITURE, "critical-illness claims", "大病保险赔付"),
     "assistance_claims": (EXPENDITURE, "medical assistance for care", "医疗救助支出"),
     "outpatient": (EXPENDITURE, "general outpatient benefits", "普通门诊统筹支出"),
-    "special_outpatient": (EXPENDITURE, "chronic and special outpatient benefits", "门诊慢特病支出"),
+    "special_outpatient": (
+        EXPENDITURE,
+        "chronic and special outpatient benefits",
+        "门诊慢特病支出",
+    ),
     "maternity": (EXPENDITURE, "maternity benefits", "生育待遇支出"),
     "personal_spend": (EXPENDITURE, "personal-account spending", "个人账户支出"),
     "retiree_credit_out": (EXPENDITURE, "credit to retirees' accounts", "退休人员个人账户划出"),
@@ -49,7 +53,11 @@ FLOWS: dict[str, tuple[int, str, str]] = {
     "assistance_premiums_paid": (EXPENDITURE, "premiums paid for special groups", "资助参保支出"),
     "prepayment": (EXPENDITURE, "prepayment to hospitals (net)", "预付金（净额）"),
     "clearing": (EXPENDITURE, "year-end clearing with hospitals", "年终清算"),
-    "procurement_retention": (EXPENDITURE, "procurement savings retained by hospitals", "集采结余留用"),
+    "procurement_retention": (
+        EXPENDITURE,
+        "procurement savings retained by hospitals",
+        "集采结余留用",
+    ),
 }
 FLOW_NAMES = tuple(FLOWS)
 
@@ -84,7 +92,9 @@ class Ledger:
         sign = 1 if FLOWS[flow][0] == INCOME else -1
         self.running[ACCOUNTS.index(account)] += sign * fen
 
-    def transfer(self, day: float, source: str, out_flow: str, target: str, in_flow: str, amount: float) -> None:
+    def transfer(
+        self, day: float, source: str, out_flow: str, target: str, in_flow: str, amount: float
+    ) -> None:
         self.post(day, source, out_flow, amount)
         self.post(day, target, in_flow, amount)
 
@@ -100,7 +110,9 @@ class Ledger:
             "amount": np.asarray(self._amount, dtype=np.int64),
         }
 
-    def totals(self, bounds: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    def totals(
+        self, bounds: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Income, expenditure and closing balance [fen] per period and account.
 
         ``bounds`` are the periods' first days followed by the day after the last; entries
@@ -126,4 +138,4 @@ class Ledger:
 
 def to_fen(amount: float) -> int:
     """Yuan to whole fen, rounding half to even."""
-    return int(round(amount * 100))
+    return round(amount * 100)

@@ -12,7 +12,9 @@ between that final amount and what was paid during the year (the deposit comes b
 from __future__ import annotations
 
 
-def final_amount(incurred: float, budget: float, surplus_retained: float, overrun_shared: float) -> float:
+def final_amount(
+    incurred: float, budget: float, surplus_retained: float, overrun_shared: float
+) -> float:
     """What the fund owes hospitals for a year of DRG claims worth ``incurred`` [yuan]."""
     if incurred <= budget:
         return incurred + surplus_retained * (budget - incurred)

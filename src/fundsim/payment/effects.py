@@ -20,7 +20,10 @@ from typing import Any
 def drg_multipliers(snapshot: Mapping[str, Any], start: Mapping[str, Any]) -> tuple[float, float]:
     """(cost per case, admissions) multipliers of DRG/DIP at ``snapshot`` vs the start."""
     s, s0 = float(snapshot["payment.drg.share"]), float(start["payment.drg.share"])
-    cost, volume = float(snapshot["payment.drg.cost_effect"]), float(snapshot["payment.drg.volume_effect"])
+    cost, volume = (
+        float(snapshot["payment.drg.cost_effect"]),
+        float(snapshot["payment.drg.volume_effect"]),
+    )
     return (1 + s * cost) / (1 + s0 * cost), (1 + s * volume) / (1 + s0 * volume)
 
 

@@ -74,7 +74,8 @@ class Population:
         """Add people; columns left out take their empty value (no switch, member, no group)."""
         count = len(next(iter(columns.values())))
         if self.n + count > len(self.arrays["birth"]):
-            capacity = max(2 * len(self.arrays["birth"]), self.n + count, 1024)
+            # room for several years of newcomers, so a year's births rarely copy everyone
+            capacity = max(int(1.5 * len(self.arrays["birth"])), int(1.08 * (self.n + count)), 1024)
             for name, array in self.arrays.items():
                 grown = np.empty(capacity, dtype=array.dtype)
                 grown[: self.n] = array[: self.n]
@@ -103,7 +104,7 @@ class Population:
         if keep.all():
             return
         kept = int(keep.sum())
-        for name, array in self.arrays.items():
+        for _name, array in self.arrays.items():
             array[:kept] = array[: self.n][keep]
         self.n = kept
 

@@ -87,7 +87,9 @@ N_CELLS = (MAX_AGE + 1) * 2 * N_SCHEMES
 IDLE = N_CELLS
 
 
-def cell_codes(age: NDArray[np.int64], sex: NDArray[np.int8], scheme: NDArray[np.int8]) -> NDArray[np.int16]:
+def cell_codes(
+    age: NDArray[np.int64], sex: NDArray[np.int8], scheme: NDArray[np.int8]
+) -> NDArray[np.int16]:
     """Cell of each person: (age × 2 + sex) × 3 + scheme."""
     cell: NDArray[np.int16] = ((age * 2 + sex) * N_SCHEMES + scheme).astype(np.int16)
     return cell
@@ -151,7 +153,9 @@ def draw_year(
     ages = np.arange(MAX_AGE + 1)
     join = float(snapshot["population.uebmi_join_rate"]) * fraction
     join_cell[:, MALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < male_age), join, 0.0)
-    join_cell[:, FEMALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < worker_age), join, 0.0)
+    join_cell[:, FEMALE, URRBMI] = np.where(
+        (ages >= WORKING_AGE_FROM) & (ages < worker_age), join, 0.0
+    )
     low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
     high = np.append(1.0 - join_cell.reshape(-1), 1.0)
 
@@ -161,11 +165,15 @@ def draw_year(
     ev_u = u[events]
     q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
     l_e = np.append(lapse_cell.reshape(-1), 0.0)[ev_cell]
-    reason = np.where(ev_u < q_e, 1, np.where(ev_u < q_e + l_e, 2, np.where(ev_u < low[ev_cell], 3, 0)))
+    reason = np.where(
+        ev_u < q_e, 1, np.where(ev_u < q_e + l_e, 2, np.where(ev_u < low[ev_cell], 3, 0))
+    )
     lower = np.where(reason == 1, 0.0, np.where(reason == 2, q_e, q_e + l_e))
     width = np.where(reason == 1, q_e, np.where(reason == 2, l_e, move))
     leaving = reason > 0
-    exit_day = np.where(leaving, start + (ev_u - lower) / np.where(leaving, width, 1.0) * length, np.inf)
+    exit_day = np.where(
+        leaving, start + (ev_u - lower) / np.where(leaving, width, 1.0) * length, np.inf
+    )
     joining = ~leaving
     join_day = start + (ev_u - high[ev_cell]) / np.maximum(1.0 - high[ev_cell], 1e-300) * length
 
@@ -178,7 +186,9 @@ def draw_year(
                     candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
     candidates = np.flatnonzero(candidates_mask[cell])
     c_sex = pop.sex[candidates]
-    retire_age = np.where(c_sex == MALE, male_age, np.where(pop.cadre[candidates], cadre_age, worker_age))
+    retire_age = np.where(
+        c_sex == MALE, male_age, np.where(pop.cadre[candidates], cadre_age, worker_age)
+    )
     retire_day = pop.birth[candidates] + retire_age * DAYS_PER_YEAR
     # the person's exit, if any, this year
     person_exit = np.full(len(candidates), np.inf)
@@ -206,9 +216,13 @@ def draw_year(
     switch_days = pop.switch_day[switched]
     flows[FLOWS.index("transfers_out")] = np.bincount(from_scheme, minlength=N_SCHEMES)
     flows[FLOWS.index("transfers_in")] = np.bincount(to_scheme, minlength=N_SCHEMES)
-    exit_scheme = np.where(pop.switch_day[exit_rows] <= exit_days, pop.switch_to[exit_rows], pop.scheme[exit_rows]).astype(np.int8)
+    exit_scheme = np.where(
+        pop.switch_day[exit_rows] <= exit_days, pop.switch_to[exit_rows], pop.scheme[exit_rows]
+    ).astype(np.int8)
     for code, name in ((1, "deaths"), (2, "lapses"), (3, "moved_out")):
-        flows[FLOWS.index(name)] = np.bincount(exit_scheme[exit_reasons == code], minlength=N_SCHEMES)
+        flows[FLOWS.index(name)] = np.bincount(
+            exit_scheme[exit_reasons == code], minlength=N_SCHEMES
+        )
 
     # births to female members: counts by cell × TFR × age pattern, exposure net of half the deaths
     tfr = float(snapshot["population.fertility_rate"])
@@ -223,9 +237,17 @@ def draw_year(
         srb = float(snapshot["population.sex_ratio_at_birth"])
         nsex = np.where(rng.random(newborns) < srb / (1.0 + srb), MALE, FEMALE).astype(np.int8)
         nscheme = np.full(newborns, URRBMI, dtype=np.int8)
-        cadre = (nsex == FEMALE) & (rng.random(newborns) < float(snapshot["population.female_cadre_share"]))
-        pop.append(birth=born, sex=nsex, scheme=nscheme, entry=born,
-                   group=draw_groups(nscheme, _group_shares(snapshot), rng), cadre=cadre)
+        cadre = (nsex == FEMALE) & (
+            rng.random(newborns) < float(snapshot["population.female_cadre_share"])
+        )
+        pop.append(
+            birth=born,
+            sex=nsex,
+            scheme=nscheme,
+            entry=born,
+            group=draw_groups(nscheme, _group_shares(snapshot), rng),
+            cadre=cadre,
+        )
         entry_days.append(born)
         entry_schemes.append(nscheme)
     flows[FLOWS.index("births"), URRBMI] = newborns
@@ -237,19 +259,32 @@ def draw_year(
         like = rng.integers(0, n0, arrivals)
         like = like[cell[like] != IDLE]
         arrive = start + rng.random(len(like)) * length
-        pop.append(birth=pop.birth[like], sex=pop.sex[like], scheme=pop.scheme[like],
-                   entry=arrive, group=pop.group[like], cadre=pop.cadre[like])
+        pop.append(
+            birth=pop.birth[like],
+            sex=pop.sex[like],
+            scheme=pop.scheme[like],
+            entry=arrive,
+            group=pop.group[like],
+            cadre=pop.cadre[like],
+        )
         entry_days.append(arrive)
         entry_schemes.append(pop.scheme[like])
         flows[FLOWS.index("moved_in")] = np.bincount(pop.scheme[like], minlength=N_SCHEMES)
 
     flows[FLOWS.index("end")] = (
-        flows[FLOWS.index("start")] + flows[FLOWS.index("births")] + flows[FLOWS.index("moved_in")]
-        + flows[FLOWS.index("transfers_in")] - flows[FLOWS.index("deaths")] - flows[FLOWS.index("lapses")]
-        - flows[FLOWS.index("moved_out")] - flows[FLOWS.index("transfers_out")]
+        flows[FLOWS.index("start")]
+        + flows[FLOWS.index("births")]
+        + flows[FLOWS.index("moved_in")]
+        + flows[FLOWS.index("transfers_in")]
+        - flows[FLOWS.index("deaths")]
+        - flows[FLOWS.index("lapses")]
+        - flows[FLOWS.index("moved_out")]
+        - flows[FLOWS.index("transfers_out")]
     )
     new_rows = np.arange(n0, pop.n)
-    new_age = np.clip(np.floor((start - pop.birth[new_rows]) / DAYS_PER_YEAR), 0, MAX_AGE).astype(np.int64)
+    new_age = np.clip(np.floor((start - pop.birth[new_rows]) / DAYS_PER_YEAR), 0, MAX_AGE).astype(
+        np.int64
+    )
     new_cell = cell_codes(new_age, pop.sex[new_rows], pop.scheme[new_rows])  # newborns: age 0
     return YearDemography(
         flows=flows,

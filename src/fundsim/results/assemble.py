@@ -16,7 +16,9 @@ from ..sim.model import FundModel
 from .schema import COORD_ATTRS, POPULATION_FLOW_NAMES, SCHEME_NAMES, VARIABLES
 
 
-def run_dataset(model: FundModel, scenario_name: str, run: int, inputs: Mapping[str, float]) -> xr.Dataset:
+def run_dataset(
+    model: FundModel, scenario_name: str, run: int, inputs: Mapping[str, float]
+) -> xr.Dataset:
     """The Dataset of one finished run (dims scenario and run of length 1)."""
     ledger, record = model.ledger, model.record
     income, expenditure, closing = ledger.totals(model.year_bounds)
@@ -71,10 +73,22 @@ def run_dataset(model: FundModel, scenario_name: str, run: int, inputs: Mapping[
     variables = {}
     for name, values in data.items():
         spec = VARIABLES[name]
-        attrs = {"units": spec.units, "long_name": spec.long_name, "long_name_zh": spec.long_name_zh}
+        attrs = {
+            "units": spec.units,
+            "long_name": spec.long_name,
+            "long_name_zh": spec.long_name_zh,
+        }
         variables[name] = (spec.dims, np.asarray(values, dtype=np.float64)[None, None, ...], attrs)
     for path, value in sorted(inputs.items()):
-        variables[f"input__{path}"] = (("scenario", "run"), np.array([[value]]), {"units": "1", "long_name": f"drawn value of {path}", "long_name_zh": f"{path} 本次抽样值"})
+        variables[f"input__{path}"] = (
+            ("scenario", "run"),
+            np.array([[value]]),
+            {
+                "units": "1",
+                "long_name": f"drawn value of {path}",
+                "long_name_zh": f"{path} 本次抽样值",
+            },
+        )
     ds = xr.Dataset(variables, coords=coords)
     for coord, attrs in COORD_ATTRS.items():
         ds[coord].attrs.update(attrs)

@@ -35,7 +35,12 @@ def git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -44,7 +49,11 @@ def git_commit() -> str | None:
 
 
 def manifest(
-    scenarios: Mapping[str, Mapping[str, str]], seed: int, runs: int, backend: str, argv: Sequence[str] | None = None
+    scenarios: Mapping[str, Mapping[str, str]],
+    seed: int,
+    runs: int,
+    backend: str,
+    argv: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "fundsim_version": __version__,
@@ -54,7 +63,7 @@ def manifest(
         "runs": runs,
         "backend": backend,
         "command_line": list(sys.argv if argv is None else argv),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -78,7 +87,9 @@ def write_batch(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         write_netcdf(ds, staging / RESULTS)
-        (staging / MANIFEST).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (staging / MANIFEST).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         if extra is not None:
             extra(staging)
         if out.exists():

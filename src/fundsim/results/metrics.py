@@ -18,8 +18,20 @@ def basic_insurance(ds: xr.Dataset) -> xr.Dataset:
     medical assistance's own accounts are outside basic insurance.
     """
     flows = ds["by_flow"].sel(fund=BASIC)
-    income = ds["income"].sel(fund=BASIC).sum("fund") - flows.sel(flow=INTERNAL_IN).sum(("fund", "flow"))
-    expenditure = ds["expenditure"].sel(fund=BASIC).sum("fund") - flows.sel(flow=INTERNAL_OUT).sum(("fund", "flow"))
-    income.attrs.update(units="yuan", long_name="basic medical insurance income", long_name_zh="基本医疗保险基金收入")
-    expenditure.attrs.update(units="yuan", long_name="basic medical insurance expenditure", long_name_zh="基本医疗保险基金支出")
+    income = ds["income"].sel(fund=BASIC).sum("fund") - flows.sel(flow=INTERNAL_IN).sum(
+        ("fund", "flow")
+    )
+    expenditure = ds["expenditure"].sel(fund=BASIC).sum("fund") - flows.sel(flow=INTERNAL_OUT).sum(
+        ("fund", "flow")
+    )
+    income.attrs.update(
+        units="yuan",
+        long_name="basic medical insurance income",
+        long_name_zh="基本医疗保险基金收入",
+    )
+    expenditure.attrs.update(
+        units="yuan",
+        long_name="basic medical insurance expenditure",
+        long_name_zh="基本医疗保险基金支出",
+    )
     return xr.Dataset({"income": income, "expenditure": expenditure})

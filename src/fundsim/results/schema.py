@@ -23,30 +23,55 @@ class Variable:
 RUN = ("scenario", "run")
 VARIABLES: dict[str, Variable] = {
     "income": Variable((*RUN, "year", "fund"), "yuan", "income", "基金收入"),
-    "expenditure": Variable((*RUN, "year", "fund"), "yuan", "expenditure (cash basis)", "基金支出（收付实现制）"),
+    "expenditure": Variable(
+        (*RUN, "year", "fund"), "yuan", "expenditure (cash basis)", "基金支出（收付实现制）"
+    ),
     "balance": Variable((*RUN, "year", "fund"), "yuan", "balance at year end", "年末累计结存"),
-    "reserve_months": Variable((*RUN, "year", "fund"), "months", "reserve in months of expenditure", "可支付月数"),
+    "reserve_months": Variable(
+        (*RUN, "year", "fund"), "months", "reserve in months of expenditure", "可支付月数"
+    ),
     "cash_balance": Variable((*RUN, "month", "fund"), "yuan", "balance at month end", "月末结存"),
     "insured": Variable((*RUN, "year", "scheme"), "persons", "insured at year end", "年末参保人数"),
     "admissions": Variable((*RUN, "year", "scheme"), "cases", "inpatient admissions", "住院人次"),
-    "depletion_year": Variable((*RUN, "fund"), "year", "first year with a negative balance", "基金首次出现累计赤字年份"),
+    "depletion_year": Variable(
+        (*RUN, "fund"), "year", "first year with a negative balance", "基金首次出现累计赤字年份"
+    ),
     # beyond the contract
     "expenditure_incurred": Variable(
         (*RUN, "year", "fund"), "yuan", "expenditure (incurred basis)", "基金支出（权责发生制）"
     ),
     "monthly_income": Variable((*RUN, "month", "fund"), "yuan", "income in the month", "当月收入"),
-    "monthly_expenditure": Variable((*RUN, "month", "fund"), "yuan", "expenditure in the month", "当月支出"),
-    "by_flow": Variable((*RUN, "year", "fund", "flow"), "yuan", "income or expenditure by flow", "分项收支"),
-    "bed_days": Variable((*RUN, "year", "scheme"), "days", "inpatient bed days", "住院床日"),
-    "inpatient_cost": Variable((*RUN, "year", "scheme"), "yuan", "total inpatient cost", "住院总费用"),
-    "population": Variable(
-        (*RUN, "year", "scheme", "population_flow"), "persons", "population accounts", "参保人数变动"
+    "monthly_expenditure": Variable(
+        (*RUN, "month", "fund"), "yuan", "expenditure in the month", "当月支出"
     ),
-    "births_to_members": Variable((*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"),
+    "by_flow": Variable(
+        (*RUN, "year", "fund", "flow"), "yuan", "income or expenditure by flow", "分项收支"
+    ),
+    "bed_days": Variable((*RUN, "year", "scheme"), "days", "inpatient bed days", "住院床日"),
+    "inpatient_cost": Variable(
+        (*RUN, "year", "scheme"), "yuan", "total inpatient cost", "住院总费用"
+    ),
+    "population": Variable(
+        (*RUN, "year", "scheme", "population_flow"),
+        "persons",
+        "population accounts",
+        "参保人数变动",
+    ),
+    "births_to_members": Variable(
+        (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
+    ),
 }
 COORD_ATTRS = {
-    "fund": {"long_name": "fund account", "long_name_zh": "基金账户", "labels_zh": ",".join(ACCOUNT_NAMES_ZH[a] for a in ACCOUNTS)},
-    "scheme": {"long_name": "scheme", "long_name_zh": "参保类别", "labels_zh": "职工医保在职,职工医保退休,城乡居民医保"},
+    "fund": {
+        "long_name": "fund account",
+        "long_name_zh": "基金账户",
+        "labels_zh": ",".join(ACCOUNT_NAMES_ZH[a] for a in ACCOUNTS),
+    },
+    "scheme": {
+        "long_name": "scheme",
+        "long_name_zh": "参保类别",
+        "labels_zh": "职工医保在职,职工医保退休,城乡居民医保",
+    },
     "year": {"long_name": "year", "long_name_zh": "年份"},
     "month": {"long_name": "month", "long_name_zh": "月份"},
 }

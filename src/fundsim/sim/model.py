@@ -42,7 +42,13 @@ from ..finance.ledger import ACCOUNTS, Ledger
 from ..parameters.tree import ParameterTree, Snapshot
 from ..payment import budget as global_budget
 from ..payment.effects import drg_multipliers, procurement_multiplier
-from ..population.arrays import ACTIVE, DAYS_PER_YEAR, RETIRED, URRBMI, Population, initial_population
+from ..population.arrays import (
+    ACTIVE,
+    DAYS_PER_YEAR,
+    RETIRED,
+    URRBMI,
+    initial_population,
+)
 from ..population.demography import FLOWS, IDLE, LifeTables, YearDemography, draw_year
 from ..scenario.loader import Scenario
 from ..scenario.regiondata import SCHEMES
@@ -53,8 +59,16 @@ WORKDAYS_TO_DAYS = 7 / 5
 POOLS = {ACTIVE: "uebmi_pool", RETIRED: "uebmi_pool", URRBMI: "urrbmi_pool"}
 # claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
 PAYERS = (  # per pool (UEBMI, URRBMI): who pays the fund, second-layer and assistance parts
-    (("uebmi_pool", "inpatient"), ("uebmi_pool", "supplementary"), ("medical_assistance", "assistance_claims")),
-    (("urrbmi_pool", "inpatient"), ("critical_illness", "critical_illness_claims"), ("medical_assistance", "assistance_claims")),
+    (
+        ("uebmi_pool", "inpatient"),
+        ("uebmi_pool", "supplementary"),
+        ("medical_assistance", "assistance_claims"),
+    ),
+    (
+        ("urrbmi_pool", "inpatient"),
+        ("critical_illness", "critical_illness_claims"),
+        ("medical_assistance", "assistance_claims"),
+    ),
 )
 
 
@@ -88,7 +102,10 @@ class FundModel:
         self.tree = tree
         self.calendar = Calendar(scenario.horizon.start, scenario.horizon.end)
         self.tick = tick_days
-        self.rng = {name: stream(seed, run, name) for name in ("population", "demography", "inpatient", "care", "outpatient", "shocks")}
+        self.rng = {
+            name: stream(seed, run, name)
+            for name in ("population", "demography", "inpatient", "care", "outpatient", "shocks")
+        }
         self.env = simpy.Environment()
         self.start_snapshot = tree.at(self.calendar.start)
         self.snapshot = self.start_snapshot
@@ -102,7 +119,10 @@ class FundModel:
         self.population = initial_population(
             tables["population"],
             float(s["population.sample"]),
-            (float(s["population.special_groups.extreme_poverty"]), float(s["population.special_groups.low_income"])),
+            (
+                float(s["population.special_groups.extreme_poverty"]),
+                float(s["population.special_groups.low_income"]),
+            ),
             float(s["population.female_cadre_share"]),
             self.rng["population"],
         )
@@ -136,7 +156,9 @@ class FundModel:
         self.index: CellIndex | None = None
         self.demography: YearDemography | None = None
         self.members_monthly = np.zeros((n_months + 1, len(SCHEMES)))  # at each month bound
-        self.outpatient_per_member = np.zeros((2, len(SCHEMES)))  # (general, special) per member-year
+        self.outpatient_per_member = np.zeros(
+            (2, len(SCHEMES))
+        )  # (general, special) per member-year
         self.shock = 1.0
         self.group_members = np.zeros(3)
 
@@ -145,14 +167,22 @@ class FundModel:
         """Lookup tables of the snapshot in force, computed once per breakpoint."""
         s, start = self.snapshot, self.start_snapshot
         self.terms = TermTables.from_snapshot(s)
-        mix = np.array([[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")])
+        mix = np.array(
+            [
+                [float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS]
+                for sch in ("uebmi", "urrbmi")
+            ]
+        )
         drg_cost, drg_volume = drg_multipliers(s, start)
         procurement = procurement_multiplier(s, start)
         self.care = {
             "cost_per_case": np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]),
             "level_cumulative": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
             "stay": np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS]),
-            "policy_range_share": np.array([float(s["benefits.policy_range_share.uebmi"])] * 2 + [float(s["benefits.policy_range_share.urrbmi"])]),
+            "policy_range_share": np.array(
+                [float(s["benefits.policy_range_share.uebmi"])] * 2
+                + [float(s["benefits.policy_range_share.urrbmi"])]
+            ),
             "drg_cost": drg_cost,
             "drg_volume": drg_volume,
             "procurement": procurement,
@@ -160,7 +190,9 @@ class FundModel:
             "cost_trend": float(s["care.cost_trend"]),
             "cost_sigma": float(s["care.cost_sigma"]),
             "tcm_share": float(s["care.tcm_share"]),
-            "drg_share": float(s["payment.drg.share"]) if bool(s["payment.global_budget.enabled"]) else 0.0,
+            "drg_share": float(s["payment.drg.share"])
+            if bool(s["payment.global_budget.enabled"])
+            else 0.0,
             "retention": float(s["payment.procurement.retention"]),
         }
 
@@ -196,17 +228,32 @@ class FundModel:
             yield self.env.timeout(max(start - EPS - self.env.now, 0.0))
             self.year_index = y
             s = self.snapshot
-            demo = draw_year(self.population, start, end - start, self.years_elapsed(start), s, self.life, self.rng["demography"])
+            demo = draw_year(
+                self.population,
+                start,
+                end - start,
+                self.years_elapsed(start),
+                s,
+                self.life,
+                self.rng["demography"],
+            )
             self.demography = demo
             self.record.population[y] = demo.flows.T * self.weight
             self.record.births[y] = demo.births_by_mother * self.weight
             self.index = CellIndex.from_cells(demo.cell)
             self._member_counts(y, start, end, demo)
-            self.shock = float(np.exp(float(s["care.shock_sigma"]) * self.rng["shocks"].standard_normal() - 0.5 * float(s["care.shock_sigma"]) ** 2))
+            self.shock = float(
+                np.exp(
+                    float(s["care.shock_sigma"]) * self.rng["shocks"].standard_normal()
+                    - 0.5 * float(s["care.shock_sigma"]) ** 2
+                )
+            )
             self._outpatient_year(s, start, end)
             pop = self.population
             urrbmi = (demo.cell[: pop.n] % len(SCHEMES) == URRBMI) & (demo.cell[: pop.n] != IDLE)
-            self.group_members = np.bincount(pop.group[urrbmi], minlength=3).astype(float) * self.weight
+            self.group_members = (
+                np.bincount(pop.group[urrbmi], minlength=3).astype(float) * self.weight
+            )
 
     def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
         """Members of each scheme at every month bound of the year, from the year's events."""
@@ -239,13 +286,28 @@ class FundModel:
             scheme = "urrbmi" if status == URRBMI else "uebmi"
             b = f"benefits.{scheme}"
             c = f"care.outpatient.{scheme}"
-            mean, var = benefit_moments(float(s[f"{c}.spend"]) * inflation, sigma, float(s[f"{b}.outpatient.deductible"]), float(s[f"{b}.outpatient.ratio"]), float(s[f"{b}.outpatient.annual_cap"]))
+            mean, var = benefit_moments(
+                float(s[f"{c}.spend"]) * inflation,
+                sigma,
+                float(s[f"{b}.outpatient.deductible"]),
+                float(s[f"{b}.outpatient.ratio"]),
+                float(s[f"{b}.outpatient.annual_cap"]),
+            )
             n = max(members[status], 1.0)
             self.outpatient_per_member[0, status] = yearly_total(n, mean, var, rng) / n
             prevalence = float(s[f"{c}.special_prevalence"])
-            smean, svar = benefit_moments(float(s[f"{c}.special_spend"]) * inflation, sigma, 0.0, float(s[f"{b}.special_outpatient.ratio"]), float(s[f"{b}.special_outpatient.annual_cap"]))
+            smean, svar = benefit_moments(
+                float(s[f"{c}.special_spend"]) * inflation,
+                sigma,
+                0.0,
+                float(s[f"{b}.special_outpatient.ratio"]),
+                float(s[f"{b}.special_outpatient.annual_cap"]),
+            )
             # per member: a patient with probability p; mean p·m, variance p·v + p(1−p)·m²
-            pm, pv = prevalence * smean, prevalence * svar + prevalence * (1 - prevalence) * smean**2
+            pm, pv = (
+                prevalence * smean,
+                prevalence * svar + prevalence * (1 - prevalence) * smean**2,
+            )
             self.outpatient_per_member[1, status] = yearly_total(n, pm, pv, rng) / n
 
     def inpatient_process(self) -> simpy.events.ProcessGenerator:
@@ -265,19 +327,51 @@ class FundModel:
         years = self.years_elapsed(day)
         volume = (1 + c["admission_trend"]) ** years * self.shock * c["drg_volume"]
         multiplier = np.full(len(SCHEMES), volume)
-        person, when, cell = draw_admissions(self.population, self.index, self.cell_rate, multiplier, day, length, self.rng["inpatient"])
+        person, when, cell = draw_admissions(
+            self.population,
+            self.index,
+            self.cell_rate,
+            multiplier,
+            day,
+            length,
+            self.rng["inpatient"],
+        )
         if len(person) == 0:
             return
         cost_level = (1 + c["cost_trend"]) ** years * c["drg_cost"] * c["procurement"]
-        adm = draw_care(self.population, person, when, cell, c["level_cumulative"], c["cost_per_case"] * cost_level, self.cell_cost, c["cost_sigma"], c["tcm_share"], c["stay"], self.rng["care"])
+        adm = draw_care(
+            self.population,
+            person,
+            when,
+            cell,
+            c["level_cumulative"],
+            c["cost_per_case"] * cost_level,
+            self.cell_cost,
+            c["cost_sigma"],
+            c["tcm_share"],
+            c["stay"],
+            self.rng["care"],
+        )
         policy_range = adm.total * c["policy_range_share"][adm.status]
         arrays = self.population.arrays
         accumulators = ("acc_fund", "acc_selfpay", "acc_selfpay_net", "acc_assistance")
-        prior = dict(zip(("fund", "selfpay", "selfpay_net", "assistance"), (arrays[a][person] for a in accumulators), strict=True))
-        claims = self.terms.claims(person, adm.total, policy_range, adm.status, adm.level, adm.tcm, adm.group, prior)
+        prior = dict(
+            zip(
+                ("fund", "selfpay", "selfpay_net", "assistance"),
+                (arrays[a][person] for a in accumulators),
+                strict=True,
+            )
+        )
+        claims = self.terms.claims(
+            person, adm.total, policy_range, adm.status, adm.level, adm.tcm, adm.group, prior
+        )
         paid = settle(claims)
         selfpay = policy_range - paid.fund
-        for name, amount in zip(accumulators, (paid.fund, selfpay, selfpay - paid.deductible_applied, paid.assistance), strict=True):
+        for name, amount in zip(
+            accumulators,
+            (paid.fund, selfpay, selfpay - paid.deductible_applied, paid.assistance),
+            strict=True,
+        ):
             np.add.at(arrays[name], person, amount)
 
         w = self.weight
@@ -405,7 +499,12 @@ class FundModel:
                         float(s["payment.global_budget.overrun_shared"]),
                     )
                     self.post(pool, "clearing", payment)
-                    final = global_budget.final_amount(incurred, budget, float(s["payment.global_budget.surplus_retained"]), float(s["payment.global_budget.overrun_shared"]))
+                    final = global_budget.final_amount(
+                        incurred,
+                        budget,
+                        float(s["payment.global_budget.surplus_retained"]),
+                        float(s["payment.global_budget.overrun_shared"]),
+                    )
                     self.record.incurred[y, ACCOUNTS.index(pool)] += final - incurred
                 self.post(pool, "procurement_retention", self.retention_due[y, pool_index])
 
@@ -414,7 +513,9 @@ class FundModel:
         if y == 0:
             return 1.0
         now = float(self.tree.at(self.calendar.date(self.year_bounds[y]))["payment.drg.share"])
-        before = float(self.tree.at(self.calendar.date(self.year_bounds[y - 1]))["payment.drg.share"])
+        before = float(
+            self.tree.at(self.calendar.date(self.year_bounds[y - 1]))["payment.drg.share"]
+        )
         return now / before if before > 0 else 1.0
 
     def money_process(self) -> simpy.events.ProcessGenerator:
@@ -440,22 +541,49 @@ class FundModel:
         self.post("uebmi_personal", "employer_contributions", to_personal)
         self.post("uebmi_personal", "employee_contributions", employee)
         credit = members[RETIRED] * float(s[f"{u}.retiree_personal_credit"])
-        self.ledger.transfer(self.env.now, "uebmi_pool", "retiree_credit_out", "uebmi_personal", "retiree_credit_in", credit)
+        self.ledger.transfer(
+            self.env.now,
+            "uebmi_pool",
+            "retiree_credit_out",
+            "uebmi_personal",
+            "retiree_credit_in",
+            credit,
+        )
         personal_income = to_personal + employee + credit
-        self.post("uebmi_personal", "personal_spend", personal_income * float(s["finance.personal_account_spend"]))
+        self.post(
+            "uebmi_personal",
+            "personal_spend",
+            personal_income * float(s["finance.personal_account_spend"]),
+        )
 
         # outpatient benefits, paid monthly in proportion to members
         for status in range(len(SCHEMES)):
             pool = POOLS[status]
-            self.post(pool, "outpatient", self.outpatient_per_member[0, status] * members[status] / 12)
-            self.post(pool, "special_outpatient", self.outpatient_per_member[1, status] * members[status] / 12)
+            self.post(
+                pool, "outpatient", self.outpatient_per_member[0, status] * members[status] / 12
+            )
+            self.post(
+                pool,
+                "special_outpatient",
+                self.outpatient_per_member[1, status] * members[status] / 12,
+            )
 
         # maternity for births to active employees: medical cost and allowance
         if self.demography is not None:
             inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
-            births = self.demography.births_by_mother[ACTIVE] * self.weight * (end - begin) / (self.year_bounds[y + 1] - self.year_bounds[y])
+            births = (
+                self.demography.births_by_mother[ACTIVE]
+                * self.weight
+                * (end - begin)
+                / (self.year_bounds[y + 1] - self.year_bounds[y])
+            )
             wage_index = wage / float(self.start_snapshot["economy.average_wage"])
-            per_birth = float(s["care.maternity.cost_per_birth"]) * inflation * float(s["benefits.uebmi.maternity.ratio"]) + float(s["benefits.uebmi.maternity.allowance"]) * wage_index
+            per_birth = (
+                float(s["care.maternity.cost_per_birth"])
+                * inflation
+                * float(s["benefits.uebmi.maternity.ratio"])
+                + float(s["benefits.uebmi.maternity.allowance"]) * wage_index
+            )
             self.post("uebmi_pool", "maternity", births * per_birth)
 
         # URRBMI: fiscal subsidies in their months; the critical-illness premium monthly
@@ -464,12 +592,22 @@ class FundModel:
         months = list(s[f"{c}.subsidy_months"])
         if month_number in months:
             residents = self.members_monthly[m + 1, URRBMI] * self.weight
-            self.post("urrbmi_pool", "fiscal_subsidies", float(s[f"{c}.fiscal_subsidy"]) * residents / len(months))
+            self.post(
+                "urrbmi_pool",
+                "fiscal_subsidies",
+                float(s[f"{c}.fiscal_subsidy"]) * residents / len(months),
+            )
         ci = float(s["benefits.urrbmi.critical_illness.premium"]) * members[URRBMI] / 12
-        self.ledger.transfer(self.env.now, "urrbmi_pool", "ci_premiums_paid", "critical_illness", "ci_premiums", ci)
+        self.ledger.transfer(
+            self.env.now, "urrbmi_pool", "ci_premiums_paid", "critical_illness", "ci_premiums", ci
+        )
 
         # medical assistance budget, monthly
-        self.post("medical_assistance", "assistance_budget", float(s["benefits.medical_assistance.budget"]) / 12 * fraction)
+        self.post(
+            "medical_assistance",
+            "assistance_budget",
+            float(s["benefits.medical_assistance.budget"]) / 12 * fraction,
+        )
 
         # interest on the pooled funds and personal accounts (positive balances)
         rate = float(s["finance.interest_rate"]) / 12 * fraction
@@ -491,7 +629,10 @@ class FundModel:
             premium = float(future[f"{c}.individual_premium"])
             d = first
             while d <= last:
-                month_end = min(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.timedelta(days=1), last)
+                month_end = min(
+                    dt.date(d.year + d.month // 12, d.month % 12 + 1, 1) - dt.timedelta(days=1),
+                    last,
+                )
                 day = self.calendar.day(month_end)
                 if day >= self.calendar.days:
                     return
@@ -505,11 +646,24 @@ class FundModel:
                 total_groups = groups.sum()
                 ratio = residents / total_groups if total_groups > 0 else 0.0
                 paid_by_assistance = sum(
-                    groups[g] * ratio * float(self.snapshot[f"benefits.medical_assistance.premium_share.{name}"])
+                    groups[g]
+                    * ratio
+                    * float(self.snapshot[f"benefits.medical_assistance.premium_share.{name}"])
                     for g, name in ((1, "extreme_poverty"), (2, "low_income"))
                 )
-                self.ledger.transfer(self.env.now, "medical_assistance", "assistance_premiums_paid", "urrbmi_pool", "assistance_premiums", paid_by_assistance * premium * share)
-                self.post("urrbmi_pool", "individual_premiums", (residents - paid_by_assistance) * premium * share)
+                self.ledger.transfer(
+                    self.env.now,
+                    "medical_assistance",
+                    "assistance_premiums_paid",
+                    "urrbmi_pool",
+                    "assistance_premiums",
+                    paid_by_assistance * premium * share,
+                )
+                self.post(
+                    "urrbmi_pool",
+                    "individual_premiums",
+                    (residents - paid_by_assistance) * premium * share,
+                )
                 d = month_end + dt.timedelta(days=1)
 
     # ------------------------------------------------------------------ run
@@ -534,7 +688,15 @@ class FundModel:
         """Incurred basis: cash flows other than hospital settlements, plus claims by admission."""
         _, expenditure, _ = self.ledger.totals(self.year_bounds)
         e = self.ledger.entries()
-        settled = {"inpatient", "supplementary", "critical_illness_claims", "assistance_claims", "clearing", "prepayment", "procurement_retention"}
+        settled = {
+            "inpatient",
+            "supplementary",
+            "critical_illness_claims",
+            "assistance_claims",
+            "clearing",
+            "prepayment",
+            "procurement_retention",
+        }
         from ..finance.ledger import FLOW_NAMES
 
         codes = [FLOW_NAMES.index(f) for f in settled]

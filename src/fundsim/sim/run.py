@@ -11,7 +11,9 @@ from ..parameters.timeline import Origin
 from ..scenario.loader import Scenario, load_scenario
 
 
-def simulate(scenario: Scenario | str | Path, run: int = 0, seed: int | None = None, tick_days: float = 7.0) -> xr.Dataset:
+def simulate(
+    scenario: Scenario | str | Path, run: int = 0, seed: int | None = None, tick_days: float = 7.0
+) -> xr.Dataset:
     """Simulate run ``run`` of ``scenario`` and return its results (DESIGN §4).
 
     Parameters
