@@ -22,8 +22,6 @@ the new year; no money is posted at those instants.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +36,7 @@ from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_
 from ..claims.outpatient import benefit_moments, yearly_total
 from ..ensemble.seeds import stream
 from ..finance.contributions import average_wage, mean_base
-from ..finance.ledger import ACCOUNTS, Ledger
+from ..finance.ledger import ACCOUNTS, FLOW_NAMES, Ledger
 from ..parameters.tree import ParameterTree, Snapshot
 from ..payment import budget as global_budget
 from ..payment.effects import drg_multipliers, procurement_multiplier
@@ -697,8 +695,6 @@ class FundModel:
             "prepayment",
             "procurement_retention",
         }
-        from ..finance.ledger import FLOW_NAMES
-
         codes = [FLOW_NAMES.index(f) for f in settled]
         year = np.searchsorted(self.year_bounds, e["day"], side="right") - 1
         pick = np.isin(e["flow"], codes) & (year >= 0) & (year < len(self.year_bounds) - 1)
@@ -710,10 +706,3 @@ class FundModel:
 def _month_day(year: int, text: str) -> dt.date:
     month, day = (int(part) for part in str(text).split("-"))
     return dt.date(year, month, day)
-
-
-def snapshot_values(snapshot: Mapping[str, Any], paths: list[str]) -> dict[str, Any]:
-    return {p: snapshot[p] for p in paths}
-
-
-__all__ = ["FundModel", "RunRecord", "math"]
