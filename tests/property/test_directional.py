@@ -66,10 +66,10 @@ def test_a_later_retirement_age_raises_uebmi_income(nanchuan_small, make_variant
 
     now = simulate(make_variant(nanchuan_small, ages(0.0)), run=4, seed=SEED)
     later = simulate(make_variant(nanchuan_small, ages(3.0)), run=4, seed=SEED)
+
     def contributions(ds):
-        return ds.by_flow.sel(
-            fund="uebmi_pool", flow="employer_contributions"
-        ).values.ravel()
+        return ds.by_flow.sel(fund="uebmi_pool", flow="employer_contributions").values.ravel()
+
     assert np.all(contributions(later)[1:] > contributions(now)[1:])
     assert later.income.sel(fund="uebmi_pool").sum() > now.income.sel(fund="uebmi_pool").sum()
     assert (

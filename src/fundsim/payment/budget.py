@@ -19,10 +19,3 @@ def final_amount(
     if incurred <= budget:
         return incurred + surplus_retained * (budget - incurred)
     return budget + overrun_shared * (incurred - budget)
-
-
-def clearing(
-    incurred: float, paid: float, budget: float, surplus_retained: float, overrun_shared: float
-) -> float:
-    """The clearing payment (negative when hospitals owe the fund)."""
-    return final_amount(incurred, budget, surplus_retained, overrun_shared) - paid

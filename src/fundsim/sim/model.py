@@ -489,20 +489,13 @@ class FundModel:
                     budget = previous * (1 + growth) if previous > 0 else incurred
                     budget = budget * self._drg_share_change(y)
                     self.drg_budget[y, pool_index] = budget
-                    payment = global_budget.clearing(
-                        incurred,
-                        self.drg_paid[y, pool_index],
-                        budget,
-                        float(s["payment.global_budget.surplus_retained"]),
-                        float(s["payment.global_budget.overrun_shared"]),
-                    )
-                    self.post(pool, "clearing", payment)
                     final = global_budget.final_amount(
                         incurred,
                         budget,
                         float(s["payment.global_budget.surplus_retained"]),
                         float(s["payment.global_budget.overrun_shared"]),
                     )
+                    self.post(pool, "clearing", final - self.drg_paid[y, pool_index])
                     self.record.incurred[y, ACCOUNTS.index(pool)] += final - incurred
                 self.post(pool, "procurement_retention", self.retention_due[y, pool_index])
 
