@@ -58,13 +58,20 @@ def group_order(person: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np
     return order, first
 
 
-def running_before(amount: Array, first: NDArray[np.bool_]) -> Array:
-    """Per-person cumulative sum of ``amount`` *before* each claim (claims grouped by person)."""
-    cumulative = np.cumsum(amount)
-    before = cumulative - amount
-    starts = np.flatnonzero(first)
-    offsets = np.repeat(before[starts], np.diff(np.append(starts, len(amount))))
-    return before - offsets
+def group_starts(first: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Index of each claim's group's first claim (claims grouped by person)."""
+    index = np.where(first, np.arange(len(first)), 0)
+    np.maximum.accumulate(index, out=index)
+    return index
+
+
+def running_before(amount: Array, starts: NDArray[np.intp]) -> Array:
+    """Per-person cumulative sum of ``amount`` *before* each claim (claims grouped by person;
+    ``starts`` from :func:`group_starts`)."""
+    before = np.cumsum(amount)
+    before -= amount
+    result: Array = before - before[starts]
+    return result
 
 
 @dataclass(frozen=True)
@@ -107,44 +114,63 @@ class Settlement:
     deductible_applied: Array
 
 
-def settle(claims: Claims) -> Settlement:
+def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement:
     """Apply deductible, ratio, annual cap, the second layer and medical assistance to a batch.
 
     Claims of one person are paid in their order in the batch; annual caps and tiers count
     the person's earlier claims in the batch and the ``prior_*`` totals.
+
+    ``first``, when given, says the batch is already grouped by person in time order and
+    marks each person's first claim: the sort is skipped (the simulation draws its claims
+    in that order).
     """
-    order, first = group_order(claims.person)
-    c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
+    if first is None:
+        order, first = group_order(claims.person)
+        c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
+    else:
+        order = None
+        c = {name: np.asarray(getattr(claims, name)) for name in Claims.__dataclass_fields__}
+    starts = group_starts(first)
 
     # 1. pooled fund: F(x) = min(x, cap) on the running uncapped amount
     deductible_applied = np.minimum(c["deductible"], c["policy_range"])
     uncapped = (c["policy_range"] - deductible_applied) * c["ratio"]
-    before = c["prior_fund"] + running_before(uncapped, first)
-    fund = np.minimum(before + uncapped, c["pool_cap"]) - np.minimum(before, c["pool_cap"])
+    before = c["prior_fund"] + running_before(uncapped, starts)
+    cap = c["pool_cap"]
+    fund = np.minimum(before + uncapped, cap) - np.minimum(before, cap)
     selfpay = c["policy_range"] - fund
 
-    # 2./3. second layer on the annual policy-range self-pay
-    basis = np.where(c["layer_net_of_deductible"], selfpay - deductible_applied, selfpay)
-    prior_basis = np.where(c["layer_net_of_deductible"], c["prior_selfpay_net"], c["prior_selfpay"])
-    basis_before = prior_basis + running_before(basis, first)
-    paid_after = np.minimum(
-        tiered(basis_before + basis, c["layer_starts"], c["layer_ratios"]), c["layer_cap"]
+    # 2./3. second layer on the annual policy-range self-pay; only claims whose annual basis
+    # passes the first threshold can be paid, so the tiers are evaluated for those alone
+    net = c["layer_net_of_deductible"]
+    basis = np.where(net, selfpay - deductible_applied, selfpay)
+    basis_before = np.where(net, c["prior_selfpay_net"], c["prior_selfpay"])
+    basis_before += running_before(basis, starts)
+    basis_after = basis_before + basis
+    reach = np.flatnonzero(
+        np.maximum(basis_before, basis_after) > np.asarray(c["layer_starts"])[:, 0]
     )
-    paid_before = np.minimum(
-        tiered(basis_before, c["layer_starts"], c["layer_ratios"]), c["layer_cap"]
-    )
-    # the layer never pays more than the self-pay of this claim (tiers ≤ 100%)
-    layer = np.clip(paid_after - paid_before, 0.0, selfpay)
+    layer = np.zeros(len(selfpay))
+    if len(reach):
+        table = np.asarray(c["layer_starts"])[reach], np.asarray(c["layer_ratios"])[reach]
+        layer_cap = c["layer_cap"][reach]
+        paid_after = np.minimum(tiered(basis_after[reach], *table), layer_cap)
+        paid_before = np.minimum(tiered(basis_before[reach], *table), layer_cap)
+        # the layer never pays more than the self-pay of this claim (tiers ≤ 100%)
+        layer[reach] = np.clip(paid_after - paid_before, 0.0, selfpay[reach])
 
     # 4. medical assistance on what is still left inside the policy range
     left = selfpay - layer
     wanted = left * c["assistance_ratio"]
-    assist_before = c["prior_assistance"] + running_before(wanted, first)
-    assistance = np.minimum(assist_before + wanted, c["assistance_cap"]) - np.minimum(
-        assist_before, c["assistance_cap"]
+    assist_before = c["prior_assistance"] + running_before(wanted, starts)
+    assist_cap = c["assistance_cap"]
+    assistance = np.minimum(assist_before + wanted, assist_cap) - np.minimum(
+        assist_before, assist_cap
     )
 
     patient = c["total"] - fund - layer - assistance
+    if order is None:
+        return Settlement(fund, layer, assistance, patient, deductible_applied)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
     return Settlement(
@@ -154,3 +180,56 @@ def settle(claims: Claims) -> Settlement:
         patient=patient[inverse],
         deductible_applied=deductible_applied[inverse],
     )
+
+
+@dataclass(frozen=True)
+class RunningTotals:
+    """People's annual totals carried from one batch of a benefit year to the next.
+
+    Kept only for people with claims (sorted by person), so carrying them costs the claims,
+    not the population.
+    """
+
+    person: NDArray[np.int64]
+    fund: Array
+    selfpay: Array
+    selfpay_net: Array
+    assistance: Array
+
+    @classmethod
+    def empty(cls) -> RunningTotals:
+        none = np.empty(0)
+        return cls(np.empty(0, dtype=np.int64), none, none, none, none)
+
+    def prior(self, person: NDArray[np.int64]) -> dict[str, Array]:
+        """Each claim's person's totals so far (0 for people without earlier claims)."""
+        n = len(person)
+        if len(self.person) == 0:
+            return {k: np.zeros(n) for k in ("fund", "selfpay", "selfpay_net", "assistance")}
+        at = np.minimum(np.searchsorted(self.person, person), len(self.person) - 1)
+        found = self.person[at] == person
+        return {
+            k: np.where(found, getattr(self, k)[at], 0.0)
+            for k in ("fund", "selfpay", "selfpay_net", "assistance")
+        }
+
+    def add(self, claims: Claims, paid: Settlement) -> RunningTotals:
+        """These totals plus what a settled batch paid."""
+        selfpay = np.asarray(claims.policy_range) - paid.fund
+        person, inverse = np.unique(
+            np.concatenate([self.person, claims.person]), return_inverse=True
+        )
+
+        def total(before: Array, amount: Array) -> Array:
+            summed: Array = np.bincount(
+                inverse, weights=np.concatenate([before, amount]), minlength=len(person)
+            )
+            return summed
+
+        return RunningTotals(
+            person=person,
+            fund=total(self.fund, paid.fund),
+            selfpay=total(self.selfpay, selfpay),
+            selfpay_net=total(self.selfpay_net, selfpay - paid.deductible_applied),
+            assistance=total(self.assistance, paid.assistance),
+        )

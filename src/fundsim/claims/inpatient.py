@@ -1,11 +1,18 @@
 """Inpatient admissions: counts per age × sex × scheme cell, people, level, cost and stay.
 
 Each policy year the population is sorted once by cell (age at the year start, sex, scheme
-at the year start) with a radix sort of a 16-bit key. Every tick draws a Poisson count per
-cell on everyone indexed in the cell (rate × people × tick length × multipliers), picks that
-many uniformly within the cell and keeps those who are members on the admission day:
-thinning a Poisson process keeps it Poisson, so admissions follow rate × members exactly,
-including newborns, leavers and newcomers of the year.
+at the year start) with a radix sort of a 16-bit key. A batch of admissions covers a span of
+days (by default the whole year, cut at every dated policy change): it draws a Poisson count
+per cell on everyone indexed in the cell (rate × people × span × multipliers, with the
+admission trend integrated over the span), picks that many uniformly within the cell, dates
+each admission from the trend's density, and keeps those who are members on the admission
+day. Thinning a Poisson process keeps it Poisson, so admissions follow rate × members
+exactly, including newborns, leavers and newcomers of the year; only the few people whose
+membership or scheme changes during the year (``CellIndex.changing``) need the check.
+
+Position within the cell and admission time are packed in one 64-bit key and sorted with
+``np.sort`` (DESIGN §5), which leaves the batch grouped by person in time order: the
+benefit rules need no further sort.
 """
 
 from __future__ import annotations
@@ -16,12 +23,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..benefits.terms import LEVELS
-from ..population.arrays import DAYS_PER_YEAR, Population
+from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
 
 N_AGES = MAX_AGE + 1
-N_CELLS = N_AGES * 2 * len(SCHEMES)
-IDLE_CELL = N_CELLS  # people indexed but not members at the year start and not entering
+TIME_BITS = 32  # admission time within the batch, in 2⁻³² of its span (~8 ms in a year)
 
 
 @dataclass(frozen=True)
@@ -49,36 +55,59 @@ class AdmissionTable:
 
 @dataclass
 class CellIndex:
-    """People sorted by cell, for the year."""
+    """People sorted by cell, for the year, and who changes membership or scheme in it."""
 
     order: NDArray[np.intp]
     start: NDArray[np.int64]
     size: NDArray[np.int64]
-    scheme_of_cell: NDArray[np.int64]
+    scheme_of_cell: NDArray[np.int8]
+    changing: NDArray[np.bool_]  # by row: enters, leaves or switches scheme this year
 
     @classmethod
-    def from_cells(cls, cell: NDArray[np.int16]) -> CellIndex:
-        """Index rows by their cell (``IDLE_CELL`` for rows that are not members)."""
+    def from_cells(
+        cls,
+        cell: NDArray[np.int16],
+        changing: NDArray[np.intp],
+        size: NDArray[np.int64] | None = None,
+    ) -> CellIndex:
+        """Index rows by their cell (``IDLE`` for rows that are not members).
+
+        ``changing`` lists the rows whose membership or scheme changes within the year;
+        ``size``, the rows per cell when already counted.
+        """
         order = np.argsort(cell, kind="stable")  # radix sort for 16-bit keys
-        size = np.bincount(cell, minlength=N_CELLS + 1).astype(np.int64)
+        if size is None:
+            size = np.bincount(cell, minlength=N_CELLS + 1)
+        size = size.astype(np.int64)
         start = np.concatenate([[0], np.cumsum(size)[:-1]])
-        scheme_of_cell = np.append(np.arange(N_CELLS) % len(SCHEMES), 0)
-        return cls(order=order, start=start, size=size, scheme_of_cell=scheme_of_cell)
+        scheme_of_cell = np.append(np.arange(N_CELLS) % len(SCHEMES), 0).astype(np.int8)
+        flag = np.zeros(len(cell), dtype=bool)
+        flag[changing] = True
+        return cls(
+            order=order, start=start, size=size, scheme_of_cell=scheme_of_cell, changing=flag
+        )
 
 
 @dataclass(frozen=True)
 class Admissions:
-    """Admissions of one tick, one entry each."""
+    """Admissions of one batch, grouped by person in time order."""
 
     person: NDArray[np.intp]
+    first: NDArray[np.bool_]  # the person's first admission in the batch
     day: NDArray[np.float64]
     status: NDArray[np.int8]  # scheme on the day (0 active, 1 retired, 2 URRBMI)
-    cell: NDArray[np.int64]
-    level: NDArray[np.int64]
+    cell: NDArray[np.intp]
+    level: NDArray[np.intp]
     tcm: NDArray[np.bool_]
     group: NDArray[np.int8]
     total: NDArray[np.float64]
-    stay: NDArray[np.int64]
+    extra_stay: NDArray[np.float64]  # mean length of stay beyond the first day [days]
+
+
+def trend_factor(growth: float, length: float) -> float:
+    """Mean of (1 + growth)^(t / year) over t in [0, length) days."""
+    beta = np.log1p(growth) * length / DAYS_PER_YEAR
+    return float(np.expm1(beta) / beta) if abs(beta) > 1e-12 else 1.0
 
 
 def draw_admissions(
@@ -88,64 +117,97 @@ def draw_admissions(
     rate_multiplier: NDArray[np.float64],
     day: float,
     length: float,
+    growth: float,
     rng: np.random.Generator,
-) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.int64]]:
-    """People admitted in ``[day, day + length)``: (person, admission day, cell).
+) -> tuple[
+    NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], NDArray[np.intp], NDArray[np.int8]
+]:
+    """People admitted in ``[day, day + length)``: (person, first, admission day, cell, status).
 
-    ``rate_multiplier`` is per scheme (trend × shock × payment volume effects).
+    ``rate_multiplier`` is per scheme at ``day`` (trend so far × shock × payment volume
+    effects); ``growth`` is the yearly admission trend within the span. The result is
+    grouped by person in time order; ``first`` marks each person's first admission.
     """
-    lam = cell_rate * index.size * (length / DAYS_PER_YEAR)
+    lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
     lam = lam * rate_multiplier[index.scheme_of_cell]
     counts = rng.poisson(lam)
     cells = np.repeat(np.arange(len(counts)), counts)
     n = len(cells)
     u = rng.random((2, n))
     position = index.start[cells] + (u[0] * index.size[cells]).astype(np.int64)
+    beta = np.log1p(growth) * length / DAYS_PER_YEAR
+    # time within the span from the density ∝ exp(beta t) (inverse CDF), as a 32-bit fraction
+    fraction = np.log1p(u[1] * np.expm1(beta)) / beta if abs(beta) > 1e-12 else u[1]
+    scale = float(1 << TIME_BITS)
+    ticks = np.minimum(fraction * scale, scale - 1).astype(np.int64)
+    key = (position << TIME_BITS) | ticks
+    key.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
+    position = key >> TIME_BITS
+    when = day + (key & ((1 << TIME_BITS) - 1)) * (length / scale)
     person = index.order[position]
-    when = day + u[1] * length
-    keep = population.member_at(person, when)
-    return person[keep], when[keep], cells[keep]
+    status = index.scheme_of_cell[cells]
+    changing = np.flatnonzero(index.changing[person])
+    if len(changing):
+        p, w = person[changing], when[changing]
+        status[changing] = population.scheme_at(p, w)
+        keep = np.ones(n, dtype=bool)
+        keep[changing] = population.member_at(p, w)
+        if not keep.all():
+            position, person, when, cells, status = (
+                a[keep] for a in (position, person, when, cells, status)
+            )
+    first = np.ones(len(position), dtype=bool)
+    first[1:] = position[1:] != position[:-1]
+    return person, first, when, cells, status
 
 
 def draw_care(
     population: Population,
     person: NDArray[np.intp],
+    first: NDArray[np.bool_],
     when: NDArray[np.float64],
-    cell: NDArray[np.int64],
+    cell: NDArray[np.intp],
+    status: NDArray[np.int8],
+    day: float,
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
+    cost_growth: float,
     cell_cost_factor: NDArray[np.float64],
     sigma: float,
     tcm_share: float,
     mean_stay: NDArray[np.float64],
     rng: np.random.Generator,
 ) -> Admissions:
-    """Level, TCM, cost and length of stay of each admission.
+    """Level, TCM, cost and expected stay of each admission.
 
     Parameters
     ----------
     level_cumulative : shape (2, len(LEVELS)): cumulative level mix of UEBMI (row 0) and
         URRBMI (row 1)
-    mean_cost : shape (len(LEVELS),) mean cost per case at the admission date [yuan]
+    mean_cost : shape (len(LEVELS),) mean cost per case on ``day`` [yuan]
+    cost_growth : yearly medical inflation, applied from ``day`` to each admission's day
     cell_cost_factor : relative cost per case of each cell
     sigma : lognormal sigma of the cost around its mean
-    mean_stay : shape (len(LEVELS),) mean length of stay [days]
+    mean_stay : shape (len(LEVELS),) mean length of stay [days]; a stay is 1 + Poisson(mean
+        − 1), so the batch's bed days are its admissions + one Poisson draw of the extra days
     """
     n = len(person)
-    status = population.scheme_at(person, when)
     u = rng.random((2, n))
     last = len(LEVELS) - 1
-    level = np.where(
-        status == 2,
-        np.minimum(np.searchsorted(level_cumulative[1], u[0], side="right"), last),
-        np.minimum(np.searchsorted(level_cumulative[0], u[0], side="right"), last),
-    )
+    # one search over both mixes: URRBMI's uniforms are shifted past UEBMI's table
+    pool = (status == 2).astype(np.intp)
+    edges = np.concatenate([level_cumulative[0], level_cumulative[1] + 2.0])
+    found = np.searchsorted(edges, u[0] + 2.0 * pool, side="right")
+    level = np.minimum(found - pool * len(LEVELS), last)
     tcm = u[1] < tcm_share
     z = rng.standard_normal(n)
-    total = mean_cost[level] * cell_cost_factor[cell] * np.exp(sigma * z - 0.5 * sigma * sigma)
-    stay = 1 + rng.poisson(np.maximum(mean_stay[level] - 1.0, 0.0))
+    log_growth = np.log1p(cost_growth) / DAYS_PER_YEAR
+    total = (mean_cost[level] * cell_cost_factor[cell]) * np.exp(
+        sigma * z + (log_growth * (when - day) - 0.5 * sigma * sigma)
+    )
     return Admissions(
         person=person,
+        first=first,
         day=when,
         status=status,
         cell=cell,
@@ -153,5 +215,5 @@ def draw_care(
         tcm=tcm,
         group=population.arrays["group"][person],
         total=total,
-        stay=stay,
+        extra_stay=np.maximum(mean_stay - 1.0, 0.0)[level],
     )

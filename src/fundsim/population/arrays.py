@@ -38,13 +38,31 @@ _COLUMNS: dict[str, type] = {
     "exit_reason": np.int8,  # 0 member, 1 death, 2 lapse, 3 moved away
     "group": np.int8,  # index in GROUPS
     "cadre": np.bool_,  # women who retire at the cadre age
-    # annual running totals of inpatient benefits (reset at every policy-year start)
-    "acc_fund": np.float64,
-    "acc_selfpay": np.float64,
-    "acc_selfpay_net": np.float64,
-    "acc_assistance": np.float64,
+    "cell": np.int16,  # age × sex × scheme cell at the current year's start; IDLE: not a member
 }
 EXIT_REASONS = ("member", "death", "lapse", "moved")
+CELLS_PER_AGE = 2 * len(SCHEMES)
+N_CELLS = (MAX_AGE + 1) * CELLS_PER_AGE
+IDLE = N_CELLS  # the cell of rows that are no longer members
+
+
+# the cell a year older (the oldest age stays; IDLE stays IDLE)
+_NEXT_CELL = np.append(
+    np.minimum(
+        np.arange(N_CELLS) + CELLS_PER_AGE,
+        np.arange(N_CELLS) % CELLS_PER_AGE + MAX_AGE * CELLS_PER_AGE,
+    ),
+    IDLE,
+).astype(np.int16)
+
+
+def cell_codes(
+    age: NDArray[np.integer], sex: NDArray[np.int8], scheme: NDArray[np.int8]
+) -> NDArray[np.int16]:
+    """Cell of each person: (age × 2 + sex) × 3 + scheme, age clipped to 0..MAX_AGE."""
+    age = np.clip(age, 0, MAX_AGE).astype(np.int16)
+    cell: NDArray[np.int16] = (age * 2 + sex) * len(SCHEMES) + scheme
+    return cell.astype(np.int16)
 
 
 @dataclass
@@ -59,6 +77,9 @@ class Population:
     n: int = 0
     arrays: dict[str, NDArray[np.generic]] = field(default_factory=dict)
     switched: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    # rows that left during the current year, and the year's newborns (for the next ageing)
+    left: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    newborns: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
     def __post_init__(self) -> None:
         if not self.arrays:
@@ -88,10 +109,7 @@ class Population:
             "exit_reason": 0,
             "group": 0,
             "cadre": False,
-            "acc_fund": 0.0,
-            "acc_selfpay": 0.0,
-            "acc_selfpay_net": 0.0,
-            "acc_assistance": 0.0,
+            "cell": IDLE,
         }
         for name, array in self.arrays.items():
             value = columns[name] if name in columns else defaults[name]
@@ -122,6 +140,18 @@ class Population:
             np.floor((day - self.birth) / DAYS_PER_YEAR), 0, MAX_AGE
         ).astype(np.int64)
         return years
+
+    def age_one_year(self) -> None:
+        """Move every member one year of age up, at a year start (ages stop at MAX_AGE).
+
+        A person's age at each year start is their age at the horizon start (or on arrival)
+        plus the years since; the year's newborns are still 0 at the next year start.
+        """
+        cell = self.arrays["cell"][: self.n]
+        np.take(_NEXT_CELL, cell, out=cell)
+        cell[self.newborns] -= CELLS_PER_AGE
+        cell[self.left] = IDLE
+        self.newborns = self.left = np.empty(0, dtype=np.intp)
 
     def members_by_scheme(self, day: float) -> NDArray[np.int64]:
         """Simulated members of each scheme on ``day`` (unweighted)."""
@@ -163,6 +193,7 @@ def initial_population(
         scheme=scheme,
         group=draw_groups(scheme, special_shares, rng),
         cadre=(sex == FEMALE) & (rng.random(total) < cadre_share),
+        cell=cell_codes(age, sex, scheme),
     )
     return population
 

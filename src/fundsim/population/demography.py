@@ -26,10 +26,13 @@ from .arrays import (
     ACTIVE,
     DAYS_PER_YEAR,
     FEMALE,
+    IDLE,
     MALE,
+    N_CELLS,
     RETIRED,
     URRBMI,
     Population,
+    cell_codes,
     draw_groups,
 )
 
@@ -80,19 +83,11 @@ class YearDemography:
     exits: tuple[NDArray[np.float64], NDArray[np.int8]]  # day, scheme on leaving
     switches: tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.int8]]  # day, from, to
     entries: tuple[NDArray[np.float64], NDArray[np.int8]]  # day, scheme
+    changing: NDArray[np.intp]  # rows that enter, leave or switch scheme within the year
+    cell_sizes: NDArray[np.int64]  # rows per cell (``IDLE`` last), newcomers included
 
 
 N_SCHEMES = len(SCHEMES)
-N_CELLS = (MAX_AGE + 1) * 2 * N_SCHEMES
-IDLE = N_CELLS
-
-
-def cell_codes(
-    age: NDArray[np.int64], sex: NDArray[np.int8], scheme: NDArray[np.int8]
-) -> NDArray[np.int16]:
-    """Cell of each person: (age × 2 + sex) × 3 + scheme."""
-    cell: NDArray[np.int16] = ((age * 2 + sex) * N_SCHEMES + scheme).astype(np.int16)
-    return cell
 
 
 def retirement_ages(snapshot: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -114,11 +109,11 @@ def draw_year(
     tables: LifeTables,
     rng: np.random.Generator,
 ) -> YearDemography:
-    """Commit last year's events, reset annual totals and draw this year's events.
+    """Commit last year's events and draw this year's events.
 
     One uniform per member decides every exit and joining UEBMI: per cell, [0, q) dies,
-    [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves away, [1 − join, 1) joins
-    UEBMI; the position within the band gives the day. Only the few people with an event
+    [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves away, the next ``join``
+    joins UEBMI; the position within the band gives the day. Only the few people with an event
     are touched after that, so a year costs a handful of passes over the arrays.
 
     Parameters
@@ -129,14 +124,12 @@ def draw_year(
     """
     pop = population
     _commit(pop, start)
-    for name in ("acc_fund", "acc_selfpay", "acc_selfpay_net", "acc_assistance"):
-        pop.arrays[name][: pop.n] = 0.0
     end = start + length
     fraction = length / DAYS_PER_YEAR
     n0 = pop.n
-    age = pop.age_years(start)
-    cell = np.where(pop.exit >= start, cell_codes(age, pop.sex, pop.scheme), IDLE).astype(np.int16)
-    size = np.bincount(cell, minlength=N_CELLS + 1)[:N_CELLS].reshape(MAX_AGE + 1, 2, N_SCHEMES)
+    cell = pop.cell  # kept up to date by _commit: each member's cell at this year's start
+    counts = np.bincount(cell, minlength=N_CELLS + 1)
+    size = counts[:N_CELLS].reshape(MAX_AGE + 1, 2, N_SCHEMES)
     flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
     flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
 
@@ -157,10 +150,10 @@ def draw_year(
         (ages >= WORKING_AGE_FROM) & (ages < worker_age), join, 0.0
     )
     low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
-    high = np.append(1.0 - join_cell.reshape(-1), 1.0)
+    join_band = np.append(join_cell.reshape(-1), 0.0)
 
     u = rng.random(n0)
-    events = np.flatnonzero((u < low[cell]) | (u >= high[cell]))
+    events = np.flatnonzero(u < (low + join_band)[cell])  # [0, low) leaves, then joins
     ev_cell = cell[events]
     ev_u = u[events]
     q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
@@ -175,13 +168,15 @@ def draw_year(
         leaving, start + (ev_u - lower) / np.where(leaving, width, 1.0) * length, np.inf
     )
     joining = ~leaving
-    join_day = start + (ev_u - high[ev_cell]) / np.maximum(1.0 - high[ev_cell], 1e-300) * length
+    join_day = start + (ev_u - low[ev_cell]) / np.maximum(join_band[ev_cell], 1e-300) * length
 
     # retirement: active members who reach the age in force during the year
     candidates_mask = np.zeros(N_CELLS + 1, dtype=bool)
     for sex_code, ages_in_force in ((MALE, (male_age,)), (FEMALE, (cadre_age, worker_age))):
         for r in ages_in_force:
-            for a in (int(np.floor(r)) - 1, int(np.floor(r))):
+            # completed age at the year start is floor(r) − 1 or floor(r); one more below for
+            # birthdays within a day of 1 January (ages advance by whole years)
+            for a in (int(np.floor(r)) - 2, int(np.floor(r)) - 1, int(np.floor(r))):
                 if 0 <= a <= MAX_AGE:
                     candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
     candidates = np.flatnonzero(candidates_mask[cell])
@@ -201,6 +196,7 @@ def draw_year(
     retirees, retire_day = candidates[retires], retire_day[retires]
 
     exit_rows, exit_days, exit_reasons = events[leaving], exit_day[leaving], reason[leaving]
+    pop.left = exit_rows
     pop.arrays["exit"][exit_rows] = exit_days
     pop.arrays["exit_reason"][exit_rows] = exit_reasons
     joiners, join_days = events[joining], join_day[joining]
@@ -247,7 +243,9 @@ def draw_year(
             entry=born,
             group=draw_groups(nscheme, _group_shares(snapshot), rng),
             cadre=cadre,
+            cell=cell_codes(np.zeros(newborns, dtype=np.int64), nsex, nscheme),
         )
+        pop.newborns = np.arange(pop.n - newborns, pop.n)
         entry_days.append(born)
         entry_schemes.append(nscheme)
     flows[FLOWS.index("births"), URRBMI] = newborns
@@ -266,6 +264,7 @@ def draw_year(
             entry=arrive,
             group=pop.group[like],
             cadre=pop.cadre[like],
+            cell=pop.cell[like],  # the same age at this year's start
         )
         entry_days.append(arrive)
         entry_schemes.append(pop.scheme[like])
@@ -282,17 +281,15 @@ def draw_year(
         - flows[FLOWS.index("transfers_out")]
     )
     new_rows = np.arange(n0, pop.n)
-    new_age = np.clip(np.floor((start - pop.birth[new_rows]) / DAYS_PER_YEAR), 0, MAX_AGE).astype(
-        np.int64
-    )
-    new_cell = cell_codes(new_age, pop.sex[new_rows], pop.scheme[new_rows])  # newborns: age 0
     return YearDemography(
         flows=flows,
         births_by_mother=births_by_mother,
-        cell=np.concatenate([cell, new_cell]),
+        cell=pop.cell,
         exits=(exit_days, exit_scheme),
         switches=(switch_days, from_scheme, to_scheme),
         entries=(np.concatenate(entry_days), np.concatenate(entry_schemes)),
+        changing=np.concatenate([exit_rows, switched, new_rows]),
+        cell_sizes=counts + np.bincount(pop.cell[n0:], minlength=N_CELLS + 1),
     )
 
 
@@ -301,10 +298,13 @@ def _commit(pop: Population, start: float) -> None:
     switched = pop.switched
     if len(switched):
         done = switched[pop.switch_day[switched] < start]
+        pop.cell[done] += pop.switch_to[done] - pop.scheme[done]
         pop.scheme[done] = pop.switch_to[done]
         pop.switch_to[done] = -1
         pop.switch_day[done] = np.inf
     pop.switched = np.empty(0, dtype=np.intp)
+    if start > 0:
+        pop.age_one_year()
     if pop.n and np.count_nonzero(pop.exit < start) > pop.n // 5:
         pop.compact(start)
 

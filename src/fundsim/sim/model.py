@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from ..benefits.rules import settle
+from ..benefits.rules import RunningTotals, settle
 from ..benefits.tables import TermTables
 from ..benefits.terms import LEVELS
 from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_care
@@ -43,11 +44,12 @@ from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import (
     ACTIVE,
     DAYS_PER_YEAR,
+    IDLE,
     RETIRED,
     URRBMI,
     initial_population,
 )
-from ..population.demography import FLOWS, IDLE, LifeTables, YearDemography, draw_year
+from ..population.demography import FLOWS, LifeTables, YearDemography, draw_year
 from ..scenario.loader import Scenario
 from ..scenario.regiondata import SCHEMES
 from .calendar import Calendar
@@ -94,7 +96,7 @@ class FundModel:
         tree: ParameterTree,
         seed: int,
         run: int,
-        tick_days: float = 7.0,
+        tick_days: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.tree = tree
@@ -128,6 +130,10 @@ class FundModel:
         self.ledger = Ledger.open({a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS})
         self.year_bounds = self.calendar.year_bounds()
         self.month_bounds = self.calendar.month_bounds()
+        # month index of every day of the horizon (a lookup instead of a search per claim)
+        self.month_of_day = (
+            np.searchsorted(self.month_bounds, np.arange(self.calendar.days), side="right") - 1
+        ).astype(np.intp)
         n_years, n_months = len(self.year_bounds) - 1, len(self.month_bounds) - 1
         self.record = RunRecord(
             years=self.calendar.years,
@@ -152,6 +158,8 @@ class FundModel:
         # state of the current year
         self.year_index = -1
         self.index: CellIndex | None = None
+        self.totals = RunningTotals.empty()  # claimants' annual totals within the year
+        self.drawn_until = 0.0  # end of the last inpatient batch drawn
         self.demography: YearDemography | None = None
         self.members_monthly = np.zeros((n_months + 1, len(SCHEMES)))  # at each month bound
         self.outpatient_per_member = np.zeros(
@@ -238,7 +246,7 @@ class FundModel:
             self.demography = demo
             self.record.population[y] = demo.flows.T * self.weight
             self.record.births[y] = demo.births_by_mother * self.weight
-            self.index = CellIndex.from_cells(demo.cell)
+            self.index = CellIndex.from_cells(demo.cell, demo.changing, demo.cell_sizes)
             self._member_counts(y, start, end, demo)
             self.shock = float(
                 np.exp(
@@ -247,11 +255,14 @@ class FundModel:
                 )
             )
             self._outpatient_year(s, start, end)
+            # URRBMI members at the year start by special group (only URRBMI rows have one)
             pop = self.population
-            urrbmi = (demo.cell[: pop.n] % len(SCHEMES) == URRBMI) & (demo.cell[: pop.n] != IDLE)
-            self.group_members = (
-                np.bincount(pop.group[urrbmi], minlength=3).astype(float) * self.weight
-            )
+            grouped = np.flatnonzero(pop.group)
+            cells = pop.cell[grouped]
+            member = (cells % len(SCHEMES) == URRBMI) & (cells != IDLE)
+            counts = np.bincount(pop.group[grouped[member]], minlength=3).astype(float)
+            counts[0] = demo.flows[FLOWS.index("start"), URRBMI] - counts[1:].sum()
+            self.group_members = counts * self.weight
 
     def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
         """Members of each scheme at every month bound of the year, from the year's events."""
@@ -308,30 +319,48 @@ class FundModel:
             )
             self.outpatient_per_member[1, status] = yearly_total(n, pm, pv, rng) / n
 
-    def inpatient_process(self) -> simpy.events.ProcessGenerator:
-        ticks = []
+    def batches(self) -> list[tuple[float, float]]:
+        """Spans of inpatient batches: each policy year, cut at every dated policy change
+        (and into ticks of ``tick_days`` when one is set)."""
+        changes = [self.calendar.day(d) for d in self.tree.breakpoints()]
+        spans = []
         for y in range(len(self.year_bounds) - 1):
-            day = self.year_bounds[y]
-            while day < self.year_bounds[y + 1]:
-                ticks.append((day, min(day + self.tick, self.year_bounds[y + 1])))
-                day += self.tick
-        for begin, finish in ticks:
-            yield self.env.timeout(begin - self.env.now)
-            self._admit(begin, finish - begin)
+            begin, end = self.year_bounds[y], self.year_bounds[y + 1]
+            cuts = {begin, end, *(c for c in changes if begin < c < end)}
+            if self.tick is not None:
+                cuts.update(np.arange(begin, end, self.tick).tolist())
+            edges = sorted(cuts)
+            spans.extend(pairwise(edges))
+        return spans
 
-    def _admit(self, day: float, length: float) -> None:
+    def inpatient_process(self) -> simpy.events.ProcessGenerator:
+        year = -1
+        ends = set(self.year_bounds.tolist())
+        for begin, finish in self.batches():
+            yield self.env.timeout(begin - self.env.now)
+            if self.year_index != year:  # a new benefit year: annual totals start again
+                year, self.totals = self.year_index, RunningTotals.empty()
+            self._admit(begin, finish - begin, carry=finish not in ends)
+            self.drawn_until = finish
+
+    def _admit(self, day: float, length: float, carry: bool) -> None:
+        """Draw, price and settle the admissions of ``[day, day + length)`` and book them.
+
+        ``carry``: later batches of the same benefit year follow, so keep the claimants'
+        annual totals."""
         c = self.care
         assert self.index is not None
         years = self.years_elapsed(day)
         volume = (1 + c["admission_trend"]) ** years * self.shock * c["drg_volume"]
         multiplier = np.full(len(SCHEMES), volume)
-        person, when, cell = draw_admissions(
+        person, first, when, cell, status = draw_admissions(
             self.population,
             self.index,
             self.cell_rate,
             multiplier,
             day,
             length,
+            c["admission_trend"],
             self.rng["inpatient"],
         )
         if len(person) == 0:
@@ -340,10 +369,14 @@ class FundModel:
         adm = draw_care(
             self.population,
             person,
+            first,
             when,
             cell,
+            status,
+            day,
             c["level_cumulative"],
             c["cost_per_case"] * cost_level,
+            c["cost_trend"],
             self.cell_cost,
             c["cost_sigma"],
             c["tcm_share"],
@@ -351,37 +384,25 @@ class FundModel:
             self.rng["care"],
         )
         policy_range = adm.total * c["policy_range_share"][adm.status]
-        arrays = self.population.arrays
-        accumulators = ("acc_fund", "acc_selfpay", "acc_selfpay_net", "acc_assistance")
-        prior = dict(
-            zip(
-                ("fund", "selfpay", "selfpay_net", "assistance"),
-                (arrays[a][person] for a in accumulators),
-                strict=True,
-            )
-        )
+        prior = self.totals.prior(person)
         claims = self.terms.claims(
             person, adm.total, policy_range, adm.status, adm.level, adm.tcm, adm.group, prior
         )
-        paid = settle(claims)
-        selfpay = policy_range - paid.fund
-        for name, amount in zip(
-            accumulators,
-            (paid.fund, selfpay, selfpay - paid.deductible_applied, paid.assistance),
-            strict=True,
-        ):
-            np.add.at(arrays[name], person, amount)
+        paid = settle(claims, first=adm.first)
+        if carry:
+            self.totals = self.totals.add(claims, paid)
 
         w = self.weight
         y = self.year_of(day)
         rec = self.record
         status = adm.status.astype(np.intp)
         rec.admissions[y] += np.bincount(status, minlength=3) * w
-        rec.bed_days[y] += np.bincount(status, weights=adm.stay, minlength=3) * w
+        extra = np.bincount(status, weights=adm.extra_stay, minlength=3)
+        rec.bed_days[y] += (np.bincount(status, minlength=3) + self.rng["care"].poisson(extra)) * w
         rec.inpatient_cost[y] += np.bincount(status, weights=adm.total, minlength=3) * w
 
         # book by month of admission and paying layer: key = (month, pool, layer)
-        month = np.searchsorted(self.month_bounds, when, side="right") - 1
+        month = self.month_of_day[when.astype(np.intp)]
         m0 = int(month.min())
         n_months = int(month.max()) - m0 + 1
         pool = (status == URRBMI).astype(np.intp)
@@ -449,7 +470,7 @@ class FundModel:
                 continue
             yield self.env.timeout(max(due - self.env.now, 0.0))
             first_end = self.month_bounds[1]
-            elapsed = max(min(self.env.now, first_end) - self.month_bounds[0], 1.0)
+            elapsed = max(min(self.drawn_until, first_end) - self.month_bounds[0], 1.0)
             scale = month / elapsed
             for (account, flow), amount in sorted(self.pending[0].items()):
                 self.post(account, flow, amount * scale)

@@ -12,7 +12,10 @@ from ..scenario.loader import Scenario, load_scenario
 
 
 def simulate(
-    scenario: Scenario | str | Path, run: int = 0, seed: int | None = None, tick_days: float = 7.0
+    scenario: Scenario | str | Path,
+    run: int = 0,
+    seed: int | None = None,
+    tick_days: float | None = None,
 ) -> xr.Dataset:
     """Simulate run ``run`` of ``scenario`` and return its results (DESIGN §4).
 
@@ -21,7 +24,8 @@ def simulate(
     scenario : a loaded scenario or the path of its YAML file
     run : the run number; with ``seed`` it fixes every random draw (DESIGN §2)
     seed : the batch seed (default: the scenario's ``monte_carlo.seed``)
-    tick_days : length of an inpatient tick in days
+    tick_days : cut inpatient batches into ticks of this many days (default: one batch per
+        policy year, cut at dated policy changes; the same process, drawn in fewer pieces)
     """
     from ..results.assemble import run_dataset
     from .model import FundModel
