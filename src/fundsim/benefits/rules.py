@@ -130,12 +130,23 @@ def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement
     else:
         order = None
         c = {name: np.asarray(getattr(claims, name)) for name in Claims.__dataclass_fields__}
-    starts = group_starts(first)
+    n = len(first)
+    # running totals within the batch matter only for people with several claims in it
+    last = np.append(first[1:], True)
+    several = np.flatnonzero(~(first & last))
+    several_starts = group_starts(first[several])
+
+    def earlier(amount: Array) -> Array:
+        """The person's amounts on their earlier claims of the batch (0 for single claims)."""
+        out = np.zeros(n)
+        if len(several):
+            out[several] = running_before(amount[several], several_starts)
+        return out
 
     # 1. pooled fund: F(x) = min(x, cap) on the running uncapped amount
     deductible_applied = np.minimum(c["deductible"], c["policy_range"])
     uncapped = (c["policy_range"] - deductible_applied) * c["ratio"]
-    before = c["prior_fund"] + running_before(uncapped, starts)
+    before = c["prior_fund"] + earlier(uncapped)
     cap = c["pool_cap"]
     fund = np.minimum(before + uncapped, cap) - np.minimum(before, cap)
     selfpay = c["policy_range"] - fund
@@ -143,14 +154,14 @@ def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement
     # 2./3. second layer on the annual policy-range self-pay; only claims whose annual basis
     # passes the first threshold can be paid, so the tiers are evaluated for those alone
     net = c["layer_net_of_deductible"]
-    basis = np.where(net, selfpay - deductible_applied, selfpay)
+    basis = selfpay - deductible_applied * net
     basis_before = np.where(net, c["prior_selfpay_net"], c["prior_selfpay"])
-    basis_before += running_before(basis, starts)
+    basis_before += earlier(basis)
     basis_after = basis_before + basis
     reach = np.flatnonzero(
         np.maximum(basis_before, basis_after) > np.asarray(c["layer_starts"])[:, 0]
     )
-    layer = np.zeros(len(selfpay))
+    layer = np.zeros(n)
     if len(reach):
         table = np.asarray(c["layer_starts"])[reach], np.asarray(c["layer_ratios"])[reach]
         layer_cap = c["layer_cap"][reach]
@@ -159,14 +170,22 @@ def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement
         # the layer never pays more than the self-pay of this claim (tiers ≤ 100%)
         layer[reach] = np.clip(paid_after - paid_before, 0.0, selfpay[reach])
 
-    # 4. medical assistance on what is still left inside the policy range
-    left = selfpay - layer
-    wanted = left * c["assistance_ratio"]
-    assist_before = c["prior_assistance"] + running_before(wanted, starts)
-    assist_cap = c["assistance_cap"]
-    assistance = np.minimum(assist_before + wanted, assist_cap) - np.minimum(
-        assist_before, assist_cap
-    )
+    # 4. medical assistance on what is still left inside the policy range, for the claims
+    # with an assistance ratio (special-group members')
+    assistance = np.zeros(n)
+    helped = np.flatnonzero(c["assistance_ratio"] > 0)
+    if len(helped):
+        person = np.asarray(c["person"])[helped]
+        helped_first = np.ones(len(helped), dtype=bool)
+        helped_first[1:] = person[1:] != person[:-1]
+        wanted = (selfpay[helped] - layer[helped]) * c["assistance_ratio"][helped]
+        assist_before = c["prior_assistance"][helped] + running_before(
+            wanted, group_starts(helped_first)
+        )
+        assist_cap = c["assistance_cap"][helped]
+        assistance[helped] = np.minimum(assist_before + wanted, assist_cap) - np.minimum(
+            assist_before, assist_cap
+        )
 
     patient = c["total"] - fund - layer - assistance
     if order is None:
@@ -213,21 +232,21 @@ class RunningTotals:
             for k in ("fund", "selfpay", "selfpay_net", "assistance")
         }
 
-    def add(self, claims: Claims, paid: Settlement) -> RunningTotals:
-        """These totals plus what a settled batch paid."""
-        selfpay = np.asarray(claims.policy_range) - paid.fund
-        person, inverse = np.unique(
-            np.concatenate([self.person, claims.person]), return_inverse=True
-        )
+    def add(
+        self, person: NDArray[np.int64], policy_range: Array, paid: Settlement
+    ) -> RunningTotals:
+        """These totals plus what a settled batch (claims of ``person``) paid."""
+        selfpay = np.asarray(policy_range) - paid.fund
+        people, inverse = np.unique(np.concatenate([self.person, person]), return_inverse=True)
 
         def total(before: Array, amount: Array) -> Array:
             summed: Array = np.bincount(
-                inverse, weights=np.concatenate([before, amount]), minlength=len(person)
+                inverse, weights=np.concatenate([before, amount]), minlength=len(people)
             )
             return summed
 
         return RunningTotals(
-            person=person,
+            person=people,
             fund=total(self.fund, paid.fund),
             selfpay=total(self.selfpay, selfpay),
             selfpay_net=total(self.selfpay_net, selfpay - paid.deductible_applied),

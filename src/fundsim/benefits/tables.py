@@ -78,6 +78,21 @@ class TermTables:
             assistance_cap=table("assistance_cap"),
         )
 
+    def key(
+        self,
+        status: NDArray[np.integer[Any]],
+        level: NDArray[np.integer[Any]],
+        tcm: NDArray[np.integer[Any]],
+        group: NDArray[np.integer[Any]],
+    ) -> NDArray[np.intp]:
+        """Index of each claim's terms in the flattened tables (groups count for URRBMI only)."""
+        shape = self.deductible.shape
+        group = np.where(status == 2, group, 0)
+        key: NDArray[np.intp] = (
+            (status.astype(np.intp) * shape[1] + level) * shape[2] + tcm
+        ) * shape[3] + group
+        return key
+
     def claims(
         self,
         person: NDArray[np.int64],
@@ -90,9 +105,7 @@ class TermTables:
         prior: Mapping[str, NDArray[np.float64]],
     ) -> Claims:
         """A :class:`Claims` batch with each claim's terms looked up by its codes."""
-        shape = self.deductible.shape
-        group = np.where(status == 2, group, 0)
-        key = ((status.astype(np.intp) * shape[1] + level) * shape[2] + tcm) * shape[3] + group
+        key = self.key(status, level, tcm, group)
         width = self.layer_starts.shape[-1]
 
         def take(table: NDArray[Any]) -> NDArray[Any]:

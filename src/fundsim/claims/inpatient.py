@@ -1,7 +1,7 @@
 """Inpatient admissions: counts per age × sex × scheme cell, people, level, cost and stay.
 
 Each policy year the population is sorted once by cell (age at the year start, sex, scheme
-at the year start) with a radix sort of a 16-bit key. A batch of admissions covers a span of
+at the year start) with a counting sort. A batch of admissions covers a span of
 days (by default the whole year, cut at every dated policy change): it draws a Poisson count
 per cell on everyone indexed in the cell (rate × people × span × multipliers, with the
 admission trend integrated over the span), picks that many uniformly within the cell, dates
@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from ..benefits.terms import LEVELS
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
+from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
 
 N_AGES = MAX_AGE + 1
@@ -75,10 +76,10 @@ class CellIndex:
         ``changing`` lists the rows whose membership or scheme changes within the year;
         ``size``, the rows per cell when already counted.
         """
-        order = np.argsort(cell, kind="stable")  # radix sort for 16-bit keys
         if size is None:
             size = np.bincount(cell, minlength=N_CELLS + 1)
         size = size.astype(np.int64)
+        order = order_by_cell(cell, size)  # = np.argsort(cell, kind="stable")
         start = np.concatenate([[0], np.cumsum(size)[:-1]])
         scheme_of_cell = np.append(np.arange(N_CELLS) % len(SCHEMES), 0).astype(np.int8)
         flag = np.zeros(len(cell), dtype=bool)
@@ -161,6 +162,35 @@ def draw_admissions(
     return person, first, when, cells, status
 
 
+LEVEL_BINS = 4096
+
+
+def _pick_levels(
+    cumulative: NDArray[np.float64], u: NDArray[np.float64], urrbmi: NDArray[np.bool_]
+) -> NDArray[np.intp]:
+    """Level of each admission from its uniform ``u`` and its pool's cumulative mix.
+
+    Exactly ``searchsorted(cumulative[pool], u, side="right")``, done as a lookup in a table
+    of ``LEVEL_BINS`` bins per pool; only the few draws in a bin that holds a boundary are
+    searched.
+    """
+    last = len(LEVELS) - 1
+    bins = np.arange(LEVEL_BINS) / LEVEL_BINS
+    lo = np.stack([np.searchsorted(c, bins, side="right") for c in cumulative])
+    hi = np.stack([np.searchsorted(c, bins + 1.0 / LEVEL_BINS, side="right") for c in cumulative])
+    table = np.minimum(lo, last).reshape(-1)
+    mixed = (lo != hi).reshape(-1)
+    slot = (u * LEVEL_BINS).astype(np.intp) + urrbmi * LEVEL_BINS
+    level = table[slot]
+    unsure = np.flatnonzero(mixed[slot])
+    if len(unsure):
+        for pool in (0, 1):
+            pick = unsure[urrbmi[unsure] == bool(pool)]
+            found = np.searchsorted(cumulative[pool], u[pick], side="right")
+            level[pick] = np.minimum(found, last)
+    return level
+
+
 def draw_care(
     population: Population,
     person: NDArray[np.intp],
@@ -193,12 +223,7 @@ def draw_care(
     """
     n = len(person)
     u = rng.random((2, n))
-    last = len(LEVELS) - 1
-    # one search over both mixes: URRBMI's uniforms are shifted past UEBMI's table
-    pool = (status == 2).astype(np.intp)
-    edges = np.concatenate([level_cumulative[0], level_cumulative[1] + 2.0])
-    found = np.searchsorted(edges, u[0] + 2.0 * pool, side="right")
-    level = np.minimum(found - pool * len(LEVELS), last)
+    level = _pick_levels(level_cumulative, u[0], status == 2)
     tcm = u[1] < tcm_share
     z = rng.standard_normal(n)
     log_growth = np.log1p(cost_growth) / DAYS_PER_YEAR

@@ -35,6 +35,7 @@ from .arrays import (
     cell_codes,
     draw_groups,
 )
+from .kernels import scan_year
 
 FLOWS = (
     "start",
@@ -85,6 +86,7 @@ class YearDemography:
     entries: tuple[NDArray[np.float64], NDArray[np.int8]]  # day, scheme
     changing: NDArray[np.intp]  # rows that enter, leave or switch scheme within the year
     cell_sizes: NDArray[np.int64]  # rows per cell (``IDLE`` last), newcomers included
+    urrbmi_groups: NDArray[np.int64]  # URRBMI members at the year start by special group
 
 
 N_SCHEMES = len(SCHEMES)
@@ -128,21 +130,18 @@ def draw_year(
     fraction = length / DAYS_PER_YEAR
     n0 = pop.n
     cell = pop.cell  # kept up to date by _commit: each member's cell at this year's start
-    counts = np.bincount(cell, minlength=N_CELLS + 1)
-    size = counts[:N_CELLS].reshape(MAX_AGE + 1, 2, N_SCHEMES)
-    flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
-    flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
+    shape = (MAX_AGE + 1, 2, N_SCHEMES)
 
     # per-cell hazards of the year
     improvement = (1.0 - float(snapshot["population.mortality_improvement"])) ** years_elapsed
     q = np.minimum(tables.qx * improvement, 1.0) * fraction  # (age, sex)
-    q_cell = np.broadcast_to(q[:, :, None], size.shape)
-    lapse_cell = np.zeros(size.shape)
+    q_cell = np.broadcast_to(q[:, :, None], shape)
+    lapse_cell = np.zeros(shape)
     lapse_cell[:, :, URRBMI] = float(snapshot["population.lapse_rate"]) * fraction
     migration = float(snapshot["population.net_migration_rate"])
     move = max(-migration, 0.0) * fraction
     male_age, cadre_age, worker_age = retirement_ages(snapshot)
-    join_cell = np.zeros(size.shape)
+    join_cell = np.zeros(shape)
     ages = np.arange(MAX_AGE + 1)
     join = float(snapshot["population.uebmi_join_rate"]) * fraction
     join_cell[:, MALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < male_age), join, 0.0)
@@ -152,8 +151,24 @@ def draw_year(
     low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
     join_band = np.append(join_cell.reshape(-1), 0.0)
 
+    # active members who may reach the retirement age in force during the year
+    candidates_mask = np.zeros(N_CELLS + 1, dtype=bool)
+    for sex_code, ages_in_force in ((MALE, (male_age,)), (FEMALE, (cadre_age, worker_age))):
+        for r in ages_in_force:
+            # completed age at the year start is floor(r) − 1 or floor(r); one more below for
+            # birthdays within a day of 1 January (ages advance by whole years)
+            for a in (int(np.floor(r)) - 2, int(np.floor(r)) - 1, int(np.floor(r))):
+                if 0 <= a <= MAX_AGE:
+                    candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
+
+    # one pass: cell sizes, who has an event ([0, low) leaves, then joins), who may retire
     u = rng.random(n0)
-    events = np.flatnonzero(u < (low + join_band)[cell])  # [0, low) leaves, then joins
+    counts, events, candidates, urrbmi_groups = scan_year(
+        cell, u, low + join_band, candidates_mask, pop.group, URRBMI, N_SCHEMES
+    )
+    size = counts[:N_CELLS].reshape(shape)
+    flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
+    flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
     ev_cell = cell[events]
     ev_u = u[events]
     q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
@@ -171,15 +186,6 @@ def draw_year(
     join_day = start + (ev_u - low[ev_cell]) / np.maximum(join_band[ev_cell], 1e-300) * length
 
     # retirement: active members who reach the age in force during the year
-    candidates_mask = np.zeros(N_CELLS + 1, dtype=bool)
-    for sex_code, ages_in_force in ((MALE, (male_age,)), (FEMALE, (cadre_age, worker_age))):
-        for r in ages_in_force:
-            # completed age at the year start is floor(r) − 1 or floor(r); one more below for
-            # birthdays within a day of 1 January (ages advance by whole years)
-            for a in (int(np.floor(r)) - 2, int(np.floor(r)) - 1, int(np.floor(r))):
-                if 0 <= a <= MAX_AGE:
-                    candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
-    candidates = np.flatnonzero(candidates_mask[cell])
     c_sex = pop.sex[candidates]
     retire_age = np.where(
         c_sex == MALE, male_age, np.where(pop.cadre[candidates], cadre_age, worker_age)
@@ -290,6 +296,7 @@ def draw_year(
         entries=(np.concatenate(entry_days), np.concatenate(entry_schemes)),
         changing=np.concatenate([exit_rows, switched, new_rows]),
         cell_sizes=counts + np.bincount(pop.cell[n0:], minlength=N_CELLS + 1),
+        urrbmi_groups=urrbmi_groups,
     )
 
 

@@ -30,7 +30,8 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from ..benefits.rules import RunningTotals, settle
+from ..benefits.kernel import settle_grouped
+from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
 from ..benefits.terms import LEVELS
 from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_care
@@ -44,7 +45,6 @@ from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import (
     ACTIVE,
     DAYS_PER_YEAR,
-    IDLE,
     RETIRED,
     URRBMI,
     initial_population,
@@ -255,14 +255,7 @@ class FundModel:
                 )
             )
             self._outpatient_year(s, start, end)
-            # URRBMI members at the year start by special group (only URRBMI rows have one)
-            pop = self.population
-            grouped = np.flatnonzero(pop.group)
-            cells = pop.cell[grouped]
-            member = (cells % len(SCHEMES) == URRBMI) & (cells != IDLE)
-            counts = np.bincount(pop.group[grouped[member]], minlength=3).astype(float)
-            counts[0] = demo.flows[FLOWS.index("start"), URRBMI] - counts[1:].sum()
-            self.group_members = counts * self.weight
+            self.group_members = demo.urrbmi_groups * self.weight
 
     def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
         """Members of each scheme at every month bound of the year, from the year's events."""
@@ -384,13 +377,11 @@ class FundModel:
             self.rng["care"],
         )
         policy_range = adm.total * c["policy_range_share"][adm.status]
+        key = self.terms.key(adm.status, adm.level, adm.tcm, adm.group)
         prior = self.totals.prior(person)
-        claims = self.terms.claims(
-            person, adm.total, policy_range, adm.status, adm.level, adm.tcm, adm.group, prior
-        )
-        paid = settle(claims, first=adm.first)
+        paid = settle_grouped(self.terms, adm.first, adm.total, policy_range, key, prior)
         if carry:
-            self.totals = self.totals.add(claims, paid)
+            self.totals = self.totals.add(person, policy_range, paid)
 
         w = self.weight
         y = self.year_of(day)

@@ -1,0 +1,161 @@
+"""The simulation's fast paths against their specifications: the compiled settlement against
+the numpy ``settle``, the level lookup against ``searchsorted``, the carried totals against
+one batch, and the admission draw's order and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fundsim.benefits.kernel import settle_grouped
+from fundsim.benefits.rules import RunningTotals, settle
+from fundsim.benefits.tables import TermTables
+from fundsim.claims.inpatient import CellIndex, _pick_levels, draw_admissions, trend_factor
+from fundsim.parameters.tree import Snapshot
+from fundsim.population.arrays import IDLE, Population
+from fundsim.scenario.loader import load_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ZERO = ("fund", "selfpay", "selfpay_net", "assistance")
+
+
+def random_batch(terms: TermTables, n: int, people: int, rng: np.random.Generator) -> dict:
+    """Claims grouped by person, each person with one status and group, heavy-tailed costs."""
+    person = np.sort(rng.integers(0, people, n))
+    status_of = rng.integers(0, 3, people)
+    group_of = rng.integers(0, 3, people)
+    total = rng.lognormal(np.log(20_000), 1.2, n)
+    level = rng.integers(0, terms.deductible.shape[1], n)
+    tcm = rng.random(n) < 0.2
+    first = np.ones(n, dtype=bool)
+    first[1:] = person[1:] != person[:-1]
+    return {
+        "person": person,
+        "first": first,
+        "total": total,
+        "policy_range": total * rng.uniform(0.6, 1.0, n),
+        "status": status_of[person],
+        "level": level,
+        "tcm": tcm.astype(np.intp),
+        "group": group_of[person],
+        "prior": {k: rng.uniform(0, 30_000, n) * (rng.random(n) < 0.3) for k in ZERO},
+    }
+
+
+@pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
+def test_compiled_settlement_pays_what_the_rules_pay(region: str) -> None:
+    rng = np.random.default_rng(7)
+    snapshot = load(region)
+    terms = TermTables.from_snapshot(snapshot)
+    for people in (50, 2_000, 40_000):  # few people: long runs of claims that reach the caps
+        b = random_batch(terms, 20_000, people, rng)
+        # a person's prior totals are the same on all their claims
+        prior = {k: v[np.searchsorted(b["person"], b["person"])] for k, v in b["prior"].items()}
+        claims = terms.claims(
+            b["person"],
+            b["total"],
+            b["policy_range"],
+            b["status"],
+            b["level"],
+            b["tcm"],
+            b["group"],
+            prior,
+        )
+        want = settle(claims)
+        key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
+        got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
+        for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
+            np.testing.assert_allclose(
+                getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6
+            )
+        assert (want.layer > 0).any() and (want.assistance > 0).any()  # the layers were exercised
+        assert (
+            np.minimum.reduceat(claims.pool_cap - want.fund, np.flatnonzero(b["first"])) >= -1e-6
+        ).all()
+
+
+def test_carried_totals_make_two_batches_one() -> None:
+    rng = np.random.default_rng(11)
+    terms = TermTables.from_snapshot(load("yangjiang"))
+    b = random_batch(terms, 5_000, 300, rng)
+    key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
+    zeros = {k: np.zeros(len(key)) for k in ZERO}
+    whole = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, zeros)
+    # split each person's claims in time: the earlier half first, then the rest
+    rank = np.arange(len(key)) - np.maximum.accumulate(np.where(b["first"], np.arange(len(key)), 0))
+    early = rank < 2
+    totals = RunningTotals.empty()
+    paid = {}
+    for part in (early, ~early):
+        idx = np.flatnonzero(part)
+        person = b["person"][idx]
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = person[1:] != person[:-1]
+        result = settle_grouped(
+            terms, first, b["total"][idx], b["policy_range"][idx], key[idx], totals.prior(person)
+        )
+        totals = totals.add(person, b["policy_range"][idx], result)
+        paid[part.tobytes()] = (idx, result)
+    fund = np.empty(len(key))
+    for idx, result in paid.values():
+        fund[idx] = result.fund
+    np.testing.assert_allclose(fund, whole.fund, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        np.bincount(b["person"], weights=whole.fund)[totals.person], totals.fund, rtol=1e-9
+    )
+
+
+def test_level_lookup_is_exactly_a_search() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        mix = rng.random((2, 5)) * (rng.random((2, 5)) > 0.2) + np.array([1e-3, 0, 0, 0, 0])
+        cumulative = np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1)
+        u = rng.random(100_000)
+        u[:10] = cumulative[0, :].repeat(2)[:10] % 1.0  # draws exactly on a boundary
+        urrbmi = rng.random(len(u)) < 0.5
+        want = np.where(
+            urrbmi,
+            np.minimum(np.searchsorted(cumulative[1], u, side="right"), 4),
+            np.minimum(np.searchsorted(cumulative[0], u, side="right"), 4),
+        )
+        np.testing.assert_array_equal(_pick_levels(cumulative, u, urrbmi), want)
+
+
+def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    pop = Population(weight=1.0)
+    cell = rng.integers(0, 30, n).astype(np.int16)
+    cell[:1000] = IDLE
+    pop.append(
+        birth=-rng.random(n) * 30 * 365.25,
+        sex=(cell // 3 % 2).astype(np.int8),
+        scheme=(cell % 3).astype(np.int8),
+        cell=cell,
+    )
+    index = CellIndex.from_cells(pop.cell, np.empty(0, dtype=np.intp))
+    rate = np.zeros(IDLE + 1)
+    rate[:30] = 1.5  # admissions per member-year
+    growth = 0.5  # a steep trend, to see it within the year
+    person, first, when, _cells, _status = draw_admissions(
+        pop, index, rate, np.ones(3), 0.0, 365.25, growth, rng
+    )
+    assert (cell[person] != IDLE).all()
+    same = ~first[1:]
+    assert (person[1:][same] == person[:-1][same]).all()
+    assert (when[1:][same] >= when[:-1][same]).all()  # time order within a person
+    assert len(np.unique(person[first])) == first.sum()  # each person one run
+    # count: Poisson with mean rate × members × mean trend factor; 4 standard deviations
+    expected = 1.5 * (n - 1000) * trend_factor(growth, 365.25)
+    assert abs(len(person) - expected) < 4 * np.sqrt(expected)
+    # dates follow the density ∝ 1.5^t: the share in the second half of the year
+    share = np.mean(when >= 365.25 / 2)
+    want = (1.5 - 1.5**0.5) / (1.5 - 1.0)
+    assert abs(share - want) < 4 * np.sqrt(want * (1 - want) / len(when))
+
+
+def load(region: str) -> Snapshot:
+    return load_scenario(SCENARIOS / region / "baseline.yaml").tree.at(dt.date(2024, 6, 1))
