@@ -40,6 +40,7 @@ def _settle_grouped(
     total: Array,
     policy_range: Array,
     key: NDArray[np.intp],
+    has_prior: bool,
     prior_fund: Array,
     prior_selfpay: Array,
     prior_selfpay_net: Array,
@@ -72,7 +73,7 @@ def _settle_grouped(
         # 1. pooled fund on the running uncapped amount, within the annual cap
         d = min(deductible[k], in_range)
         uncapped = (in_range - d) * ratio[k]
-        before = prior_fund[i] + run_uncapped
+        before = (prior_fund[i] if has_prior else 0.0) + run_uncapped
         cap = pool_cap[k]
         f = min(before + uncapped, cap) - min(before, cap)
         run_uncapped += uncapped
@@ -80,10 +81,10 @@ def _settle_grouped(
         # 2./3. second layer on the annual policy-range self-pay
         if layer_net[k]:
             basis = selfpay - d
-            basis_before = prior_selfpay_net[i] + run_basis
+            basis_before = (prior_selfpay_net[i] if has_prior else 0.0) + run_basis
         else:
             basis = selfpay
-            basis_before = prior_selfpay[i] + run_basis
+            basis_before = (prior_selfpay[i] if has_prior else 0.0) + run_basis
         run_basis += basis
         basis_after = basis_before + basis
         second = 0.0
@@ -97,7 +98,7 @@ def _settle_grouped(
         r = assistance_ratio[k]
         if r > 0:
             wanted = (selfpay - second) * r
-            assist_before = prior_assistance[i] + run_wanted
+            assist_before = (prior_assistance[i] if has_prior else 0.0) + run_wanted
             acap = assistance_cap[k]
             a = min(assist_before + wanted, acap) - min(assist_before, acap)
             run_wanted += wanted
@@ -114,14 +115,18 @@ def settle_grouped(
     total: Array,
     policy_range: Array,
     key: NDArray[np.intp],
-    prior: dict[str, Array],
+    prior: dict[str, Array] | None = None,
 ) -> Settlement:
     """Settle claims grouped by person in time order (``first`` marks each person's first).
 
     ``key`` is each claim's index in the flattened term tables (:meth:`TermTables.key`);
-    ``prior`` the people's totals from earlier batches of the year, per claim.
+    ``prior`` the people's totals from earlier batches of the year, per claim (None: none).
     """
     n = len(first)
+    has_prior = prior is not None
+    if prior is None:
+        none = np.zeros(1)
+        prior = {"fund": none, "selfpay": none, "selfpay_net": none, "assistance": none}
     out: dict[str, Any] = {
         name: np.empty(n) for name in ("fund", "layer", "assistance", "patient", "deductible")
     }
@@ -131,6 +136,7 @@ def settle_grouped(
         np.ascontiguousarray(total, dtype=np.float64),
         np.ascontiguousarray(policy_range, dtype=np.float64),
         np.ascontiguousarray(key, dtype=np.intp),
+        has_prior,
         prior["fund"],
         prior["selfpay"],
         prior["selfpay_net"],

@@ -220,11 +220,11 @@ class RunningTotals:
         none = np.empty(0)
         return cls(np.empty(0, dtype=np.int64), none, none, none, none)
 
-    def prior(self, person: NDArray[np.int64]) -> dict[str, Array]:
-        """Each claim's person's totals so far (0 for people without earlier claims)."""
-        n = len(person)
+    def prior(self, person: NDArray[np.int64]) -> dict[str, Array] | None:
+        """Each claim's person's totals so far (0 for people without earlier claims); None
+        when nobody has any yet."""
         if len(self.person) == 0:
-            return {k: np.zeros(n) for k in ("fund", "selfpay", "selfpay_net", "assistance")}
+            return None
         at = np.minimum(np.searchsorted(self.person, person), len(self.person) - 1)
         found = self.person[at] == person
         return {

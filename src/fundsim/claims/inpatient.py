@@ -22,13 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..benefits.terms import LEVELS
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
+from .kernels import admission_keys, decode_admissions, price_admissions
 
 N_AGES = MAX_AGE + 1
-TIME_BITS = 32  # admission time within the batch, in 2⁻³² of its span (~8 ms in a year)
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,8 @@ class CellIndex:
         if size is None:
             size = np.bincount(cell, minlength=N_CELLS + 1)
         size = size.astype(np.int64)
-        order = order_by_cell(cell, size)  # = np.argsort(cell, kind="stable")
+        order = np.empty(len(cell), dtype=np.intp)
+        order_by_cell(cell, size, order)  # = np.argsort(cell, kind="stable")
         start = np.concatenate([[0], np.cumsum(size)[:-1]])
         scheme_of_cell = np.append(np.arange(N_CELLS) % len(SCHEMES), 0).astype(np.int8)
         flag = np.zeros(len(cell), dtype=bool)
@@ -97,12 +97,11 @@ class Admissions:
     first: NDArray[np.bool_]  # the person's first admission in the batch
     day: NDArray[np.float64]
     status: NDArray[np.int8]  # scheme on the day (0 active, 1 retired, 2 URRBMI)
-    cell: NDArray[np.intp]
-    level: NDArray[np.intp]
-    tcm: NDArray[np.bool_]
-    group: NDArray[np.int8]
-    total: NDArray[np.float64]
-    extra_stay: NDArray[np.float64]  # mean length of stay beyond the first day [days]
+    total: NDArray[np.float64]  # cost of the admission [yuan]
+    policy_range: NDArray[np.float64]  # the part inside the policy range [yuan]
+    key: NDArray[np.intp]  # index of the claim's terms in the flattened term tables
+    # per status (row): admissions, total cost [yuan], expected bed days beyond the first
+    by_status: NDArray[np.float64]
 
 
 def trend_factor(growth: float, length: float) -> float:
@@ -132,63 +131,25 @@ def draw_admissions(
     lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
     lam = lam * rate_multiplier[index.scheme_of_cell]
     counts = rng.poisson(lam)
-    cells = np.repeat(np.arange(len(counts)), counts)
-    n = len(cells)
-    u = rng.random((2, n))
-    position = index.start[cells] + (u[0] * index.size[cells]).astype(np.int64)
+    u = rng.random(2 * int(counts.sum()))
     beta = np.log1p(growth) * length / DAYS_PER_YEAR
-    # time within the span from the density ∝ exp(beta t) (inverse CDF), as a 32-bit fraction
-    fraction = np.log1p(u[1] * np.expm1(beta)) / beta if abs(beta) > 1e-12 else u[1]
-    scale = float(1 << TIME_BITS)
-    ticks = np.minimum(fraction * scale, scale - 1).astype(np.int64)
-    key = (position << TIME_BITS) | ticks
-    key.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
-    position = key >> TIME_BITS
-    when = day + (key & ((1 << TIME_BITS) - 1)) * (length / scale)
-    person = index.order[position]
-    status = index.scheme_of_cell[cells]
-    changing = np.flatnonzero(index.changing[person])
-    if len(changing):
-        p, w = person[changing], when[changing]
-        status[changing] = population.scheme_at(p, w)
-        keep = np.ones(n, dtype=bool)
-        keep[changing] = population.member_at(p, w)
-        if not keep.all():
-            position, person, when, cells, status = (
-                a[keep] for a in (position, person, when, cells, status)
-            )
-    first = np.ones(len(position), dtype=bool)
-    first[1:] = position[1:] != position[:-1]
-    return person, first, when, cells, status
-
-
-LEVEL_BINS = 4096
-
-
-def _pick_levels(
-    cumulative: NDArray[np.float64], u: NDArray[np.float64], urrbmi: NDArray[np.bool_]
-) -> NDArray[np.intp]:
-    """Level of each admission from its uniform ``u`` and its pool's cumulative mix.
-
-    Exactly ``searchsorted(cumulative[pool], u, side="right")``, done as a lookup in a table
-    of ``LEVEL_BINS`` bins per pool; only the few draws in a bin that holds a boundary are
-    searched.
-    """
-    last = len(LEVELS) - 1
-    bins = np.arange(LEVEL_BINS) / LEVEL_BINS
-    lo = np.stack([np.searchsorted(c, bins, side="right") for c in cumulative])
-    hi = np.stack([np.searchsorted(c, bins + 1.0 / LEVEL_BINS, side="right") for c in cumulative])
-    table = np.minimum(lo, last).reshape(-1)
-    mixed = (lo != hi).reshape(-1)
-    slot = (u * LEVEL_BINS).astype(np.intp) + urrbmi * LEVEL_BINS
-    level = table[slot]
-    unsure = np.flatnonzero(mixed[slot])
-    if len(unsure):
-        for pool in (0, 1):
-            pick = unsure[urrbmi[unsure] == bool(pool)]
-            found = np.searchsorted(cumulative[pool], u[pick], side="right")
-            level[pick] = np.minimum(found, last)
-    return level
+    keys, cells = admission_keys(counts, index.start, index.size, u, beta)
+    keys.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
+    arrays = population.arrays
+    return decode_admissions(
+        keys,
+        cells,
+        index.order,
+        index.scheme_of_cell,
+        index.changing,
+        arrays["entry"],
+        arrays["exit"],
+        arrays["scheme"],
+        arrays["switch_day"],
+        arrays["switch_to"],
+        day,
+        length,
+    )
 
 
 def draw_care(
@@ -196,7 +157,7 @@ def draw_care(
     person: NDArray[np.intp],
     first: NDArray[np.bool_],
     when: NDArray[np.float64],
-    cell: NDArray[np.intp],
+    cell: NDArray[np.int64],
     status: NDArray[np.int8],
     day: float,
     level_cumulative: NDArray[np.float64],
@@ -206,9 +167,11 @@ def draw_care(
     sigma: float,
     tcm_share: float,
     mean_stay: NDArray[np.float64],
+    policy_range_share: NDArray[np.float64],
+    term_shape: tuple[int, int, int, int],
     rng: np.random.Generator,
 ) -> Admissions:
-    """Level, TCM, cost and expected stay of each admission.
+    """Level, TCM, cost, policy-range cost and benefit terms of each admission.
 
     Parameters
     ----------
@@ -220,25 +183,38 @@ def draw_care(
     sigma : lognormal sigma of the cost around its mean
     mean_stay : shape (len(LEVELS),) mean length of stay [days]; a stay is 1 + Poisson(mean
         − 1), so the batch's bed days are its admissions + one Poisson draw of the extra days
+    policy_range_share : share of the cost inside the policy range, by scheme status
+    term_shape : shape of the benefit term tables (status, level, TCM, group)
     """
     n = len(person)
-    u = rng.random((2, n))
-    level = _pick_levels(level_cumulative, u[0], status == 2)
-    tcm = u[1] < tcm_share
+    u = rng.random(2 * n)
     z = rng.standard_normal(n)
-    log_growth = np.log1p(cost_growth) / DAYS_PER_YEAR
-    total = (mean_cost[level] * cell_cost_factor[cell]) * np.exp(
-        sigma * z + (log_growth * (when - day) - 0.5 * sigma * sigma)
+    total, policy_range, key, by_status = price_admissions(
+        person,
+        when,
+        cell,
+        status,
+        u,
+        z,
+        population.arrays["group"],
+        np.ascontiguousarray(level_cumulative),
+        mean_cost,
+        cell_cost_factor,
+        float(np.log1p(cost_growth) / DAYS_PER_YEAR),
+        day,
+        sigma,
+        tcm_share,
+        np.maximum(mean_stay - 1.0, 0.0),
+        policy_range_share,
+        term_shape,
     )
     return Admissions(
         person=person,
         first=first,
         day=when,
         status=status,
-        cell=cell,
-        level=level,
-        tcm=tcm,
-        group=population.arrays["group"][person],
         total=total,
-        extra_stay=np.maximum(mean_stay - 1.0, 0.0)[level],
+        policy_range=policy_range,
+        key=key,
+        by_status=by_status,
     )

@@ -55,17 +55,16 @@ def scan_year(
 
 @njit(cache=True, nogil=True)
 def order_by_cell(
-    cell: NDArray[np.int16], counts: NDArray[np.int64]
-) -> NDArray[np.intp]:  # pragma: no cover - compiled
-    """Rows sorted by cell, stably: ``np.argsort(cell, kind="stable")`` by counting."""
+    cell: NDArray[np.int16], counts: NDArray[np.int64], order: NDArray[np.intp]
+) -> None:  # pragma: no cover - compiled
+    """Rows sorted by cell, stably, into ``order``: ``np.argsort(cell, kind="stable")`` by
+    counting."""
     position = np.zeros(len(counts), dtype=np.intp)
     total = 0
     for c in range(len(counts)):
         position[c] = total
         total += counts[c]
-    order = np.empty(len(cell), dtype=np.intp)
     for i in range(len(cell)):
         c = cell[i]
         order[position[c]] = i
         position[c] += 1
-    return order

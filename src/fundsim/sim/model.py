@@ -35,6 +35,7 @@ from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
 from ..benefits.terms import LEVELS
 from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_care
+from ..claims.kernels import book_by_month
 from ..claims.outpatient import benefit_moments, yearly_total
 from ..ensemble.seeds import stream
 from ..finance.contributions import average_wage, mean_base
@@ -374,34 +375,29 @@ class FundModel:
             c["cost_sigma"],
             c["tcm_share"],
             c["stay"],
+            c["policy_range_share"],
+            self.terms.deductible.shape,
             self.rng["care"],
         )
-        policy_range = adm.total * c["policy_range_share"][adm.status]
-        key = self.terms.key(adm.status, adm.level, adm.tcm, adm.group)
         prior = self.totals.prior(person)
-        paid = settle_grouped(self.terms, adm.first, adm.total, policy_range, key, prior)
+        paid = settle_grouped(self.terms, adm.first, adm.total, adm.policy_range, adm.key, prior)
         if carry:
-            self.totals = self.totals.add(person, policy_range, paid)
+            self.totals = self.totals.add(person, adm.policy_range, paid)
 
         w = self.weight
         y = self.year_of(day)
         rec = self.record
-        status = adm.status.astype(np.intp)
-        rec.admissions[y] += np.bincount(status, minlength=3) * w
-        extra = np.bincount(status, weights=adm.extra_stay, minlength=3)
-        rec.bed_days[y] += (np.bincount(status, minlength=3) + self.rng["care"].poisson(extra)) * w
-        rec.inpatient_cost[y] += np.bincount(status, weights=adm.total, minlength=3) * w
+        count, cost, extra = adm.by_status.T
+        rec.admissions[y] += count * w
+        rec.bed_days[y] += (count + self.rng["care"].poisson(extra)) * w
+        rec.inpatient_cost[y] += cost * w
 
-        # book by month of admission and paying layer: key = (month, pool, layer)
-        month = self.month_of_day[when.astype(np.intp)]
-        m0 = int(month.min())
-        n_months = int(month.max()) - m0 + 1
-        pool = (status == URRBMI).astype(np.intp)
-        key = ((month - m0) * 2 + pool) * 3
-        sums = np.zeros((n_months * 2 * 3,))
-        for layer, amount in enumerate((paid.fund, paid.layer, paid.assistance)):
-            sums += np.bincount(key + layer, weights=amount, minlength=len(sums))
-        sums = sums.reshape(n_months, 2, 3) * w
+        # book by month of admission and paying layer
+        m0, sums = book_by_month(
+            adm.day, adm.status, paid.fund, paid.layer, paid.assistance, self.month_of_day
+        )
+        sums = sums * w
+        n_months = len(sums)
         saving = max(1.0 / c["procurement"] - 1.0, 0.0)
         for pool_index, accounts in enumerate(PAYERS):
             for layer, (account, flow) in enumerate(accounts):
