@@ -238,8 +238,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     from .results.assemble import combine
     from .results.io import OutputExists, manifest, write_batch
     from .scenario.loader import display_path, load_scenario
+    from .sim.allocator import keep_freed_memory
     from .sim.run import simulate
 
+    keep_freed_memory()
     scenarios = [load_scenario(path) for path in args.scenarios]  # located errors exit 2
     names = [s.name for s in scenarios]
     duplicated = sorted({n for n in names if names.count(n) > 1})

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundsim.parameters.timeline import Origin
-from fundsim.population.arrays import initial_population
+from fundsim.population.arrays import IDLE, initial_population
+from fundsim.scenario.regiondata import MAX_AGE
 from fundsim.population.demography import FLOWS, LifeTables, draw_year
 
 YEAR = 365.0
@@ -50,6 +51,15 @@ def test_flows_add_up_and_match_a_direct_count(
     for year in range(4):
         start = year * YEAR
         demo = draw_year(pop, start, YEAR, year, snapshot, life, rng)
+        # each row's cell: its scheme and age at the year start while a member, else IDLE
+        cell = demo.cell[: pop.n].astype(np.int64)
+        member = (pop.entry <= start) & (pop.exit > start)
+        assert (cell[~member & (pop.entry <= start)] == IDLE).all()
+        assert (cell[member] % 3 == pop.scheme[member]).all()
+        assert (cell[member] // 3 % 2 == pop.sex[member]).all()
+        completed = np.clip(np.floor((start - pop.birth[member]) / 365.25), 0, MAX_AGE)
+        drift = cell[member] // 6 - completed
+        assert (np.abs(drift) <= 1).all() and np.mean(drift == 0) > 0.99
         f = {name: demo.flows[i] for i, name in enumerate(FLOWS)}
         balance = (
             f["start"]

@@ -53,11 +53,14 @@ def closed_form() -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_monte_carlo_mean_matches_closed_form() -> None:
+@pytest.mark.parametrize("tick_days", [None, 7.0], ids=["yearly-batches", "weekly-ticks"])
+def test_monte_carlo_mean_matches_closed_form(tick_days: float | None) -> None:
+    """Both ways of drawing the same process: one batch per year, and weekly ticks whose
+    claims carry each person's annual totals from tick to tick (caps reached mid-year)."""
     scenario = load_scenario(TOY)
     yearly = []
     for run in range(8):
-        ds = simulate(scenario, run=run, seed=7)
+        ds = simulate(scenario, run=run, seed=7, tick_days=tick_days)
         assert float(ds.insured.sel(scheme="urrbmi").min()) == N  # the population stays fixed
         spent = ds.expenditure_incurred.sel(fund="urrbmi_pool").values.ravel()
         yearly.extend(spent)

@@ -14,7 +14,7 @@ from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
 from fundsim.claims.inpatient import CellIndex, draw_admissions, trend_factor
-from fundsim.claims.kernels import pick_level
+from fundsim.claims.kernels import pick_level, price_admissions
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
@@ -163,3 +163,45 @@ def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> Non
 
 def load(region: str) -> Snapshot:
     return load_scenario(SCENARIOS / region / "baseline.yaml").tree.at(dt.date(2024, 6, 1))
+
+
+def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
+    """One uniform gives both the level and, independently, TCM; the spread has mean 1."""
+    rng = np.random.default_rng(9)
+    n = 200_000
+    mix = np.array([[0.1, 0.2, 0.3, 0.3, 0.1], [0.3, 0.3, 0.2, 0.15, 0.05]])
+    cumulative = np.cumsum(mix, axis=1)
+    status = rng.integers(0, 3, n).astype(np.int8)
+    sigma = 0.8
+    spread = np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
+    mean_cost = np.array([1000.0, 3000.0, 6000.0, 12000.0, 20000.0])
+    total, in_range, key, by_status = price_admissions(
+        np.zeros(n, dtype=np.intp),
+        np.zeros(n),
+        np.zeros(n, dtype=np.int64),
+        status,
+        rng.random(n),
+        spread,
+        np.zeros(1, dtype=np.int8),
+        cumulative,
+        mean_cost,
+        np.ones(1),
+        0.25,
+        np.array([0.0, 1.0, 2.0, 3.0, 4.0]),
+        np.array([0.9, 0.9, 0.8]),
+        (3, 5, 2, 3),
+    )
+    level = key // 6 % 5
+    tcm = key // 3 % 2
+    for pool, rows in ((0, status < 2), (1, status == 2)):
+        shares = np.bincount(level[rows], minlength=5) / rows.sum()
+        se = np.sqrt(mix[pool] * (1 - mix[pool]) / rows.sum())
+        assert (np.abs(shares - mix[pool]) < 4 * se).all()
+    for lv in range(5):  # TCM at its share within every level: independent of the level
+        pick = level == lv
+        assert abs(tcm[pick].mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / pick.sum())
+    ratio = total / mean_cost[level]
+    assert abs(ratio.mean() - 1.0) < 4 * ratio.std() / np.sqrt(n)
+    np.testing.assert_allclose(in_range, total * np.array([0.9, 0.9, 0.8])[status])
+    np.testing.assert_allclose(by_status[:, 0], np.bincount(status, minlength=3))
+    np.testing.assert_allclose(by_status[:, 1], np.bincount(status, weights=total, minlength=3))

@@ -131,12 +131,12 @@ def draw_admissions(
     lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
     lam = lam * rate_multiplier[index.scheme_of_cell]
     counts = rng.poisson(lam)
-    u = rng.random(2 * int(counts.sum()))
+    u = rng.random(int(counts.sum()))
     beta = np.log1p(growth) * length / DAYS_PER_YEAR
-    keys, cells = admission_keys(counts, index.start, index.size, u, beta)
+    keys, cells = admission_keys(counts, index.start, index.size, u)
     keys.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
     arrays = population.arrays
-    return decode_admissions(
+    person, first, quantile, cells, status = decode_admissions(
         keys,
         cells,
         index.order,
@@ -149,7 +149,16 @@ def draw_admissions(
         arrays["switch_to"],
         day,
         length,
+        beta,
     )
+    # admission day from its quantile: the inverse CDF of the density ∝ exp(beta t)
+    if abs(beta) > 1e-12:
+        when = np.log1p(quantile * np.expm1(beta))
+        when *= length / beta
+    else:
+        when = quantile * length
+    when += day
+    return person, first, when, cells, status
 
 
 def draw_care(
@@ -187,22 +196,22 @@ def draw_care(
     term_shape : shape of the benefit term tables (status, level, TCM, group)
     """
     n = len(person)
-    u = rng.random(2 * n)
-    z = rng.standard_normal(n)
+    u = rng.random(n)
+    spread = rng.standard_normal(n)
+    spread *= sigma
+    spread += (when - day) * float(np.log1p(cost_growth) / DAYS_PER_YEAR) - 0.5 * sigma * sigma
+    np.exp(spread, out=spread)  # lognormal with mean 1, times inflation to the admission day
     total, policy_range, key, by_status = price_admissions(
         person,
         when,
         cell,
         status,
         u,
-        z,
+        spread,
         population.arrays["group"],
         np.ascontiguousarray(level_cumulative),
         mean_cost,
         cell_cost_factor,
-        float(np.log1p(cost_growth) / DAYS_PER_YEAR),
-        day,
-        sigma,
         tcm_share,
         np.maximum(mean_stay - 1.0, 0.0),
         policy_range_share,

@@ -17,13 +17,14 @@ def admission_keys(
     start: NDArray[np.int64],
     size: NDArray[np.int64],
     u: NDArray[np.float64],
-    beta: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - compiled
-    """Keys (position in the cell index << TIME_BITS | time) and cells of the admissions.
+    """Keys (position in the cell index << TIME_BITS | time quantile) and cells.
 
-    ``counts[c]`` admissions in cell ``c``; ``u`` has two uniforms per admission: the
-    position within the cell, and the time, drawn from the density ∝ exp(beta t) on [0, 1)
-    by its inverse CDF.
+    ``counts[c]`` admissions in cell ``c``; ``u`` has one uniform per admission: its
+    integer part of ``u × size`` is the position within the cell, and the remainder, uniform
+    on [0, 1) and independent of the position (with ~37 of its 53 bits left, of which the
+    key keeps 32), is the quantile of the admission time. The time is a monotone function
+    of its quantile, so sorting by quantile is sorting by time.
     """
     n = 0
     for c in range(len(counts)):
@@ -31,14 +32,13 @@ def admission_keys(
     keys = np.empty(n, dtype=np.int64)
     cells = np.empty(n, dtype=np.int64)
     scale = float(1 << TIME_BITS)
-    growth = np.expm1(beta)
-    trend = abs(beta) > 1e-12
     i = 0
     for c in range(len(counts)):
         for _ in range(counts[c]):
-            position = start[c] + np.int64(u[2 * i] * size[c])
-            fraction = np.log1p(u[2 * i + 1] * growth) / beta if trend else u[2 * i + 1]
-            ticks = min(np.int64(fraction * scale), np.int64(scale) - 1)
+            spot = u[i] * size[c]
+            whole = np.floor(spot)
+            position = start[c] + np.int64(whole)
+            ticks = min(np.int64((spot - whole) * scale), np.int64(scale) - 1)
             keys[i] = (position << TIME_BITS) | ticks
             cells[i] = c
             i += 1
@@ -59,10 +59,15 @@ def decode_admissions(
     switch_to: NDArray[np.int8],
     day: float,
     length: float,
+    beta: float,
 ) -> tuple[
     NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], NDArray[np.int64], NDArray[np.int8]
 ]:  # pragma: no cover - compiled
-    """Sorted keys → (person, first, day, cell, status) of the admissions kept.
+    """Sorted keys → (person, first, time quantile, cell, status) of the admissions kept.
+
+    The admission day of quantile q is ``day + length × log1p(q × expm1(beta)) / beta``
+    (``q`` when beta is 0), the inverse CDF of the density ∝ exp(beta t) on the span; it is
+    computed here only for the few people whose membership must be checked.
 
     People whose membership or scheme changes this year (``changing``) are kept only if
     members on the admission day, with their scheme on that day; everyone else is a member
@@ -75,22 +80,25 @@ def decode_admissions(
     cell = np.empty(n, dtype=np.int64)
     status = np.empty(n, dtype=np.int8)
     mask = (np.int64(1) << TIME_BITS) - 1
-    step = length / float(1 << TIME_BITS)
+    step = 1.0 / float(1 << TIME_BITS)
+    trend = abs(beta) > 1e-12
+    growth = np.expm1(beta)
     previous = -1
     j = 0
     for i in range(n):
         position = keys[i] >> TIME_BITS
-        t = day + (keys[i] & mask) * step
+        q = (keys[i] & mask) * step
         p = order[position]
         s = scheme_of_cell[cells[i]]
         if changing[p]:
+            t = day + length * (np.log1p(q * growth) / beta if trend else q)
             if not (entry[p] <= t < exit_[p]):
                 continue
             s = switch_to[p] if switch_day[p] <= t else scheme[p]
         person[j] = p
         first[j] = position != previous
         previous = position
-        when[j] = t
+        when[j] = q
         cell[j] = cells[i]
         status[j] = s
         j += 1
@@ -114,14 +122,11 @@ def price_admissions(
     cell: NDArray[np.int64],
     status: NDArray[np.int8],
     u: NDArray[np.float64],
-    z: NDArray[np.float64],
+    spread: NDArray[np.float64],
     group: NDArray[np.int8],
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
     cell_cost_factor: NDArray[np.float64],
-    log_growth_per_day: float,
-    day: float,
-    sigma: float,
     tcm_share: float,
     extra_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
@@ -129,13 +134,14 @@ def price_admissions(
 ) -> tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]
 ]:  # pragma: no cover - compiled
-    """Level, TCM, cost and terms of each admission, from its uniforms and normal.
+    """Level, TCM, cost and terms of each admission, from its uniform and normal.
 
     Returns (total cost, policy-range cost, index in the flattened term tables, per status:
     admissions, cost and expected extra bed days as a (3, 3) array). The level comes from
-    ``u[2i]`` and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from
-    ``u[2i + 1] < tcm_share``; the cost is lognormal around the level's mean × the cell's
-    factor × medical inflation from ``day`` to the admission day.
+    ``u[i]`` and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from where ``u[i]``
+    falls within its level's band (uniform on [0, 1) and independent of the level)
+    ``< tcm_share``; the cost is the level's mean × the cell's factor × ``spread`` (the
+    lognormal factor with medical inflation to the admission day, drawn by numpy).
     """
     n = len(person)
     total = np.empty(n)
@@ -143,15 +149,15 @@ def price_admissions(
     key = np.empty(n, dtype=np.intp)
     by_status = np.zeros((3, 3))
     _, n_levels, n_tcm, n_groups = term_shape
-    drift = -0.5 * sigma * sigma
     for i in range(n):
         s = status[i]
         pool = 1 if s == 2 else 0
-        level = pick_level(level_cumulative[pool], u[2 * i])
-        tcm = 1 if u[2 * i + 1] < tcm_share else 0
-        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * np.exp(
-            sigma * z[i] + (log_growth_per_day * (when[i] - day) + drift)
-        )
+        mix = level_cumulative[pool]
+        level = pick_level(mix, u[i])
+        low = mix[level - 1] if level > 0 else 0.0
+        high = mix[level] if level < len(mix) - 1 else 1.0
+        tcm = 1 if (u[i] - low) < tcm_share * (high - low) else 0
+        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread[i]
         g = group[person[i]] if s == 2 else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]

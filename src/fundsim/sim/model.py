@@ -4,9 +4,10 @@ Processes, one concern each:
 
 - ``policy_clock`` swaps the parameter snapshot at every dated breakpoint;
 - ``demography`` draws each policy year's deaths, births, retirements, joins and moves at its
-  start, resets the annual benefit totals and sorts the population into admission cells;
-- ``inpatient`` draws each tick's admissions, their care and cost, applies payment effects
-  and the benefit rules on each person's running annual totals, and books the claims;
+  start and sorts the population into admission cells;
+- ``inpatient`` draws each batch's admissions (a policy year, cut at dated policy changes),
+  their care and cost, applies payment effects and the benefit rules on each person's
+  running annual totals, and books the claims by month of admission;
 - ``settlement`` pays hospitals each month's claims after the lag (DRG claims net of the
   quality deposit), with the yearly prepayment advanced and recovered;
 - ``clearing`` settles the global budget and the procurement retention the following spring;
