@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from fundsim.parameters.timeline import Origin
 from fundsim.population.arrays import IDLE, initial_population
-from fundsim.scenario.regiondata import MAX_AGE
 from fundsim.population.demography import FLOWS, LifeTables, draw_year
+from fundsim.scenario.regiondata import MAX_AGE
 
 YEAR = 365.0
 
