@@ -69,32 +69,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="simulate scenarios and write results.nc and manifest.json",
+        help="run a Monte Carlo batch and write results, summaries and fan charts",
         description="Run every scenario RUNS times with the same seed key per run (common random "
-        "numbers) and write DIR/results.nc (the results contract) and DIR/manifest.json. DIR is "
-        "written atomically and an existing DIR is kept unless --force is given.",
+        "numbers) and write DIR/results.nc (the results contract), DIR/manifest.json, "
+        "DIR/summary.csv, DIR/summary.xlsx, DIR/depletion.csv and fan charts under "
+        "DIR/figures/. Each finished run is kept in DIR.partial/ as it lands, so a killed "
+        "batch continues with --resume; DIR itself appears complete or not at all, and an "
+        "existing DIR is kept unless --force is given.",
     )
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
-    run.add_argument(
-        "--runs",
-        type=_positive_int,
-        default=None,
-        help="runs per scenario (default: the scenario's monte_carlo.runs)",
+    _batch_options(run, "outputs/NAME of the first scenario")
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare scenarios with a baseline: paired differences under common random numbers",
+        description="Run BASELINE and every OTHER scenario as one batch (run r of each shares its "
+        "random numbers), then report per run the difference from the baseline: its median "
+        "and 5-95% band for balance, income and expenditure, the change in the probability of "
+        "depletion and in the median depletion year. Writes everything `fundsim run` writes, "
+        "plus DIR/comparison.csv and DIR/comparison.xlsx, and prints the table.",
     )
-    run.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="batch seed (default: the first scenario's monte_carlo.seed)",
-    )
-    run.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output directory (default: outputs/NAME of the first scenario)",
-    )
-    run.add_argument("--force", action="store_true", help="replace an existing output directory")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario")
+    compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
+    _batch_options(compare, "outputs/compare-BASELINE")
     return parser
 
 
@@ -108,6 +105,48 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _batch_options(command: argparse.ArgumentParser, default_out: str) -> None:
+    command.add_argument(
+        "--runs",
+        type=_positive_int,
+        default=None,
+        help="runs per scenario (default: the first scenario's monte_carlo.runs)",
+    )
+    command.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="batch seed (default: the first scenario's monte_carlo.seed)",
+    )
+    command.add_argument(
+        "--out", type=Path, default=None, help=f"output directory (default: {default_out})"
+    )
+    command.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes (default: one per core; 1 runs serially in this process)",
+    )
+    command.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Dask: 'local' starts a LocalCluster, tcp://HOST:PORT joins a running "
+        "cluster (default: DASK_SCHEDULER_ADDRESS if set, else a local process pool)",
+    )
+    command.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted batch, running only missing runs",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output directory (and discard an unfinished batch)",
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress bar; errors only")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -117,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, sys.stdout, sys.stderr)
         if args.command == "explain":
             return _explain(args, sys.stdout, sys.stderr)
-        if args.command == "run":
+        if args.command in ("run", "compare"):
             return _run(args, sys.stdout, sys.stderr, argv)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
@@ -235,61 +274,68 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] | None) -> int:
-    from .results.assemble import combine
-    from .results.io import OutputExists, manifest, write_batch
-    from .scenario.loader import display_path, load_scenario
+    """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
+    from .ensemble.backends import RunFailed, make_backend
+    from .ensemble.batch import Batch, BatchError, run_batch
+    from .plotting.fan import write_fan_charts
+    from .results.compare import comparison_table, format_table, write_comparison
+    from .results.summary import write_summaries
+    from .scenario.loader import load_scenario
     from .sim.allocator import keep_freed_memory
-    from .sim.run import simulate
 
     keep_freed_memory()
-    scenarios = [load_scenario(path) for path in args.scenarios]  # located errors exit 2
-    names = [s.name for s in scenarios]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        print(
-            f"fundsim: error: scenario name {duplicated[0]!r} is used by more than one file; "
-            "give each scenario its own name:",
-            file=err,
-        )
-        return EXIT_INPUT
+    comparing = args.command == "compare"
+    paths = [args.baseline, *args.others] if comparing else args.scenarios
+    scenarios = [load_scenario(path) for path in paths]  # located errors exit 2
     first = scenarios[0]
     runs = args.runs if args.runs is not None else first.monte_carlo.runs
     seed = args.seed if args.seed is not None else first.monte_carlo.seed
-    target = args.out if args.out is not None else Path("outputs") / first.name
-    if target.exists() and not args.force:
-        print(
-            f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it",
-            file=err,
-        )
-        return EXIT_INPUT
+    default = f"compare-{first.name}" if comparing else first.name
+    target = args.out if args.out is not None else Path("outputs") / default
+    command = ["fundsim", *(argv if argv is not None else sys.argv[1:])]
+
+    def files(ds: Any, folder: Path) -> None:
+        write_summaries(ds, folder)
+        write_fan_charts(ds, folder / "figures")
+        if comparing:
+            write_comparison(ds, first.name, folder)
+
     started = time.perf_counter()
-    datasets = []
-    for scenario in scenarios:
-        for r in range(runs):
-            datasets.append(simulate(scenario, run=r, seed=seed))
-            if not args.quiet:
-                print(f"{scenario.name}: run {r + 1}/{runs} done", file=err)
-    ds = combine(datasets)
-    meta = manifest(
-        {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in scenarios},
-        seed,
-        runs,
-        "serial",
-        ["fundsim", *(argv if argv is not None else sys.argv[1:])],
-    )
     try:
-        write_batch(target, ds, meta, force=args.force)
-    except OutputExists:
+        batch = Batch(scenarios, runs, seed, target, command)
+        ds = run_batch(
+            batch,
+            lambda: make_backend(scenarios, args.workers, args.scheduler),
+            force=args.force,
+            resume=args.resume,
+            quiet=args.quiet,
+            err=err,
+            extra=files,
+        )
+    except BatchError as error:
+        print(f"fundsim: error: {error}", file=err)
+        return EXIT_INPUT
+    except RunFailed as error:
         print(
-            f"fundsim: error: {target} already exists; choose another --out or pass --force to replace it",
+            f"fundsim: error: {error}; the finished runs are kept, rerun with --resume",
             file=err,
         )
-        return EXIT_INPUT
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        print(
+            f"fundsim: interrupted; the finished runs are kept in {target}.partial, "
+            "rerun the same command with --resume to finish",
+            file=err,
+        )
+        return 130
+    if comparing:
+        print(format_table(comparison_table(ds, first.name)), file=out)
     if not args.quiet:
         elapsed = time.perf_counter() - started
         print(
-            f"wrote {target / 'results.nc'} and {target / 'manifest.json'} "
-            f"({len(scenarios)} scenario(s) x {runs} run(s) in {elapsed:.1f} s)",
+            f"wrote {target}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
+            f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
+            f"{elapsed:.1f} s)",
             file=out,
         )
     return EXIT_OK

@@ -1,0 +1,237 @@
+"""Where the runs of a batch execute (DESIGN §6): one small interface, three implementations.
+
+A backend takes the batch's scenarios once (each worker keeps them) and a list of tasks
+``(scenario index, run)``, and yields ``(task, result)`` as runs finish, in any order. A run
+depends only on its scenario, its run number and the seed (DESIGN §2), so every backend and
+every worker count gives the same numbers, bit for bit.
+
+- :class:`Serial`: in this process (``--workers 1``).
+- :class:`ProcessPool`: a local pool of worker processes, one per core by default, no
+  services. A worker that dies (killed, out of memory) breaks the pool; the pool is rebuilt
+  and the unfinished runs are submitted again, up to ``retries`` times each.
+- :class:`DaskBackend`: Dask distributed, on a ``LocalCluster`` (``--scheduler local``) or
+  an existing cluster (``--scheduler tcp://HOST:PORT``, or the ``DASK_SCHEDULER_ADDRESS``
+  environment variable that Dask itself reads). Dask reschedules the runs of a lost worker;
+  a run that raises is retried ``retries`` times.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+import xarray as xr
+
+from ..scenario.loader import Scenario
+
+Task = tuple[int, int]  # (scenario index, run)
+
+_SCENARIOS: Sequence[Scenario] = ()
+
+
+class RunFailed(Exception):
+    """A run failed on every attempt."""
+
+
+def _prepare(scenarios: Sequence[Scenario]) -> None:
+    """Per worker: keep the scenarios, tune the allocator, load the compiled kernels."""
+    global _SCENARIOS
+    from ..sim.allocator import keep_freed_memory
+
+    _SCENARIOS = scenarios
+    keep_freed_memory()
+
+
+def run_task(task: Task, seed: int, scenarios: Sequence[Scenario] | None = None) -> xr.Dataset:
+    """Simulate one run of one scenario (in whichever process the backend chose)."""
+    from ..sim.run import simulate
+
+    index, run = task
+    chosen = (scenarios if scenarios is not None else _SCENARIOS)[index]
+    return simulate(chosen, run=run, seed=seed)
+
+
+class Backend(Protocol):
+    name: str
+    workers: int
+
+    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]: ...
+
+    def close(self) -> None: ...
+
+
+class Serial:
+    """Runs one after another in this process."""
+
+    name = "serial"
+
+    def __init__(self, scenarios: Sequence[Scenario]) -> None:
+        self.scenarios = scenarios
+        self.workers = 1
+        _prepare(scenarios)
+
+    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+        for task in tasks:
+            yield task, run_task(task, seed, self.scenarios)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessPool:
+    """A pool of local worker processes (spawned, so no state is inherited by accident)."""
+
+    name = "process-pool"
+
+    def __init__(
+        self, scenarios: Sequence[Scenario], workers: int | None = None, retries: int = 2
+    ) -> None:
+        self.scenarios = scenarios
+        self.workers = workers or os.cpu_count() or 1
+        self.retries = retries
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_prepare,
+            initargs=(self.scenarios,),
+        )
+
+    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+        attempts = dict.fromkeys(tasks, 0)
+        waiting = list(tasks)
+        running: dict[Future[xr.Dataset], Task] = {}
+        while waiting or running:
+            # keep a few runs queued per worker: enough to stay busy, few to redo on a crash
+            while waiting and len(running) < 2 * self.workers:
+                task = waiting.pop(0)
+                attempts[task] += 1
+                running[self._pool.submit(run_task, task, seed)] = task
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    self._retry(task, attempts, waiting)
+                    continue
+                yield task, result
+            if broken:
+                # every run still in the pool was lost with it: rebuild and submit them again
+                for future, task in running.items():
+                    future.cancel()
+                    self._retry(task, attempts, waiting)
+                running.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+
+    def _retry(self, task: Task, attempts: dict[Task, int], waiting: list[Task]) -> None:
+        if attempts[task] > self.retries:
+            raise RunFailed(
+                f"run {task[1]} of scenario {self.scenarios[task[0]].name} was lost with its "
+                f"worker {attempts[task]} times"
+            )
+        waiting.insert(0, task)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskBackend:
+    """Dask distributed: a LocalCluster, or a running cluster at ``address``."""
+
+    name = "dask"
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        address: str | None = None,
+        workers: int | None = None,
+        retries: int = 2,
+    ) -> None:
+        from dask.distributed import Client, LocalCluster
+
+        self.scenarios = scenarios
+        self.retries = retries
+        self._cluster: Any = None
+        if address is None or address == "local":
+            self._cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self.address = self._client.scheduler.address
+        self.workers = max(len(self._client.scheduler_info()["workers"]), 1)
+        self._client.run(keep_freed_memory_on_worker)
+        self._scenarios = self._client.scatter(list(scenarios), broadcast=True)
+
+    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+        from dask.distributed import as_completed
+
+        futures = {}
+        for task in tasks:
+            future = self._client.submit(
+                _dask_task,
+                task,
+                seed,
+                self._scenarios[task[0]],
+                key=f"fundsim-run-{task[0]}-{task[1]}-{seed}",
+                retries=self.retries,
+                pure=False,
+            )
+            futures[future] = task
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:
+                raise RunFailed(
+                    f"run {task[1]} of scenario {self.scenarios[task[0]].name} failed: {error}"
+                ) from error
+            future.release()
+            yield task, result
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def keep_freed_memory_on_worker() -> bool:
+    from ..sim.allocator import keep_freed_memory
+
+    return keep_freed_memory()
+
+
+def _dask_task(task: Task, seed: int, scenario: Scenario) -> xr.Dataset:
+    from ..sim.run import simulate
+
+    return simulate(scenario, run=task[1], seed=seed)
+
+
+def make_backend(
+    scenarios: Sequence[Scenario], workers: int | None, scheduler: str | None
+) -> Backend:
+    """The backend the command line asked for.
+
+    ``scheduler`` (or the ``DASK_SCHEDULER_ADDRESS`` environment variable) selects Dask;
+    otherwise ``workers == 1`` runs serially and anything else uses a local process pool.
+    """
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address is not None:
+        return DaskBackend(scenarios, address=address, workers=workers)
+    if workers == 1:
+        return Serial(scenarios)
+    return ProcessPool(scenarios, workers=workers)

@@ -1,0 +1,269 @@
+"""A Monte Carlo batch: every scenario × every run, on a backend, resumable, written atomically.
+
+Run r of every scenario uses the same seed key (common random numbers, DESIGN §2), so the
+difference between two scenarios in run r is the policy's effect, not noise.
+
+On disk, a batch bound for ``DIR`` works in ``DIR.partial/``:
+
+- ``plan.json`` says what the batch is (scenarios and their SHA-256, seed, runs);
+- ``store/`` keeps every finished run as it lands (:class:`~fundsim.results.store.RunStore`).
+
+When every run is done, the results, manifest, summaries and fan charts are written to
+``DIR.partial/final/``, which is renamed to ``DIR`` in one step. A kill at any point leaves
+``DIR`` absent (or the previous result, under ``--force``) and the finished runs in
+``DIR.partial/``; ``--resume`` runs only the missing runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import xarray as xr
+
+from ..results.io import MANIFEST, RESULTS, manifest, write_netcdf
+from ..results.store import RunStore
+from ..scenario.loader import Scenario, display_path
+from .backends import Backend
+
+PLAN = "plan.json"
+
+
+class BatchError(Exception):
+    """The batch cannot start as asked (an input problem: exit code 2)."""
+
+
+@dataclass
+class Batch:
+    """What to run and where the results go."""
+
+    scenarios: Sequence[Scenario]
+    runs: int
+    seed: int
+    out: Path
+    argv: Sequence[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.scenarios]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise BatchError(
+                f"scenario name {duplicated[0]!r} is used by more than one file; "
+                "give each scenario its own name"
+            )
+        horizons = {(s.horizon.start, s.horizon.end) for s in self.scenarios}
+        if len(horizons) > 1:
+            listed = ", ".join(
+                f"{s.name} {s.horizon.start}..{s.horizon.end}" for s in self.scenarios
+            )
+            raise BatchError(
+                f"the scenarios of one batch must share their horizon to be compared ({listed})"
+            )
+        if self.runs < 1:
+            raise BatchError(f"--runs must be at least 1 (got {self.runs})")
+
+    @property
+    def staging(self) -> Path:
+        return self.out.with_name(self.out.name + ".partial")
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.scenarios]
+
+    @property
+    def inputs(self) -> list[str]:
+        """Every uncertain parameter drawn in the batch (the ``input__`` variables)."""
+        return sorted({p for s in self.scenarios for p in s.uncertainty})
+
+    def plan(self) -> dict[str, Any]:
+        return {
+            "scenarios": [
+                {"name": s.name, "file": display_path(s.file), "sha256": s.sha256}
+                for s in self.scenarios
+            ],
+            "runs": self.runs,
+            "seed": self.seed,
+        }
+
+
+def prepare(batch: Batch, force: bool, resume: bool) -> RunStore:
+    """Check the output directory and return the store to fill (existing runs kept on
+    ``resume``). Raises :class:`BatchError` for anything the user must decide."""
+    out, staging = batch.out, batch.staging
+    if out.exists() and not force:
+        raise BatchError(
+            f"{out} already exists; choose another --out or pass --force to replace it"
+        )
+    if staging.exists():
+        if resume:
+            saved = _read_plan(staging)
+            if saved != batch.plan():
+                raise BatchError(
+                    f"{staging} holds an unfinished batch that differs from this one "
+                    f"(it was: {_describe(saved)}; this is: {_describe(batch.plan())}); "
+                    "resume it with the same scenarios, --runs and --seed, or pass --force "
+                    "to discard it"
+                )
+            return RunStore(staging / "store")
+        if not force:
+            raise BatchError(
+                f"{staging} holds an unfinished batch; pass --resume to finish it or --force "
+                "to discard it and start again"
+            )
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    partial = staging / f".{PLAN}.tmp"
+    partial.write_text(json.dumps(batch.plan(), indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, staging / PLAN)
+    return RunStore(staging / "store")
+
+
+def _read_plan(staging: Path) -> dict[str, Any]:
+    try:
+        plan: dict[str, Any] = json.loads((staging / PLAN).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BatchError(
+            f"{staging} is not a fundsim batch in progress ({error}); remove it or pass --force"
+        ) from error
+    return plan
+
+
+def _describe(plan: dict[str, Any]) -> str:
+    names = ", ".join(s["name"] for s in plan.get("scenarios", []))
+    return f"{names} × {plan.get('runs')} runs, seed {plan.get('seed')}"
+
+
+def execute(
+    batch: Batch,
+    store: RunStore,
+    backend: Backend,
+    progress: Callable[[int, int], Any] | None = None,
+) -> None:
+    """Run every missing run on ``backend`` and write each as it lands.
+
+    ``progress(done, total)`` is called after every run."""
+    shape = (len(batch.scenarios), batch.runs)
+    done = store.done(*shape) if store.exists else np.zeros(shape, dtype=bool)
+    tasks = [(s, r) for r in range(batch.runs) for s in range(shape[0]) if not done[s, r]]
+    count = int(done.sum())
+    if progress is not None:
+        progress(count, done.size)
+    for (s, r), ds in backend.run(tasks, batch.seed):
+        if not store.exists:
+            store.create(ds)
+        store.write(ds, s, r)
+        count += 1
+        if progress is not None:
+            progress(count, done.size)
+
+
+def finish(
+    batch: Batch,
+    store: RunStore,
+    backend: Backend,
+    force: bool,
+    started: float,
+    extra: Callable[[xr.Dataset, Path], None] | None = None,
+) -> xr.Dataset:
+    """Assemble the finished batch and move it into place atomically."""
+    ds = store.load(batch.names, batch.runs, batch.inputs)
+    final = batch.staging / "final"
+    shutil.rmtree(final, ignore_errors=True)
+    final.mkdir()
+    write_netcdf(ds, final / RESULTS)
+    meta = manifest(
+        {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in batch.scenarios},
+        batch.seed,
+        batch.runs,
+        backend.name,
+        batch.argv,
+    )
+    meta["workers"] = backend.workers
+    meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
+    (final / MANIFEST).write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    if extra is not None:
+        extra(ds, final)
+    out = batch.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        if not force:
+            raise BatchError(f"{out} appeared while the batch ran; pass --force to replace it")
+        trash = out.with_name(f".{out.name}.old")
+        shutil.rmtree(trash, ignore_errors=True)
+        os.replace(out, trash)
+        os.replace(final, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(final, out)
+    shutil.rmtree(batch.staging, ignore_errors=True)
+    return ds
+
+
+def run_batch(
+    batch: Batch,
+    make_backend: Callable[[], Backend],
+    force: bool = False,
+    resume: bool = False,
+    quiet: bool = True,
+    err: TextIO | None = None,
+    extra: Callable[[xr.Dataset, Path], None] | None = None,
+) -> xr.Dataset:
+    """Prepare, run what is missing, and finish a batch; returns its Dataset."""
+    started = time.perf_counter()
+    store = prepare(batch, force=force, resume=resume)
+    backend = make_backend()
+    try:
+        bar = _progress_bar(batch, backend, quiet, err)
+        try:
+            execute(batch, store, backend, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        return finish(batch, store, backend, force, started, extra)
+    finally:
+        backend.close()
+
+
+class _Bar:
+    """tqdm's bar: runs done, rate and time left (runs resumed from disk count as done but
+    not in the rate)."""
+
+    def __init__(self, total: int, description: str, err: TextIO | None) -> None:
+        self.total, self.description, self.err = total, description, err
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                initial=done,
+                desc=self.description,
+                unit="run",
+                file=self.err,
+                smoothing=0.1,
+                dynamic_ncols=True,
+            )
+        else:
+            self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _progress_bar(batch: Batch, backend: Backend, quiet: bool, err: TextIO | None) -> _Bar | None:
+    if quiet:
+        return None
+    total = len(batch.scenarios) * batch.runs
+    return _Bar(total, f"{backend.name} × {backend.workers}", err)

@@ -1,0 +1,121 @@
+"""Scenario comparison under common random numbers: paired differences per run.
+
+Run r of every scenario shares its random numbers (DESIGN §2), so ``other − baseline`` in run
+r is the policy's effect in that run; its spread across runs is the uncertainty of the
+effect itself, far narrower than the spread of either scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
+COMPARED = ("balance", "income", "expenditure")
+
+
+def paired_differences(ds: xr.Dataset, baseline: str) -> xr.Dataset:
+    """``other − baseline`` per run for every other scenario (dim ``scenario`` = others)."""
+    others = [str(s) for s in ds["scenario"].values if s != baseline]
+    diff = ds[list(COMPARED)].sel(scenario=others) - ds[list(COMPARED)].sel(scenario=baseline)
+    for name in COMPARED:
+        diff[name].attrs = {
+            **ds[name].attrs,
+            "long_name": f"difference from {baseline}: {ds[name].attrs.get('long_name', name)}",
+            "long_name_zh": f"与{baseline}之差：{ds[name].attrs.get('long_name_zh', name)}",
+        }
+    return diff
+
+
+def _median_year(years: np.ndarray, last: int) -> float:
+    """Median depletion year, never-depleted runs counting as beyond the horizon (inf)."""
+    ordered = np.sort(np.where(np.isnan(years), np.inf, years))
+    value = ordered[int(np.ceil(0.5 * len(ordered))) - 1]
+    return float(value) if np.isfinite(value) else float("inf")
+
+
+def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> pd.DataFrame:
+    """One row per other scenario and fund, at ``year`` (default: the last year).
+
+    Columns: the median paired difference in balance with its 5–95% band, the same for the
+    year's income and expenditure, the depletion probability by ``year`` in each scenario
+    and its change, and the median depletion year in each (``after <last year>`` when
+    fewer than half the runs deplete) and its change.
+    """
+    year = int(ds["year"].max()) if year is None else int(year)
+    last = int(ds["year"].max())
+    diff = paired_differences(ds, baseline).sel(year=year)
+    q = diff.quantile(list(BANDS), dim="run")
+    depleted = ((ds["balance"] < 0).cumsum("year") > 0).sel(year=year).mean("run")
+    rows = []
+    for other in diff["scenario"].values:
+        for fund in ds["fund"].values:
+            row: dict[str, object] = {
+                "scenario": str(other),
+                "baseline": baseline,
+                "fund": str(fund),
+                "year": year,
+            }
+            for name in COMPARED:
+                band = q[name].sel(scenario=other, fund=fund)
+                row[f"{name}_diff_median"] = float(band.sel(quantile=0.5))
+                row[f"{name}_diff_p05"] = float(band.sel(quantile=0.05))
+                row[f"{name}_diff_p95"] = float(band.sel(quantile=0.95))
+            p_base = float(depleted.sel(scenario=baseline, fund=fund))
+            p_other = float(depleted.sel(scenario=other, fund=fund))
+            row["p_depleted_baseline"] = p_base
+            row["p_depleted_scenario"] = p_other
+            row["p_depleted_change"] = p_other - p_base
+            m_base = _median_year(
+                ds["depletion_year"].sel(scenario=baseline, fund=fund).values, last
+            )
+            m_other = _median_year(ds["depletion_year"].sel(scenario=other, fund=fund).values, last)
+
+            def show(m: float) -> object:
+                return f"after {last}" if np.isinf(m) else int(m)
+
+            row["median_depletion_baseline"] = show(m_base)
+            row["median_depletion_scenario"] = show(m_other)
+            row["median_depletion_change_years"] = (
+                m_other - m_base if np.isfinite(m_base) and np.isfinite(m_other) else None
+            )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A plain-text table for the terminal and for pasting (money in 10,000 yuan)."""
+    lines = []
+    header = (
+        f"{'scenario':<18} {'fund':<20} {'Δ balance 万元 (5–95%)':>32} "
+        f"{'P(depleted) base→scen':>22} {'median depletion':>22}"
+    )
+    lines.append(header)
+    lines.append("-" * len(header))
+    for _, r in table.iterrows():
+        band = (
+            f"{r['balance_diff_median'] / 1e4:,.0f} "
+            f"({r['balance_diff_p05'] / 1e4:,.0f} to {r['balance_diff_p95'] / 1e4:,.0f})"
+        )
+        prob = f"{r['p_depleted_baseline']:.0%} → {r['p_depleted_scenario']:.0%}"
+        median = f"{r['median_depletion_baseline']} → {r['median_depletion_scenario']}"
+        lines.append(f"{r['scenario']:<18} {r['fund']:<20} {band:>32} {prob:>22} {median:>22}")
+    return "\n".join(lines)
+
+
+def write_comparison(ds: xr.Dataset, baseline: str, folder: Path) -> list[Path]:
+    """``comparison.csv`` (UTF-8 with BOM), ``comparison.xlsx`` (the last year, and the paired
+    differences' bands for every year)."""
+    table = comparison_table(ds, baseline)
+    bands = paired_differences(ds, baseline).quantile(list(BANDS), dim="run")
+    long = bands.to_dataframe().reset_index()
+    csv = folder / "comparison.csv"
+    table.to_csv(csv, index=False, encoding="utf-8-sig")
+    xlsx = folder / "comparison.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="comparison 对比", index=False)
+        long.to_excel(writer, sheet_name="paired bands 配对差异", index=False)
+    return [csv, xlsx]

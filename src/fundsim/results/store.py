@@ -1,0 +1,120 @@
+"""The store of a batch in progress: every finished run written as it lands (DESIGN §6).
+
+A directory with ``template.nc`` (the coordinates and attributes, from the first run) and
+one ``runs/S-R.npz`` file per finished run (scenario index S, run R) holding that run's
+variables. Each file is written under a temporary name and renamed into place, so a file
+that exists is complete: its presence is the run's done flag. A kill loses at most the runs
+that were still computing, and ``--resume`` runs exactly the missing ones. Only the batch
+driver writes.
+
+Why not Zarr region writes: measured on this machine, zarr-python 3 takes 23–65 ms to write
+one run's twenty small arrays (a chunk per array per run), about a tenth of a 2-core batch's
+CPU time; a run file takes about 1 ms. ``load(partial=True)`` gives a look at a running
+batch all the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+TEMPLATE = "template.nc"
+RUNS = "runs"
+
+
+class RunStore:
+    """One batch's finished runs on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / TEMPLATE).exists()
+
+    def create(self, template: xr.Dataset) -> None:
+        """Keep the coordinates and attributes of the batch's first finished run."""
+        (self.path / RUNS).mkdir(parents=True, exist_ok=True)
+        partial = self.path / f".{TEMPLATE}.tmp"
+        template.to_netcdf(partial, engine="h5netcdf")
+        os.replace(partial, self.path / TEMPLATE)
+
+    def _file(self, scenario: int, run: int) -> Path:
+        return self.path / RUNS / f"{scenario}-{run}.npz"
+
+    def write(self, ds: xr.Dataset, scenario: int, run: int) -> None:
+        """Write one run's values (atomically: the file appears complete or not at all)."""
+        target = self._file(scenario, run)
+        partial = target.with_name(f".{target.name}.tmp")
+        with open(partial, "wb") as handle:
+            np.savez(handle, **{str(n): v.values[0, 0] for n, v in ds.data_vars.items()})
+        os.replace(partial, target)  # a killed process never leaves a half-written run
+
+    def done(self, scenarios: int, runs: int) -> np.ndarray:
+        """Which runs are finished: a (scenario, run) boolean array."""
+        done = np.zeros((scenarios, runs), dtype=bool)
+        folder = self.path / RUNS
+        if folder.exists():
+            for entry in os.scandir(folder):
+                stem, _, suffix = entry.name.partition(".")
+                if suffix != "npz" or entry.name.startswith("."):
+                    continue
+                s, r = (int(part) for part in stem.split("-"))
+                if s < scenarios and r < runs:
+                    done[s, r] = True
+        return done
+
+    def load(
+        self,
+        scenarios: Sequence[str],
+        runs: int,
+        inputs: Sequence[str],
+        partial: bool = False,
+    ) -> xr.Dataset:
+        """The batch as one Dataset (scenario × run × …).
+
+        ``inputs``: every ``input__`` variable of the batch (scenarios may draw different
+        parameters; a run without that draw keeps NaN). With ``partial``, runs not yet
+        finished are NaN; otherwise every run must be done.
+        """
+        with xr.open_dataset(self.path / TEMPLATE, engine="h5netcdf") as t:
+            template = t.load()
+        names = [str(n) for n in template.data_vars if not str(n).startswith("input__")]
+        names += [f"input__{p}" for p in inputs]
+        shapes = {n: template[n].shape[2:] if n in template else () for n in names}
+        data = {n: np.full((len(scenarios), runs, *shapes[n]), np.nan) for n in names}
+        done = self.done(len(scenarios), runs)
+        if not partial and not done.all():
+            missing = int((~done).sum())
+            raise FileNotFoundError(f"{missing} run(s) of the batch are not finished")
+        for s, r in zip(*np.nonzero(done), strict=True):
+            with np.load(self._file(int(s), int(r))) as values:
+                for name in values.files:
+                    data[name][s, r] = values[name]
+        variables = {}
+        for n in names:
+            if n in template:
+                variables[n] = (template[n].dims, data[n], template[n].attrs)
+            else:
+                path = n.removeprefix("input__")
+                variables[n] = (
+                    ("scenario", "run"),
+                    data[n],
+                    {
+                        "units": "1",
+                        "long_name": f"drawn value of {path}",
+                        "long_name_zh": f"{path} 本次抽样值",
+                    },
+                )
+        coords = {n: template[n] for n in template.coords if n not in ("scenario", "run")}
+        coords["scenario"] = xr.DataArray(
+            list(scenarios), dims="scenario", attrs=template["scenario"].attrs
+        )
+        coords["run"] = xr.DataArray(
+            np.arange(runs, dtype=np.int64), dims="run", attrs=template["run"].attrs
+        )
+        return xr.Dataset(variables, coords=coords, attrs=template.attrs)

@@ -1,0 +1,146 @@
+"""Summaries of a batch: what a planner reads off a thousand runs.
+
+``ds.fund`` (an xarray accessor, registered on import of :mod:`fundsim`):
+
+- ``ds.fund.quantiles()``: quantiles 5, 10, 25, 50, 75, 90, 95 of balance, income,
+  expenditure and reserve months per scenario, fund and year;
+- ``ds.fund.prob_negative()``: the share of runs whose balance is negative at each year end
+  (the probability that the fund is in deficit that year);
+- ``ds.fund.prob_depleted()``: the share of runs depleted by each year (balance negative at
+  any year end so far);
+- ``ds.fund.depletion()``: the depletion-year distribution as CBO reports its exhaustion
+  dates: the 10th, 25th, 50th, 75th and 90th percentile depletion year (runs never depleted
+  count as beyond the horizon: a percentile they decide is reported as "after <last year>"),
+  and the share never depleted within the horizon;
+- ``ds.fund.table()``: all of it as one long table (pandas), for ``summary.csv`` and
+  ``summary.xlsx``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+DEPLETION_PERCENTILES = (10, 25, 50, 75, 90)
+SUMMARISED = ("balance", "income", "expenditure", "reserve_months")
+LABELS_ZH = {
+    "balance": "累计结余",
+    "income": "收入",
+    "expenditure": "支出",
+    "reserve_months": "可支付月数",
+    "prob_negative": "当年末结余为负的概率",
+    "prob_depleted": "截至当年已穿底的概率",
+}
+
+
+@xr.register_dataset_accessor("fund")
+class FundAccessor:
+    """Batch summaries of a results Dataset (``ds.fund.…``)."""
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def quantiles(
+        self, variables: Sequence[str] = SUMMARISED, q: Sequence[float] = QUANTILES
+    ) -> xr.Dataset:
+        """Quantiles over runs (new dim ``quantile``) of each variable."""
+        out = self._ds[list(variables)].quantile(list(q), dim="run")
+        for name in variables:
+            out[name].attrs = dict(self._ds[name].attrs)
+        return out
+
+    def prob_negative(self) -> xr.DataArray:
+        """Share of runs with a negative balance at each year end."""
+        p = (self._ds["balance"] < 0).mean("run")
+        p.attrs = {
+            "units": "1",
+            "long_name": "probability that the balance is negative at the year end",
+            "long_name_zh": LABELS_ZH["prob_negative"],
+        }
+        return p
+
+    def prob_depleted(self) -> xr.DataArray:
+        """Share of runs depleted by each year (negative at some year end so far)."""
+        depleted = (self._ds["balance"] < 0).cumsum("year") > 0
+        p = depleted.mean("run")
+        p.attrs = {
+            "units": "1",
+            "long_name": "probability of depletion by the year end",
+            "long_name_zh": LABELS_ZH["prob_depleted"],
+        }
+        return p
+
+    def depletion(self, percentiles: Sequence[int] = DEPLETION_PERCENTILES) -> pd.DataFrame:
+        """Depletion-year percentiles and the share never depleted, per scenario and fund.
+
+        A run never depleted counts as depleting after the horizon; a percentile that falls
+        among those runs is shown as ``after <last year>`` (CBO's "beyond the projection
+        period")."""
+        ds = self._ds
+        last = int(ds["year"].max())
+        rows = []
+        for scenario in ds["scenario"].values:
+            for fund in ds["fund"].values:
+                years = ds["depletion_year"].sel(scenario=scenario, fund=fund).values
+                never = np.isnan(years)
+                row: dict[str, object] = {"scenario": str(scenario), "fund": str(fund)}
+                ordered = np.sort(np.where(never, np.inf, years))
+                for p in percentiles:
+                    # the smallest year by which at least p% of runs are depleted
+                    k = int(np.ceil(p / 100 * len(ordered))) - 1
+                    value = ordered[max(k, 0)]
+                    row[f"p{p}"] = f"after {last}" if np.isinf(value) else int(value)
+                row["never_depleted"] = float(never.mean())
+                row["runs"] = len(years)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def table(self) -> pd.DataFrame:
+        """One long table: scenario, fund, year, variable, mean and each quantile, and the
+        probabilities as their own rows (their value in the ``mean`` column)."""
+        q = self.quantiles()
+        mean = self._ds[list(SUMMARISED)].mean("run")
+        frames = []
+        for name in SUMMARISED:
+            wide = q[name].to_series().unstack("quantile")
+            wide.columns = [f"p{round(c * 100):02d}" for c in wide.columns]
+            wide.insert(0, "mean", mean[name].to_series())
+            wide.insert(0, "variable_zh", LABELS_ZH[name])
+            wide.insert(0, "units", self._ds[name].attrs.get("units", ""))
+            wide.insert(0, "variable", name)
+            frames.append(wide)
+        for name, p in (
+            ("prob_negative", self.prob_negative()),
+            ("prob_depleted", self.prob_depleted()),
+        ):
+            wide = p.to_series().to_frame("mean")
+            wide.insert(0, "variable_zh", LABELS_ZH[name])
+            wide.insert(0, "units", "1")
+            wide.insert(0, "variable", name)
+            frames.append(wide)
+        table = pd.concat(frames).reset_index()
+        order = ["scenario", "fund", "year", "variable", "variable_zh", "units", "mean"]
+        rest = [c for c in table.columns if c not in order]
+        return table[order + rest].sort_values(
+            ["scenario", "fund", "variable", "year"], kind="stable"
+        )
+
+
+def write_summaries(ds: xr.Dataset, folder: Path) -> list[Path]:
+    """``summary.csv`` (UTF-8 with BOM, so Excel shows the Chinese) and ``summary.xlsx``."""
+    table = ds.fund.table()
+    depletion = ds.fund.depletion()
+    csv = folder / "summary.csv"
+    table.to_csv(csv, index=False, encoding="utf-8-sig")
+    xlsx = folder / "summary.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="quantiles 分位数", index=False)
+        depletion.to_excel(writer, sheet_name="depletion 穿底年份", index=False)
+    depletion_csv = folder / "depletion.csv"
+    depletion.to_csv(depletion_csv, index=False, encoding="utf-8-sig")
+    return [csv, depletion_csv, xlsx]
