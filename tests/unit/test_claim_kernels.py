@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
-from fundsim.claims.inpatient import CellIndex, draw_admissions, trend_factor
-from fundsim.claims.kernels import pick_level, price_admissions
+from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, trend_factor
+from fundsim.claims.kernels import hashed_uniform, inverse_normal, pick_level, price_admissions
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
@@ -128,9 +129,7 @@ def test_level_lookup_is_exactly_a_search() -> None:
         np.testing.assert_array_equal(got, want[:5000])
 
 
-def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> None:
-    rng = np.random.default_rng(5)
-    n = 20_000
+def small_population(rng: np.random.Generator, n: int = 20_000) -> tuple[Population, CellIndex]:
     pop = Population(weight=1.0)
     cell = rng.integers(0, 30, n).astype(np.int16)
     cell[:1000] = IDLE
@@ -140,20 +139,26 @@ def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> Non
         scheme=(cell % 3).astype(np.int8),
         cell=cell,
     )
-    index = CellIndex.from_cells(pop.cell, np.empty(0, dtype=np.intp))
+    return pop, CellIndex.from_cells(pop.cell, np.empty(0, dtype=np.intp))
+
+
+def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> None:
+    rng = np.random.default_rng(5)
+    pop, index = small_population(rng)
     rate = np.zeros(IDLE + 1)
     rate[:30] = 1.5  # admissions per member-year
     growth = 0.5  # a steep trend, to see it within the year
-    person, first, when, _cells, _status = draw_admissions(
-        pop, index, rate, np.ones(3), 0.0, 365.25, growth, rng
+    candidates = Candidates.draw(index, rate, 1.0, 0.0, 365.25, growth, rng)
+    person, first, when, _cells, _status, _keys = draw_admissions(
+        pop, index, candidates, 0.0, 365.25, 1.0
     )
-    assert (cell[person] != IDLE).all()
+    assert (pop.cell[person] != IDLE).all()
     same = ~first[1:]
     assert (person[1:][same] == person[:-1][same]).all()
     assert (when[1:][same] >= when[:-1][same]).all()  # time order within a person
     assert len(np.unique(person[first])) == first.sum()  # each person one run
     # count: Poisson with mean rate × members × mean trend factor; 4 standard deviations
-    expected = 1.5 * (n - 1000) * trend_factor(growth, 365.25)
+    expected = 1.5 * 19_000 * trend_factor(growth, 365.25)
     assert abs(len(person) - expected) < 4 * np.sqrt(expected)
     # dates follow the density ∝ 1.5^t: the share in the second half of the year
     share = np.mean(when >= 365.25 / 2)
@@ -161,31 +166,98 @@ def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> Non
     assert abs(share - want) < 4 * np.sqrt(want * (1 - want) / len(when))
 
 
+def test_volume_effects_thin_shared_candidates_and_batches_split_the_year() -> None:
+    """Common random numbers: a scenario with fewer admissions keeps a subset of another's,
+    with the same people, days and cost draws; cutting the year into batches changes
+    nothing."""
+    rng = np.random.default_rng(8)
+    pop, index = small_population(rng)
+    rate = np.zeros(IDLE + 1)
+    rate[:30] = 0.4
+    candidates = Candidates.draw(index, rate, 1.0, 0.0, 365.0, 0.03, rng)
+    low = draw_admissions(pop, index, candidates, 0.0, 365.0, 0.9)
+    high = draw_admissions(pop, index, candidates, 0.0, 365.0, 1.1)
+    assert set(low[5].tolist()) < set(high[5].tolist())
+    assert abs(len(high[5]) / len(low[5]) - 1.1 / 0.9) < 0.05
+    _shared, in_low, in_high = np.intersect1d(low[5], high[5], return_indices=True)
+    np.testing.assert_array_equal(low[0][in_low], high[0][in_high])
+    np.testing.assert_array_equal(low[2][in_low], high[2][in_high])
+    mix = np.array([[0.2, 0.2, 0.2, 0.2, 0.2]] * 2).cumsum(axis=1)
+
+    def price(result: tuple) -> np.ndarray:
+        return price_admissions(
+            result[0],
+            result[2],
+            result[3],
+            result[4],
+            result[5],
+            candidates.base,
+            pop.arrays["group"],
+            mix,
+            np.full(5, 8000.0),
+            np.ones(IDLE + 1),
+            0.9,
+            0.0,
+            0.0,
+            0.1,
+            np.zeros(5),
+            np.ones(3),
+            (3, 5, 2, 3),
+        )[0]
+
+    np.testing.assert_array_equal(price(low)[in_low], price(high)[in_high])
+    whole = draw_admissions(pop, index, candidates, 0.0, 365.0, 1.0)
+    parts = [
+        draw_admissions(pop, index, candidates, a, b, 1.0)
+        for a, b in ((0.0, 100.0), (100.0, 365.0))
+    ]
+    assert sorted(np.concatenate([p[5] for p in parts]).tolist()) == sorted(whole[5].tolist())
+    assert (parts[0][2] < 100.0).all() and (parts[1][2] >= 100.0).all()
+
+
+def test_hashed_draws_are_uniform_and_normal() -> None:
+    keys = np.arange(200_000, dtype=np.int64) * 7919 + 13
+    u = np.array([hashed_uniform(np.uint64(12345), k, 2) for k in keys[:50_000]])
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    v = np.array([hashed_uniform(np.uint64(12345), k, 3) for k in keys[:50_000]])
+    assert abs(np.corrcoef(u, v)[0, 1]) < 4 / np.sqrt(len(u))  # streams independent
+    z = np.array([inverse_normal(x) for x in v])
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    np.testing.assert_allclose(
+        [inverse_normal(p) for p in (1e-10, 0.01, 0.3, 0.5, 0.97, 1 - 1e-10)],
+        stats.norm.ppf([1e-10, 0.01, 0.3, 0.5, 0.97, 1 - 1e-10]),
+        rtol=2e-9,
+        atol=1e-12,
+    )
+
+
 def load(region: str) -> Snapshot:
     return load_scenario(SCENARIOS / region / "baseline.yaml").tree.at(dt.date(2024, 6, 1))
 
 
 def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
-    """One uniform gives both the level and, independently, TCM; the spread has mean 1."""
+    """One uniform gives both the level and, independently, TCM; the cost has its mean."""
     rng = np.random.default_rng(9)
     n = 200_000
     mix = np.array([[0.1, 0.2, 0.3, 0.3, 0.1], [0.3, 0.3, 0.2, 0.15, 0.05]])
     cumulative = np.cumsum(mix, axis=1)
     status = rng.integers(0, 3, n).astype(np.int8)
-    sigma = 0.8
-    spread = np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
     mean_cost = np.array([1000.0, 3000.0, 6000.0, 12000.0, 20000.0])
+    keys = np.sort(rng.integers(0, 2**62, n))
     total, in_range, key, by_status = price_admissions(
         np.zeros(n, dtype=np.intp),
         np.zeros(n),
         np.zeros(n, dtype=np.int64),
         status,
-        rng.random(n),
-        spread,
+        keys,
+        np.uint64(99),
         np.zeros(1, dtype=np.int8),
         cumulative,
         mean_cost,
         np.ones(1),
+        0.8,
+        0.0,
+        0.0,
         0.25,
         np.array([0.0, 1.0, 2.0, 3.0, 4.0]),
         np.array([0.9, 0.9, 0.8]),
@@ -202,6 +274,7 @@ def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
         assert abs(tcm[pick].mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / pick.sum())
     ratio = total / mean_cost[level]
     assert abs(ratio.mean() - 1.0) < 4 * ratio.std() / np.sqrt(n)
+    assert abs(np.log(ratio).std() - 0.8) < 0.01
     np.testing.assert_allclose(in_range, total * np.array([0.9, 0.9, 0.8])[status])
     np.testing.assert_allclose(by_status[:, 0], np.bincount(status, minlength=3))
     np.testing.assert_allclose(by_status[:, 1], np.bincount(status, weights=total, minlength=3))

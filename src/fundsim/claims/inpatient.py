@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
-from .kernels import admission_keys, decode_admissions, price_admissions
+from .kernels import TICKS, admission_keys, decode_admissions, price_admissions
 
 N_AGES = MAX_AGE + 1
 
@@ -110,35 +110,88 @@ def trend_factor(growth: float, length: float) -> float:
     return float(np.expm1(beta) / beta) if abs(beta) > 1e-12 else 1.0
 
 
+VOLUME_BOUND = 1.25  # candidates are drawn at this × the rate; volume effects thin them
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A policy year's candidate admissions, drawn once at its start (common random numbers).
+
+    Counts are Poisson per cell on rate × people × the year's multipliers shared by every
+    scenario (trend, shock) × ``bound``, an upper bound on any volume effect; each batch
+    keeps a candidate with probability (its volume effect) / ``bound`` (thinning keeps the
+    process Poisson). A candidate's key packs its position in the cell index and its time
+    quantile, so sorting the keys groups the year by person in time order; the rest of its
+    randomness is hashed from its key and ``base``. Scenarios that differ only in payment
+    or benefits therefore see the same candidates, people, days, levels and cost draws.
+    """
+
+    keys: NDArray[np.int64]  # sorted
+    cells: NDArray[np.int64]
+    start: float  # first day of the year
+    length: float  # days
+    beta: float  # log(1 + admission trend) × length / year: the time density ∝ exp(beta t)
+    base: np.uint64  # the year's key of the counter-based draws
+    bound: float
+
+    @classmethod
+    def draw(
+        cls,
+        index: CellIndex,
+        cell_rate: NDArray[np.float64],
+        multiplier: float,
+        start: float,
+        length: float,
+        growth: float,
+        rng: np.random.Generator,
+        bound: float = VOLUME_BOUND,
+    ) -> Candidates:
+        lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
+        counts = rng.poisson(lam * (multiplier * bound))
+        base = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+        u = rng.random(int(counts.sum()))
+        keys, cells = admission_keys(counts, index.start, index.size, u)
+        keys.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
+        beta = float(np.log1p(growth) * length / DAYS_PER_YEAR)
+        return cls(keys, cells, start, length, beta, base, bound)
+
+    def tick(self, day: float) -> int:
+        """The first time tick at or after ``day``."""
+        x = (day - self.start) / self.length
+        q = np.expm1(self.beta * x) / np.expm1(self.beta) if abs(self.beta) > 1e-12 else x
+        return int(np.ceil(min(max(q, 0.0), 1.0) * TICKS))
+
+
 def draw_admissions(
     population: Population,
     index: CellIndex,
-    cell_rate: NDArray[np.float64],
-    rate_multiplier: NDArray[np.float64],
+    candidates: Candidates,
     day: float,
-    length: float,
-    growth: float,
-    rng: np.random.Generator,
+    end: float,
+    volume: float,
 ) -> tuple[
-    NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], NDArray[np.intp], NDArray[np.int8]
+    NDArray[np.intp],
+    NDArray[np.bool_],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+    NDArray[np.int64],
 ]:
-    """People admitted in ``[day, day + length)``: (person, first, admission day, cell, status).
+    """People admitted in ``[day, end)``: (person, first, admission day, cell, status, key).
 
-    ``rate_multiplier`` is per scheme at ``day`` (trend so far × shock × payment volume
-    effects); ``growth`` is the yearly admission trend within the span. The result is
-    grouped by person in time order; ``first`` marks each person's first admission.
+    ``volume`` is the batch's volume effect (DRG/DIP); at most ``candidates.bound``. The
+    result is grouped by person in time order; ``first`` marks each person's first
+    admission.
     """
-    lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
-    lam = lam * rate_multiplier[index.scheme_of_cell]
-    counts = rng.poisson(lam)
-    u = rng.random(int(counts.sum()))
-    beta = np.log1p(growth) * length / DAYS_PER_YEAR
-    keys, cells = admission_keys(counts, index.start, index.size, u)
-    keys.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
+    if volume > candidates.bound:
+        raise ValueError(
+            f"a volume effect of {volume:.3f} exceeds the candidates' bound {candidates.bound}"
+        )
     arrays = population.arrays
-    person, first, quantile, cells, status = decode_admissions(
-        keys,
-        cells,
+    c = candidates
+    person, first, quantile, cells, status, keys = decode_admissions(
+        c.keys,
+        c.cells,
         index.order,
         index.scheme_of_cell,
         index.changing,
@@ -147,18 +200,22 @@ def draw_admissions(
         arrays["scheme"],
         arrays["switch_day"],
         arrays["switch_to"],
-        day,
-        length,
-        beta,
+        c.start,
+        c.length,
+        c.beta,
+        c.tick(day),
+        c.tick(end) if end < c.start + c.length else TICKS,
+        c.base,
+        volume / c.bound,
     )
     # admission day from its quantile: the inverse CDF of the density ∝ exp(beta t)
-    if abs(beta) > 1e-12:
-        when = np.log1p(quantile * np.expm1(beta))
-        when *= length / beta
+    if abs(c.beta) > 1e-12:
+        when = np.log1p(quantile * np.expm1(c.beta))
+        when *= c.length / c.beta
     else:
-        when = quantile * length
-    when += day
-    return person, first, when, cells, status
+        when = quantile * c.length
+    when += c.start
+    return person, first, when, cells, status, keys
 
 
 def draw_care(
@@ -168,6 +225,8 @@ def draw_care(
     when: NDArray[np.float64],
     cell: NDArray[np.int64],
     status: NDArray[np.int8],
+    keys: NDArray[np.int64],
+    base: np.uint64,
     day: float,
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
@@ -178,9 +237,9 @@ def draw_care(
     mean_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
     term_shape: tuple[int, int, int, int],
-    rng: np.random.Generator,
 ) -> Admissions:
-    """Level, TCM, cost, policy-range cost and benefit terms of each admission.
+    """Level, TCM, cost, policy-range cost and benefit terms of each admission (their
+    randomness hashed from each admission's candidate ``keys`` and the year's ``base``).
 
     Parameters
     ----------
@@ -195,23 +254,20 @@ def draw_care(
     policy_range_share : share of the cost inside the policy range, by scheme status
     term_shape : shape of the benefit term tables (status, level, TCM, group)
     """
-    n = len(person)
-    u = rng.random(n)
-    spread = rng.standard_normal(n)
-    spread *= sigma
-    spread += (when - day) * float(np.log1p(cost_growth) / DAYS_PER_YEAR) - 0.5 * sigma * sigma
-    np.exp(spread, out=spread)  # lognormal with mean 1, times inflation to the admission day
     total, policy_range, key, by_status = price_admissions(
         person,
         when,
         cell,
         status,
-        u,
-        spread,
+        keys,
+        base,
         population.arrays["group"],
         np.ascontiguousarray(level_cumulative),
         mean_cost,
         cell_cost_factor,
+        sigma,
+        float(np.log1p(cost_growth) / DAYS_PER_YEAR),
+        day,
         tcm_share,
         np.maximum(mean_stay - 1.0, 0.0),
         policy_range_share,

@@ -1,6 +1,14 @@
-"""Compiled loops of the admission draw (DESIGN §5): numpy draws the random numbers and
-sorts; these turn them into keys and decode the sorted keys into admissions in one pass
-each, instead of a dozen numpy passes with temporaries."""
+"""Compiled loops of the admission draw (DESIGN §5): numpy draws the counts and positions and
+sorts; these turn them into keys, select and decode a batch's admissions, and price them, in
+one pass each instead of a dozen numpy passes with temporaries.
+
+Common random numbers need each candidate admission to keep its own randomness whatever the
+scenario does to the others. So everything drawn for a candidate after its cell, position
+and time (whether a volume effect keeps it, its level, TCM and cost) comes from a
+counter-based generator: SplitMix64 (Steele, Lea and Flood 2014, the seeding generator of
+Java's SplittableRandom) applied to the year's key and the candidate's own 64-bit key. Two
+scenarios of run r then agree on every candidate they share.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,63 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-TIME_BITS = 32  # admission time within the batch, in 2⁻³² of its span (~8 ms in a year)
+TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
+TICKS = 1 << TIME_BITS
+THIN, LEVEL, COST = 1, 2, 3  # the counter-based streams of a candidate
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """SplitMix64's output function: a bijection of 64-bit words with full avalanche."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+    """A uniform on [0, 1) (53 bits) for candidate ``key`` in ``stream`` of the year ``base``."""
+    z = _mix(
+        base
+        + np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+        + np.uint64(stream) * np.uint64(0xD1B54A32D192ED03)
+    )
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def inverse_normal(p: float) -> float:  # pragma: no cover - compiled
+    """Φ⁻¹(p) by Acklam's rational approximation (relative error < 1.2e-9)."""
+    a1, a2, a3 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
+    a4, a5, a6 = 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00
+    b1, b2, b3 = -5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02
+    b4, b5 = 6.680131188771972e01, -1.328068155288572e01
+    c1, c2, c3 = -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00
+    c4, c5, c6 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
+    d1, d2, d3, d4 = (
+        7.784695709041462e-03,
+        3.224671290700398e-01,
+        2.445134137142996e00,
+        3.754408661907416e00,
+    )
+    p = min(max(p, 1e-300), 1.0 - 1e-16)
+    if p < 0.02425:
+        q = np.sqrt(-2.0 * np.log(p))
+        return (((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) / (
+            (((d1 * q + d2) * q + d3) * q + d4) * q + 1.0
+        )
+    if p > 1.0 - 0.02425:
+        q = np.sqrt(-2.0 * np.log(1.0 - p))
+        return -(((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) / (
+            (((d1 * q + d2) * q + d3) * q + d4) * q + 1.0
+        )
+    q = p - 0.5
+    r = q * q
+    return (
+        (((((a1 * r + a2) * r + a3) * r + a4) * r + a5) * r + a6)
+        * q
+        / (((((b1 * r + b2) * r + b3) * r + b4) * r + b5) * r + 1.0)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -60,14 +124,27 @@ def decode_admissions(
     day: float,
     length: float,
     beta: float,
+    first_tick: int,
+    end_tick: int,
+    base: np.uint64,
+    keep: float,
 ) -> tuple[
-    NDArray[np.intp], NDArray[np.bool_], NDArray[np.float64], NDArray[np.int64], NDArray[np.int8]
+    NDArray[np.intp],
+    NDArray[np.bool_],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int8],
+    NDArray[np.int64],
 ]:  # pragma: no cover - compiled
-    """Sorted keys → (person, first, time quantile, cell, status) of the admissions kept.
+    """Sorted candidate keys of a year → (person, first, time quantile, cell, status, key) of
+    the admissions of one batch.
 
-    The admission day of quantile q is ``day + length × log1p(q × expm1(beta)) / beta``
-    (``q`` when beta is 0), the inverse CDF of the density ∝ exp(beta t) on the span; it is
-    computed here only for the few people whose membership must be checked.
+    A candidate belongs to the batch when its time tick is in ``[first_tick, end_tick)``
+    and its ``THIN`` uniform is below ``keep`` (the batch's volume effect over the bound the
+    candidates were drawn with). The admission day of quantile q is ``day + length ×
+    log1p(q × expm1(beta)) / beta`` (``q`` when beta is 0), the inverse CDF of the density
+    ∝ exp(beta t) on the year; it is computed here only for the few people whose
+    membership must be checked.
 
     People whose membership or scheme changes this year (``changing``) are kept only if
     members on the admission day, with their scheme on that day; everyone else is a member
@@ -79,6 +156,7 @@ def decode_admissions(
     when = np.empty(n)
     cell = np.empty(n, dtype=np.int64)
     status = np.empty(n, dtype=np.int8)
+    kept = np.empty(n, dtype=np.int64)
     mask = (np.int64(1) << TIME_BITS) - 1
     step = 1.0 / float(1 << TIME_BITS)
     trend = abs(beta) > 1e-12
@@ -86,8 +164,13 @@ def decode_admissions(
     previous = -1
     j = 0
     for i in range(n):
+        tick = keys[i] & mask
+        if tick < first_tick or tick >= end_tick:
+            continue
+        if keep < 1.0 and hashed_uniform(base, keys[i], THIN) >= keep:
+            continue
         position = keys[i] >> TIME_BITS
-        q = (keys[i] & mask) * step
+        q = tick * step
         p = order[position]
         s = scheme_of_cell[cells[i]]
         if changing[p]:
@@ -101,8 +184,9 @@ def decode_admissions(
         when[j] = q
         cell[j] = cells[i]
         status[j] = s
+        kept[j] = keys[i]
         j += 1
-    return person[:j], first[:j], when[:j], cell[:j], status[:j]
+    return person[:j], first[:j], when[:j], cell[:j], status[:j], kept[:j]
 
 
 @njit(cache=True, nogil=True)
@@ -121,12 +205,15 @@ def price_admissions(
     when: NDArray[np.float64],
     cell: NDArray[np.int64],
     status: NDArray[np.int8],
-    u: NDArray[np.float64],
-    spread: NDArray[np.float64],
+    keys: NDArray[np.int64],
+    base: np.uint64,
     group: NDArray[np.int8],
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
     cell_cost_factor: NDArray[np.float64],
+    sigma: float,
+    log_growth_per_day: float,
+    day: float,
     tcm_share: float,
     extra_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
@@ -134,14 +221,14 @@ def price_admissions(
 ) -> tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]
 ]:  # pragma: no cover - compiled
-    """Level, TCM, cost and terms of each admission, from its uniform and normal.
+    """Level, TCM, cost and terms of each admission, from its key's counter-based draws.
 
     Returns (total cost, policy-range cost, index in the flattened term tables, per status:
     admissions, cost and expected extra bed days as a (3, 3) array). The level comes from
-    ``u[i]`` and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from where ``u[i]``
-    falls within its level's band (uniform on [0, 1) and independent of the level)
-    ``< tcm_share``; the cost is the level's mean × the cell's factor × ``spread`` (the
-    lognormal factor with medical inflation to the admission day, drawn by numpy).
+    its ``LEVEL`` uniform u and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from
+    where u falls within its level's band (uniform on [0, 1) and independent of the level)
+    ``< tcm_share``; the cost is the level's mean × the cell's factor × a lognormal of mean
+    1 and log-sd ``sigma`` (from its ``COST`` uniform) × medical inflation from ``day``.
     """
     n = len(person)
     total = np.empty(n)
@@ -149,15 +236,19 @@ def price_admissions(
     key = np.empty(n, dtype=np.intp)
     by_status = np.zeros((3, 3))
     _, n_levels, n_tcm, n_groups = term_shape
+    drift = -0.5 * sigma * sigma
     for i in range(n):
         s = status[i]
         pool = 1 if s == 2 else 0
         mix = level_cumulative[pool]
-        level = pick_level(mix, u[i])
+        u = hashed_uniform(base, keys[i], LEVEL)
+        level = pick_level(mix, u)
         low = mix[level - 1] if level > 0 else 0.0
         high = mix[level] if level < len(mix) - 1 else 1.0
-        tcm = 1 if (u[i] - low) < tcm_share * (high - low) else 0
-        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread[i]
+        tcm = 1 if (u - low) < tcm_share * (high - low) else 0
+        z = inverse_normal(hashed_uniform(base, keys[i], COST))
+        spread = np.exp(sigma * z + (log_growth_per_day * (when[i] - day) + drift))
+        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread
         g = group[person[i]] if s == 2 else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]

@@ -23,6 +23,7 @@ STREAMS = {
     "outpatient": 5,
     "shocks": 6,
     "uncertainty": 7,
+    "stays": 8,
 }
 
 

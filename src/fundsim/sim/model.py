@@ -35,7 +35,14 @@ from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
 from ..benefits.terms import LEVELS
-from ..claims.inpatient import AdmissionTable, CellIndex, draw_admissions, draw_care
+from ..claims.inpatient import (
+    VOLUME_BOUND,
+    AdmissionTable,
+    Candidates,
+    CellIndex,
+    draw_admissions,
+    draw_care,
+)
 from ..claims.kernels import book_by_month
 from ..claims.outpatient import benefit_moments, yearly_total
 from ..ensemble.seeds import stream
@@ -106,7 +113,7 @@ class FundModel:
         self.tick = tick_days
         self.rng = {
             name: stream(seed, run, name)
-            for name in ("population", "demography", "inpatient", "care", "outpatient", "shocks")
+            for name in ("population", "demography", "inpatient", "stays", "outpatient", "shocks")
         }
         self.env = simpy.Environment()
         self.start_snapshot = tree.at(self.calendar.start)
@@ -161,6 +168,7 @@ class FundModel:
         self.year_index = -1
         self.index: CellIndex | None = None
         self.totals = RunningTotals.empty()  # claimants' annual totals within the year
+        self.candidates: Candidates | None = None  # the year's candidate admissions
         self.drawn_until = 0.0  # end of the last inpatient batch drawn
         self.demography: YearDemography | None = None
         self.members_monthly = np.zeros((n_months + 1, len(SCHEMES)))  # at each month bound
@@ -335,28 +343,43 @@ class FundModel:
             yield self.env.timeout(begin - self.env.now)
             if self.year_index != year:  # a new benefit year: annual totals start again
                 year, self.totals = self.year_index, RunningTotals.empty()
+                self._draw_candidates(year)
             self._admit(begin, finish - begin, carry=finish not in ends)
             self.drawn_until = finish
 
+    def _draw_candidates(self, y: int) -> None:
+        """The year's candidate admissions, on the multipliers every scenario shares."""
+        assert self.index is not None
+        c = self.care
+        start, end = self.year_bounds[y], self.year_bounds[y + 1]
+        shared = (1 + c["admission_trend"]) ** self.years_elapsed(start) * self.shock
+        bound = max(VOLUME_BOUND, float(c["drg_volume"]))
+        self.candidates = Candidates.draw(
+            self.index,
+            self.cell_rate,
+            shared,
+            start,
+            end - start,
+            c["admission_trend"],
+            self.rng["inpatient"],
+            bound=bound,
+        )
+
     def _admit(self, day: float, length: float, carry: bool) -> None:
-        """Draw, price and settle the admissions of ``[day, day + length)`` and book them.
+        """Select, price and settle the admissions of ``[day, day + length)`` and book them.
 
         ``carry``: later batches of the same benefit year follow, so keep the claimants'
         annual totals."""
         c = self.care
-        assert self.index is not None
+        assert self.index is not None and self.candidates is not None
         years = self.years_elapsed(day)
-        volume = (1 + c["admission_trend"]) ** years * self.shock * c["drg_volume"]
-        multiplier = np.full(len(SCHEMES), volume)
-        person, first, when, cell, status = draw_admissions(
+        person, first, when, cell, status, keys = draw_admissions(
             self.population,
             self.index,
-            self.cell_rate,
-            multiplier,
+            self.candidates,
             day,
-            length,
-            c["admission_trend"],
-            self.rng["inpatient"],
+            day + length,
+            float(c["drg_volume"]),
         )
         if len(person) == 0:
             return
@@ -368,6 +391,8 @@ class FundModel:
             when,
             cell,
             status,
+            keys,
+            self.candidates.base,
             day,
             c["level_cumulative"],
             c["cost_per_case"] * cost_level,
@@ -378,7 +403,6 @@ class FundModel:
             c["stay"],
             c["policy_range_share"],
             self.terms.deductible.shape,
-            self.rng["care"],
         )
         prior = self.totals.prior(person)
         paid = settle_grouped(self.terms, adm.first, adm.total, adm.policy_range, adm.key, prior)
@@ -390,7 +414,7 @@ class FundModel:
         rec = self.record
         count, cost, extra = adm.by_status.T
         rec.admissions[y] += count * w
-        rec.bed_days[y] += (count + self.rng["care"].poisson(extra)) * w
+        rec.bed_days[y] += (count + self.rng["stays"].poisson(extra)) * w
         rec.inpatient_cost[y] += cost * w
 
         # book by month of admission and paying layer
