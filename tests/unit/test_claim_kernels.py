@@ -14,8 +14,8 @@ from scipy import stats
 from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
-from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, trend_factor
-from fundsim.claims.kernels import hashed_uniform, inverse_normal, pick_level, price_admissions
+from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, draw_care, trend_factor
+from fundsim.claims.kernels import cost_uniforms, hashed_uniform, pick_level
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
@@ -185,25 +185,28 @@ def test_volume_effects_thin_shared_candidates_and_batches_split_the_year() -> N
     mix = np.array([[0.2, 0.2, 0.2, 0.2, 0.2]] * 2).cumsum(axis=1)
 
     def price(result: tuple) -> np.ndarray:
-        return price_admissions(
-            result[0],
-            result[2],
-            result[3],
-            result[4],
-            result[5],
+        person, first, when, cell, status, keys = result
+        adm = draw_care(
+            pop,
+            person,
+            first,
+            when,
+            cell,
+            status,
+            keys,
             candidates.base,
-            pop.arrays["group"],
+            0.0,
             mix,
             np.full(5, 8000.0),
+            0.1,
             np.ones(IDLE + 1),
             0.9,
             0.0,
-            0.0,
-            0.1,
-            np.zeros(5),
+            np.ones(5),
             np.ones(3),
             (3, 5, 2, 3),
-        )[0]
+        )
+        return adm.total
 
     np.testing.assert_array_equal(price(low)[in_low], price(high)[in_high])
     whole = draw_admissions(pop, index, candidates, 0.0, 365.0, 1.0)
@@ -215,20 +218,18 @@ def test_volume_effects_thin_shared_candidates_and_batches_split_the_year() -> N
     assert (parts[0][2] < 100.0).all() and (parts[1][2] >= 100.0).all()
 
 
-def test_hashed_draws_are_uniform_and_normal() -> None:
-    keys = np.arange(200_000, dtype=np.int64) * 7919 + 13
-    u = np.array([hashed_uniform(np.uint64(12345), k, 2) for k in keys[:50_000]])
+def test_hashed_draws_are_uniform_independent_and_give_normals() -> None:
+    keys = np.arange(50_000, dtype=np.int64) * 7919 + 13
+    u = np.array([hashed_uniform(np.uint64(12345), k, 2) for k in keys])
     assert stats.kstest(u, "uniform").pvalue > 1e-3
-    v = np.array([hashed_uniform(np.uint64(12345), k, 3) for k in keys[:50_000]])
+    v = np.array([hashed_uniform(np.uint64(12345), k, 3) for k in keys])
     assert abs(np.corrcoef(u, v)[0, 1]) < 4 / np.sqrt(len(u))  # streams independent
-    z = np.array([inverse_normal(x) for x in v])
+    w = np.array([hashed_uniform(np.uint64(54321), k, 2) for k in keys])
+    assert abs(np.corrcoef(u, w)[0, 1]) < 4 / np.sqrt(len(u))  # years independent
+    u1, u2 = cost_uniforms(keys, np.uint64(7))
+    assert (u1 > 0).all() and (u1 <= 1).all()
+    z = np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)  # as draw_care does
     assert stats.kstest(z, "norm").pvalue > 1e-3
-    np.testing.assert_allclose(
-        [inverse_normal(p) for p in (1e-10, 0.01, 0.3, 0.5, 0.97, 1 - 1e-10)],
-        stats.norm.ppf([1e-10, 0.01, 0.3, 0.5, 0.97, 1 - 1e-10]),
-        rtol=2e-9,
-        atol=1e-12,
-    )
 
 
 def load(region: str) -> Snapshot:
@@ -244,25 +245,29 @@ def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
     status = rng.integers(0, 3, n).astype(np.int8)
     mean_cost = np.array([1000.0, 3000.0, 6000.0, 12000.0, 20000.0])
     keys = np.sort(rng.integers(0, 2**62, n))
-    total, in_range, key, by_status = price_admissions(
+    pop = Population(weight=1.0)
+    pop.append(birth=np.zeros(1), sex=np.zeros(1, dtype=np.int8), scheme=np.zeros(1, dtype=np.int8))
+    adm = draw_care(
+        pop,
         np.zeros(n, dtype=np.intp),
+        np.ones(n, dtype=bool),
         np.zeros(n),
         np.zeros(n, dtype=np.int64),
         status,
         keys,
         np.uint64(99),
-        np.zeros(1, dtype=np.int8),
+        0.0,
         cumulative,
         mean_cost,
+        0.0,
         np.ones(1),
         0.8,
-        0.0,
-        0.0,
         0.25,
-        np.array([0.0, 1.0, 2.0, 3.0, 4.0]),
+        np.array([1.0, 2.0, 3.0, 4.0, 5.0]),
         np.array([0.9, 0.9, 0.8]),
         (3, 5, 2, 3),
     )
+    total, in_range, key, by_status = adm.total, adm.policy_range, adm.key, adm.by_status
     level = key // 6 % 5
     tcm = key // 3 % 2
     for pool, rows in ((0, status < 2), (1, status == 2)):

@@ -25,7 +25,13 @@ from numpy.typing import NDArray
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
-from .kernels import TICKS, admission_keys, decode_admissions, price_admissions
+from .kernels import (
+    TICKS,
+    admission_keys,
+    cost_uniforms,
+    decode_admissions,
+    price_admissions,
+)
 
 N_AGES = MAX_AGE + 1
 
@@ -254,6 +260,19 @@ def draw_care(
     policy_range_share : share of the cost inside the policy range, by scheme status
     term_shape : shape of the benefit term tables (status, level, TCM, group)
     """
+    # the cost's lognormal factor: a Box–Muller normal from the admission's hashed uniforms,
+    # vectorised by numpy, with medical inflation from ``day`` to the admission day
+    u1, u2 = cost_uniforms(keys, base)
+    np.log(u1, out=u1)
+    u1 *= -2.0
+    np.sqrt(u1, out=u1)
+    u2 *= 2.0 * np.pi
+    np.cos(u2, out=u2)
+    spread = u1
+    spread *= u2
+    spread *= sigma
+    spread += (when - day) * float(np.log1p(cost_growth) / DAYS_PER_YEAR) - 0.5 * sigma * sigma
+    np.exp(spread, out=spread)
     total, policy_range, key, by_status = price_admissions(
         person,
         when,
@@ -261,13 +280,11 @@ def draw_care(
         status,
         keys,
         base,
+        spread,
         population.arrays["group"],
         np.ascontiguousarray(level_cumulative),
         mean_cost,
         cell_cost_factor,
-        sigma,
-        float(np.log1p(cost_growth) / DAYS_PER_YEAR),
-        day,
         tcm_share,
         np.maximum(mean_stay - 1.0, 0.0),
         policy_range_share,

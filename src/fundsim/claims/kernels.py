@@ -41,41 +41,6 @@ def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pra
 
 
 @njit(cache=True, nogil=True)
-def inverse_normal(p: float) -> float:  # pragma: no cover - compiled
-    """Φ⁻¹(p) by Acklam's rational approximation (relative error < 1.2e-9)."""
-    a1, a2, a3 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
-    a4, a5, a6 = 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00
-    b1, b2, b3 = -5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02
-    b4, b5 = 6.680131188771972e01, -1.328068155288572e01
-    c1, c2, c3 = -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00
-    c4, c5, c6 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
-    d1, d2, d3, d4 = (
-        7.784695709041462e-03,
-        3.224671290700398e-01,
-        2.445134137142996e00,
-        3.754408661907416e00,
-    )
-    p = min(max(p, 1e-300), 1.0 - 1e-16)
-    if p < 0.02425:
-        q = np.sqrt(-2.0 * np.log(p))
-        return (((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) / (
-            (((d1 * q + d2) * q + d3) * q + d4) * q + 1.0
-        )
-    if p > 1.0 - 0.02425:
-        q = np.sqrt(-2.0 * np.log(1.0 - p))
-        return -(((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) / (
-            (((d1 * q + d2) * q + d3) * q + d4) * q + 1.0
-        )
-    q = p - 0.5
-    r = q * q
-    return (
-        (((((a1 * r + a2) * r + a3) * r + a4) * r + a5) * r + a6)
-        * q
-        / (((((b1 * r + b2) * r + b3) * r + b4) * r + b5) * r + 1.0)
-    )
-
-
-@njit(cache=True, nogil=True)
 def admission_keys(
     counts: NDArray[np.int64],
     start: NDArray[np.int64],
@@ -207,13 +172,11 @@ def price_admissions(
     status: NDArray[np.int8],
     keys: NDArray[np.int64],
     base: np.uint64,
+    spread: NDArray[np.float64],
     group: NDArray[np.int8],
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
     cell_cost_factor: NDArray[np.float64],
-    sigma: float,
-    log_growth_per_day: float,
-    day: float,
     tcm_share: float,
     extra_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
@@ -227,8 +190,8 @@ def price_admissions(
     admissions, cost and expected extra bed days as a (3, 3) array). The level comes from
     its ``LEVEL`` uniform u and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from
     where u falls within its level's band (uniform on [0, 1) and independent of the level)
-    ``< tcm_share``; the cost is the level's mean × the cell's factor × a lognormal of mean
-    1 and log-sd ``sigma`` (from its ``COST`` uniform) × medical inflation from ``day``.
+    ``< tcm_share``; the cost is the level's mean × the cell's factor × ``spread`` (the
+    lognormal factor from :func:`cost_uniforms`, with medical inflation).
     """
     n = len(person)
     total = np.empty(n)
@@ -236,7 +199,6 @@ def price_admissions(
     key = np.empty(n, dtype=np.intp)
     by_status = np.zeros((3, 3))
     _, n_levels, n_tcm, n_groups = term_shape
-    drift = -0.5 * sigma * sigma
     for i in range(n):
         s = status[i]
         pool = 1 if s == 2 else 0
@@ -246,9 +208,7 @@ def price_admissions(
         low = mix[level - 1] if level > 0 else 0.0
         high = mix[level] if level < len(mix) - 1 else 1.0
         tcm = 1 if (u - low) < tcm_share * (high - low) else 0
-        z = inverse_normal(hashed_uniform(base, keys[i], COST))
-        spread = np.exp(sigma * z + (log_growth_per_day * (when[i] - day) + drift))
-        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread
+        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread[i]
         g = group[person[i]] if s == 2 else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]
@@ -257,6 +217,21 @@ def price_admissions(
         by_status[s, 1] += cost
         by_status[s, 2] += extra_stay[level]
     return total, in_range, key, by_status
+
+
+@njit(cache=True, nogil=True)
+def cost_uniforms(
+    keys: NDArray[np.int64], base: np.uint64
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Two uniforms per admission from its ``COST`` stream, the first on (0, 1] (for the
+    logarithm of Box–Muller), the second on [0, 1)."""
+    n = len(keys)
+    u1 = np.empty(n)
+    u2 = np.empty(n)
+    for i in range(n):
+        u1[i] = 1.0 - hashed_uniform(base, keys[i], COST)
+        u2[i] = hashed_uniform(base, keys[i], COST + 16)
+    return u1, u2
 
 
 @njit(cache=True, nogil=True)

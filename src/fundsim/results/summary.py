@@ -1,18 +1,20 @@
 """Summaries of a batch: what a planner reads off a thousand runs.
 
-``ds.fund`` (an xarray accessor, registered on import of :mod:`fundsim`):
+``ds.fundsim`` (an xarray accessor, registered on import of :mod:`fundsim.results`, which
+:func:`fundsim.simulate` and :func:`fundsim.results.read_results` load; not ``ds.fund``,
+which is the fund coordinate):
 
-- ``ds.fund.quantiles()``: quantiles 5, 10, 25, 50, 75, 90, 95 of balance, income,
+- ``ds.fundsim.quantiles()``: quantiles 5, 10, 25, 50, 75, 90, 95 of balance, income,
   expenditure and reserve months per scenario, fund and year;
-- ``ds.fund.prob_negative()``: the share of runs whose balance is negative at each year end
+- ``ds.fundsim.prob_negative()``: the share of runs whose balance is negative at each year end
   (the probability that the fund is in deficit that year);
-- ``ds.fund.prob_depleted()``: the share of runs depleted by each year (balance negative at
+- ``ds.fundsim.prob_depleted()``: the share of runs depleted by each year (balance negative at
   any year end so far);
-- ``ds.fund.depletion()``: the depletion-year distribution as CBO reports its exhaustion
+- ``ds.fundsim.depletion()``: the depletion-year distribution as CBO reports its exhaustion
   dates: the 10th, 25th, 50th, 75th and 90th percentile depletion year (runs never depleted
   count as beyond the horizon: a percentile they decide is reported as "after <last year>"),
   and the share never depleted within the horizon;
-- ``ds.fund.table()``: all of it as one long table (pandas), for ``summary.csv`` and
+- ``ds.fundsim.table()``: all of it as one long table (pandas), for ``summary.csv`` and
   ``summary.xlsx``.
 """
 
@@ -38,9 +40,9 @@ LABELS_ZH = {
 }
 
 
-@xr.register_dataset_accessor("fund")
+@xr.register_dataset_accessor("fundsim")
 class FundAccessor:
-    """Batch summaries of a results Dataset (``ds.fund.…``)."""
+    """Batch summaries of a results Dataset (``ds.fundsim.…``)."""
 
     def __init__(self, ds: xr.Dataset) -> None:
         self._ds = ds
@@ -133,8 +135,8 @@ class FundAccessor:
 
 def write_summaries(ds: xr.Dataset, folder: Path) -> list[Path]:
     """``summary.csv`` (UTF-8 with BOM, so Excel shows the Chinese) and ``summary.xlsx``."""
-    table = ds.fund.table()
-    depletion = ds.fund.depletion()
+    table = ds.fundsim.table()
+    depletion = ds.fundsim.depletion()
     csv = folder / "summary.csv"
     table.to_csv(csv, index=False, encoding="utf-8-sig")
     xlsx = folder / "summary.xlsx"
