@@ -131,3 +131,13 @@ def test_streams_are_named_and_independent_of_the_scenario() -> None:
         parameter_stream(1, 0, "care.cost_trend").random(2),
         parameter_stream(1, 0, "payment.drg.cost_effect").random(2),
     )
+
+
+def test_term_tables_are_reused_only_while_the_benefit_rules_are_the_same() -> None:
+    scenario = load_scenario(SCENARIOS / "nanchuan" / "benefit-raise.yaml")
+    before, after = scenario.tree.at(dt.date(2021, 6, 1)), scenario.tree.at(dt.date(2025, 6, 1))
+    assert TermTables.cached(before) is TermTables.cached(scenario.tree.at(dt.date(2021, 7, 1)))
+    raised = TermTables.cached(after)
+    assert raised is not TermTables.cached(before)
+    assert (raised.ratio >= TermTables.cached(before).ratio).all()
+    assert (raised.ratio > TermTables.cached(before).ratio).any()

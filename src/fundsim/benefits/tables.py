@@ -23,6 +23,9 @@ STATUS = ("uebmi_active", "uebmi_retired", "urrbmi")
 GROUP_CODES = (None, *SPECIAL_GROUPS)  # 0 none, 1 extreme poverty, 2 low income
 
 
+_CACHE: dict[tuple[tuple[str, str], ...], TermTables] = {}
+
+
 @dataclass(frozen=True)
 class TermTables:
     """Arrays of shape (status, level, tcm, group[, tier])."""
@@ -36,6 +39,21 @@ class TermTables:
     layer_net: NDArray[np.bool_]
     assistance_ratio: NDArray[np.float64]
     assistance_cap: NDArray[np.float64]
+
+    @classmethod
+    def cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
+        """:meth:`from_snapshot`, reused while the benefit rules (``benefits.*``) are the
+        same: a run swaps snapshots at every dated change of any parameter, and a batch
+        repeats the same rules in every run."""
+        key = tuple(
+            (path, repr(value)) for path, value in snapshot.items() if path.startswith("benefits.")
+        )
+        tables = _CACHE.get(key)
+        if tables is None:
+            if len(_CACHE) >= 64:
+                _CACHE.pop(next(iter(_CACHE)))
+            tables = _CACHE[key] = cls.from_snapshot(snapshot)
+        return tables
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> TermTables:

@@ -178,30 +178,42 @@ class DaskBackend:
         self._scenarios = self._client.scatter(list(scenarios), broadcast=True)
 
     def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+        """Runs go to Dask in small chunks of one scenario: a task per run costs the
+        scheduler more than the run on a small machine; about ten chunks per worker keep
+        every worker busy to the end."""
         from dask.distributed import as_completed
 
+        size = max(1, min(8, len(tasks) // (10 * self.workers)))
+        chunks: list[list[Task]] = []
+        for task in sorted(tasks):  # scenario by scenario, so chunks fill up
+            if chunks and len(chunks[-1]) < size and chunks[-1][0][0] == task[0]:
+                chunks[-1].append(task)
+            else:
+                chunks.append([task])
         futures = {}
-        for task in tasks:
+        for chunk in chunks:
+            first = chunk[0]
             future = self._client.submit(
-                _dask_task,
-                task,
+                _dask_chunk,
+                [run for _, run in chunk],
                 seed,
-                self._scenarios[task[0]],
-                key=f"fundsim-run-{task[0]}-{task[1]}-{seed}",
+                self._scenarios[first[0]],
+                key=f"fundsim-runs-{first[0]}-{first[1]}-{len(chunk)}-{seed}",
                 retries=self.retries,
                 pure=False,
             )
-            futures[future] = task
+            futures[future] = chunk
         for future in as_completed(futures):
-            task = futures[future]
+            chunk = futures[future]
             try:
-                result = future.result()
+                results = future.result()
             except Exception as error:
+                runs = ", ".join(str(r) for _, r in chunk)
                 raise RunFailed(
-                    f"run {task[1]} of scenario {self.scenarios[task[0]].name} failed: {error}"
+                    f"runs {runs} of scenario {self.scenarios[chunk[0][0]].name} failed: {error}"
                 ) from error
             future.release()
-            yield task, result
+            yield from zip(chunk, results, strict=True)
 
     def close(self) -> None:
         self._client.close()
@@ -215,10 +227,10 @@ def keep_freed_memory_on_worker() -> bool:
     return keep_freed_memory()
 
 
-def _dask_task(task: Task, seed: int, scenario: Scenario) -> xr.Dataset:
+def _dask_chunk(runs: Sequence[int], seed: int, scenario: Scenario) -> list[xr.Dataset]:
     from ..sim.run import simulate
 
-    return simulate(scenario, run=task[1], seed=seed)
+    return [simulate(scenario, run=run, seed=seed) for run in runs]
 
 
 def make_backend(

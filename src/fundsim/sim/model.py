@@ -182,7 +182,9 @@ class FundModel:
     def _on_snapshot(self) -> None:
         """Lookup tables of the snapshot in force, computed once per breakpoint."""
         s, start = self.snapshot, self.start_snapshot
-        self.terms = TermTables.from_snapshot(s)
+        self.terms = TermTables.cached(s)
+        # the mean contribution base is proportional to the wage (floor, cap and mean are)
+        self.base_per_wage = mean_base(s, 1.0)
         mix = np.array(
             [
                 [float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS]
@@ -557,7 +559,7 @@ class FundModel:
         y = self.year_of(begin)
         u = "contributions.uebmi"
         wage = average_wage(self.tree, s, date, self.calendar.start)
-        base = mean_base(s, wage) / 12 * float(s[f"{u}.compliance"])
+        base = wage * self.base_per_wage / 12 * float(s[f"{u}.compliance"])
         employer = members[ACTIVE] * base * float(s[f"{u}.employer_rate"])
         to_personal = employer * float(s[f"{u}.employer_to_personal"])
         employee = members[ACTIVE] * base * float(s[f"{u}.employee_rate"])
