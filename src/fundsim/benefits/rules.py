@@ -114,22 +114,16 @@ class Settlement:
     deductible_applied: Array
 
 
-def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement:
+def settle(claims: Claims) -> Settlement:
     """Apply deductible, ratio, annual cap, the second layer and medical assistance to a batch.
 
     Claims of one person are paid in their order in the batch; annual caps and tiers count
-    the person's earlier claims in the batch and the ``prior_*`` totals.
-
-    ``first``, when given, says the batch is already grouped by person in time order and
-    marks each person's first claim: the sort is skipped (the simulation draws its claims
-    in that order).
+    the person's earlier claims in the batch and the ``prior_*`` totals. This is the
+    specification; the simulation runs :func:`fundsim.benefits.kernel.settle_grouped`, held
+    to it by a test.
     """
-    if first is None:
-        order, first = group_order(claims.person)
-        c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
-    else:
-        order = None
-        c = {name: np.asarray(getattr(claims, name)) for name in Claims.__dataclass_fields__}
+    order, first = group_order(claims.person)
+    c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
     n = len(first)
     # running totals within the batch matter only for people with several claims in it
     last = np.append(first[1:], True)
@@ -188,8 +182,6 @@ def settle(claims: Claims, first: NDArray[np.bool_] | None = None) -> Settlement
         )
 
     patient = c["total"] - fund - layer - assistance
-    if order is None:
-        return Settlement(fund, layer, assistance, patient, deductible_applied)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
     return Settlement(

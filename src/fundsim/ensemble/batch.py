@@ -28,7 +28,7 @@ from typing import Any, TextIO
 import numpy as np
 import xarray as xr
 
-from ..results.io import MANIFEST, RESULTS, manifest, write_netcdf
+from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
 from ..results.store import RunStore
 from ..scenario.loader import Scenario, display_path
 from .backends import Backend
@@ -187,23 +187,12 @@ def finish(
     )
     meta["workers"] = backend.workers
     meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
-    (final / MANIFEST).write_text(
-        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_manifest(final, meta)
     if extra is not None:
         extra(ds, final)
-    out = batch.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        if not force:
-            raise BatchError(f"{out} appeared while the batch ran; pass --force to replace it")
-        trash = out.with_name(f".{out.name}.old")
-        shutil.rmtree(trash, ignore_errors=True)
-        os.replace(out, trash)
-        os.replace(final, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(final, out)
+    if batch.out.exists() and not force:
+        raise BatchError(f"{batch.out} appeared while the batch ran; pass --force to replace it")
+    move_into_place(final, batch.out)
     shutil.rmtree(batch.staging, ignore_errors=True)
     return ds
 

@@ -126,21 +126,6 @@ class Population:
             array[:kept] = array[: self.n][keep]
         self.n = kept
 
-    def scheme_at(self, index: NDArray[np.intp], day: NDArray[np.float64]) -> NDArray[np.int8]:
-        """Scheme of people ``index`` on ``day`` (within the current year)."""
-        switched = self.arrays["switch_day"][index] <= day
-        return np.where(switched, self.arrays["switch_to"][index], self.arrays["scheme"][index])
-
-    def member_at(self, index: NDArray[np.intp], day: NDArray[np.float64]) -> NDArray[np.bool_]:
-        return (self.arrays["entry"][index] <= day) & (day < self.arrays["exit"][index])
-
-    def age_years(self, day: float) -> NDArray[np.int64]:
-        """Completed age in years on ``day``, clipped to 0..MAX_AGE."""
-        years: NDArray[np.int64] = np.clip(
-            np.floor((day - self.birth) / DAYS_PER_YEAR), 0, MAX_AGE
-        ).astype(np.int64)
-        return years
-
     def age_one_year(self) -> None:
         """Move every member one year of age up, at a year start (ages stop at MAX_AGE).
 

@@ -1,9 +1,6 @@
-"""Writing a batch's results: ``results.nc`` and ``manifest.json``, atomically.
-
-Everything is first written to a hidden sibling directory, which is renamed into place only
-when complete: a crash or a kill leaves either no ``DIR`` or the previous one, never a
-half-written result.
-"""
+"""A batch's files: ``results.nc``, ``manifest.json``, and putting a finished directory in
+place atomically (a crash or a kill leaves either no ``DIR`` or the previous one, never a
+half-written result; :mod:`fundsim.ensemble.batch` builds the directory beside it)."""
 
 from __future__ import annotations
 
@@ -13,8 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +20,6 @@ from .. import __version__
 
 RESULTS = "results.nc"
 MANIFEST = "manifest.json"
-
-
-class OutputExists(Exception):
-    """The output directory exists and overwriting was not asked for."""
 
 
 def git_commit() -> str | None:
@@ -72,37 +64,24 @@ def write_netcdf(ds: xr.Dataset, path: Path) -> None:
     ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
 
 
-def write_batch(
-    out: Path,
-    ds: xr.Dataset,
-    meta: Mapping[str, Any],
-    force: bool = False,
-    extra: Callable[[Path], None] | None = None,
-) -> None:
-    """Write ``ds`` and ``meta`` to ``out`` atomically; ``extra`` may add files first."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExists(str(out))
+def write_manifest(folder: Path, meta: Mapping[str, Any]) -> None:
+    (folder / MANIFEST).write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def move_into_place(finished: Path, out: Path) -> None:
+    """Rename the complete directory ``finished`` to ``out``, replacing an existing ``out``
+    (the caller has checked that replacing it was asked for)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        write_netcdf(ds, staging / RESULTS)
-        (staging / MANIFEST).write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        if extra is not None:
-            extra(staging)
-        if out.exists():
-            trash = out.with_name(f".{out.name}.old")
-            shutil.rmtree(trash, ignore_errors=True)
-            os.replace(out, trash)
-            os.replace(staging, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    if out.exists():
+        trash = out.with_name(f".{out.name}.old")
+        shutil.rmtree(trash, ignore_errors=True)
+        os.replace(out, trash)
+        os.replace(finished, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(finished, out)
 
 
 def read_results(path: Path) -> xr.Dataset:
