@@ -242,6 +242,8 @@ class _Bar:
                 file=self.err,
                 smoothing=0.1,
                 dynamic_ncols=True,
+                # a log file gets a line every few seconds, a terminal a live bar
+                mininterval=0.1 if getattr(self.err, "isatty", lambda: False)() else 5.0,
             )
         else:
             self._bar.update(done - self._bar.n)
