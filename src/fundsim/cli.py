@@ -275,7 +275,7 @@ if __name__ == "__main__":  # pragma: no cover
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] | None) -> int:
     """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
-    from .ensemble.backends import RunFailed, make_backend
+    from .ensemble.backends import BackendUnavailable, RunFailed, make_backend
     from .ensemble.batch import Batch, BatchError, run_batch
     from .plotting.fan import write_fan_charts
     from .results.compare import comparison_table, format_table, write_comparison
@@ -312,7 +312,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             err=err,
             extra=files,
         )
-    except BatchError as error:
+    except (BatchError, BackendUnavailable) as error:
         print(f"fundsim: error: {error}", file=err)
         return EXIT_INPUT
     except RunFailed as error:

@@ -213,3 +213,21 @@ def test_the_batch_writes_summaries_and_fan_charts(serial: Path) -> None:
     assert len(book.sheetnames) == 2
     figures = sorted((serial / "figures").glob("fan_*.png"))
     assert len(figures) == ds.sizes["fund"] and all(f.stat().st_size > 10_000 for f in figures)
+
+
+def test_an_unreachable_dask_scheduler_is_an_input_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = fundsim(
+        "run",
+        SMALL,
+        "--runs",
+        "2",
+        "--out",
+        out,
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+        check=False,
+    )
+    assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not out.with_name("out.partial").exists()  # nothing left

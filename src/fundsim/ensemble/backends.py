@@ -37,6 +37,10 @@ class RunFailed(Exception):
     """A run failed on every attempt."""
 
 
+class BackendUnavailable(Exception):
+    """The backend asked for cannot be reached (an input problem: exit code 2)."""
+
+
 def _prepare(scenarios: Sequence[Scenario]) -> None:
     """Per worker: keep the scenarios, tune the allocator, load the compiled kernels."""
     global _SCENARIOS
@@ -171,7 +175,14 @@ class DaskBackend:
             )
             self._client = Client(self._cluster)
         else:
-            self._client = Client(address)
+            try:
+                self._client = Client(address, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as error:
+                raise BackendUnavailable(
+                    f"cannot reach the Dask scheduler at {address!r} ({error}); start it, fix "
+                    "--scheduler (tcp://HOST:PORT or 'local') or DASK_SCHEDULER_ADDRESS, or "
+                    "leave both out to run on a local process pool"
+                ) from error
         self.address = self._client.scheduler.address
         self.workers = max(len(self._client.scheduler_info()["workers"]), 1)
         self._client.run(keep_freed_memory_on_worker)

@@ -208,8 +208,14 @@ def run_batch(
 ) -> xr.Dataset:
     """Prepare, run what is missing, and finish a batch; returns its Dataset."""
     started = time.perf_counter()
+    fresh = not batch.staging.exists()
     store = prepare(batch, force=force, resume=resume)
-    backend = make_backend()
+    try:
+        backend = make_backend()
+    except BaseException:
+        if fresh:  # nothing ran: leave no unfinished batch behind
+            shutil.rmtree(batch.staging, ignore_errors=True)
+        raise
     try:
         bar = _progress_bar(batch, backend, quiet, err)
         try:
