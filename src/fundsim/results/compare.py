@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .summary import depletion_percentile, shown_year
+
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 COMPARED = ("balance", "income", "expenditure")
 
@@ -30,13 +32,6 @@ def paired_differences(ds: xr.Dataset, baseline: str) -> xr.Dataset:
     return diff
 
 
-def _median_year(years: np.ndarray, last: int) -> float:
-    """Median depletion year, never-depleted runs counting as beyond the horizon (inf)."""
-    ordered = np.sort(np.where(np.isnan(years), np.inf, years))
-    value = ordered[int(np.ceil(0.5 * len(ordered))) - 1]
-    return float(value) if np.isfinite(value) else float("inf")
-
-
 def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> pd.DataFrame:
     """One row per other scenario and fund, at ``year`` (default: the last year).
 
@@ -49,7 +44,7 @@ def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> 
     last = int(ds["year"].max())
     diff = paired_differences(ds, baseline).sel(year=year)
     q = diff.quantile(list(BANDS), dim="run")
-    depleted = ((ds["balance"] < 0).cumsum("year") > 0).sel(year=year).mean("run")
+    depleted = ds.fundsim.prob_depleted().sel(year=year)
     rows = []
     for other in diff["scenario"].values:
         for fund in ds["fund"].values:
@@ -69,16 +64,11 @@ def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> 
             row["p_depleted_baseline"] = p_base
             row["p_depleted_scenario"] = p_other
             row["p_depleted_change"] = p_other - p_base
-            m_base = _median_year(
-                ds["depletion_year"].sel(scenario=baseline, fund=fund).values, last
-            )
-            m_other = _median_year(ds["depletion_year"].sel(scenario=other, fund=fund).values, last)
-
-            def show(m: float) -> object:
-                return f"after {last}" if np.isinf(m) else int(m)
-
-            row["median_depletion_baseline"] = show(m_base)
-            row["median_depletion_scenario"] = show(m_other)
+            years = ds["depletion_year"].sel(fund=fund)
+            m_base = depletion_percentile(years.sel(scenario=baseline).values, 50)
+            m_other = depletion_percentile(years.sel(scenario=other).values, 50)
+            row["median_depletion_baseline"] = shown_year(m_base, last)
+            row["median_depletion_scenario"] = shown_year(m_other, last)
             row["median_depletion_change_years"] = (
                 m_other - m_base if np.isfinite(m_base) and np.isfinite(m_other) else None
             )

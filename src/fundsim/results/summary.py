@@ -40,6 +40,18 @@ LABELS_ZH = {
 }
 
 
+def depletion_percentile(years: np.ndarray, p: float) -> float:
+    """The smallest year by which at least ``p``% of runs are depleted; ``inf`` when that
+    falls among the runs never depleted (``years`` NaN) within the horizon."""
+    ordered = np.sort(np.where(np.isnan(years), np.inf, years))
+    return float(ordered[max(int(np.ceil(p / 100 * len(ordered))) - 1, 0)])
+
+
+def shown_year(year: float, last: int) -> object:
+    """A depletion year for a table: the year, or ``after <last year>``."""
+    return f"after {last}" if np.isinf(year) else int(year)
+
+
 @xr.register_dataset_accessor("fundsim")
 class FundAccessor:
     """Batch summaries of a results Dataset (``ds.fundsim.…``)."""
@@ -91,12 +103,8 @@ class FundAccessor:
                 years = ds["depletion_year"].sel(scenario=scenario, fund=fund).values
                 never = np.isnan(years)
                 row: dict[str, object] = {"scenario": str(scenario), "fund": str(fund)}
-                ordered = np.sort(np.where(never, np.inf, years))
                 for p in percentiles:
-                    # the smallest year by which at least p% of runs are depleted
-                    k = int(np.ceil(p / 100 * len(ordered))) - 1
-                    value = ordered[max(k, 0)]
-                    row[f"p{p}"] = f"after {last}" if np.isinf(value) else int(value)
+                    row[f"p{p}"] = shown_year(depletion_percentile(years, p), last)
                 row["never_depleted"] = float(never.mean())
                 row["runs"] = len(years)
                 rows.append(row)
