@@ -15,7 +15,8 @@ from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
 from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, draw_care, trend_factor
-from fundsim.claims.kernels import cost_uniforms, hashed_uniform, pick_level
+from fundsim.claims.kernels import pick_level
+from fundsim.sim.hashing import hashed_open_uniform, hashed_uniform, normal_quantile
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
@@ -226,10 +227,20 @@ def test_hashed_draws_are_uniform_independent_and_give_normals() -> None:
     assert abs(np.corrcoef(u, v)[0, 1]) < 4 / np.sqrt(len(u))  # streams independent
     w = np.array([hashed_uniform(np.uint64(54321), k, 2) for k in keys])
     assert abs(np.corrcoef(u, w)[0, 1]) < 4 / np.sqrt(len(u))  # years independent
-    u1, u2 = cost_uniforms(keys, np.uint64(7))
-    assert (u1 > 0).all() and (u1 <= 1).all()
-    z = np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)  # as draw_care does
+    open_u = np.array([hashed_open_uniform(np.uint64(7), k, 3) for k in keys])
+    assert (open_u > 0).all() and (open_u < 1).all()
+    z = np.array([normal_quantile(p) for p in open_u])  # as price_admissions does
     assert stats.kstest(z, "norm").pvalue > 1e-3
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-20, 1e-9, 0.01, 0.02425, 0.075, 0.3, 0.5, 0.9, 1 - 1e-12])
+def test_normal_quantile_matches_scipy(p: float) -> None:
+    """AS 241 against scipy's ndtri, across the central and both tail branches."""
+    from scipy.special import ndtri
+
+    assert normal_quantile(p) == pytest.approx(ndtri(p), rel=1e-13, abs=1e-15)
+    if 1 - p < 1:  # the upper tail, where 1 − p is representable
+        assert normal_quantile(1 - p) == pytest.approx(ndtri(1 - p), rel=1e-13, abs=1e-15)
 
 
 def load(region: str) -> Snapshot:

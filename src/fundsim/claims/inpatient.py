@@ -10,9 +10,9 @@ day. Thinning a Poisson process keeps it Poisson, so admissions follow rate × m
 exactly, including newborns, leavers and newcomers of the year; only the few people whose
 membership or scheme changes during the year (``CellIndex.changing``) need the check.
 
-Position within the cell and admission time are packed in one 64-bit key and sorted with
-``np.sort`` (DESIGN §5), which leaves the batch grouped by person in time order: the
-benefit rules need no further sort.
+Position within the cell and admission time are packed in one 64-bit key, drawn already in
+order (DESIGN §5 sorts them; order statistics drawn directly need no sort), which leaves the
+batch grouped by person in time order: the benefit rules need no further sort.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
 from .kernels import (
     TICKS,
     admission_keys,
-    cost_uniforms,
     decode_admissions,
     price_admissions,
 )
@@ -63,7 +62,7 @@ class AdmissionTable:
 class CellIndex:
     """People sorted by cell, for the year, and who changes membership or scheme in it."""
 
-    order: NDArray[np.intp]
+    order: NDArray[np.int32]  # rows by cell (int32 halves the memory a year streams through)
     start: NDArray[np.int64]
     size: NDArray[np.int64]
     scheme_of_cell: NDArray[np.int8]
@@ -84,7 +83,7 @@ class CellIndex:
         if size is None:
             size = np.bincount(cell, minlength=N_CELLS + 1)
         size = size.astype(np.int64)
-        order = np.empty(len(cell), dtype=np.intp)
+        order = np.empty(len(cell), dtype=np.int32)
         order_by_cell(cell, size, order)  # = np.argsort(cell, kind="stable")
         start = np.concatenate([[0], np.cumsum(size)[:-1]])
         scheme_of_cell = np.append(np.arange(N_CELLS) % len(SCHEMES), 0).astype(np.int8)
@@ -155,9 +154,7 @@ class Candidates:
         lam = cell_rate * index.size * (length / DAYS_PER_YEAR) * trend_factor(growth, length)
         counts = rng.poisson(lam * (multiplier * bound))
         base = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
-        u = rng.random(int(counts.sum()))
-        keys, cells = admission_keys(counts, index.start, index.size, u)
-        keys.sort()  # positions stay within their cell's range, so ``cells`` keeps its order
+        keys, cells = admission_keys(counts, index.start, index.size, base)  # sorted
         beta = float(np.log1p(growth) * length / DAYS_PER_YEAR)
         return cls(keys, cells, start, length, beta, base, bound)
 
@@ -195,7 +192,7 @@ def draw_admissions(
         )
     arrays = population.arrays
     c = candidates
-    person, first, quantile, cells, status, keys = decode_admissions(
+    person, first, when, cells, status, keys = decode_admissions(
         c.keys,
         c.cells,
         index.order,
@@ -214,13 +211,6 @@ def draw_admissions(
         c.base,
         volume / c.bound,
     )
-    # admission day from its quantile: the inverse CDF of the density ∝ exp(beta t)
-    if abs(c.beta) > 1e-12:
-        when = np.log1p(quantile * np.expm1(c.beta))
-        when *= c.length / c.beta
-    else:
-        when = quantile * c.length
-    when += c.start
     return person, first, when, cells, status, keys
 
 
@@ -260,19 +250,6 @@ def draw_care(
     policy_range_share : share of the cost inside the policy range, by scheme status
     term_shape : shape of the benefit term tables (status, level, TCM, group)
     """
-    # the cost's lognormal factor: a Box–Muller normal from the admission's hashed uniforms,
-    # vectorised by numpy, with medical inflation from ``day`` to the admission day
-    u1, u2 = cost_uniforms(keys, base)
-    np.log(u1, out=u1)
-    u1 *= -2.0
-    np.sqrt(u1, out=u1)
-    u2 *= 2.0 * np.pi
-    np.cos(u2, out=u2)
-    spread = u1
-    spread *= u2
-    spread *= sigma
-    spread += (when - day) * float(np.log1p(cost_growth) / DAYS_PER_YEAR) - 0.5 * sigma * sigma
-    np.exp(spread, out=spread)
     total, policy_range, key, by_status = price_admissions(
         person,
         when,
@@ -280,7 +257,9 @@ def draw_care(
         status,
         keys,
         base,
-        spread,
+        day,
+        sigma,
+        float(np.log1p(cost_growth) / DAYS_PER_YEAR),
         population.arrays["group"],
         np.ascontiguousarray(level_cumulative),
         mean_cost,

@@ -1,43 +1,27 @@
-"""Compiled loops of the admission draw (DESIGN §5): numpy draws the counts and positions and
-sorts; these turn them into keys, select and decode a batch's admissions, and price them, in
-one pass each instead of a dozen numpy passes with temporaries.
+"""Compiled loops of the admission draw (DESIGN §5): numpy draws the counts; these draw the
+sorted keys, select and decode a batch's admissions, and price them, in one pass each
+instead of a dozen numpy passes with temporaries.
 
 Common random numbers need each candidate admission to keep its own randomness whatever the
 scenario does to the others. So everything drawn for a candidate after its cell, position
 and time (whether a volume effect keeps it, its level, TCM and cost) comes from a
-counter-based generator: SplitMix64 (Steele, Lea and Flood 2014, the seeding generator of
-Java's SplittableRandom) applied to the year's key and the candidate's own 64-bit key. Two
-scenarios of run r then agree on every candidate they share.
+counter-based generator (:mod:`fundsim.sim.hashing`) applied to the year's key and the
+candidate's own 64-bit key. Two scenarios of run r then agree on every candidate they share.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from ..sim.hashing import hashed_open_uniform, hashed_uniform, normal_quantile
+
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
-THIN, LEVEL, COST = 1, 2, 3  # the counter-based streams of a candidate
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
-    """SplitMix64's output function: a bijection of 64-bit words with full avalanche."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
-    """A uniform on [0, 1) (53 bits) for candidate ``key`` in ``stream`` of the year ``base``."""
-    z = _mix(
-        base
-        + np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
-        + np.uint64(stream) * np.uint64(0xD1B54A32D192ED03)
-    )
-    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+THIN, LEVEL, COST, POSITION, POSITION_END = 1, 2, 3, 4, 5  # counter-based streams
 
 
 @njit(cache=True, nogil=True)
@@ -45,32 +29,51 @@ def admission_keys(
     counts: NDArray[np.int64],
     start: NDArray[np.int64],
     size: NDArray[np.int64],
-    u: NDArray[np.float64],
+    base: np.uint64,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:  # pragma: no cover - compiled
-    """Keys (position in the cell index << TIME_BITS | time quantile) and cells.
+    """Sorted keys (position in the cell index << TIME_BITS | time quantile) and cells.
 
-    ``counts[c]`` admissions in cell ``c``; ``u`` has one uniform per admission: its
-    integer part of ``u × size`` is the position within the cell, and the remainder, uniform
-    on [0, 1) and independent of the position (with ~37 of its 53 bits left, of which the
-    key keeps 32), is the quantile of the admission time. The time is a monotone function
-    of its quantile, so sorting by quantile is sorting by time.
+    ``counts[c]`` admissions in cell ``c``, each at a uniform point u of [0, 1): the integer
+    part of ``u × size`` is the position within the cell, and the remainder, uniform on
+    [0, 1) and independent of the position, is the quantile of the admission time (a
+    monotone function of it, so key order is time order). Key order within a cell is the
+    order of u, so a cell's k points are drawn already sorted, as the order statistics of
+    k uniforms: the partial sums of k + 1 standard exponentials over their total (Devroye
+    1986, ch. V §2), from the ``POSITION`` stream. No sort is needed.
     """
     n = 0
+    most = 0
     for c in range(len(counts)):
         n += counts[c]
+        most = max(most, counts[c])
     keys = np.empty(n, dtype=np.int64)
     cells = np.empty(n, dtype=np.int64)
+    sums = np.empty(most)
     scale = float(1 << TIME_BITS)
+    top = np.int64(scale) - 1
     i = 0
     for c in range(len(counts)):
-        for _ in range(counts[c]):
-            spot = u[i] * size[c]
+        k = counts[c]
+        if k == 0:
+            continue
+        total = 0.0
+        for j in range(k):
+            total -= math.log(hashed_open_uniform(base, i + j, POSITION))
+            sums[j] = total
+        total -= math.log(hashed_open_uniform(base, c, POSITION_END))
+        width = float(size[c])
+        for j in range(k):
+            spot = sums[j] / total * width
             whole = np.floor(spot)
-            position = start[c] + np.int64(whole)
-            ticks = min(np.int64((spot - whole) * scale), np.int64(scale) - 1)
-            keys[i] = (position << TIME_BITS) | ticks
-            cells[i] = c
-            i += 1
+            if whole >= width:  # rounding at the very top of the cell
+                position = start[c] + size[c] - 1
+                ticks = top
+            else:
+                position = start[c] + np.int64(whole)
+                ticks = min(np.int64((spot - whole) * scale), top)
+            keys[i + j] = (position << TIME_BITS) | ticks
+            cells[i + j] = c
+        i += k
     return keys, cells
 
 
@@ -101,15 +104,14 @@ def decode_admissions(
     NDArray[np.int8],
     NDArray[np.int64],
 ]:  # pragma: no cover - compiled
-    """Sorted candidate keys of a year → (person, first, time quantile, cell, status, key) of
+    """Sorted candidate keys of a year → (person, first, admission day, cell, status, key) of
     the admissions of one batch.
 
     A candidate belongs to the batch when its time tick is in ``[first_tick, end_tick)``
     and its ``THIN`` uniform is below ``keep`` (the batch's volume effect over the bound the
     candidates were drawn with). The admission day of quantile q is ``day + length ×
     log1p(q × expm1(beta)) / beta`` (``q`` when beta is 0), the inverse CDF of the density
-    ∝ exp(beta t) on the year; it is computed here only for the few people whose
-    membership must be checked.
+    ∝ exp(beta t) on the year.
 
     People whose membership or scheme changes this year (``changing``) are kept only if
     members on the admission day, with their scheme on that day; everyone else is a member
@@ -138,15 +140,15 @@ def decode_admissions(
         q = tick * step
         p = order[position]
         s = scheme_of_cell[cells[i]]
+        t = day + length * (np.log1p(q * growth) / beta if trend else q)
         if changing[p]:
-            t = day + length * (np.log1p(q * growth) / beta if trend else q)
             if not (entry[p] <= t < exit_[p]):
                 continue
             s = switch_to[p] if switch_day[p] <= t else scheme[p]
         person[j] = p
         first[j] = position != previous
         previous = position
-        when[j] = q
+        when[j] = t
         cell[j] = cells[i]
         status[j] = s
         kept[j] = keys[i]
@@ -172,7 +174,9 @@ def price_admissions(
     status: NDArray[np.int8],
     keys: NDArray[np.int64],
     base: np.uint64,
-    spread: NDArray[np.float64],
+    day: float,
+    sigma: float,
+    inflation: float,
     group: NDArray[np.int8],
     level_cumulative: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
@@ -190,8 +194,9 @@ def price_admissions(
     admissions, cost and expected extra bed days as a (3, 3) array). The level comes from
     its ``LEVEL`` uniform u and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from
     where u falls within its level's band (uniform on [0, 1) and independent of the level)
-    ``< tcm_share``; the cost is the level's mean × the cell's factor × ``spread`` (the
-    lognormal factor from :func:`cost_uniforms`, with medical inflation).
+    ``< tcm_share``; the cost is the level's mean on ``day`` × the cell's factor × a
+    lognormal factor of mean 1 and log-sd ``sigma`` (its normal from the ``COST`` uniform by
+    the inverse CDF) × medical inflation ``exp(inflation × (when − day))``.
     """
     n = len(person)
     total = np.empty(n)
@@ -199,6 +204,10 @@ def price_admissions(
     key = np.empty(n, dtype=np.intp)
     by_status = np.zeros((3, 3))
     _, n_levels, n_tcm, n_groups = term_shape
+    half_variance = 0.5 * sigma * sigma
+    # per-status sums in registers: accumulating into ``by_status`` in the loop made every
+    # iteration wait on the previous one's store
+    n0 = n1 = n2 = c0 = c1 = c2 = e0 = e1 = e2 = 0.0
     for i in range(n):
         s = status[i]
         pool = 1 if s == 2 else 0
@@ -208,30 +217,30 @@ def price_admissions(
         low = mix[level - 1] if level > 0 else 0.0
         high = mix[level] if level < len(mix) - 1 else 1.0
         tcm = 1 if (u - low) < tcm_share * (high - low) else 0
-        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread[i]
+        z = normal_quantile(hashed_open_uniform(base, keys[i], COST))
+        spread = math.exp(sigma * z + inflation * (when[i] - day) - half_variance)
+        cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread
         g = group[person[i]] if s == 2 else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]
         key[i] = ((s * n_levels + level) * n_tcm + tcm) * n_groups + g
-        by_status[s, 0] += 1.0
-        by_status[s, 1] += cost
-        by_status[s, 2] += extra_stay[level]
+        extra = extra_stay[level]
+        if s == 0:
+            n0 += 1.0
+            c0 += cost
+            e0 += extra
+        elif s == 1:
+            n1 += 1.0
+            c1 += cost
+            e1 += extra
+        else:
+            n2 += 1.0
+            c2 += cost
+            e2 += extra
+    by_status[0, 0], by_status[0, 1], by_status[0, 2] = n0, c0, e0
+    by_status[1, 0], by_status[1, 1], by_status[1, 2] = n1, c1, e1
+    by_status[2, 0], by_status[2, 1], by_status[2, 2] = n2, c2, e2
     return total, in_range, key, by_status
-
-
-@njit(cache=True, nogil=True)
-def cost_uniforms(
-    keys: NDArray[np.int64], base: np.uint64
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
-    """Two uniforms per admission from its ``COST`` stream, the first on (0, 1] (for the
-    logarithm of Box–Muller), the second on [0, 1)."""
-    n = len(keys)
-    u1 = np.empty(n)
-    u2 = np.empty(n)
-    for i in range(n):
-        u1[i] = 1.0 - hashed_uniform(base, keys[i], COST)
-        u2[i] = hashed_uniform(base, keys[i], COST + 16)
-    return u1, u2
 
 
 @njit(cache=True, nogil=True)

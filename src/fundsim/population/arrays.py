@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..scenario.regiondata import MAX_AGE, SCHEMES, SEXES, Table
+from .kernels import advance_cells
 
 ACTIVE, RETIRED, URRBMI = 0, 1, 2
 MALE, FEMALE = 0, 1
@@ -80,6 +81,7 @@ class Population:
     # rows that left during the current year, and the year's newborns (for the next ageing)
     left: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
     newborns: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    departed: int = 0  # rows of earlier years' leavers still in the arrays
 
     def __post_init__(self) -> None:
         if not self.arrays:
@@ -121,9 +123,11 @@ class Population:
         keep = self.exit >= day
         if keep.all():
             return
-        kept = int(keep.sum())
+        rows = np.flatnonzero(keep)  # one pass over the mask, then a take per column
+        kept = len(rows)
         for _name, array in self.arrays.items():
-            array[:kept] = array[: self.n][keep]
+            array[:kept] = array[: self.n].take(rows)
+        self.departed -= self.n - kept
         self.n = kept
 
     def age_one_year(self) -> None:
@@ -133,9 +137,10 @@ class Population:
         plus the years since; the year's newborns are still 0 at the next year start.
         """
         cell = self.arrays["cell"][: self.n]
-        np.take(_NEXT_CELL, cell, out=cell)
+        advance_cells(cell, _NEXT_CELL)
         cell[self.newborns] -= CELLS_PER_AGE
         cell[self.left] = IDLE
+        self.departed += len(self.left)
         self.newborns = self.left = np.empty(0, dtype=np.intp)
 
     def members_by_scheme(self, day: float) -> NDArray[np.int64]:

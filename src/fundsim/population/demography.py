@@ -90,6 +90,7 @@ class YearDemography:
 
 
 N_SCHEMES = len(SCHEMES)
+_URRBMI_CELL = np.append(np.arange(N_CELLS) % N_SCHEMES == URRBMI, False)  # the idle cell: none
 
 
 def retirement_ages(snapshot: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -113,7 +114,7 @@ def draw_year(
 ) -> YearDemography:
     """Commit last year's events and draw this year's events.
 
-    One uniform per member decides every exit and joining UEBMI: per cell, [0, q) dies,
+    One uniform per member (counter-based, keyed by row) decides every exit and joining UEBMI: per cell, [0, q) dies,
     [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves away, the next ``join``
     joins UEBMI; the position within the band gives the day. Only the few people with an event
     are touched after that, so a year costs a handful of passes over the arrays.
@@ -162,15 +163,14 @@ def draw_year(
                     candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
 
     # one pass: cell sizes, who has an event ([0, low) leaves, then joins), who may retire
-    u = rng.random(n0)
-    counts, events, candidates, urrbmi_groups = scan_year(
-        cell, u, low + join_band, candidates_mask, pop.group, URRBMI, N_SCHEMES
+    base = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
+    counts, events, ev_u, candidates, urrbmi_groups = scan_year(
+        cell, base, low + join_band, candidates_mask, pop.group, _URRBMI_CELL
     )
     size = counts[:N_CELLS].reshape(shape)
     flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
     flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
     ev_cell = cell[events]
-    ev_u = u[events]
     q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
     l_e = np.append(lapse_cell.reshape(-1), 0.0)[ev_cell]
     reason = np.where(
@@ -312,7 +312,7 @@ def _commit(pop: Population, start: float) -> None:
     pop.switched = np.empty(0, dtype=np.intp)
     if start > 0:
         pop.age_one_year()
-    if pop.n and np.count_nonzero(pop.exit < start) > pop.n // 5:
+    if pop.departed > pop.n // 5:  # every leaver of an earlier year has exit < start
         pop.compact(start)
 
 

@@ -3,8 +3,9 @@
 A year of demography touches every row a few times: count the cells, find who has an event,
 find who may retire, count the special groups, and sort everyone by cell for the admission
 draws. In numpy each of those is several full passes with temporaries; these loops do them
-in one pass each. The random numbers stay numpy's (drawn before the call), so a run's
-numbers do not depend on the compiler.
+in one pass each. Each row's uniform of the year is counter-based (:mod:`fundsim.sim.hashing`):
+integer arithmetic, the same on every machine, and drawn only for rows whose cell has any
+chance of an event.
 """
 
 from __future__ import annotations
@@ -13,49 +14,60 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from ..sim.hashing import hashed_uniform
+
 
 @njit(cache=True, nogil=True)
 def scan_year(
     cell: NDArray[np.int16],
-    u: NDArray[np.float64],
+    base: np.uint64,
     event_band: NDArray[np.float64],
     may_retire: NDArray[np.bool_],
     group: NDArray[np.int8],
-    urrbmi: int,
-    n_schemes: int,
+    urrbmi_cell: NDArray[np.bool_],
 ) -> tuple[
-    NDArray[np.int64], NDArray[np.intp], NDArray[np.intp], NDArray[np.int64]
+    NDArray[np.int64], NDArray[np.intp], NDArray[np.float64], NDArray[np.intp], NDArray[np.int64]
 ]:  # pragma: no cover - compiled
-    """(rows per cell, rows with ``u < event_band[cell]``, rows in ``may_retire`` cells,
+    """(rows per cell, rows with an event, their uniforms, rows in ``may_retire`` cells,
     URRBMI members by special group).
 
-    Cells are ``(age × 2 + sex) × n_schemes + scheme``; the idle cell (last) is no scheme's.
+    Row i's uniform of the year is the counter-based ``hashed_uniform(base, i)``; the row has
+    an event when it is below ``event_band[cell]`` (0 for the idle cell). Cells are ``(age × 2 + sex) × n_schemes +
+    scheme``; the idle cell (last) has an event band of 0 and is no scheme's.
     """
     n = len(cell)
     counts = np.zeros(len(event_band), dtype=np.int64)
-    events = np.empty(n, dtype=np.intp)
+    events = np.empty(n, dtype=np.intp)  # only the pages written are ever touched
+    event_u = np.empty(n)
     candidates = np.empty(n, dtype=np.intp)
     groups = np.zeros(3, dtype=np.int64)
-    idle = len(event_band) - 1
     n_events = 0
     n_candidates = 0
     for i in range(n):
         c = cell[i]
         counts[c] += 1
-        if u[i] < event_band[c]:
+        u = hashed_uniform(base, i, 0)
+        if u < event_band[c]:
             events[n_events] = i
+            event_u[n_events] = u
             n_events += 1
         if may_retire[c]:
             candidates[n_candidates] = i
             n_candidates += 1
-        if c != idle and c % n_schemes == urrbmi:
+        if urrbmi_cell[c]:
             groups[group[i]] += 1
-    return counts, events[:n_events].copy(), candidates[:n_candidates].copy(), groups
+    return (
+        counts,
+        events[:n_events].copy(),
+        event_u[:n_events].copy(),
+        candidates[:n_candidates].copy(),
+        groups,
+    )
 
 
 @njit(cache=True, nogil=True)
 def order_by_cell(
-    cell: NDArray[np.int16], counts: NDArray[np.int64], order: NDArray[np.intp]
+    cell: NDArray[np.int16], counts: NDArray[np.int64], order: NDArray[np.int32]
 ) -> None:  # pragma: no cover - compiled
     """Rows sorted by cell, stably, into ``order``: ``np.argsort(cell, kind="stable")`` by
     counting."""
@@ -68,3 +80,12 @@ def order_by_cell(
         c = cell[i]
         order[position[c]] = i
         position[c] += 1
+
+
+@njit(cache=True, nogil=True)
+def advance_cells(
+    cell: NDArray[np.int16], next_cell: NDArray[np.int16]
+) -> None:  # pragma: no cover - compiled
+    """``cell[:] = next_cell[cell]`` in place (numpy's take would first widen the indices)."""
+    for i in range(len(cell)):
+        cell[i] = next_cell[cell[i]]
