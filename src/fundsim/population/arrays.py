@@ -119,11 +119,13 @@ class Population:
         self.n += count
 
     def compact(self, day: float) -> None:
-        """Drop people who left before ``day``; keeps the order of the rest."""
+        """Drop people who left before ``day``; the rest are sorted by cell (stably), so the
+        cells come in long runs again for the yearly passes."""
         keep = self.exit >= day
         if keep.all():
             return
         rows = np.flatnonzero(keep)  # one pass over the mask, then a take per column
+        rows = rows[np.argsort(self.cell[rows], kind="stable")]
         kept = len(rows)
         for _name, array in self.arrays.items():
             array[:kept] = array[: self.n].take(rows)

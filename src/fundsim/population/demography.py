@@ -237,7 +237,9 @@ def draw_year(
     if newborns:
         born = start + rng.random(newborns) * length
         srb = float(snapshot["population.sex_ratio_at_birth"])
-        nsex = np.where(rng.random(newborns) < srb / (1.0 + srb), MALE, FEMALE).astype(np.int8)
+        boys = int(rng.binomial(newborns, srb / (1.0 + srb)))
+        # boys first, then girls (days are independent of sex): two runs of cells
+        nsex = np.repeat(np.array([MALE, FEMALE], dtype=np.int8), [boys, newborns - boys])
         nscheme = np.full(newborns, URRBMI, dtype=np.int8)
         cadre = (nsex == FEMALE) & (
             rng.random(newborns) < float(snapshot["population.female_cadre_share"])
@@ -262,6 +264,7 @@ def draw_year(
     if arrivals:
         like = rng.integers(0, n0, arrivals)
         like = like[cell[like] != IDLE]
+        like = like[np.argsort(cell[like], kind="stable")]  # by cell: runs for the yearly passes
         arrive = start + rng.random(len(like)) * length
         pop.append(
             birth=pop.birth[like],

@@ -32,30 +32,47 @@ def scan_year(
     URRBMI members by special group).
 
     Row i's uniform of the year is the counter-based ``hashed_uniform(base, i)``; the row has
-    an event when it is below ``event_band[cell]`` (0 for the idle cell). Cells are ``(age × 2 + sex) × n_schemes +
-    scheme``; the idle cell (last) has an event band of 0 and is no scheme's.
+    an event when it is below ``event_band[cell]``. Cells are ``(age × 2 + sex) × n_schemes
+    + scheme``; the idle cell (last) has an event band of 0 and is no scheme's.
+
+    Rows come in long runs of one cell, so the cell's properties and its count are held in
+    registers for the run (a counter in memory would make each row wait on the last one's
+    store).
     """
     n = len(cell)
     counts = np.zeros(len(event_band), dtype=np.int64)
     events = np.empty(n, dtype=np.intp)  # only the pages written are ever touched
     event_u = np.empty(n)
     candidates = np.empty(n, dtype=np.intp)
-    groups = np.zeros(3, dtype=np.int64)
     n_events = 0
     n_candidates = 0
+    low = high = urrbmi_rows = 0
+    current = cell[0] if n else 0
+    run = 0
+    band, retire, urrbmi = event_band[current], may_retire[current], urrbmi_cell[current]
     for i in range(n):
         c = cell[i]
-        counts[c] += 1
+        if c != current:
+            counts[current] += run
+            current, run = c, 0
+            band, retire, urrbmi = event_band[c], may_retire[c], urrbmi_cell[c]
+        run += 1
         u = hashed_uniform(base, i, 0)
-        if u < event_band[c]:
+        if u < band:
             events[n_events] = i
             event_u[n_events] = u
             n_events += 1
-        if may_retire[c]:
+        if retire:
             candidates[n_candidates] = i
             n_candidates += 1
-        if urrbmi_cell[c]:
-            groups[group[i]] += 1
+        if urrbmi:
+            g = group[i]
+            low += g == 1
+            high += g == 2
+            urrbmi_rows += 1
+    if n:
+        counts[current] += run
+    groups = np.array([urrbmi_rows - low - high, low, high], dtype=np.int64)
     return (
         counts,
         events[:n_events].copy(),
@@ -70,16 +87,24 @@ def order_by_cell(
     cell: NDArray[np.int16], counts: NDArray[np.int64], order: NDArray[np.int32]
 ) -> None:  # pragma: no cover - compiled
     """Rows sorted by cell, stably, into ``order``: ``np.argsort(cell, kind="stable")`` by
-    counting."""
+    counting (the current run's write position held in a register, as in :func:`scan_year`)."""
     position = np.zeros(len(counts), dtype=np.intp)
     total = 0
     for c in range(len(counts)):
         position[c] = total
         total += counts[c]
+    if len(cell) == 0:
+        return
+    current = cell[0]
+    p = position[current]
     for i in range(len(cell)):
         c = cell[i]
-        order[position[c]] = i
-        position[c] += 1
+        if c != current:
+            position[current] = p
+            current = c
+            p = position[c]
+        order[p] = i
+        p += 1
 
 
 @njit(cache=True, nogil=True)

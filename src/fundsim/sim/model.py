@@ -280,7 +280,8 @@ class FundModel:
         def add(days: NDArray[np.float64], schemes: NDArray[np.integer[Any]], sign: float) -> None:
             # an event on day d counts at every bound b > d
             after = np.searchsorted(bounds, days, side="right")
-            np.add.at(delta, (after, schemes.astype(np.int64)), sign)
+            flat = after * len(SCHEMES) + schemes
+            delta[...] += sign * np.bincount(flat, minlength=delta.size).reshape(delta.shape)
 
         add(demo.exits[0], demo.exits[1], -1.0)
         add(demo.switches[0], demo.switches[1], -1.0)
