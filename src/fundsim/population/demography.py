@@ -35,7 +35,7 @@ from .arrays import (
     cell_codes,
     draw_groups,
 )
-from .kernels import scan_year
+from .kernels import classify_events, retirements, scan_year
 
 FLOWS = (
     "start",
@@ -170,42 +170,42 @@ def draw_year(
     size = counts[:N_CELLS].reshape(shape)
     flows = np.zeros((len(FLOWS), N_SCHEMES), dtype=np.int64)
     flows[FLOWS.index("start")] = size.sum(axis=(0, 1))
-    ev_cell = cell[events]
-    q_e = np.append(q_cell.reshape(-1), 0.0)[ev_cell]
-    l_e = np.append(lapse_cell.reshape(-1), 0.0)[ev_cell]
-    reason = np.where(
-        ev_u < q_e, 1, np.where(ev_u < q_e + l_e, 2, np.where(ev_u < low[ev_cell], 3, 0))
+    reason, event_day = classify_events(
+        events,
+        ev_u,
+        cell,
+        np.append(q_cell.reshape(-1), 0.0),
+        np.append(lapse_cell.reshape(-1), 0.0),
+        move,
+        join_band,
+        start,
+        length,
     )
-    lower = np.where(reason == 1, 0.0, np.where(reason == 2, q_e, q_e + l_e))
-    width = np.where(reason == 1, q_e, np.where(reason == 2, l_e, move))
     leaving = reason > 0
-    exit_day = np.where(
-        leaving, start + (ev_u - lower) / np.where(leaving, width, 1.0) * length, np.inf
-    )
     joining = ~leaving
-    join_day = start + (ev_u - low[ev_cell]) / np.maximum(join_band[ev_cell], 1e-300) * length
 
-    # retirement: active members who reach the age in force during the year
-    c_sex = pop.sex[candidates]
+    # retirement: active members who reach the age in force during the year, unless they
+    # leave first
     retire_age = np.where(
-        c_sex == MALE, male_age, np.where(pop.cadre[candidates], cadre_age, worker_age)
+        pop.sex[candidates] == MALE,
+        male_age,
+        np.where(pop.cadre[candidates], cadre_age, worker_age),
     )
-    retire_day = pop.birth[candidates] + retire_age * DAYS_PER_YEAR
-    # the person's exit, if any, this year
-    person_exit = np.full(len(candidates), np.inf)
-    pos = np.searchsorted(events, candidates)
-    pos_ok = pos < len(events)
-    hit = np.zeros(len(candidates), dtype=bool)
-    hit[pos_ok] = events[pos[pos_ok]] == candidates[pos_ok]
-    person_exit[hit] = exit_day[pos[hit]]
-    retires = (retire_day >= start) & (retire_day < end) & (retire_day < person_exit)
-    retirees, retire_day = candidates[retires], retire_day[retires]
+    retirees, retire_day = retirements(
+        candidates,
+        pop.birth[candidates] + retire_age * DAYS_PER_YEAR,
+        events,
+        reason,
+        event_day,
+        start,
+        end,
+    )
 
-    exit_rows, exit_days, exit_reasons = events[leaving], exit_day[leaving], reason[leaving]
+    exit_rows, exit_days, exit_reasons = events[leaving], event_day[leaving], reason[leaving]
     pop.left = exit_rows
     pop.arrays["exit"][exit_rows] = exit_days
     pop.arrays["exit_reason"][exit_rows] = exit_reasons
-    joiners, join_days = events[joining], join_day[joining]
+    joiners, join_days = events[joining], event_day[joining]
     pop.arrays["switch_to"][joiners] = ACTIVE
     pop.arrays["switch_day"][joiners] = join_days
     pop.arrays["switch_to"][retirees] = RETIRED

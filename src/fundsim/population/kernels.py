@@ -114,3 +114,74 @@ def advance_cells(
     """``cell[:] = next_cell[cell]`` in place (numpy's take would first widen the indices)."""
     for i in range(len(cell)):
         cell[i] = next_cell[cell[i]]
+
+
+@njit(cache=True, nogil=True)
+def classify_events(
+    rows: NDArray[np.intp],
+    u: NDArray[np.float64],
+    cell: NDArray[np.int16],
+    death: NDArray[np.float64],
+    lapse: NDArray[np.float64],
+    move: float,
+    join: NDArray[np.float64],
+    start: float,
+    length: float,
+) -> tuple[NDArray[np.int8], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Reason (1 death, 2 lapse, 3 moved away, 0 joins UEBMI) and day of each event.
+
+    A row's uniform u fell in its cell's band ``[0, death + lapse + move + join)``, in this
+    order: the sub-band it is in gives the reason, and its position within the sub-band,
+    uniform on it, the day within the year.
+    """
+    n = len(rows)
+    reason = np.empty(n, dtype=np.int8)
+    day = np.empty(n)
+    for k in range(n):
+        c = cell[rows[k]]
+        q, lp, x = death[c], lapse[c], u[k]
+        if x < q:
+            code, lower, width = 1, 0.0, q
+        elif x < q + lp:
+            code, lower, width = 2, q, lp
+        elif x < q + lp + move:
+            code, lower, width = 3, q + lp, move
+        else:
+            code, lower, width = 0, q + lp + move, max(join[c], 1e-300)
+        reason[k] = code
+        day[k] = start + (x - lower) / width * length
+    return reason, day
+
+
+@njit(cache=True, nogil=True)
+def retirements(
+    candidates: NDArray[np.intp],
+    retire_day: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    reason: NDArray[np.int8],
+    day: NDArray[np.float64],
+    start: float,
+    end: float,
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Candidates who reach their retirement day within ``[start, end)`` before leaving.
+
+    ``candidates`` and the event ``rows`` are both ascending, so one merge finds each
+    candidate's exit day (the day of its leaving event, if any).
+    """
+    out = np.empty(len(candidates), dtype=np.intp)
+    days = np.empty(len(candidates))
+    j = 0
+    m = 0
+    for k in range(len(candidates)):
+        r = candidates[k]
+        while j < len(rows) and rows[j] < r:
+            j += 1
+        leaves = np.inf
+        if j < len(rows) and rows[j] == r and reason[j] > 0:
+            leaves = day[j]
+        d = retire_day[k]
+        if start <= d < end and d < leaves:
+            out[m] = r
+            days[m] = d
+            m += 1
+    return out[:m].copy(), days[:m].copy()
