@@ -15,11 +15,11 @@ from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
 from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, draw_care, trend_factor
-from fundsim.claims.kernels import pick_level
-from fundsim.sim.hashing import hashed_open_uniform, hashed_uniform, normal_quantile
+from fundsim.claims.kernels import level_bounds, pick_level
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
+from fundsim.sim.hashing import hashed_open_uniform, hashed_uniform, normal_quantile
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 ZERO = ("fund", "selfpay", "selfpay_net", "assistance")
@@ -125,7 +125,8 @@ def test_level_lookup_is_exactly_a_search() -> None:
             np.minimum(np.searchsorted(cumulative[0], u, side="right"), 4),
         )
         got = [
-            pick_level(cumulative[int(p)], x) for x, p in zip(u[:5000], urrbmi[:5000], strict=True)
+            pick_level(level_bounds(cumulative)[int(p)], x)
+            for x, p in zip(u[:5000], urrbmi[:5000], strict=True)
         ]
         np.testing.assert_array_equal(got, want[:5000])
 

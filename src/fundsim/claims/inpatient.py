@@ -29,6 +29,7 @@ from .kernels import (
     TICKS,
     admission_keys,
     decode_admissions,
+    level_bounds,
     price_admissions,
 )
 
@@ -261,7 +262,7 @@ def draw_care(
         sigma,
         float(np.log1p(cost_growth) / DAYS_PER_YEAR),
         population.arrays["group"],
-        np.ascontiguousarray(level_cumulative),
+        level_bounds(level_cumulative),
         mean_cost,
         cell_cost_factor,
         tcm_share,

@@ -158,13 +158,22 @@ def decode_admissions(
     return person[:j], first[:j], when[:j], cell[:j], status[:j], kept[:j]
 
 
+def level_bounds(cumulative: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row's level bands: 0, the cumulative mix but its last, and 1 (so the last
+    level takes everything above the others, whatever the rounding of the sum)."""
+    bounds = np.zeros((cumulative.shape[0], cumulative.shape[1] + 1))
+    bounds[:, 1:-1] = cumulative[:, :-1]
+    bounds[:, -1] = 1.0
+    return bounds
+
+
 @njit(cache=True, nogil=True, inline="always")
-def pick_level(cumulative: NDArray[np.float64], u: float) -> int:  # pragma: no cover - compiled
-    """``min(searchsorted(cumulative, u, side="right"), len(cumulative) − 1)`` for a
-    non-decreasing ``cumulative``: a count of comparisons, with no branch to mispredict."""
+def pick_level(bounds: NDArray[np.float64], u: float) -> int:  # pragma: no cover - compiled
+    """The level whose band ``[bounds[l], bounds[l + 1])`` holds u (a row of
+    :func:`level_bounds`): a count of comparisons, with no branch to mispredict."""
     level = 0
-    for j in range(len(cumulative) - 1):
-        level += cumulative[j] <= u
+    for j in range(1, len(bounds) - 1):
+        level += bounds[j] <= u
     return level
 
 
@@ -180,7 +189,7 @@ def price_admissions(
     sigma: float,
     inflation: float,
     group: NDArray[np.int8],
-    level_cumulative: NDArray[np.float64],
+    level_bounds: NDArray[np.float64],
     mean_cost: NDArray[np.float64],
     cell_cost_factor: NDArray[np.float64],
     tcm_share: float,
@@ -194,7 +203,8 @@ def price_admissions(
 
     Returns (total cost, policy-range cost, index in the flattened term tables, per status:
     admissions, cost and expected extra bed days as a (3, 3) array). The level comes from
-    its ``LEVEL`` uniform u and the pool's cumulative mix (row 0 UEBMI, 1 URRBMI); TCM from
+    its ``LEVEL`` uniform u and the pool's level bands (:func:`level_bounds`; row 0 UEBMI,
+    1 URRBMI); TCM from
     where u falls within its level's band (uniform on [0, 1) and independent of the level)
     ``< tcm_share``; the cost is the level's mean on ``day`` × the cell's factor × a
     lognormal factor of mean 1 and log-sd ``sigma`` (its normal from the ``COST`` uniform by
@@ -213,12 +223,11 @@ def price_admissions(
     for i in range(n):
         s = status[i]
         pool = 1 if s == 2 else 0
-        mix = level_cumulative[pool]
+        bounds = level_bounds[pool]
         u = hashed_uniform(base, keys[i], LEVEL)
-        level = pick_level(mix, u)
-        low = mix[level - 1] if level > 0 else 0.0
-        high = mix[level] if level < len(mix) - 1 else 1.0
-        tcm = 1 if (u - low) < tcm_share * (high - low) else 0
+        level = pick_level(bounds, u)
+        low, high = bounds[level], bounds[level + 1]
+        tcm = np.int64((u - low) < tcm_share * (high - low))
         z = normal_quantile(hashed_open_uniform(base, keys[i], COST))
         spread = math.exp(sigma * z + inflation * (when[i] - day) - half_variance)
         cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread

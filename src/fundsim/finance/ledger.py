@@ -60,6 +60,9 @@ FLOWS: dict[str, tuple[int, str, str]] = {
     ),
 }
 FLOW_NAMES = tuple(FLOWS)
+_ACCOUNT_INDEX = {name: i for i, name in enumerate(ACCOUNTS)}
+_FLOW_INDEX = {name: i for i, name in enumerate(FLOW_NAMES)}
+_FLOW_SIGN = {name: 1 if FLOWS[name][0] == INCOME else -1 for name in FLOW_NAMES}
 
 
 @dataclass
@@ -71,10 +74,10 @@ class Ledger:
     _account: list[int] = field(default_factory=list)
     _flow: list[int] = field(default_factory=list)
     _amount: list[int] = field(default_factory=list)
-    running: NDArray[np.int64] = field(init=False)
+    running: list[int] = field(init=False)  # balance of each account [fen], Python ints
 
     def __post_init__(self) -> None:
-        self.running = self.opening.copy()
+        self.running = [int(x) for x in self.opening]
 
     @classmethod
     def open(cls, balances: dict[str, float]) -> Ledger:
@@ -85,12 +88,12 @@ class Ledger:
         fen = to_fen(amount)
         if fen == 0:
             return
+        a = _ACCOUNT_INDEX[account]
         self._day.append(day)
-        self._account.append(ACCOUNTS.index(account))
-        self._flow.append(FLOW_NAMES.index(flow))
+        self._account.append(a)
+        self._flow.append(_FLOW_INDEX[flow])
         self._amount.append(fen)
-        sign = 1 if FLOWS[flow][0] == INCOME else -1
-        self.running[ACCOUNTS.index(account)] += sign * fen
+        self.running[a] += _FLOW_SIGN[flow] * fen
 
     def transfer(
         self, day: float, source: str, out_flow: str, target: str, in_flow: str, amount: float
@@ -133,7 +136,7 @@ class Ledger:
 
     def balance(self, account: str) -> float:
         """Balance [yuan] of ``account`` after every entry posted so far."""
-        return int(self.running[ACCOUNTS.index(account)]) / 100
+        return self.running[_ACCOUNT_INDEX[account]] / 100
 
 
 def to_fen(amount: float) -> int:
