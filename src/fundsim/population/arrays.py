@@ -195,6 +195,7 @@ def draw_groups(
 ) -> NDArray[np.int8]:
     """Special group of each person: URRBMI members only, by share (0 none, 1, 2)."""
     u = rng.random(len(scheme))
-    group = np.where(u < shares[0], 1, np.where(u < shares[0] + shares[1], 2, 0)).astype(np.int8)
-    group[scheme != URRBMI] = 0
+    u[scheme != URRBMI] = 1.0  # in no group
+    group = (u < shares[0] + shares[1]).view(np.int8) * np.int8(2)
+    group[u < shares[0]] = 1
     return group
