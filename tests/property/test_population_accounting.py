@@ -51,6 +51,8 @@ def test_flows_add_up_and_match_a_direct_count(
     for year in range(4):
         start = year * YEAR
         demo = draw_year(pop, start, YEAR, year, snapshot, life, rng)
+        # the count that decides compaction: rows of earlier years' leavers
+        assert pop.departed == np.count_nonzero(pop.exit < start)
         # each row's cell: its scheme and age at the year start while a member, else IDLE
         cell = demo.cell[: pop.n].astype(np.int64)
         member = (pop.entry <= start) & (pop.exit > start)

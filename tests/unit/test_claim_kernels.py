@@ -15,7 +15,7 @@ from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
 from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, draw_care, trend_factor
-from fundsim.claims.kernels import level_bounds, pick_level
+from fundsim.claims.kernels import TICKS, TIME_BITS, admission_keys, level_bounds, pick_level
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
@@ -218,6 +218,27 @@ def test_volume_effects_thin_shared_candidates_and_batches_split_the_year() -> N
     ]
     assert sorted(np.concatenate([p[5] for p in parts]).tolist()) == sorted(whole[5].tolist())
     assert (parts[0][2] < 100.0).all() and (parts[1][2] >= 100.0).all()
+
+
+def test_admission_keys_come_sorted_with_uniform_positions_and_times() -> None:
+    """Order statistics drawn directly: sorted keys, each cell's count kept, positions
+    uniform over the cell's people and time quantiles uniform, independent of position."""
+    rng = np.random.default_rng(4)
+    size = np.array([0, 3, 50, 1, 400, 7], dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    counts = np.array([0, 2_000, 30_000, 500, 40_000, 0], dtype=np.int64)
+    keys, cells = admission_keys(counts, start, size, np.uint64(rng.integers(2**63)))
+    assert (np.diff(keys) >= 0).all()
+    np.testing.assert_array_equal(np.bincount(cells, minlength=len(counts)), counts)
+    position = keys >> TIME_BITS
+    assert ((position >= start[cells]) & (position < (start + size)[cells])).all()
+    for c in (1, 2, 4):
+        mine = cells == c
+        seen = np.bincount(position[mine] - start[c], minlength=size[c])
+        assert stats.chisquare(seen).pvalue > 1e-3
+    ticks = (keys & (TICKS - 1)) / TICKS
+    assert stats.kstest(ticks, "uniform").pvalue > 1e-3
+    assert abs(np.corrcoef(ticks, position % 2)[0, 1]) < 4 / np.sqrt(len(keys))
 
 
 def test_hashed_draws_are_uniform_independent_and_give_normals() -> None:
