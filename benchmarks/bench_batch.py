@@ -47,7 +47,7 @@ def scaled_scenario(insured: int, years: int):  # type: ignore[no-untyped-def]
 def one_batch(backend: str, runs: int, scenario, folder: Path) -> float:  # type: ignore[no-untyped-def]
     from fundsim.ensemble.backends import DaskBackend, ProcessPool, Serial
     from fundsim.ensemble.batch import Batch, run_batch
-    from fundsim.plotting.fan import write_fan_charts
+    from fundsim.plotting.figures import write_fan_charts
     from fundsim.results.summary import write_summaries
 
     makers = {

@@ -92,6 +92,43 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario")
     compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
     _batch_options(compare, "outputs/compare-BASELINE")
+
+    from .plotting.charts import KINDS
+    from .plotting.figures import FORMATS
+
+    plot = commands.add_parser(
+        "plot",
+        help="draw one chart of a batch's results",
+        description="Draw one chart of a batch (a directory with results.nc, or the file) in "
+        "Chinese or English: fan, income-expenditure, reserve, depletion, compare, waterfall "
+        "or cashflow. Writes RESULTS/figures/KIND_....FORMAT unless --out is given.",
+    )
+    plot.add_argument("results", type=Path, metavar="RESULTS", help="batch directory or results.nc")
+    plot.add_argument("--kind", choices=KINDS, required=True, help="the chart")
+    plot.add_argument("--fund", default="urrbmi_pool", help="fund account (default urrbmi_pool)")
+    plot.add_argument("--scenario", help="scenario (default: the first, the baseline)")
+    plot.add_argument("--year", type=int, help="waterfall: the year (default: the last)")
+    plot.add_argument(
+        "--chain", help="waterfall: scenarios in order, comma-separated (default: found)"
+    )
+    plot.add_argument("--lang", choices=["zh", "en"], default="zh", help="labels (default zh)")
+    plot.add_argument("--format", choices=FORMATS, default="png", help="file format")
+    plot.add_argument("--dpi", type=_positive_int, default=200, help="resolution (png)")
+    plot.add_argument("--out", type=Path, help="output file (its suffix is replaced by FORMAT)")
+
+    report = commands.add_parser(
+        "report",
+        help="write every standard chart (PNG, SVG, PDF), report.xlsx and report.md",
+        description="Write the report of a batch: every standard chart in PNG, SVG and PDF, a "
+        "workbook report.xlsx (one sheet per table, headers with units) and report.md with "
+        "the key figures, into RESULTS/report/LANG/ unless --out is given.",
+    )
+    report.add_argument(
+        "results", type=Path, metavar="RESULTS", help="batch directory or results.nc"
+    )
+    report.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
+    report.add_argument("--out", type=Path, help="output directory")
+    report.add_argument("--dpi", type=_positive_int, default=200, help="resolution (png)")
     return parser
 
 
@@ -158,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args, sys.stdout, sys.stderr)
         if args.command in ("run", "compare"):
             return _run(args, sys.stdout, sys.stderr, argv)
+        if args.command in ("plot", "report"):
+            return _chart(args, sys.stdout, sys.stderr)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -277,7 +316,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
     from .ensemble.backends import BackendUnavailable, RunFailed, make_backend
     from .ensemble.batch import Batch, BatchError, run_batch
-    from .plotting.fan import write_fan_charts
+    from .plotting.figures import write_fan_charts
     from .results.compare import comparison_table, format_table, write_comparison
     from .results.summary import write_summaries
     from .scenario.loader import load_scenario
@@ -337,5 +376,74 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
             f"{elapsed:.1f} s)",
             file=out,
+        )
+    return EXIT_OK
+
+
+def _results(path: Path, err: TextIO) -> Any:
+    """The results Dataset at ``path``, or None after saying why (exit 2)."""
+    from .results.io import RESULTS, read_results
+
+    file = path / RESULTS if path.is_dir() else path
+    if not file.exists():
+        print(
+            f"fundsim: error: {file}: no such results file; give a batch directory (with "
+            f"{RESULTS}) or a results.nc written by `fundsim run`",
+            file=err,
+        )
+        return None
+    try:
+        ds = read_results(path)
+    except (OSError, ValueError) as error:
+        print(f"fundsim: error: {file}: not a readable results file ({error})", file=err)
+        return None
+    missing = [v for v in ("balance", "income", "expenditure", "reserve_months") if v not in ds]
+    if missing:
+        print(f"fundsim: error: {file}: not fundsim results (no {', '.join(missing)})", file=err)
+        return None
+    return ds
+
+
+def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``fundsim plot`` and ``fundsim report``."""
+    import warnings
+
+    from .plotting.figures import figure, write_figure
+    from .plotting.report import read_manifest, write_report
+    from .plotting.style import FontWarning
+
+    ds = _results(args.results, err)
+    if ds is None:
+        return EXIT_INPUT
+    folder = args.results if args.results.is_dir() else args.results.parent
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FontWarning)
+        try:
+            if args.command == "plot":
+                chain = args.chain.split(",") if args.chain else None
+                fig, shown = figure(
+                    ds, args.kind, args.lang, args.fund, args.scenario, args.year, chain
+                )
+                parts = [args.kind, *(x for x in (args.scenario, args.fund) if x)]
+                stem = (
+                    args.out.with_suffix("") if args.out else folder / "figures" / "_".join(parts)
+                )
+                written = write_figure(fig, shown, stem, (args.format,), args.dpi)
+            else:
+                target = args.out or folder / "report" / args.lang
+                written = write_report(
+                    ds, target, args.lang, dpi=args.dpi, manifest=read_manifest(args.results)
+                )
+        except ValueError as error:
+            print(f"fundsim: error: {error}", file=err)
+            return EXIT_INPUT
+    for warning in caught:
+        if issubclass(warning.category, FontWarning):
+            print(f"fundsim: warning: {warning.message}", file=err)
+    if args.command == "plot":
+        print(f"wrote {written[0]}", file=out)
+    else:
+        print(
+            f"wrote {target}/: report.md, report.xlsx and {len(written) - 2} chart files", file=out
         )
     return EXIT_OK

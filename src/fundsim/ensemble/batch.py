@@ -164,6 +164,18 @@ def execute(
             progress(count, done.size)
 
 
+def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Dataset:
+    """Each scenario's titles and its levers: the files whose ``policy`` changes it carries
+    (``|``-joined names). Charts use them for legends in either language and to find the
+    chain of levers of a waterfall."""
+    levers = ["|".join(sorted({Path(o.origin.file).name for o in s.overrides})) for s in scenarios]
+    return ds.assign_coords(
+        scenario_title_zh=("scenario", [s.title.zh for s in scenarios]),
+        scenario_title_en=("scenario", [s.title.en for s in scenarios]),
+        scenario_levers=("scenario", levers),
+    )
+
+
 def finish(
     batch: Batch,
     store: RunStore,
@@ -173,7 +185,7 @@ def finish(
     extra: Callable[[xr.Dataset, Path], None] | None = None,
 ) -> xr.Dataset:
     """Assemble the finished batch and move it into place atomically."""
-    ds = store.load(batch.names, batch.runs, batch.inputs)
+    ds = with_scenario_coords(store.load(batch.names, batch.runs, batch.inputs), batch.scenarios)
     final = batch.staging / "final"
     shutil.rmtree(final, ignore_errors=True)
     final.mkdir()

@@ -1,5 +1,41 @@
-"""Charts: each takes a Dataset and an optional Axes and returns the Axes."""
+"""Charts for planning documents, in Chinese and English (DESIGN: plotting/).
 
-from .fan import fan, write_fan_charts
+Each chart function takes a results Dataset and an optional Axes and returns the Axes
+(:mod:`.charts`); :mod:`.figures` makes and writes whole figures; :mod:`.report` writes the
+report (every chart in PNG, SVG and PDF, ``report.xlsx`` and ``report.md``).
+"""
 
-__all__ = ["fan", "write_fan_charts"]
+from .charts import (
+    KINDS,
+    RESERVE_ZONES,
+    ReserveZones,
+    cashflow,
+    compare,
+    depletion,
+    difference,
+    fan,
+    income_expenditure,
+    lever_chain,
+    reserve,
+    waterfall,
+)
+from .figures import FORMATS, figure, write_fan_charts, write_figure
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "RESERVE_ZONES",
+    "ReserveZones",
+    "cashflow",
+    "compare",
+    "depletion",
+    "difference",
+    "fan",
+    "figure",
+    "income_expenditure",
+    "lever_chain",
+    "reserve",
+    "waterfall",
+    "write_fan_charts",
+    "write_figure",
+]

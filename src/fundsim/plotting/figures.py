@@ -1,0 +1,89 @@
+"""Whole figures of each chart kind, and writing them (``fundsim plot``, the report)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import xarray as xr
+from matplotlib.figure import Figure
+
+from . import charts
+from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def figure(
+    ds: xr.Dataset,
+    kind: str,
+    lang: str = "zh",
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    year: int | None = None,
+    chain: Sequence[str] | None = None,
+) -> tuple[Figure, Lang]:
+    """A figure of ``kind`` (one of :data:`charts.KINDS`) and the language it is drawn in
+    (English when Chinese has no font)."""
+    shown = language(lang)
+    with chart_style(shown):
+        if kind == "compare":
+            fig, (top, bottom) = plt.subplots(
+                2, 1, figsize=(A4_WIDTH, 2 * HEIGHT - 0.4), layout="constrained", sharex=True
+            )
+            charts.compare(ds, fund, ax=top, lang=shown)
+            top.set_xlabel("")
+            charts.difference(ds, fund, baseline=scenario, ax=bottom, lang=shown)
+            return fig, shown
+        height = 3.9 if kind in ("waterfall", "reserve") else HEIGHT
+        fig, ax = plt.subplots(figsize=(A4_WIDTH, height), layout="constrained")
+        if kind == "fan":
+            charts.fan(ds, fund, scenario, ax=ax, lang=shown)
+        elif kind == "income-expenditure":
+            charts.income_expenditure(ds, fund, scenario, ax=ax, lang=shown)
+        elif kind == "reserve":
+            charts.reserve(ds, fund, scenario, ax=ax, lang=shown)
+        elif kind == "depletion":
+            charts.depletion(ds, scenario, ax=ax, lang=shown)
+        elif kind == "waterfall":
+            charts.waterfall(ds, fund, year, chain, ax=ax, lang=shown)
+        elif kind == "cashflow":
+            charts.cashflow(ds, fund, scenario, ax=ax, lang=shown)
+        else:
+            plt.close(fig)
+            raise ValueError(f"unknown chart kind {kind!r}; one of: {', '.join(charts.KINDS)}")
+    return fig, shown
+
+
+def write_figure(
+    fig: Figure, lang: Lang, stem: Path, formats: Sequence[str] = ("png",), dpi: int = 200
+) -> list[Path]:
+    """Save ``fig`` as ``stem.<format>`` for each format (atomically), then close it."""
+    paths = []
+    with chart_style(lang):
+        for fmt in formats:
+            if fmt not in FORMATS:
+                raise ValueError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.stem}.partial.{fmt}")
+            fig.savefig(partial, dpi=dpi, format=fmt)
+            partial.replace(path)
+            paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def write_fan_charts(ds: xr.Dataset, folder: Path, lang: str = "zh", dpi: int = 150) -> list[Path]:
+    """The main job's charts: one fan chart PNG per scenario and fund,
+    ``folder/fan_<scenario>_<fund>.png``."""
+    written = []
+    for scenario in ds["scenario"].values:
+        for fund in ds["fund"].values:
+            fig, shown = figure(ds, "fan", lang, str(fund), str(scenario))
+            written += write_figure(fig, shown, folder / f"fan_{scenario}_{fund}", ("png",), dpi)
+    return written
+
+
+__all__ = ["FORMATS", "figure", "write_fan_charts", "write_figure"]
