@@ -19,6 +19,7 @@ Titles and axis labels come from the variables' attrs (``long_name``/``long_name
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,6 +96,12 @@ def year_ranges(years: Sequence[int], lang: Lang) -> str:
             runs.append([y])
     parts = [f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
     return "、".join(f"{p}年" for p in parts) if lang == "zh" else ", ".join(parts)
+
+
+def _wrap(text: str, width: int = 32) -> str:
+    """A legend entry on lines of at most ``width`` characters (English; Chinese titles are
+    short and have no spaces to break at)."""
+    return textwrap.fill(text, width) if " " in text else text
 
 
 def _percent(p: float) -> str:
@@ -338,15 +345,18 @@ def compare(
                 alpha=0.15,
                 lw=0,
             )
-            ax.plot(years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=titles[name])
+            ax.plot(
+                years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=_wrap(titles[name])
+            )
         ax.axhline(0, color="black", lw=0.8)
         ax.set_title(t("compare_title", lang, fund=fund_name(fund, lang)))
         ax.set_xlabel(_year_label(ds, lang))
         ax.set_ylabel(label(ds, "balance", lang, unit.label))
         integer_years(ax)
         ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncols=3 if lang == "zh" else 2,
             frameon=False,
             title=f"{t('median', lang)}，{t('band_inner', lang)}"
             if lang == "zh"
@@ -387,7 +397,9 @@ def difference(
                 alpha=0.13,
                 lw=0,
             )
-            ax.plot(years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=titles[name])
+            ax.plot(
+                years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=_wrap(titles[name])
+            )
         ax.axhline(0, color=colors[baseline], lw=1.0)
         titles_b = titles[baseline]
         ax.set_title(t("difference_title", lang, baseline=titles_b))
@@ -395,8 +407,9 @@ def difference(
         ax.set_ylabel(t("difference_ylabel", lang, unit=unit.label))
         integer_years(ax)
         ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncols=3 if lang == "zh" else 2,
             frameon=False,
             title=f"{t('median', lang)}，{t('band_outer', lang)}"
             if lang == "zh"
@@ -515,7 +528,7 @@ def waterfall(
         ax.bar(n, end, color="#343a40", width=0.6)
         labels.append(t("waterfall_end", lang, scenario=titles[chain[-1]]))
         for x, v in ((0, start), (n, end)):
-            ax.text(x + 0.32, v / 2, f"{v:.2f}", va="center", fontsize=7)
+            ax.text(x, v / 2, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white")
         ax.margins(x=0.06, y=0.08)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(range(n + 1), labels, rotation=20, ha="right")

@@ -53,8 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
     # compare
     "compare_title": {"zh": "{fund}累计结余：各方案比较", "en": "{fund}: balance by scenario"},
     "difference_title": {
-        "zh": "与{baseline}的配对差值（同一随机数）",
-        "en": "paired difference from {baseline} (common random numbers)",
+        "zh": "与基准方案（{baseline}）的配对差值（同一随机数）",
+        "en": "paired difference from the baseline (common random numbers)",
     },
     "difference_ylabel": {"zh": "结余差值（{unit}）", "en": "difference in balance [{unit}]"},
     # waterfall
