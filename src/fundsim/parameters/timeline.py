@@ -67,10 +67,12 @@ class Timeline:
 
     def step_at(self, date: dt.date) -> Step:
         """The step in force on ``date``; ValueError before the first step."""
-        index = bisect.bisect_right([s.start for s in self.steps], date) - 1
-        if index < 0:
-            raise ValueError(f"no value before {self.steps[0].start.isoformat()}")
-        return self.steps[index]
+        steps = self.steps
+        if date < steps[0].start:
+            raise ValueError(f"no value before {steps[0].start.isoformat()}")
+        if len(steps) == 1:  # most parameters never change
+            return steps[0]
+        return steps[bisect.bisect_right([s.start for s in steps], date) - 1]
 
     def at(self, date: dt.date) -> Any:
         return self.step_at(date).value

@@ -115,6 +115,10 @@ class ParameterTree:
         """Every parameter's value on ``date``."""
         return Snapshot(date, {p: t.at(date) for p, t in self._timelines.items()})
 
+    def value(self, path: str, date: dt.date) -> Any:
+        """One parameter's value on ``date`` (without building a whole snapshot)."""
+        return self._timelines[path].at(date)
+
     def breakpoints(self) -> list[dt.date]:
         """The horizon start and every later date in the horizon on which a value changes."""
         dates = {self.start}

@@ -22,6 +22,7 @@ the new year; no money is posted at those instants.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -139,6 +140,8 @@ class FundModel:
         self.ledger = Ledger.open({a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS})
         self.year_bounds = self.calendar.year_bounds()
         self.month_bounds = self.calendar.month_bounds()
+        self._year_list = self.year_bounds.tolist()  # for bisect: quicker than numpy per call
+        self._month_list = self.month_bounds.tolist()
         # month index of every day of the horizon (a lookup instead of a search per claim)
         self.month_of_day = (
             np.searchsorted(self.month_bounds, np.arange(self.calendar.days), side="right") - 1
@@ -221,10 +224,10 @@ class FundModel:
         return day / DAYS_PER_YEAR
 
     def month_of(self, day: float) -> int:
-        return int(np.searchsorted(self.month_bounds, day, side="right") - 1)
+        return bisect.bisect_right(self._month_list, day) - 1
 
     def year_of(self, day: float) -> int:
-        return int(np.searchsorted(self.year_bounds, day, side="right") - 1)
+        return bisect.bisect_right(self._year_list, day) - 1
 
     def members(self, month: int) -> NDArray[np.float64]:
         """Weighted members of each scheme over month ``month`` (mean of its two ends)."""
@@ -516,11 +519,15 @@ class FundModel:
             if due >= self.calendar.days:
                 return
             yield self.env.timeout(max(due - self.env.now, 0.0))
-            s = self.tree.at(self.calendar.date(self.year_bounds[y]))
+            day = self.calendar.date(self.year_bounds[y])
+
+            def value(path: str, day: dt.date = day) -> float:
+                return float(self.tree.value(path, day))
+
             for pool_index, pool in enumerate(("uebmi_pool", "urrbmi_pool")):
                 incurred = self.drg_incurred[y, pool_index]
                 if incurred > 0:
-                    growth = float(s["payment.global_budget.growth"])
+                    growth = value("payment.global_budget.growth")
                     previous = self.drg_incurred[y - 1, pool_index] if y > 0 else 0.0
                     budget = previous * (1 + growth) if previous > 0 else incurred
                     budget = budget * self._drg_share_change(y)
@@ -528,8 +535,8 @@ class FundModel:
                     final = global_budget.final_amount(
                         incurred,
                         budget,
-                        float(s["payment.global_budget.surplus_retained"]),
-                        float(s["payment.global_budget.overrun_shared"]),
+                        value("payment.global_budget.surplus_retained"),
+                        value("payment.global_budget.overrun_shared"),
                     )
                     self.post(pool, "clearing", final - self.drg_paid[y, pool_index])
                     self.record.incurred[y, ACCOUNTS.index(pool)] += final - incurred
@@ -539,10 +546,9 @@ class FundModel:
         """Growth of the DRG share from last year to this (the budget covers the new share)."""
         if y == 0:
             return 1.0
-        now = float(self.tree.at(self.calendar.date(self.year_bounds[y]))["payment.drg.share"])
-        before = float(
-            self.tree.at(self.calendar.date(self.year_bounds[y - 1]))["payment.drg.share"]
-        )
+        share = "payment.drg.share"
+        now = float(self.tree.value(share, self.calendar.date(self.year_bounds[y])))
+        before = float(self.tree.value(share, self.calendar.date(self.year_bounds[y - 1])))
         return now / before if before > 0 else 1.0
 
     def money_process(self) -> simpy.events.ProcessGenerator:
@@ -652,8 +658,9 @@ class FundModel:
             last = _month_day(year, s[f"{c}.campaign_end"])
             days = (last - first).days + 1
             next_year = dt.date(year + 1, 1, 1)
-            future = self.tree.at(min(next_year, self.calendar.end))
-            premium = float(future[f"{c}.individual_premium"])
+            premium = float(
+                self.tree.value(f"{c}.individual_premium", min(next_year, self.calendar.end))
+            )
             d = first
             while d <= last:
                 month_end = min(
