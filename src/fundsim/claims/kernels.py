@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from ..sim.hashing import hashed_open_uniform, hashed_uniform, normal_quantile
+from ..sim.hashing import hashed_normal, hashed_open_uniform, hashed_uniform
 
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
@@ -207,8 +207,8 @@ def price_admissions(
     1 URRBMI); TCM from
     where u falls within its level's band (uniform on [0, 1) and independent of the level)
     ``< tcm_share``; the cost is the level's mean on ``day`` × the cell's factor × a
-    lognormal factor of mean 1 and log-sd ``sigma`` (its normal from the ``COST`` uniform by
-    the inverse CDF) × medical inflation ``exp(inflation × (when − day))``.
+    lognormal factor of mean 1 and log-sd ``sigma`` (its normal hashed from the ``COST``
+    stream by the ziggurat) × medical inflation ``exp(inflation × (when − day))``.
     """
     n = len(person)
     total = np.empty(n)
@@ -228,7 +228,7 @@ def price_admissions(
         level = pick_level(bounds, u)
         low, high = bounds[level], bounds[level + 1]
         tcm = np.int64((u - low) < tcm_share * (high - low))
-        z = normal_quantile(hashed_open_uniform(base, keys[i], COST))
+        z = hashed_normal(base, keys[i], COST)
         spread = math.exp(sigma * z + inflation * (when[i] - day) - half_variance)
         cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread
         g = group[person[i]] if s == 2 else 0
