@@ -531,7 +531,10 @@ def waterfall(
             ax.text(x, v / 2, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white")
         ax.margins(x=0.06, y=0.08)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xticks(range(n + 1), labels, rotation=20, ha="right")
+        if lang == "zh":
+            ax.set_xticks(range(n + 1), labels, rotation=20, ha="right")
+        else:  # long English names: wrapped, level
+            ax.set_xticks(range(n + 1), [_wrap(x, 18) for x in labels], fontsize=7)
         ax.set_title(t("waterfall_title", lang, fund=fund_name(fund, lang), year=year))
         ax.set_ylabel(label(ds, "balance", lang, unit.label))
         ax.set_xlabel(t("waterfall_note", lang), fontsize=6.5, color="#555555", wrap=True)
