@@ -318,6 +318,38 @@ def depletion(
     return ax
 
 
+def _scenario_bands(
+    ds: xr.Dataset,
+    ax: Axes,
+    q: xr.DataArray,
+    names: Sequence[str],
+    band: tuple[float, float],
+    lang: Lang,
+) -> None:
+    """Each scenario's band (quantiles ``band``) and median, in its colour."""
+    colors, titles = scenario_colors(ds), scenario_titles(ds, lang)
+    years = ds["year"].values
+    for name in names:
+        qs = q.sel(scenario=name)
+        low, high = qs.sel(quantile=band[0]), qs.sel(quantile=band[1])
+        ax.fill_between(years, low, high, color=colors[name], alpha=0.14, lw=0)
+        median = qs.sel(quantile=0.5)
+        ax.plot(years, median, color=colors[name], lw=1.8, label=_wrap(titles[name]))
+
+
+def _legend_below(ax: Axes, lang: Lang, band: str) -> None:
+    """The scenarios' legend under the axes, titled with what the lines and bands are."""
+    sep = "，" if lang == "zh" else ", "
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncols=3 if lang == "zh" else 2,
+        frameon=False,
+        title=f"{t('median', lang)}{sep}{t(band, lang)}",
+        title_fontsize=7.5,
+    )
+
+
 def compare(
     ds: xr.Dataset,
     fund: str = "urrbmi_pool",
@@ -333,36 +365,13 @@ def compare(
         balance = ds["balance"].sel(fund=fund, scenario=names)
         unit = money_unit(balance.quantile([0.25, 0.75], dim="run"), lang)
         q = (balance / unit.divisor).quantile(QUANTILES, dim="run")
-        colors, titles = scenario_colors(ds), scenario_titles(ds, lang)
-        years = ds["year"].values
-        for name in names:
-            qs = q.sel(scenario=name)
-            ax.fill_between(
-                years,
-                qs.sel(quantile=0.25),
-                qs.sel(quantile=0.75),
-                color=colors[name],
-                alpha=0.15,
-                lw=0,
-            )
-            ax.plot(
-                years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=_wrap(titles[name])
-            )
+        _scenario_bands(ds, ax, q, names, (0.25, 0.75), lang)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_title(t("compare_title", lang, fund=fund_name(fund, lang)))
         ax.set_xlabel(_year_label(ds, lang))
         ax.set_ylabel(label(ds, "balance", lang, unit.label))
         integer_years(ax)
-        ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.16),
-            ncols=3 if lang == "zh" else 2,
-            frameon=False,
-            title=f"{t('median', lang)}，{t('band_inner', lang)}"
-            if lang == "zh"
-            else f"{t('median', lang)}, {t('band_inner', lang)}",
-            title_fontsize=7.5,
-        )
+        _legend_below(ax, lang, "band_inner")
         ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -385,37 +394,15 @@ def difference(
         diff = balance.sel(scenario=others) - balance.sel(scenario=baseline)
         unit = money_unit(diff.quantile([0.05, 0.95], dim="run"), lang)
         q = (diff / unit.divisor).quantile(QUANTILES, dim="run")
+        _scenario_bands(ds, ax, q, others, (0.05, 0.95), lang)
         colors, titles = scenario_colors(ds), scenario_titles(ds, lang)
-        years = ds["year"].values
-        for name in others:
-            qs = q.sel(scenario=name)
-            ax.fill_between(
-                years,
-                qs.sel(quantile=0.05),
-                qs.sel(quantile=0.95),
-                color=colors[name],
-                alpha=0.13,
-                lw=0,
-            )
-            ax.plot(
-                years, qs.sel(quantile=0.5), color=colors[name], lw=1.8, label=_wrap(titles[name])
-            )
         ax.axhline(0, color=colors[baseline], lw=1.0)
         titles_b = titles[baseline]
         ax.set_title(t("difference_title", lang, baseline=titles_b))
         ax.set_xlabel(_year_label(ds, lang))
         ax.set_ylabel(t("difference_ylabel", lang, unit=unit.label))
         integer_years(ax)
-        ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.16),
-            ncols=3 if lang == "zh" else 2,
-            frameon=False,
-            title=f"{t('median', lang)}，{t('band_outer', lang)}"
-            if lang == "zh"
-            else f"{t('median', lang)}, {t('band_outer', lang)}",
-            title_fontsize=7.5,
-        )
+        _legend_below(ax, lang, "band_outer")
         ax.grid(axis="y", alpha=0.3)
     return ax
 
