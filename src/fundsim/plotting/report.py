@@ -261,7 +261,6 @@ def write_report(
     partial = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    written: list[Path] = []
     figures: list[Path] = []
     for kind, args in chart_list(ds):
         fig, used = figure(ds, kind, shown, **args)  # type: ignore[arg-type]

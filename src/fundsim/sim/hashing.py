@@ -63,12 +63,6 @@ _ZIG_R = 3.442619855899
 _ATTEMPT = np.uint64(1 << 12)  # stream numbers of a normal's later attempts
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _stream_uniform(base: np.uint64, key: np.int64, stream: np.uint64) -> float:  # pragma: no cover
-    z = _mix(base + np.uint64(key) * _GOLDEN + stream * _STREAM)
-    return (float(z >> np.uint64(11)) + 0.5) * _TO_UNIT
-
-
 @njit(cache=True, nogil=True)
 def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A standard normal for ``key`` in ``stream`` under ``base``, by the ziggurat.
@@ -89,8 +83,8 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
         if layer == 0:  # the tail beyond R
             tries = np.uint64(0)
             while True:
-                a = _stream_uniform(base, key, s + attempt + np.uint64(1) + tries)
-                b = _stream_uniform(base, key, s + attempt + np.uint64(2) + tries)
+                a = hashed_open_uniform(base, key, s + attempt + np.uint64(1) + tries)
+                b = hashed_open_uniform(base, key, s + attempt + np.uint64(2) + tries)
                 x = math.log(a) / _ZIG_R
                 y = math.log(b)
                 if -2.0 * y >= x * x:
@@ -99,6 +93,9 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
         x = u * _ZIG_X[layer]
         top = math.exp(-0.5 * (_ZIG_X[layer] * _ZIG_X[layer] - x * x))
         bottom = math.exp(-0.5 * (_ZIG_X[layer + 1] * _ZIG_X[layer + 1] - x * x))
-        if bottom + _stream_uniform(base, key, s + attempt + np.uint64(1)) * (top - bottom) < 1.0:
+        if (
+            bottom + hashed_open_uniform(base, key, s + attempt + np.uint64(1)) * (top - bottom)
+            < 1.0
+        ):
             return x
         attempt += _ATTEMPT
