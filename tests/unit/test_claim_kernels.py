@@ -19,7 +19,12 @@ from fundsim.claims.kernels import TICKS, TIME_BITS, admission_keys, level_bound
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
 from fundsim.scenario.loader import load_scenario
-from fundsim.sim.hashing import hashed_normal, hashed_open_uniform, hashed_uniform
+from fundsim.sim.hashing import (
+    hashed_exponential,
+    hashed_normal,
+    hashed_open_uniform,
+    hashed_uniform,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 ZERO = ("fund", "selfpay", "selfpay_net", "assistance")
@@ -168,6 +173,27 @@ def test_admissions_come_grouped_by_person_in_time_order_with_the_trend() -> Non
     assert abs(share - want) < 4 * np.sqrt(want * (1 - want) / len(when))
 
 
+@pytest.mark.parametrize("growth", [0.03, -0.1, 0.2, 0.5])
+def test_admission_days_are_the_trend_inverse_cdf_of_each_key(growth: float) -> None:
+    """Each admission's day is day + length × log1p(q × expm1(beta)) / beta of its key's time
+    quantile q, to a microsecond, whether the log comes from the table (trends up to ±25%)
+    or from log1p (steeper)."""
+    rng = np.random.default_rng(12)
+    pop, index = small_population(rng)
+    rate = np.zeros(IDLE + 1)
+    rate[:30] = 0.5
+    candidates = Candidates.draw(index, rate, 1.0, 10.0, 365.0, growth, rng)
+    _person, _first, when, _cells, _status, keys = draw_admissions(
+        pop, index, candidates, 10.0, 375.0, 1.0
+    )
+    q = (keys & (TICKS - 1)) / TICKS
+    beta = candidates.beta  # log1p(growth) over the 365 of 365.25 days
+    assert beta == pytest.approx(np.log1p(growth) * 365.0 / 365.25)
+    exact = 10.0 + 365.0 * np.log1p(q * np.expm1(beta)) / beta
+    assert len(when) > 5_000
+    np.testing.assert_allclose(when, exact, rtol=0, atol=1e-6 / 86_400)
+
+
 def test_volume_effects_thin_shared_candidates_and_batches_split_the_year() -> None:
     """Common random numbers: a scenario with fewer admissions keeps a subset of another's,
     with the same people, days and cost draws; cutting the year into batches changes
@@ -266,6 +292,24 @@ def test_hashed_normals_are_standard_normal_tails_included() -> None:
         assert abs(np.mean(np.abs(z) > cut) - p) < 4 * np.sqrt(p * (1 - p) / len(z))
     assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 0.005
     np.testing.assert_array_equal(draw(keys[:100]), z[:100])
+
+
+def test_hashed_exponentials_are_standard_exponential_tail_included() -> None:
+    """The exponential ziggurat (as admission_keys draws the spacings): 400,000 keys against
+    the exponential CDF; the shares beyond 3, 7.7 (the ziggurat's tail start R) and 9 within
+    4 binomial standard errors; mean and variance 1; the same key gives the same draw."""
+    draw = np.vectorize(lambda k: hashed_exponential(np.uint64(23), k, 4))
+    keys = np.arange(400_000, dtype=np.int64) * 104_729 + 3
+    e = draw(keys)
+    assert (e >= 0).all()
+    assert stats.kstest(e, "expon").pvalue > 1e-3
+    for cut in (3.0, 7.7, 9.0):
+        p = np.exp(-cut)
+        assert abs(np.mean(e > cut) - p) < 4 * np.sqrt(p * (1 - p) / len(e))
+    # standard errors of the mean and of the variance of Exp(1): 1/sqrt(n) and sqrt(8/n)
+    assert abs(e.mean() - 1) < 4 / np.sqrt(len(e))
+    assert abs(e.var() - 1) < 4 * np.sqrt(8 / len(e))
+    np.testing.assert_array_equal(draw(keys[:100]), e[:100])
 
 
 def load(region: str) -> Snapshot:

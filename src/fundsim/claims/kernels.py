@@ -17,11 +17,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from ..sim.hashing import hashed_normal, hashed_open_uniform, hashed_uniform
+from ..sim.hashing import hashed_exponential, hashed_normal, hashed_uniform
 
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
 THIN, LEVEL, COST, POSITION, POSITION_END = 1, 2, 3, 4, 5  # counter-based streams
+_NODES = 256  # nodes of the admission-day log table (decode_admissions)
+_NODE_SHIFT = TIME_BITS - 8  # a tick's node: its top 8 bits
+_NODE_MASK = (1 << _NODE_SHIFT) - 1
 
 
 @njit(cache=True, nogil=True)
@@ -39,7 +42,7 @@ def admission_keys(
     monotone function of it, so key order is time order). Key order within a cell is the
     order of u, so a cell's k points are drawn already sorted, as the order statistics of
     k uniforms: the partial sums of k + 1 standard exponentials over their total (Devroye
-    1986, ch. V §2), from the ``POSITION`` stream. No sort is needed.
+    1986, ch. V §2), from the ``POSITION`` stream by the ziggurat. No sort is needed.
     """
     n = 0
     most = 0
@@ -58,9 +61,9 @@ def admission_keys(
             continue
         total = 0.0
         for j in range(k):
-            total -= math.log(hashed_open_uniform(base, i + j, POSITION))
+            total += hashed_exponential(base, i + j, POSITION)
             sums[j] = total
-        total -= math.log(hashed_open_uniform(base, c, POSITION_END))
+        total += hashed_exponential(base, c, POSITION_END)
         width = float(size[c])
         for j in range(k):
             spot = sums[j] / total * width
@@ -111,7 +114,11 @@ def decode_admissions(
     and its ``THIN`` uniform is below ``keep`` (the batch's volume effect over the bound the
     candidates were drawn with). The admission day of quantile q is ``day + length ×
     log1p(q × expm1(beta)) / beta`` (``q`` when beta is 0), the inverse CDF of the density
-    ∝ exp(beta t) on the year.
+    ∝ exp(beta t) on the year. The log comes from a table of 257 nodes x₀ = g × j / 256
+    (g = expm1(beta)) and a short series: log(1 + x) = log1p(x₀) + log1p(y), with
+    y = (x − x₀) / (1 + x₀) below |g| / 192, so five terms leave an error under 10⁻¹⁸
+    (a call of ``log`` per candidate cost more than the rest of the decoding). Trends beyond
+    ±25% a batch call ``log``.
 
     People whose membership or scheme changes this year (``changing``) are kept only if
     members on the admission day, with their scheme on that day; everyone else is a member
@@ -129,6 +136,13 @@ def decode_admissions(
     trend = abs(beta) > 1e-12
     growth = np.expm1(beta)
     days_per_log = length / beta if trend else 0.0
+    tabled = abs(growth) <= 0.25
+    node_log = np.empty(_NODES + 1)  # log1p(x₀) at each node
+    node_scale = np.empty(_NODES + 1)  # g / (1 + x₀) × 2⁻³²: y per tick beyond the node
+    for k in range(_NODES + 1):
+        x0 = growth * (k / _NODES)
+        node_log[k] = math.log1p(x0)
+        node_scale[k] = growth / (1.0 + x0) * step
     previous = -1
     j = 0
     for i in range(n):
@@ -141,8 +155,15 @@ def decode_admissions(
         q = tick * step
         p = order[position]
         s = scheme_of_cell[cells[i]]
-        # log(1 + x), faster than log1p: rounding 1 + x costs at most 2⁻⁵³ × length / beta days
-        t = day + (math.log(1.0 + q * growth) * days_per_log if trend else length * q)
+        if not trend:
+            t = day + length * q
+        elif tabled:
+            node = tick >> _NODE_SHIFT
+            y = float(tick & _NODE_MASK) * node_scale[node]
+            series = y * (1.0 + y * (-0.5 + y * (1.0 / 3.0 + y * (-0.25 + y * 0.2))))
+            t = day + (node_log[node] + series) * days_per_log
+        else:
+            t = day + math.log1p(q * growth) * days_per_log
         if changing[p]:
             if not (entry[p] <= t < exit_[p]):
                 continue

@@ -6,8 +6,10 @@ that: SplitMix64 (Steele, Lea and Flood 2014, the generator behind Java's Splitt
 applied to a 64-bit base drawn once from the run's stream, the thing's own 64-bit key and a
 stream number. The base comes from numpy's seeded streams, so same seed, same numbers.
 
-Normals come from the ziggurat (:func:`hashed_normal`): a key keeps its normal, whatever
-other keys need.
+Normals and exponentials come from ziggurats (:func:`hashed_normal`,
+:func:`hashed_exponential`): a key keeps its draw, whatever other keys need. Their common
+case is inlined into the caller's loop; a call per draw, or a ``log`` per exponential,
+cost more than the draw itself.
 """
 
 from __future__ import annotations
@@ -64,14 +66,9 @@ _ATTEMPT = np.uint64(1 << 12)  # stream numbers of a normal's later attempts
 
 
 @njit(cache=True, nogil=True)
-def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
-    """A standard normal for ``key`` in ``stream`` under ``base``, by the ziggurat.
-
-    One hash gives the layer (7 bits) and a uniform (53 bits); about 98.8% of draws end
-    there, with a multiply and a compare. The rest take further hashes of the same key on
-    derived stream numbers (the wedge test, or the tail beyond R by Marsaglia's method), so
-    a key always gets the same normal, whatever other keys need.
-    """
+def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+    """The whole ziggurat draw of :func:`hashed_normal`, its first attempt included (called
+    for the 1.2% of draws that leave the fast path, which repeats that attempt's hash)."""
     s = np.uint64(stream) << np.uint64(24)
     attempt = np.uint64(0)
     while True:
@@ -99,3 +96,83 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
         ):
             return x
         attempt += _ATTEMPT
+
+
+@njit(cache=True, nogil=True, inline="always")
+def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+    """A standard normal for ``key`` in ``stream`` under ``base``, by the ziggurat.
+
+    One hash gives the layer (7 bits) and a uniform (53 bits); about 98.8% of draws end
+    there, with a multiply and a compare. The rest take further hashes of the same key on
+    derived stream numbers (the wedge test, or the tail beyond R by Marsaglia's method), so
+    a key always gets the same normal, whatever other keys need.
+
+    The fast path is inlined into the caller's loop (a call per draw cost more than the
+    draw); the rest is :func:`_normal_from_start`, which gives the same number.
+    """
+    z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
+    layer = np.intp(z & np.uint64(127))
+    u = 2.0 * (float(z >> np.uint64(11)) * _TO_UNIT) - 1.0
+    if abs(u) < _ZIG_RATIO[layer]:
+        return u * _ZIG_X[layer]
+    return _normal_from_start(base, key, stream)
+
+
+
+
+def _exponential_tables(layers: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Layer edges X (layers + 1), ratios X[i+1]/X[i] and densities exp(-X) of the
+    exponential ziggurat (Marsaglia and Tsang 2000): 256 layers of equal area ``V``, layer i
+    the box [0, X[i]] × [exp(-X[i]), exp(-X[i+1])], the base layer holding the tail beyond
+    ``R`` (X[0] = V / exp(-R) is its width as a box of area V)."""
+    r, v = _EXP_R, 3.949659822581572e-3
+    x = np.zeros(layers + 1)
+    x[0], x[1] = v / math.exp(-r), r
+    for i in range(2, layers):
+        x[i] = -math.log(v / x[i - 1] + math.exp(-x[i - 1]))
+    return x, x[1:] / x[:-1], np.exp(-x)
+
+
+_EXP_R = 7.69711747013104972
+_EXP_X, _EXP_RATIO, _EXP_F = _exponential_tables()
+
+
+@njit(cache=True, nogil=True)
+def _exponential_from_start(
+    base: np.uint64, key: np.int64, stream: int
+) -> float:  # pragma: no cover - compiled
+    """The whole ziggurat draw of :func:`hashed_exponential`, its first attempt included."""
+    s = np.uint64(stream) << np.uint64(24)
+    attempt = np.uint64(0)
+    while True:
+        z = _mix(base + np.uint64(key) * _GOLDEN + (s + attempt) * _STREAM)
+        layer = np.intp(z & np.uint64(255))
+        u = float(z >> np.uint64(11)) * _TO_UNIT
+        if u < _EXP_RATIO[layer]:
+            return u * _EXP_X[layer]
+        if layer == 0:  # the tail beyond R: R plus an exponential (memoryless)
+            return _EXP_R - math.log(hashed_open_uniform(base, key, s + attempt + np.uint64(1)))
+        x = u * _EXP_X[layer]
+        y = _EXP_F[layer] + hashed_uniform(base, key, s + attempt + np.uint64(1)) * (
+            _EXP_F[layer + 1] - _EXP_F[layer]
+        )
+        if y < math.exp(-x):
+            return x
+        attempt += _ATTEMPT
+
+
+@njit(cache=True, nogil=True, inline="always")
+def hashed_exponential(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+    """A standard exponential for ``key`` in ``stream`` under ``base``, by the ziggurat.
+
+    One hash gives the layer (8 bits) and a uniform (53 bits); about 98.9% of draws end
+    there, with a multiply and a compare (``-log(u)`` costs five times as much). The rest
+    (the wedge test, or the tail beyond R) take further hashes of the same key on derived
+    stream numbers (:func:`_exponential_from_start`).
+    """
+    z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
+    layer = np.intp(z & np.uint64(255))
+    u = float(z >> np.uint64(11)) * _TO_UNIT
+    if u < _EXP_RATIO[layer]:
+        return u * _EXP_X[layer]
+    return _exponential_from_start(base, key, stream)
