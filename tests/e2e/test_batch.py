@@ -107,14 +107,14 @@ def test_a_killed_batch_resumes_to_the_same_data(serial: Path, tmp_path: Path) -
     process = subprocess.Popen(args, start_new_session=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        finished = list(runs_dir.glob("*.npz")) if runs_dir.exists() else []
+        finished = list(runs_dir.glob("*.npy")) if runs_dir.exists() else []
         if len(finished) >= 3 or process.poll() is not None:
             break
         time.sleep(0.05)
     assert process.poll() is None, "the batch ended before it could be killed"
     os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, without warning
     process.wait()
-    kept = len(list(runs_dir.glob("*.npz")))
+    kept = len(list(runs_dir.glob("*.npy")))
     assert 3 <= kept < 8
     assert not out.exists()  # never a half-written result
 

@@ -283,23 +283,18 @@ def book_by_month(
     layer: NDArray[np.float64],
     assistance: NDArray[np.float64],
     month_of_day: NDArray[np.intp],
-) -> tuple[int, NDArray[np.float64]]:  # pragma: no cover - compiled
-    """Sums of the three paying layers by month of admission and pool: (first month,
-    array (months, pool, layer))."""
-    n = len(when)
-    if n == 0:
-        return 0, np.zeros((0, 2, 3))
-    first_month = month_of_day[np.intp(when[0])]
-    last_month = first_month
-    for i in range(n):
-        m = month_of_day[np.intp(when[i])]
-        first_month = min(first_month, m)
-        last_month = max(last_month, m)
+    first_month: int,
+    last_month: int,
+) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """Sums of the three paying layers by month of admission and pool, for admissions in
+    months ``first_month`` to ``last_month``: an array (months, pool, layer)."""
     sums = np.zeros((last_month - first_month + 1, 2, 3))
-    for i in range(n):
+    for i in range(len(when)):
         m = month_of_day[np.intp(when[i])] - first_month
+        if m < 0 or m >= len(sums):
+            raise ValueError("an admission outside the months of its batch")
         pool = 1 if status[i] == 2 else 0
         sums[m, pool, 0] += fund[i]
         sums[m, pool, 1] += layer[i]
         sums[m, pool, 2] += assistance[i]
-    return first_month, sums
+    return sums

@@ -140,5 +140,8 @@ class Ledger:
 
 
 def to_fen(amount: float) -> int:
-    """Yuan to whole fen, rounding half to even."""
-    return round(amount * 100)
+    """Yuan to whole fen, rounding half to even.
+
+    ``float`` first: the same double, but ``round`` of a numpy scalar takes ten times as
+    long, and the model posts thousands of entries a run."""
+    return round(float(amount) * 100)

@@ -281,8 +281,9 @@ class FundModel:
         delta = np.zeros((len(bounds) + 1, len(SCHEMES)))
 
         def add(days: NDArray[np.float64], schemes: NDArray[np.integer[Any]], sign: float) -> None:
-            # an event on day d counts at every bound b > d
-            after = np.searchsorted(bounds, days, side="right")
+            # an event on day d counts at every bound b > d: bounds are whole days from the
+            # year start, so those at or before d are the year's months up to d's month
+            after = self.month_of_day[days.astype(np.intp)] + (1 - m0)
             flat = after * len(SCHEMES) + schemes
             delta[...] += sign * np.bincount(flat, minlength=delta.size).reshape(delta.shape)
 
@@ -424,8 +425,10 @@ class FundModel:
         rec.inpatient_cost[y] += cost * w
 
         # book by month of admission and paying layer
-        m0, sums = book_by_month(
-            adm.day, adm.status, paid.fund, paid.layer, paid.assistance, self.month_of_day
+        m0 = int(self.month_of_day[int(day)])
+        m1 = int(self.month_of_day[min(int(np.ceil(day + length)), self.calendar.days) - 1])
+        sums = book_by_month(
+            adm.day, adm.status, paid.fund, paid.layer, paid.assistance, self.month_of_day, m0, m1
         )
         sums = sums * w
         n_months = len(sums)
