@@ -10,11 +10,15 @@ chance of an event.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from ..sim.hashing import hashed_uniform
+from ..sim.hashing import TO_UNIT, hashed_bits53
+
+_TWO_53 = 9007199254740992.0
 
 
 @njit(cache=True, nogil=True)
@@ -47,20 +51,25 @@ def scan_year(
     n_events = 0
     n_candidates = 0
     low = high = urrbmi_rows = 0
+    # u < band, for u = m × 2⁻⁵³ with m the hash's top 53 bits, is m < ceil(band × 2⁵³):
+    # an integer compare, the same decisions
+    limit = np.empty(len(event_band), dtype=np.int64)
+    for c in range(len(event_band)):
+        limit[c] = np.int64(math.ceil(event_band[c] * _TWO_53))
     current = cell[0] if n else 0
     run = 0
-    band, retire, urrbmi = event_band[current], may_retire[current], urrbmi_cell[current]
+    band, retire, urrbmi = limit[current], may_retire[current], urrbmi_cell[current]
     for i in range(n):
         c = cell[i]
         if c != current:
             counts[current] += run
             current, run = c, 0
-            band, retire, urrbmi = event_band[c], may_retire[c], urrbmi_cell[c]
+            band, retire, urrbmi = limit[c], may_retire[c], urrbmi_cell[c]
         run += 1
-        u = hashed_uniform(base, i, 0)
-        if u < band:
+        m = hashed_bits53(base, i, 0)
+        if m < band:
             events[n_events] = i
-            event_u[n_events] = u
+            event_u[n_events] = float(m) * TO_UNIT
             n_events += 1
         if retire:
             candidates[n_candidates] = i

@@ -21,7 +21,7 @@ from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _STREAM = np.uint64(0xD1B54A32D192ED03)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2⁻⁵³
+TO_UNIT = 1.0 / 9007199254740992.0  # 2⁻⁵³
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -33,17 +33,24 @@ def _mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
+def hashed_bits53(base: np.uint64, key: np.int64, stream: int) -> np.int64:  # pragma: no cover
+    """The 53 bits of :func:`hashed_uniform` as an integer m (the uniform is m × 2⁻⁵³)."""
+    z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
+    return np.int64(z >> np.uint64(11))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A uniform on [0, 1) (53 bits) for ``key`` in ``stream`` under ``base``."""
     z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
-    return float(z >> np.uint64(11)) * _TO_UNIT
+    return float(z >> np.uint64(11)) * TO_UNIT
 
 
 @njit(cache=True, nogil=True, inline="always")
 def hashed_open_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A uniform on (0, 1), the midpoints of the 2⁵³ cells: safe for a quantile function."""
     z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
-    return (float(z >> np.uint64(11)) + 0.5) * _TO_UNIT
+    return (float(z >> np.uint64(11)) + 0.5) * TO_UNIT
 
 
 def _ziggurat_tables(layers: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +81,7 @@ def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  #
     while True:
         z = _mix(base + np.uint64(key) * _GOLDEN + (s + attempt) * _STREAM)
         layer = np.intp(z & np.uint64(127))
-        u = 2.0 * (float(z >> np.uint64(11)) * _TO_UNIT) - 1.0
+        u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
         if abs(u) < _ZIG_RATIO[layer]:
             return u * _ZIG_X[layer]
         if layer == 0:  # the tail beyond R
@@ -112,12 +119,10 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
     """
     z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
     layer = np.intp(z & np.uint64(127))
-    u = 2.0 * (float(z >> np.uint64(11)) * _TO_UNIT) - 1.0
+    u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
     if abs(u) < _ZIG_RATIO[layer]:
         return u * _ZIG_X[layer]
     return _normal_from_start(base, key, stream)
-
-
 
 
 def _exponential_tables(layers: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -147,7 +152,7 @@ def _exponential_from_start(
     while True:
         z = _mix(base + np.uint64(key) * _GOLDEN + (s + attempt) * _STREAM)
         layer = np.intp(z & np.uint64(255))
-        u = float(z >> np.uint64(11)) * _TO_UNIT
+        u = float(z >> np.uint64(11)) * TO_UNIT
         if u < _EXP_RATIO[layer]:
             return u * _EXP_X[layer]
         if layer == 0:  # the tail beyond R: R plus an exponential (memoryless)
@@ -172,7 +177,7 @@ def hashed_exponential(base: np.uint64, key: np.int64, stream: int) -> float:  #
     """
     z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
     layer = np.intp(z & np.uint64(255))
-    u = float(z >> np.uint64(11)) * _TO_UNIT
+    u = float(z >> np.uint64(11)) * TO_UNIT
     if u < _EXP_RATIO[layer]:
         return u * _EXP_X[layer]
     return _exponential_from_start(base, key, stream)
