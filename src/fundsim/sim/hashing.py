@@ -33,24 +33,27 @@ def _mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _hash(base: np.uint64, key: np.int64, stream: np.uint64) -> np.uint64:  # pragma: no cover
+    """The 64-bit word of ``key`` in ``stream`` under ``base``: every draw starts here."""
+    return _mix(base + np.uint64(key) * _GOLDEN + stream * _STREAM)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def hashed_bits53(base: np.uint64, key: np.int64, stream: int) -> np.int64:  # pragma: no cover
     """The 53 bits of :func:`hashed_uniform` as an integer m (the uniform is m × 2⁻⁵³)."""
-    z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
-    return np.int64(z >> np.uint64(11))
+    return np.int64(_hash(base, key, np.uint64(stream)) >> np.uint64(11))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A uniform on [0, 1) (53 bits) for ``key`` in ``stream`` under ``base``."""
-    z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
-    return float(z >> np.uint64(11)) * TO_UNIT
+    return float(hashed_bits53(base, key, stream)) * TO_UNIT
 
 
 @njit(cache=True, nogil=True, inline="always")
 def hashed_open_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A uniform on (0, 1), the midpoints of the 2⁵³ cells: safe for a quantile function."""
-    z = _mix(base + np.uint64(key) * _GOLDEN + np.uint64(stream) * _STREAM)
-    return (float(z >> np.uint64(11)) + 0.5) * TO_UNIT
+    return (float(hashed_bits53(base, key, stream)) + 0.5) * TO_UNIT
 
 
 def _ziggurat_tables(layers: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +82,7 @@ def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  #
     s = np.uint64(stream) << np.uint64(24)
     attempt = np.uint64(0)
     while True:
-        z = _mix(base + np.uint64(key) * _GOLDEN + (s + attempt) * _STREAM)
+        z = _hash(base, key, s + attempt)
         layer = np.intp(z & np.uint64(127))
         u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
         if abs(u) < _ZIG_RATIO[layer]:
@@ -117,7 +120,7 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
     The fast path is inlined into the caller's loop (a call per draw cost more than the
     draw); the rest is :func:`_normal_from_start`, which gives the same number.
     """
-    z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
+    z = _hash(base, key, np.uint64(stream) << np.uint64(24))
     layer = np.intp(z & np.uint64(127))
     u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
     if abs(u) < _ZIG_RATIO[layer]:
@@ -150,7 +153,7 @@ def _exponential_from_start(
     s = np.uint64(stream) << np.uint64(24)
     attempt = np.uint64(0)
     while True:
-        z = _mix(base + np.uint64(key) * _GOLDEN + (s + attempt) * _STREAM)
+        z = _hash(base, key, s + attempt)
         layer = np.intp(z & np.uint64(255))
         u = float(z >> np.uint64(11)) * TO_UNIT
         if u < _EXP_RATIO[layer]:
@@ -170,12 +173,12 @@ def _exponential_from_start(
 def hashed_exponential(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
     """A standard exponential for ``key`` in ``stream`` under ``base``, by the ziggurat.
 
-    One hash gives the layer (8 bits) and a uniform (53 bits); about 98.9% of draws end
+    One hash gives the layer (8 bits) and a uniform (53 bits); about 98% of draws end
     there, with a multiply and a compare (``-log(u)`` costs five times as much). The rest
     (the wedge test, or the tail beyond R) take further hashes of the same key on derived
     stream numbers (:func:`_exponential_from_start`).
     """
-    z = _mix(base + np.uint64(key) * _GOLDEN + (np.uint64(stream) << np.uint64(24)) * _STREAM)
+    z = _hash(base, key, np.uint64(stream) << np.uint64(24))
     layer = np.intp(z & np.uint64(255))
     u = float(z >> np.uint64(11)) * TO_UNIT
     if u < _EXP_RATIO[layer]:
