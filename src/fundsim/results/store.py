@@ -79,8 +79,12 @@ class RunStore:
 
     def done(self, scenarios: int, runs: int) -> np.ndarray:
         """Which runs are finished: a (scenario, run) boolean array."""
+        return self._done(self._finished(), scenarios, runs)
+
+    @staticmethod
+    def _done(found: dict[tuple[int, int], Path], scenarios: int, runs: int) -> np.ndarray:
         done = np.zeros((scenarios, runs), dtype=bool)
-        for s, r in self._finished():
+        for s, r in found:
             if s < scenarios and r < runs:
                 done[s, r] = True
         return done
@@ -104,11 +108,12 @@ class RunStore:
         names += [f"input__{p}" for p in inputs]
         shapes = {n: template[n].shape[2:] if n in template else () for n in names}
         data = {n: np.full((len(scenarios), runs, *shapes[n]), np.nan) for n in names}
-        done = self.done(len(scenarios), runs)
+        found = self._finished()  # one listing of the folder for both uses
+        done = self._done(found, len(scenarios), runs)
         if not partial and not done.all():
             missing = int((~done).sum())
             raise FileNotFoundError(f"{missing} run(s) of the batch are not finished")
-        for (s, r), path in self._finished().items():
+        for (s, r), path in found.items():
             if s >= len(scenarios) or r >= runs:
                 continue
             if path.suffix == ".npz":  # a run written by an earlier version
