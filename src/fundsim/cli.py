@@ -1,8 +1,13 @@
 """The ``fundsim`` command line.
 
-Exit codes: 0 success; 2 bad input (an invalid scenario, a missing file, a bad option), with
+Exit codes: 0 success; 2 bad input (an invalid scenario, a missing or damaged file, a bad
+option, an output place that cannot be used, a disk that is full or refuses the write), with
 located messages on stderr and never a traceback; 1 an internal error (a bug: please report it,
-``--debug`` shows the traceback).
+``--debug`` shows the traceback); 130 interrupted.
+
+Only :class:`~fundsim.scenario.diagnostics.InputError` (and its kinds), a
+:class:`~fundsim.scenario.diagnostics.ScenarioError` and an operating-system refusal to write
+exit 2: any other exception raised inside fundsim is a bug and exits 1.
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .scenario.diagnostics import ScenarioError, did_you_mean
+from .scenario.diagnostics import InputError, ScenarioError, did_you_mean
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+# Bounds of the options, beside those of the scenario contract (monte_carlo.runs and .seed).
+MAX_RUNS = 100_000
+MAX_SEED = 2**63 - 1
+MAX_WORKERS = 256
+DPI = (50, 1200)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario YAML files")
     validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
     validate.add_argument("--quiet", action="store_true", help="print nothing for valid files")
+    _allow_option(validate)
 
     explain = commands.add_parser(
         "explain",
@@ -66,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=["en", "zh"], default="en", help="language of the descriptions"
     )
     explain.add_argument("--no-source", action="store_true", help="leave out the cited sources")
+    _allow_option(explain)
 
     run = commands.add_parser(
         "run",
@@ -113,8 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("--lang", choices=["zh", "en"], default="zh", help="labels (default zh)")
     plot.add_argument("--format", choices=FORMATS, default="png", help="file format")
-    plot.add_argument("--dpi", type=_positive_int, default=200, help="resolution (png)")
+    plot.add_argument("--dpi", type=_dpi, default=200, help=f"resolution (png; {DPI[0]}-{DPI[1]})")
     plot.add_argument("--out", type=Path, help="output file (its suffix is replaced by FORMAT)")
+    plot.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the --out file when it is a chart fundsim wrote",
+    )
 
     report = commands.add_parser(
         "report",
@@ -128,41 +145,77 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
     report.add_argument("--out", type=Path, help="output directory")
-    report.add_argument("--dpi", type=_positive_int, default=200, help="resolution (png)")
+    report.add_argument(
+        "--dpi", type=_dpi, default=200, help=f"resolution (png; {DPI[0]}-{DPI[1]})"
+    )
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the --out folder when it is a report fundsim wrote (and holds nothing else)",
+    )
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _allow_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--allow-outside",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="let scenarios read files (extends:, region.data) under DIR, outside their "
+        "project; may be given more than once (also FUNDSIM_ALLOW_OUTSIDE)",
+    )
+
+
+def _whole(text: str, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is outside {low:,}-{high:,}")
     return value
+
+
+def _runs(text: str) -> int:
+    return _whole(text, 1, MAX_RUNS)
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, MAX_SEED)
+
+
+def _workers(text: str) -> int:
+    return _whole(text, 1, MAX_WORKERS)
+
+
+def _dpi(text: str) -> int:
+    return _whole(text, *DPI)
 
 
 def _batch_options(command: argparse.ArgumentParser, default_out: str) -> None:
     command.add_argument(
         "--runs",
-        type=_positive_int,
+        type=_runs,
         default=None,
         help="runs per scenario (default: the first scenario's monte_carlo.runs)",
     )
     command.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=None,
-        help="batch seed (default: the first scenario's monte_carlo.seed)",
+        help="batch seed, 0 to 2^63-1 (default: the first scenario's monte_carlo.seed)",
     )
     command.add_argument(
         "--out", type=Path, default=None, help=f"output directory (default: {default_out})"
     )
     command.add_argument(
         "--workers",
-        type=_positive_int,
+        type=_workers,
         default=None,
-        help="worker processes (default: one per core; 1 runs serially in this process)",
+        help=f"worker processes, 1 to {MAX_WORKERS} (default: one per core; 1 runs serially "
+        "in this process)",
     )
     command.add_argument(
         "--scheduler",
@@ -182,6 +235,7 @@ def _batch_options(command: argparse.ArgumentParser, default_out: str) -> None:
         help="replace an existing output directory (and discard an unfinished batch)",
     )
     command.add_argument("--quiet", action="store_true", help="no progress bar; errors only")
+    _allow_option(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,22 +255,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
         return EXIT_INPUT
+    except InputError as exc:
+        print(f"fundsim: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        from .results.places import write_failure
+
+        refused = write_failure(exc)
+        if refused is None:
+            return _internal(exc, args.debug)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"fundsim: error: cannot write{where}: {refused}; free space or choose another "
+            "--out (nothing half-written is left; a batch keeps its finished runs for --resume)",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("fundsim: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input
-        if args.debug:
-            traceback.print_exc()
-        print(
-            f"fundsim: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in fundsim; run again with --debug for the traceback and report it.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal(exc, args.debug)
     parser.error(f"unknown command {args.command}")
     return EXIT_INPUT
+
+
+def _internal(exc: BaseException, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc)
+    print(
+        f"fundsim: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in fundsim; run again with --debug for the traceback and report it.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -224,7 +298,7 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     failed = 0
     for name in args.scenarios:
-        diagnostics = validate_file(name)
+        diagnostics = validate_file(name, args.allow_outside)
         errors = [d for d in diagnostics if d.severity == "error"]
         warnings = [d for d in diagnostics if d.severity == "warning"]
         for diagnostic in diagnostics:
@@ -254,7 +328,7 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .parameters.catalogue import load_catalogue
     from .scenario.loader import display_path, load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, args.allow_outside)
     catalogue = load_catalogue()
     for prefix in args.prefixes:
         if not catalogue.under(prefix):
@@ -308,16 +382,13 @@ def _under(path: str, prefixes: Sequence[str]) -> bool:
     return not prefixes or any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] | None) -> int:
     """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
-    from .ensemble.backends import BackendUnavailable, RunFailed, make_backend
-    from .ensemble.batch import Batch, BatchError, run_batch
+    from .ensemble.backends import RunFailed, make_backend
+    from .ensemble.batch import Batch, run_batch
     from .plotting.figures import write_fan_charts
     from .results.compare import comparison_table, format_table, write_comparison
+    from .results.places import check_place
     from .results.summary import write_summaries
     from .scenario.loader import load_scenario
     from .sim.allocator import keep_freed_memory
@@ -325,12 +396,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     keep_freed_memory()
     comparing = args.command == "compare"
     paths = [args.baseline, *args.others] if comparing else args.scenarios
-    scenarios = [load_scenario(path) for path in paths]  # located errors exit 2
+    scenarios = [load_scenario(path, args.allow_outside) for path in paths]  # exit 2 if bad
     first = scenarios[0]
     runs = args.runs if args.runs is not None else first.monte_carlo.runs
     seed = args.seed if args.seed is not None else first.monte_carlo.seed
     default = f"compare-{first.name}" if comparing else first.name
-    target = args.out if args.out is not None else Path("outputs") / default
+    shown = args.out if args.out is not None else Path("outputs") / default
+    target = check_place(shown)  # before any work
     command = ["fundsim", *(argv if argv is not None else sys.argv[1:])]
 
     def files(ds: Any, folder: Path) -> None:
@@ -351,9 +423,6 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             err=err,
             extra=files,
         )
-    except (BatchError, BackendUnavailable) as error:
-        print(f"fundsim: error: {error}", file=err)
-        return EXIT_INPUT
     except RunFailed as error:
         print(
             f"fundsim: error: {error}; the finished runs are kept, rerun with --resume",
@@ -362,7 +431,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         return EXIT_INTERNAL
     except KeyboardInterrupt:
         print(
-            f"fundsim: interrupted; the finished runs are kept in {target}.partial, "
+            f"fundsim: interrupted; the finished runs are kept in {shown}.partial, "
             "rerun the same command with --resume to finish",
             file=err,
         )
@@ -372,7 +441,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     if not args.quiet:
         elapsed = time.perf_counter() - started
         print(
-            f"wrote {target}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
+            f"wrote {shown}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
             f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
             f"{elapsed:.1f} s)",
             file=out,
@@ -380,27 +449,46 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     return EXIT_OK
 
 
-def _results(path: Path, err: TextIO) -> Any:
-    """The results Dataset at ``path``, or None after saying why (exit 2)."""
+def _results(path: Path) -> Any:
+    """The results Dataset at ``path`` (a batch directory or its ``results.nc``), checked to
+    be fundsim's results with names that can name files; :class:`InputError` otherwise."""
+    from .finance.ledger import ACCOUNTS
     from .results.io import RESULTS, read_results
+    from .results.places import check_name
 
     file = path / RESULTS if path.is_dir() else path
-    if not file.exists():
-        print(
-            f"fundsim: error: {file}: no such results file; give a batch directory (with "
-            f"{RESULTS}) or a results.nc written by `fundsim run`",
-            file=err,
+    if not file.is_file():
+        raise InputError(
+            f"{file}: no such results file; give a batch directory (with {RESULTS}) or a "
+            "results.nc written by `fundsim run`"
         )
-        return None
     try:
         ds = read_results(path)
-    except (OSError, ValueError) as error:
-        print(f"fundsim: error: {file}: not a readable results file ({error})", file=err)
-        return None
-    missing = [v for v in ("balance", "income", "expenditure", "reserve_months") if v not in ds]
-    if missing:
-        print(f"fundsim: error: {file}: not fundsim results (no {', '.join(missing)})", file=err)
-        return None
+    except Exception as error:  # h5py and xarray raise many kinds for a damaged file
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:160]
+        raise InputError(
+            f"{file}: not a readable results file ({reason}); write it again with `fundsim run`"
+        ) from None
+    dims = ("scenario", "run", "year", "fund")
+    for name in ("balance", "income", "expenditure", "reserve_months"):
+        if name not in ds:
+            raise InputError(f"{file}: not fundsim results (no {name})")
+        if ds[name].dims != dims:
+            raise InputError(
+                f"{file}: not fundsim results ({name} has dimensions {ds[name].dims}, not {dims})"
+            )
+    if any(ds.sizes[d] == 0 for d in dims):
+        raise InputError(
+            f"{file}: the results are empty (no {', '.join(d for d in dims if ds.sizes[d] == 0)})"
+        )
+    for scenario in ds["scenario"].values:
+        check_name(str(scenario), "scenario", str(file))
+    for fund in ds["fund"].values:
+        if str(fund) not in ACCOUNTS:
+            raise InputError(
+                f"{file}: unknown fund {str(fund)!r} in the results (funds are: "
+                f"{', '.join(ACCOUNTS)})"
+            )
     return ds
 
 
@@ -411,39 +499,62 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .plotting.figures import figure, write_figure
     from .plotting.report import read_manifest, write_report
     from .plotting.style import FontWarning
+    from .results.places import check_place, check_replaceable, check_replaceable_file
 
-    ds = _results(args.results, err)
-    if ds is None:
-        return EXIT_INPUT
+    ds = _results(args.results)
     folder = args.results if args.results.is_dir() else args.results.parent
+    if args.command == "plot":
+        chain = args.chain.split(",") if args.chain else None
+        for name in [*(chain or []), *([args.scenario] if args.scenario else [])]:
+            if name not in ds["scenario"].values:
+                raise InputError(
+                    f"no scenario {name!r} in {args.results}; it has: "
+                    f"{', '.join(map(str, ds['scenario'].values))}"
+                )
+        if args.fund not in ds["fund"].values:
+            raise InputError(
+                f"no fund {args.fund!r} in {args.results}; it has: "
+                f"{', '.join(map(str, ds['fund'].values))}"
+            )
+        parts = [args.kind, *(x for x in (args.scenario, args.fund) if x)]
+        if args.out:
+            stem = check_place(args.out, folder=False).with_suffix("")
+        else:
+            stem = folder / "figures" / "_".join(parts)
+        target = stem.with_name(f"{stem.name}.{args.format}")
+        check_replaceable_file(target, allowed=args.force or not args.out)
+    else:
+        target = check_place(args.out) if args.out else folder / "report" / args.lang
+        check_replaceable(target, "report", allowed=args.force or not args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FontWarning)
-        try:
-            if args.command == "plot":
-                chain = args.chain.split(",") if args.chain else None
-                fig, shown = figure(
-                    ds, args.kind, args.lang, args.fund, args.scenario, args.year, chain
-                )
-                parts = [args.kind, *(x for x in (args.scenario, args.fund) if x)]
-                stem = (
-                    args.out.with_suffix("") if args.out else folder / "figures" / "_".join(parts)
-                )
-                written = write_figure(fig, shown, stem, (args.format,), args.dpi)
-            else:
-                target = args.out or folder / "report" / args.lang
-                written = write_report(
-                    ds, target, args.lang, dpi=args.dpi, manifest=read_manifest(args.results)
-                )
-        except ValueError as error:
-            print(f"fundsim: error: {error}", file=err)
-            return EXIT_INPUT
+        if args.command == "plot":
+            fig, shown = figure(
+                ds, args.kind, args.lang, args.fund, args.scenario, args.year, chain
+            )
+            written = write_figure(fig, shown, stem, (args.format,), args.dpi)
+        else:
+            written = write_report(
+                ds,
+                target,
+                args.lang,
+                dpi=args.dpi,
+                manifest=read_manifest(args.results),
+                replace=args.force or not args.out,
+            )
     for warning in caught:
         if issubclass(warning.category, FontWarning):
             print(f"fundsim: warning: {warning.message}", file=err)
     if args.command == "plot":
         print(f"wrote {written[0]}", file=out)
     else:
+        shown_target = args.out or target
         print(
-            f"wrote {target}/: report.md, report.xlsx and {len(written) - 2} chart files", file=out
+            f"wrote {shown_target}/: report.md, report.xlsx and {len(written) - 2} chart files",
+            file=out,
         )
     return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

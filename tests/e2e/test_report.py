@@ -33,7 +33,10 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         files.append(str(path))
     out = folder / "batch"
-    code = main(["run", *files, "--runs", "6", "--workers", "1", "--quiet", "--out", str(out)])
+    code = main(
+        ["run", *files, "--runs", "6", "--workers", "1", "--quiet", "--out", str(out)]
+        + ["--allow-outside", str(ROOT)]
+    )
     assert code == 0
     return out
 

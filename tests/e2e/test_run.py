@@ -95,10 +95,14 @@ def test_an_existing_output_directory_is_never_overwritten(tmp_path: Path) -> No
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    result = fundsim("run", "scenarios/nanchuan/baseline.yaml", "--runs", "1", "--out", str(out))
-    assert result.returncode == 2
-    assert "already exists" in result.stderr and "--force" in result.stderr
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    for force in ([], ["--force"]):  # a folder fundsim did not write: never, even with --force
+        result = fundsim(
+            "run", "scenarios/nanchuan/baseline.yaml", "--runs", "1", "--out", str(out), *force
+        )
+        assert result.returncode == 2
+        assert "not a batch results folder fundsim wrote" in result.stderr, result.stderr
+        assert [p.name for p in out.iterdir()] == ["keep.txt"]
+        assert not out.with_name("taken.partial").exists()
 
 
 def test_a_missing_region_data_file_is_a_located_error(tmp_path: Path) -> None:

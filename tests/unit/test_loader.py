@@ -12,6 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "nanchuan" / "baseline.yaml"
 
 
+@pytest.fixture(autouse=True)
+def allow_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These scenarios live in a temporary folder and extend the repository's baseline:
+    allowed explicitly, as a user would with --allow-outside."""
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     file = tmp_path / name
     file.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import xarray as xr
 
+from ..scenario.diagnostics import InputError
 from ..scenario.loader import Scenario
 
 Task = tuple[int, int]  # (scenario index, run)
@@ -37,7 +38,7 @@ class RunFailed(Exception):
     """A run failed on every attempt."""
 
 
-class BackendUnavailable(Exception):
+class BackendUnavailable(InputError):
     """The backend asked for cannot be reached (an input problem: exit code 2)."""
 
 

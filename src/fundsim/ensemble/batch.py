@@ -6,16 +6,22 @@ difference between two scenarios in run r is the policy's effect, not noise.
 On disk, a batch bound for ``DIR`` works in ``DIR.partial/``:
 
 - ``plan.json`` says what the batch is (scenarios and their SHA-256, seed, runs);
-- ``store/`` keeps every finished run as it lands (:class:`~fundsim.results.store.RunStore`).
+- ``store/`` keeps every finished run as it lands (:class:`~fundsim.results.store.RunStore`);
+- ``.lock`` is held (an operating-system lock, released when the process ends however it
+  ends) by the one process that writes the batch: a second process on the same ``DIR``
+  stops with exit 2 instead of writing into the same store.
 
 When every run is done, the results, manifest, summaries and fan charts are written to
 ``DIR.partial/final/``, which is renamed to ``DIR`` in one step. A kill at any point leaves
 ``DIR`` absent (or the previous result, under ``--force``) and the finished runs in
-``DIR.partial/``; ``--resume`` runs only the missing runs.
+``DIR.partial/``; ``--resume`` checks the finished runs (a damaged one is set aside and run
+again) and runs only the missing runs. ``--force`` replaces an earlier ``DIR`` only when
+fundsim wrote it and nothing else is in it (:mod:`fundsim.results.places`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,18 +31,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
 import xarray as xr
+from filelock import FileLock, Timeout
 
 from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
-from ..results.store import RunStore
+from ..results.places import OutputError, check_replaceable, mark
+from ..results.store import RunStore, SetAside
+from ..scenario.diagnostics import InputError
 from ..scenario.loader import Scenario, display_path
 from .backends import Backend
 
 PLAN = "plan.json"
+LOCK = ".lock"
+MAX_RUNS = 100_000  # per scenario, as monte_carlo.runs
+MAX_BATCH_RUNS = 200_000  # scenarios × runs: about 2 GB of results held in memory to finish
 
 
-class BatchError(Exception):
+class BatchError(InputError):
     """The batch cannot start as asked (an input problem: exit code 2)."""
 
 
@@ -66,8 +77,13 @@ class Batch:
             raise BatchError(
                 f"the scenarios of one batch must share their horizon to be compared ({listed})"
             )
-        if self.runs < 1:
-            raise BatchError(f"--runs must be at least 1 (got {self.runs})")
+        if not 1 <= self.runs <= MAX_RUNS:
+            raise BatchError(f"--runs must be from 1 to {MAX_RUNS:,} (got {self.runs:,})")
+        if self.runs * len(self.scenarios) > MAX_BATCH_RUNS:
+            raise BatchError(
+                f"{len(self.scenarios)} scenarios × {self.runs:,} runs is more than one batch "
+                f"can hold ({MAX_BATCH_RUNS:,} runs in all); use fewer runs or scenarios"
+            )
 
     @property
     def staging(self) -> Path:
@@ -93,36 +109,67 @@ class Batch:
         }
 
 
-def prepare(batch: Batch, force: bool, resume: bool) -> RunStore:
-    """Check the output directory and return the store to fill (existing runs kept on
-    ``resume``). Raises :class:`BatchError` for anything the user must decide."""
+def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock]:
+    """Check the output directory, take the batch's lock, and return the store to fill
+    (existing runs kept on ``resume``) with the lock. Raises :class:`BatchError` (or
+    :class:`~fundsim.results.places.OutputError`) for anything the user must decide."""
     out, staging = batch.out, batch.staging
-    if out.exists() and not force:
+    check_replaceable(out, "batch", force)
+    if not os.path.lexists(staging):
+        with contextlib.suppress(FileExistsError):  # another process made it a moment ago
+            staging.mkdir(parents=True)
+    if staging.is_symlink() or not staging.is_dir():
         raise BatchError(
-            f"{out} already exists; choose another --out or pass --force to replace it"
+            f"{staging} is not a folder of a fundsim batch; remove it or choose another --out"
         )
-    if staging.exists():
-        if resume:
-            saved = _read_plan(staging)
-            if saved != batch.plan():
+    lock = _take_lock(staging)
+    try:
+        if (staging / PLAN).exists():
+            if resume:
+                saved = _read_plan(staging)
+                if saved != batch.plan():
+                    raise BatchError(
+                        f"{staging} holds an unfinished batch that differs from this one "
+                        f"(it was: {_describe(saved)}; this is: {_describe(batch.plan())}); "
+                        "resume it with the same scenarios, --runs and --seed, or pass --force "
+                        "to discard it"
+                    )
+                return RunStore(staging / "store"), lock
+            if not force:
                 raise BatchError(
-                    f"{staging} holds an unfinished batch that differs from this one "
-                    f"(it was: {_describe(saved)}; this is: {_describe(batch.plan())}); "
-                    "resume it with the same scenarios, --runs and --seed, or pass --force "
-                    "to discard it"
+                    f"{staging} holds an unfinished batch; pass --resume to finish it or "
+                    "--force to discard it and start again"
                 )
-            return RunStore(staging / "store")
-        if not force:
+        elif any(p.name != LOCK for p in staging.iterdir()) and not force:
             raise BatchError(
-                f"{staging} holds an unfinished batch; pass --resume to finish it or --force "
-                "to discard it and start again"
+                f"{staging} holds files but no batch plan; pass --force to discard it and "
+                "start again"
             )
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    partial = staging / f".{PLAN}.tmp"
-    partial.write_text(json.dumps(batch.plan(), indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, staging / PLAN)
-    return RunStore(staging / "store")
+        for entry in staging.iterdir():  # discard, keeping the lock we hold
+            if entry.name != LOCK:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        partial = staging / f".{PLAN}.tmp"
+        partial.write_text(json.dumps(batch.plan(), indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, staging / PLAN)
+    except BaseException:
+        lock.release()
+        raise
+    return RunStore(staging / "store"), lock
+
+
+def _take_lock(staging: Path) -> FileLock:
+    lock = FileLock(staging / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except (Timeout, OSError):
+        raise BatchError(
+            f"another fundsim process is writing the batch in {staging}; wait for it to "
+            "finish (or stop it), then run the command again (with --resume to continue it)"
+        ) from None
+    return lock
 
 
 def _read_plan(staging: Path) -> dict[str, Any]:
@@ -140,6 +187,11 @@ def _describe(plan: dict[str, Any]) -> str:
     return f"{names} × {plan.get('runs')} runs, seed {plan.get('seed')}"
 
 
+def check_store(batch: Batch, store: RunStore) -> list[SetAside]:
+    """Set aside the damaged files of a store being resumed (their runs run again)."""
+    return store.check(len(batch.scenarios), batch.runs)
+
+
 def execute(
     batch: Batch,
     store: RunStore,
@@ -150,7 +202,9 @@ def execute(
 
     ``progress(done, total)`` is called after every run."""
     shape = (len(batch.scenarios), batch.runs)
-    done = store.done(*shape) if store.exists else np.zeros(shape, dtype=bool)
+    done = store.done(*shape)
+    if not store.exists and done.all():  # the template was set aside: one run remakes it
+        done[0, 0] = False
     tasks = [(s, r) for r in range(batch.runs) for s in range(shape[0]) if not done[s, r]]
     count = int(done.sum())
     if progress is not None:
@@ -189,24 +243,42 @@ def finish(
     final = batch.staging / "final"
     shutil.rmtree(final, ignore_errors=True)
     final.mkdir()
-    write_netcdf(ds, final / RESULTS)
-    meta = manifest(
-        {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in batch.scenarios},
-        batch.seed,
-        batch.runs,
-        backend.name,
-        batch.argv,
-    )
-    meta["workers"] = backend.workers
-    meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
-    write_manifest(final, meta)
-    if extra is not None:
-        extra(ds, final)
-    if batch.out.exists() and not force:
-        raise BatchError(f"{batch.out} appeared while the batch ran; pass --force to replace it")
-    move_into_place(final, batch.out)
-    shutil.rmtree(batch.staging, ignore_errors=True)
+    try:
+        write_netcdf(ds, final / RESULTS)
+        meta = manifest(
+            {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in batch.scenarios},
+            batch.seed,
+            batch.runs,
+            backend.name,
+            batch.argv,
+        )
+        meta["workers"] = backend.workers
+        meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
+        write_manifest(final, meta)
+        if extra is not None:
+            extra(ds, final)
+        mark(final, "batch")
+        try:
+            check_replaceable(batch.out, "batch", force)
+        except OutputError as error:
+            raise BatchError(f"while the batch ran: {error}") from None
+        move_into_place(final, batch.out)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)  # only the finished runs stay, for --resume
+        raise
+    _remove_staging(batch.staging)
     return ds
+
+
+def _remove_staging(staging: Path) -> None:
+    """Remove the finished batch's working folder, the lock file last (we hold it)."""
+    for entry in staging.iterdir():
+        if entry.name != LOCK:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def run_batch(
@@ -221,23 +293,33 @@ def run_batch(
     """Prepare, run what is missing, and finish a batch; returns its Dataset."""
     started = time.perf_counter()
     fresh = not batch.staging.exists()
-    store = prepare(batch, force=force, resume=resume)
+    store, lock = prepare(batch, force=force, resume=resume)
     try:
-        backend = make_backend()
-    except BaseException:
-        if fresh:  # nothing ran: leave no unfinished batch behind
-            shutil.rmtree(batch.staging, ignore_errors=True)
-        raise
-    try:
-        bar = _progress_bar(batch, backend, quiet, err)
+        for aside in check_store(batch, store):
+            if err is not None:
+                print(
+                    f"fundsim: warning: {batch.staging / 'store' / aside.name}: {aside.reason}; "
+                    f"set aside in {batch.staging / 'store' / 'damaged'}, its run runs again",
+                    file=err,
+                )
         try:
-            execute(batch, store, backend, bar)
+            backend = make_backend()
+        except BaseException:
+            if fresh:  # nothing ran: leave no unfinished batch behind
+                _remove_staging(batch.staging)
+            raise
+        try:
+            bar = _progress_bar(batch, backend, quiet, err)
+            try:
+                execute(batch, store, backend, bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            return finish(batch, store, backend, force, started, extra)
         finally:
-            if bar is not None:
-                bar.close()
-        return finish(batch, store, backend, force, started, extra)
+            backend.close()
     finally:
-        backend.close()
+        lock.release()
 
 
 class _Bar:

@@ -30,6 +30,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..results.summary import depletion_percentile
+from ..scenario.diagnostics import InputError
 from .style import (
     FUND_COLORS,
     FUNDS_SHOWN,
@@ -70,9 +71,9 @@ def _first(ds: xr.Dataset, scenario: str | None) -> str:
 def _check(ds: xr.Dataset, scenario: str | None = None, fund: str | None = None) -> None:
     if scenario is not None and scenario not in ds["scenario"].values:
         names = ", ".join(map(str, ds["scenario"].values))
-        raise ValueError(f"no scenario {scenario!r} in these results; they have: {names}")
+        raise InputError(f"no scenario {scenario!r} in these results; they have: {names}")
     if fund is not None and fund not in ds["fund"].values:
-        raise ValueError(
+        raise InputError(
             f"no fund {fund!r} in these results; they have: {', '.join(map(str, ds['fund'].values))}"
         )
 
@@ -474,10 +475,10 @@ def waterfall(
     for name in chain:
         _check(ds, name)
     if len(chain) < 2:
-        raise ValueError("a waterfall needs a chain of at least two scenarios")
+        raise InputError("a waterfall needs a chain of at least two scenarios")
     year = int(ds["year"].values[-1]) if year is None else year
     if year not in ds["year"].values:
-        raise ValueError(
+        raise InputError(
             f"no year {year} in these results ({int(ds['year'][0])}–{int(ds['year'][-1])})"
         )
     with chart_style(lang):

@@ -9,6 +9,8 @@ import matplotlib.pyplot as plt
 import xarray as xr
 from matplotlib.figure import Figure
 
+from ..results.places import chart_metadata
+from ..scenario.diagnostics import InputError
 from . import charts
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
 
@@ -52,26 +54,33 @@ def figure(
             charts.cashflow(ds, fund, scenario, ax=ax, lang=shown)
         else:
             plt.close(fig)
-            raise ValueError(f"unknown chart kind {kind!r}; one of: {', '.join(charts.KINDS)}")
+            raise InputError(f"unknown chart kind {kind!r}; one of: {', '.join(charts.KINDS)}")
     return fig, shown
 
 
 def write_figure(
     fig: Figure, lang: Lang, stem: Path, formats: Sequence[str] = ("png",), dpi: int = 200
 ) -> list[Path]:
-    """Save ``fig`` as ``stem.<format>`` for each format (atomically), then close it."""
+    """Save ``fig`` as ``stem.<format>`` for each format (atomically: a failed write leaves
+    no file behind), tagged as fundsim's in its metadata, then close it."""
     paths = []
-    with chart_style(lang):
-        for fmt in formats:
-            if fmt not in FORMATS:
-                raise ValueError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
-            path = stem.with_name(f"{stem.name}.{fmt}")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.stem}.partial.{fmt}")
-            fig.savefig(partial, dpi=dpi, format=fmt)
-            partial.replace(path)
-            paths.append(path)
-    plt.close(fig)
+    try:
+        with chart_style(lang):
+            for fmt in formats:
+                if fmt not in FORMATS:
+                    raise InputError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+                path = stem.with_name(f"{stem.name}.{fmt}")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f".{path.stem}.partial.{fmt}")
+                try:
+                    fig.savefig(partial, dpi=dpi, format=fmt, metadata=chart_metadata(fmt))
+                    partial.replace(path)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+                paths.append(path)
+    finally:
+        plt.close(fig)
     return paths
 
 

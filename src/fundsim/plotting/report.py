@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..results.io import move_into_place
+from ..results.places import check_replaceable, mark
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
 from .charts import lever_chain
 from .figures import FORMATS, figure, write_figure
@@ -255,12 +257,39 @@ def write_report(
     formats: Sequence[str] = FORMATS,
     dpi: int = 200,
     manifest: dict[str, object] | None = None,
+    replace: bool = False,
 ) -> list[Path]:
-    """Write the report into ``folder`` (built beside it, then moved into place)."""
+    """Write the report into ``folder``: built beside it, marked as fundsim's, then moved into
+    place in one step; a failure leaves nothing behind.
+
+    ``replace``: whether an existing report fundsim wrote at ``folder`` may be replaced (a
+    folder holding anything else never is: :func:`~fundsim.results.places.check_replaceable`).
+    """
+    check_replaceable(folder, "report", replace)
     shown = language(lang)
     partial = folder.with_name(f".{folder.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    try:
+        figures = _write_contents(ds, partial, shown, formats, dpi, manifest)
+        check_replaceable(folder, "report", replace)  # nothing appeared meanwhile
+        move_into_place(partial, folder)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    written = [folder / p.relative_to(partial) for p in figures]
+    written += [folder / "report.xlsx", folder / "report.md"]
+    return written
+
+
+def _write_contents(
+    ds: xr.Dataset,
+    partial: Path,
+    shown: Lang,
+    formats: Sequence[str],
+    dpi: int,
+    manifest: dict[str, object] | None,
+) -> list[Path]:
     figures: list[Path] = []
     for kind, args in chart_list(ds):
         fig, used = figure(ds, kind, shown, **args)  # type: ignore[arg-type]
@@ -282,12 +311,8 @@ def write_report(
     (partial / "report.md").write_text(
         _markdown(ds, shown, sheets, figures, partial, manifest), encoding="utf-8"
     )
-    if folder.exists():
-        shutil.rmtree(folder)
-    partial.replace(folder)
-    written = [folder / p.relative_to(partial) for p in figures]
-    written += [folder / "report.xlsx", folder / "report.md"]
-    return written
+    mark(partial, "report")
+    return figures
 
 
 def _markdown(

@@ -32,6 +32,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from ..finance.ledger import ACCOUNT_NAMES_ZH, ACCOUNTS
+from ..scenario.diagnostics import InputError
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -143,7 +144,7 @@ def language(lang: str) -> Lang:
     (warned once per process)."""
     global _warned
     if lang not in LANGS:
-        raise ValueError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+        raise InputError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
     if lang == "zh" and cjk_font() is None:
         if not _warned:
             warnings.warn(

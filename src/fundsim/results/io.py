@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -60,8 +61,16 @@ def manifest(
 
 
 def write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """Write ``ds`` to ``path`` under a temporary name, renamed only when complete (a failed
+    or killed write leaves no file at ``path``)."""
     encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+    partial = path.with_name(f".{path.name}.tmp")
+    try:
+        ds.to_netcdf(partial, engine="h5netcdf", encoding=encoding)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def write_manifest(folder: Path, meta: Mapping[str, Any]) -> None:
@@ -74,14 +83,17 @@ def move_into_place(finished: Path, out: Path) -> None:
     """Rename the complete directory ``finished`` to ``out``, replacing an existing ``out``
     (the caller has checked that replacing it was asked for)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        trash = out.with_name(f".{out.name}.old")
-        shutil.rmtree(trash, ignore_errors=True)
-        os.replace(out, trash)
+    if not os.path.lexists(out):
         os.replace(finished, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
+        return
+    trash = out.with_name(f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+    os.replace(out, trash)  # a fresh name: nothing of anyone's is there
+    try:
         os.replace(finished, out)
+    except BaseException:
+        os.replace(trash, out)
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def read_results(path: Path) -> xr.Dataset:

@@ -14,12 +14,21 @@ CPU time; a run file takes about 1 ms. Why one record and not an ``.npz`` of arr
 before): reading 1,000 ``.npz`` files took 6 s, parsing twenty headers in a zip each; a
 record has one header. ``.npz`` runs of a batch begun by an earlier version still load.
 ``load(partial=True)`` gives a look at a running batch all the same.
+
+A store can be damaged between sessions (a disk that filled, a file truncated by a copy, a
+stray file put there): :meth:`RunStore.check` finds every run file that does not hold a
+complete run of this batch, and every file that is no run at all, and sets them aside in
+``damaged/`` so that ``--resume`` runs those runs again (with the same numbers as ever:
+a run's draws depend only on the seed and its number).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +37,16 @@ import xarray as xr
 TEMPLATE = "template.nc"
 RUNS = "runs"
 SUFFIXES = ("npy", "npz")  # a run's file; .npz from earlier versions
+DAMAGED = "damaged"
+RUN_NAME = re.compile(r"^(\d{1,9})-(\d{1,9})\.(npy|npz)$")
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A file of the store that was set aside: where it was and why."""
+
+    name: str
+    reason: str
 
 
 class RunStore:
@@ -70,12 +89,62 @@ class RunStore:
         folder = self.path / RUNS
         if folder.exists():
             for entry in os.scandir(folder):
-                stem, _, suffix = entry.name.partition(".")
-                if suffix not in SUFFIXES or entry.name.startswith("."):
-                    continue
-                s, r = (int(part) for part in stem.split("-"))
-                found[s, r] = Path(entry.path)
+                match = RUN_NAME.match(entry.name)
+                if match:
+                    found[int(match[1]), int(match[2])] = Path(entry.path)
         return found
+
+    def check(self, scenarios: int, runs: int) -> list[SetAside]:
+        """Set aside (in ``damaged/``) every file of the store that is not a complete run
+        of a batch of this shape, and a template that cannot be read; return what was set
+        aside. Temporary files of interrupted writes are removed."""
+        aside: list[SetAside] = []
+        if (self.path / TEMPLATE).exists():
+            reason = _unreadable_template(self.path / TEMPLATE)
+            if reason:
+                aside.append(self._set_aside(self.path / TEMPLATE, reason))
+        expected = self._expected_fields()
+        folder = self.path / RUNS
+        if not folder.exists():
+            return aside
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            path = Path(entry.path)
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)  # a write that was interrupted: ours, incomplete
+                continue
+            match = RUN_NAME.match(entry.name)
+            if not match or not entry.is_file(follow_symlinks=False):
+                aside.append(self._set_aside(path, "not a run file of fundsim"))
+                continue
+            if int(match[1]) >= scenarios or int(match[2]) >= runs:
+                aside.append(self._set_aside(path, "a run outside this batch"))
+                continue
+            reason = _damage(path, expected)
+            if reason:
+                aside.append(self._set_aside(path, reason))
+        return aside
+
+    def _expected_fields(self) -> dict[str, tuple[int, ...]] | None:
+        """Each run variable's shape, from the template (None when there is none)."""
+        if not (self.path / TEMPLATE).exists():
+            return None
+        with xr.open_dataset(self.path / TEMPLATE, engine="h5netcdf") as t:
+            return {
+                str(n): tuple(v.shape[2:])
+                for n, v in t.data_vars.items()
+                if not str(n).startswith("input__")
+            }
+
+    def _set_aside(self, path: Path, reason: str) -> SetAside:
+        folder = self.path / DAMAGED
+        folder.mkdir(exist_ok=True)
+        target = folder / path.name
+        number = 1
+        while os.path.lexists(target):
+            number += 1
+            target = folder / f"{path.name}.{number}"
+        os.replace(path, target)
+        return SetAside(str(path.relative_to(self.path)), reason)
 
     def done(self, scenarios: int, runs: int) -> np.ndarray:
         """Which runs are finished: a (scenario, run) boolean array."""
@@ -147,3 +216,34 @@ class RunStore:
             np.arange(runs, dtype=np.int64), dims="run", attrs=template["run"].attrs
         )
         return xr.Dataset(variables, coords=coords, attrs=template.attrs)
+
+
+def _unreadable_template(path: Path) -> str | None:
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as t:
+            t.load()
+    except Exception as error:  # any failure to read it means it is damaged
+        return f"the batch template cannot be read ({type(error).__name__})"
+    return None
+
+
+def _damage(path: Path, expected: dict[str, tuple[int, ...]] | None) -> str | None:
+    """Why the run file ``path`` is not a complete run, or None when it is one."""
+    if path.stat().st_size == 0:
+        return "empty"
+    try:
+        if path.suffix == ".npz":
+            with np.load(path) as values:
+                fields = {name: values[name].shape for name in values.files}
+        else:
+            record = np.load(path, allow_pickle=False)
+            if record.dtype.names is None or record.shape != (1,):
+                return "not a run record"
+            fields = {name: record.dtype[name].shape for name in record.dtype.names}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        return f"truncated or corrupt ({str(error).splitlines()[0][:80]})"
+    if expected is not None:
+        for name, shape in expected.items():
+            if fields.get(name) != shape:
+                return f"variable {name} is missing or has the wrong shape"
+    return None

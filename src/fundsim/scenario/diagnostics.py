@@ -54,6 +54,12 @@ class Diagnostic:
         return text
 
 
+class InputError(ValueError):
+    """Bad input other than a scenario's content (an option, a results file, an output
+    place): the command line prints the message and exits 2. The message says what is
+    wrong, where, and what would be valid. Anything else raised inside fundsim is a bug."""
+
+
 @dataclass
 class ScenarioError(Exception):
     """Raised when a scenario (or a file it relies on) is invalid; holds every diagnostic."""

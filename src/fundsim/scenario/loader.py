@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -27,6 +27,7 @@ from ..parameters.timeline import Origin, Step, Timeline
 from ..parameters.tree import Override, ParameterTree
 from . import rules
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
+from .paths import REGION_SUFFIXES, SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
 from .regiondata import SPECS, Table, read_table
 from .schema import DISTRIBUTIONS, Document, Horizon, MonteCarlo, Outputs, Region, Title
 from .yamlsource import PathKey, SourceDocument, dotted, read_yaml
@@ -106,12 +107,14 @@ class _File:
     document: Document
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, allow_outside: Sequence[str | Path] = ()) -> Scenario:
     """Read, validate and resolve a scenario file.
 
     Parameters
     ----------
     path : the scenario YAML file
+    allow_outside : folders outside the scenario's project that its ``extends`` and
+        ``region.data`` paths may name (:mod:`fundsim.scenario.paths`)
 
     Returns
     -------
@@ -124,9 +127,10 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     problems = Collector()
     catalogue = load_catalogue()
-    chain = _read_chain(Path(path), problems)
+    roots = Roots.of(Path(path), allow_outside)
+    chain = _read_chain(Path(path), roots, problems)
     problems.raise_if_errors()
-    scenario = _resolve(chain, catalogue, problems)
+    scenario = _resolve(chain, catalogue, roots, problems)
     problems.raise_if_errors()
     assert scenario is not None
     scenario.warnings = [d for d in problems.items if d.severity == "warning"]
@@ -136,7 +140,7 @@ def load_scenario(path: str | Path) -> Scenario:
 # --- reading the extends chain -------------------------------------------------------------
 
 
-def _read_chain(path: Path, problems: Collector) -> list[_File]:
+def _read_chain(path: Path, roots: Roots, problems: Collector) -> list[_File]:
     """The files of the ``extends`` graph, each once, parents before children (root first).
 
     ``extends`` names one file or a list; a list is combined depth-first in the order written,
@@ -145,7 +149,7 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
     """
     order: list[_File] = []
     done: set[Path] = set()
-    roots: list[_File] = []
+    baselines: list[_File] = []
 
     def visit(current: Path, display: str, stack: list[tuple[Path, _File | None, int]]) -> None:
         resolved = current.resolve()
@@ -179,6 +183,19 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
             key: PathKey = ("extends",) if isinstance(parents, str) else ("extends", index)
             line = source.line_of(key)
             target = (current.parent / target_name).resolve()
+            if not roots.contain(target):
+                problems.error(
+                    display,
+                    line,
+                    dotted(key),
+                    f"extends a file outside the scenario's project: {target_name}",
+                    outside_hint(roots),
+                )
+                continue
+            wrong = suffix_problem(target, SCENARIO_SUFFIXES, "an extended scenario")
+            if wrong:
+                problems.error(display, line, dotted(key), wrong)
+                continue
             if not target.is_file():
                 problems.error(
                     display,
@@ -190,17 +207,18 @@ def _read_chain(path: Path, problems: Collector) -> list[_File]:
                 continue
             visit(target, display_path(target), [*stack, (resolved, file, line)])
         if not targets:
-            roots.append(file)
+            baselines.append(file)
         done.add(resolved)
         order.append(file)
 
     visit(path, display_path(path), [])
-    if len(roots) > 1:
+    if len(baselines) > 1:
         problems.error(
             order[-1].name,
             order[-1].source.line_of(("extends",)),
             "extends",
-            "the extended files come from different baselines: " + ", ".join(r.name for r in roots),
+            "the extended files come from different baselines: "
+            + ", ".join(r.name for r in baselines),
             "combine only scenarios of one region baseline",
         )
     return order
@@ -327,7 +345,9 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
 # --- resolving the chain into a scenario ---------------------------------------------------
 
 
-def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> Scenario | None:
+def _resolve(
+    chain: list[_File], catalogue: Catalogue, roots: Roots, problems: Collector
+) -> Scenario | None:
     root, leaf = chain[0], chain[-1]
     horizon = next((f.document.horizon for f in reversed(chain) if f.document.horizon), None)
     region = next((f for f in reversed(chain) if f.document.region), None)
@@ -370,7 +390,7 @@ def _resolve(chain: list[_File], catalogue: Catalogue, problems: Collector) -> S
         if file.document.policy:
             overrides.extend(_read_policy(file, catalogue, horizon, problems))
 
-    region_files, tables = _read_region(region, problems)
+    region_files, tables = _read_region(region, roots, problems)
     if problems.has_errors:
         return None
 
@@ -759,7 +779,7 @@ def _read_policy(
 
 
 def _read_region(
-    region_file: _File, problems: Collector
+    region_file: _File, roots: Roots, problems: Collector
 ) -> tuple[dict[str, Path], dict[str, Table]]:
     region = region_file.document.region
     assert region is not None
@@ -769,10 +789,24 @@ def _read_region(
         relative = getattr(region.data, kind)
         path = (region_file.path.parent / relative).resolve()
         paths[kind] = path
+        where = region_file.source.line_of(("region", "data", kind))
+        if not roots.contain(path):
+            problems.error(
+                region_file.name,
+                where,
+                f"region.data.{kind}",
+                f"region data file outside the scenario's project: {relative}",
+                outside_hint(roots),
+            )
+            continue
+        wrong = suffix_problem(path, REGION_SUFFIXES, "a region data file")
+        if wrong:
+            problems.error(region_file.name, where, f"region.data.{kind}", wrong)
+            continue
         if not path.is_file():
             problems.error(
                 region_file.name,
-                region_file.source.line_of(("region", "data", kind)),
+                where,
                 f"region.data.{kind}",
                 f"region data file not found: {relative}",
                 f"paths are relative to the scenario file; looked for {display_path(path)}",
@@ -859,10 +893,10 @@ def _read_uncertainty(
     return result
 
 
-def validate_file(path: str | Path) -> list[Diagnostic]:
+def validate_file(path: str | Path, allow_outside: Sequence[str | Path] = ()) -> list[Diagnostic]:
     """All diagnostics (errors and warnings) for one scenario file; never raises ScenarioError."""
     try:
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, allow_outside)
     except ScenarioError as exc:
         return exc.diagnostics
     return scenario.warnings

@@ -187,7 +187,7 @@ DISTRIBUTIONS: dict[str, type[_Distribution]] = {
 
 
 class MonteCarlo(Strict):
-    runs: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    runs: Annotated[int, Field(ge=1, le=100_000)] = 1000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20260101
 
 

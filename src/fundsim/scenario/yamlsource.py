@@ -7,7 +7,11 @@ build the Python values ourselves, so that
 * duplicate keys are an error naming both lines,
 * only plain scalar keys, mappings, sequences and safe scalars are accepted,
 * every value's position is kept in :attr:`SourceDocument.locations`, keyed by its path
-  (a tuple of mapping keys and sequence indices) for error messages and ``fundsim explain``.
+  (a tuple of mapping keys and sequence indices) for error messages and ``fundsim explain``,
+* a file hostile by its shape is refused before anything is built, quickly and in bounded
+  memory: larger than :data:`MAX_BYTES`, nested deeper than :data:`MAX_DEPTH`, an alias
+  inside its own anchor (a recursive structure), or aliases that would expand the file to
+  more than :data:`MAX_VALUES` values ("billion laughs").
 
 Mapping keys are kept as the text written (``2025-01-01`` stays a string key), values are
 resolved by YAML's core schema (``2025-01-01`` as a value becomes a :class:`datetime.date`).
@@ -29,6 +33,11 @@ PathKey = tuple[str | int, ...]
 # Scalar tags the safe loader knows (str, int, float, bool, null, timestamp, …); anything else,
 # such as !!python/object, is refused before it is constructed.
 SAFE_TAGS = frozenset(t for t in SafeConstructor.yaml_constructors if t is not None)
+# Bounds on a scenario's shape, far beyond any real one (the Yangjiang baseline, the largest,
+# is 20 kB, nests 7 deep and has about 2,000 values).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_VALUES = 100_000
 
 
 @dataclass
@@ -80,6 +89,16 @@ def read_yaml(
     except OSError as exc:
         diagnostics.error(name, 0, "", f"cannot be read: {exc.strerror}")
         return None
+    if len(raw) > MAX_BYTES:
+        diagnostics.error(
+            name,
+            0,
+            "",
+            f"is {len(raw) / 2**20:.1f} MiB, more than a scenario can be "
+            f"({MAX_BYTES // 2**20} MiB)",
+            "a scenario is a short YAML file; region data go in CSV files under calibration/",
+        )
+        return None
     if b"\x00" in raw:
         diagnostics.error(
             name, 1, "", "is a binary file, not YAML text", "save the scenario as UTF-8 text"
@@ -105,6 +124,8 @@ def read_yaml(
         )
         return None
     try:
+        if not _shape_is_safe(text, name, diagnostics):
+            return None
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -131,6 +152,72 @@ def read_yaml(
         return None
     document.data = data
     return document
+
+
+def _shape_is_safe(text: str, name: str, diagnostics: Collector) -> bool:
+    """Whether the YAML event stream of ``text`` stays within the shape bounds; records the
+    first breach. Works on parser events, which PyYAML produces without recursion, and
+    computes what every alias would expand to from its anchor's size and height, so nothing
+    is expanded to find out."""
+    size: dict[str, int] = {}  # an anchor's values when expanded
+    height: dict[str, int] = {}  # an anchor's nesting when expanded
+    stack: list[list[Any]] = []  # open collections: [anchor, values, height]
+    total = 0
+
+    def refuse(event: yaml.Event, message: str, hint: str) -> bool:
+        mark = event.start_mark
+        diagnostics.error(name, mark.line + 1, "", message, hint, column=mark.column + 1)
+        return False
+
+    def add(values: int, tall: int) -> None:
+        if stack:
+            stack[-1][1] += values
+            stack[-1][2] = max(stack[-1][2], tall + 1)
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            anchor = event.anchor
+            if any(frame[0] == anchor for frame in stack):
+                return refuse(
+                    event,
+                    f"the alias *{anchor} lies inside its own anchor &{anchor} (a recursive structure)",
+                    "write the values out; a scenario cannot contain itself",
+                )
+            values, tall = size.get(anchor, 1), height.get(anchor, 0)
+        elif isinstance(event, yaml.ScalarEvent):
+            values, tall = 1, 0
+            if event.anchor is not None:
+                size[event.anchor], height[event.anchor] = 1, 0
+        elif isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1, 0])
+            if len(stack) > MAX_DEPTH:
+                return refuse(
+                    event,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    "a scenario nests a few levels: parameters, policy, uncertainty",
+                )
+            continue
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, values, tall = stack.pop()
+            if anchor is not None:
+                size[anchor], height[anchor] = values, tall
+        else:
+            continue
+        total += values
+        if total > MAX_VALUES:
+            return refuse(
+                event,
+                f"expands to more than {MAX_VALUES:,} values (aliases repeat parts of the file)",
+                "write the values out; a scenario has a few thousand values at most",
+            )
+        if len(stack) + tall > MAX_DEPTH:
+            return refuse(
+                event,
+                f"an alias nests the file more than {MAX_DEPTH} levels deep",
+                "write the values out",
+            )
+        add(values, tall)
+    return True
 
 
 class _Builder:
