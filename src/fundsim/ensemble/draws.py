@@ -43,12 +43,12 @@ def draw_inputs(scenario: Scenario, seed: int, run: int) -> dict[str, float]:
     values = {}
     for path, uncertain in sorted(scenario.uncertainty.items()):
         value = draw_one(uncertain.distribution, parameter_stream(seed, run, path))
-        kind = catalogue[path].kind
-        if kind.lower is not None:
-            value = max(value, kind.lower)
-        if kind.upper is not None:
-            value = min(value, kind.upper)
-        if kind.name in ("count",):
+        entry = catalogue[path]
+        if entry.lower is not None:
+            value = max(value, entry.lower)
+        if entry.upper is not None:
+            value = min(value, entry.upper)
+        if entry.kind.name in ("count",):
             value = round(value)
         values[path] = value
     return values

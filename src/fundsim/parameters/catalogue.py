@@ -1,4 +1,12 @@
-"""The catalogue: every policy parameter's path, kind, unit, descriptions and national default."""
+"""The catalogue: every policy parameter's path, kind, unit, descriptions, national default and
+bounds.
+
+Bounds: a kind bounds its values (a ratio lies in [0, 1]); the catalogue's ``limits`` section
+bounds every amount, count and rate of a unit further, at values beyond what any Chinese
+region has, each with its reason, and an entry may set its own ``max`` (with
+``limit_reason``). A value that validates stays in range of the model's arithmetic: the
+fund's money is kept in whole fen in 64-bit integers, and persons in memory.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +21,26 @@ from ..scenario.yamlsource import SourceDocument, read_yaml
 from .kinds import KINDS, Kind
 
 CATALOGUE_FILE = "catalogue.yaml"
-LEAF_META = {"kind", "unit", "description", "description_zh", "default", "source"}
+LEAF_META = {
+    "kind",
+    "unit",
+    "description",
+    "description_zh",
+    "default",
+    "source",
+    "max",
+    "limit_reason",
+}
+LIMITS = "limits"  # the catalogue's section of bounds by unit (not a parameter group)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Bounds of every parameter of one unit, with the reason they are beyond any region."""
+
+    lower: float | None
+    upper: float | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,8 @@ class Entry:
     default : the raw default (a value or ``{"values": {...}}``), or None when a baseline must give it
     source : the source of the default
     line : line of the entry in the catalogue file
+    lower, upper : the bounds of its values (its kind's, narrowed by the catalogue's limits)
+    limit_reason : why the catalogue's limit lies where it does ("" when only the kind bounds)
     """
 
     path: str
@@ -39,10 +68,37 @@ class Entry:
     default: Any
     source: str
     line: int
+    lower: float | None = None
+    upper: float | None = None
+    limit_reason: str = ""
 
     @property
     def required(self) -> bool:
         return self.default is None
+
+    def validate(self, value: Any) -> tuple[Any, str | None]:
+        """Return ``(value, None)`` when valid for this parameter, else ``(None, message)``."""
+        checked, message = self.kind.validate(value)
+        if message is not None or not self.kind.numeric or isinstance(checked, bool):
+            return checked, message
+        if (self.lower is not None and checked < self.lower) or (
+            self.upper is not None and checked > self.upper
+        ):
+            why = f"; {self.limit_reason}" if self.limit_reason else ""
+            return None, f"{self.kind.label} {checked:,g} is outside {self.bounds_text}{why}"
+        return checked, None
+
+    def contains(self, low: float, high: float) -> bool:
+        """Whether the interval [low, high] lies within this parameter's bounds."""
+        return (self.lower is None or low >= self.lower) and (
+            self.upper is None or high <= self.upper
+        )
+
+    @property
+    def bounds_text(self) -> str:
+        low = "-∞" if self.lower is None else f"{self.lower:,g}"
+        high = "∞" if self.upper is None else f"{self.upper:,g}"
+        return f"[{low}, {high}]"
 
 
 @dataclass(frozen=True)
@@ -87,6 +143,7 @@ def _walk(
     groups: set[str],
     problems: Collector,
     name: str,
+    limits: dict[str, Limit],
 ) -> None:
     for key, value in node.items():
         path = (*prefix, key)
@@ -111,6 +168,11 @@ def _walk(
                 problems.error(
                     name, document.line_of(path), dotted_path, "a default needs a source"
                 )
+            if ("max" in value) != ("limit_reason" in value):
+                problems.error(
+                    name, document.line_of(path), dotted_path, "a max needs a limit_reason"
+                )
+            lower, upper, reason = _bounds(kind, limits.get(str(value["unit"])), value)
             entries[dotted_path] = Entry(
                 path=dotted_path,
                 kind=kind,
@@ -120,10 +182,51 @@ def _walk(
                 default=value.get("default"),
                 source=str(value.get("source", "")),
                 line=document.line_of(path),
+                lower=lower,
+                upper=upper,
+                limit_reason=reason,
             )
         else:
             groups.add(dotted_path)
-            _walk(value, path, document, entries, groups, problems, name)
+            _walk(value, path, document, entries, groups, problems, name, limits)
+
+
+def _bounds(
+    kind: Kind, limit: Limit | None, value: dict[str, Any]
+) -> tuple[float | None, float | None, str]:
+    """An entry's bounds: its kind's, narrowed by its unit's limit and its own ``max``."""
+    lower, upper, reason = kind.lower, kind.upper, ""
+    if "max" in value:
+        limit = Limit(limit.lower if limit else None, float(value["max"]), value["limit_reason"])
+    if limit is not None:
+        if limit.lower is not None and (lower is None or limit.lower > lower):
+            lower, reason = limit.lower, limit.reason
+        if limit.upper is not None and (upper is None or limit.upper < upper):
+            upper, reason = limit.upper, limit.reason
+    return lower, upper, reason
+
+
+def _limits(
+    node: Any, document: SourceDocument, problems: Collector, name: str
+) -> dict[str, Limit]:
+    limits: dict[str, Limit] = {}
+    if not isinstance(node, dict):
+        problems.error(name, document.line_of((LIMITS,)), LIMITS, "limits must be a mapping")
+        return limits
+    for unit, spec in node.items():
+        if not isinstance(spec, dict) or not {"reason"} <= set(spec) <= {"min", "max", "reason"}:
+            problems.error(
+                name,
+                document.line_of((LIMITS, unit)),
+                f"{LIMITS}.{unit}",
+                "a limit has max and/or min, and a reason",
+            )
+            continue
+        low, high = spec.get("min"), spec.get("max")
+        limits[unit] = Limit(
+            None if low is None else float(low), None if high is None else float(high), spec["reason"]
+        )
+    return limits
 
 
 @functools.cache
@@ -138,6 +241,8 @@ def load_catalogue() -> Catalogue:
         raise ScenarioError(problems.items)
     entries: dict[str, Entry] = {}
     groups: set[str] = set()
-    _walk(document.data, (), document, entries, groups, problems, name)
+    data = dict(document.data)
+    limits = _limits(data.pop(LIMITS, {}), document, problems, name)
+    _walk(data, (), document, entries, groups, problems, name, limits)
     problems.raise_if_errors()
     return Catalogue(entries=entries, groups=frozenset(groups), file=name, document=document)

@@ -397,6 +397,7 @@ def _resolve(
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
     tree = baseline.with_overrides(overrides)
     rules.check(tree, [f.name for f in chain], problems)
+    _check_size(region, tables, tree, horizon, problems)
     uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
     monte_carlo = MonteCarlo()
     for file in chain:
@@ -434,7 +435,7 @@ def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
             steps = [
                 Step(
                     dt.date.fromisoformat(k),
-                    entry.kind.validate(v)[0],
+                    entry.validate(v)[0],
                     Origin("default", catalogue.file, entry.line, k, entry.source),
                 )
                 for k, v in sorted(entry.default["values"].items())
@@ -442,7 +443,7 @@ def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
             timelines[path] = Timeline(tuple(steps))
         else:
             timelines[path] = Timeline.constant(
-                EARLIEST, entry.kind.validate(entry.default)[0], origin
+                EARLIEST, entry.validate(entry.default)[0], origin
             )
     return timelines
 
@@ -593,7 +594,7 @@ _INVALID = object()
 def _check_value(
     entry: Entry, value: Any, name: str, line: int, where: str, problems: Collector
 ) -> Any:
-    checked, message = entry.kind.validate(value)
+    checked, message = entry.validate(value)
     if message is not None:
         problems.error(
             name, line, where, message, f"{entry.path} takes {entry.kind.valid} [{entry.unit}]"
@@ -818,6 +819,34 @@ def _read_region(
     return paths, tables
 
 
+MAX_SIMULATED = 40_000_000  # persons in memory per run (about 150 bytes each: 6 GB)
+
+
+def _check_size(
+    region: _File,
+    tables: dict[str, Table],
+    tree: ParameterTree,
+    horizon: Horizon,
+    problems: Collector,
+) -> None:
+    """A region's simulated persons (its insured × ``population.sample``) must fit in memory."""
+    table = tables.get("population")
+    if table is None:
+        return
+    sample = float(tree.at(horizon.start)["population.sample"])
+    simulated = sum(table.columns["persons"]) * sample
+    if simulated > MAX_SIMULATED:
+        problems.error(
+            region.name,
+            region.source.line_of(("region", "data", "population")),
+            "region.data.population",
+            f"{simulated:,.0f} persons to simulate ({sum(table.columns['persons']):,.0f} "
+            f"insured × population.sample {sample:g}) is more than {MAX_SIMULATED:,}",
+            "set parameters.population.sample to simulate a weighted sample, e.g. "
+            f"{max(0.01, round(MAX_SIMULATED / simulated / 2, 2)):g}",
+        )
+
+
 def _read_uncertainty(
     chain: list[_File], catalogue: Catalogue, tree: ParameterTree, problems: Collector
 ) -> dict[str, Uncertain]:
@@ -847,23 +876,23 @@ def _read_uncertainty(
                 )
                 continue
             low, high = distribution.support()
-            if distribution.bounded and not entry.kind.contains(low, high):
+            if distribution.bounded and not entry.contains(low, high):
                 problems.error(
                     file.name,
                     line,
                     where,
-                    f"draws range over [{low:g}, {high:g}], outside the {entry.kind.label}'s bounds {entry.kind.bounds_text}",
+                    f"draws range over [{low:g}, {high:g}], outside the {entry.kind.label}'s bounds {entry.bounds_text}",
                     entry.kind.valid,
                 )
                 continue
             if not distribution.bounded:
                 likely_low, likely_high = distribution.likely_range()
-                if not entry.kind.contains(max(low, likely_low), min(high, likely_high)):
+                if not entry.contains(max(low, likely_low), min(high, likely_high)):
                     problems.warning(
                         file.name,
                         line,
                         where,
-                        f"{distribution.distribution} draws may fall outside {entry.kind.bounds_text}; they will be clipped",
+                        f"{distribution.distribution} draws may fall outside {entry.bounds_text}; they will be clipped",
                         "a bounded distribution (triangular, uniform, beta) avoids clipping",
                     )
             if tree.timeline(path).change_dates():

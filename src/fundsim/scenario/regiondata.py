@@ -18,6 +18,10 @@ from .diagnostics import Collector
 SCHEMES = ("uebmi_active", "uebmi_retired", "urrbmi")
 SEXES = ("male", "female")
 MAX_AGE = 110
+# ASSUMPTION, beyond any region: the largest pooling area, Chongqing, insures about 32
+# million people, a few hundred thousand in any one age, sex and scheme.
+MAX_PERSONS_PER_CELL = 5_000_000
+MAX_BYTES = 16 * 2**20  # a region file is a few kB to a few hundred kB
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,7 @@ SPECS: dict[str, Spec] = {
             Column("age", "int", 0, MAX_AGE),
             Column("sex", "choice", choices=SEXES),
             Column("scheme", "choice", choices=SCHEMES),
-            Column("persons", "float", 0),
+            Column("persons", "float", 0, MAX_PERSONS_PER_CELL),
         ),
         _check_population,
     ),
@@ -220,6 +224,15 @@ def read_table(
     spec = SPECS[kind]
     name = display or str(file)
     try:
+        if file.stat().st_size > MAX_BYTES:
+            problems.error(
+                name,
+                0,
+                "",
+                f"region data file ({kind}) is larger than {MAX_BYTES // 2**20} MiB",
+                f"a {kind} file has a row per {'age, sex and scheme' if kind == 'population' else 'age'}",
+            )
+            return None
         raw = file.read_bytes()
     except FileNotFoundError:
         problems.error(name, 0, "", f"region data file ({kind}) not found")

@@ -27,6 +27,10 @@ class Title(Strict):
     en: Text
 
 
+MAX_HORIZON_YEARS = 50  # a planning horizon is 5 to 15 years; 50 is beyond any plan
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # the schemes began in the 1990s
+
+
 class Horizon(Strict):
     start: dt.date
     end: dt.date
@@ -36,6 +40,16 @@ class Horizon(Strict):
         if self.end <= self.start:
             raise ValueError(
                 f"end {self.end.isoformat()} must come after start {self.start.isoformat()}"
+            )
+        if not (FIRST_YEAR <= self.start.year and self.end.year <= LAST_YEAR):
+            raise ValueError(
+                f"the horizon must lie within {FIRST_YEAR}–{LAST_YEAR} "
+                f"({self.start.isoformat()} to {self.end.isoformat()})"
+            )
+        if self.end.year - self.start.year >= MAX_HORIZON_YEARS:
+            raise ValueError(
+                f"the horizon spans {self.end.year - self.start.year + 1} years, more than "
+                f"{MAX_HORIZON_YEARS} (a planning horizon is 5 to 15 years)"
             )
         return self
 
