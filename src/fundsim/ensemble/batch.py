@@ -122,12 +122,13 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
         raise BatchError(
             f"{staging} is not a folder of a fundsim batch; remove it or choose another --out"
         )
+    made = not (staging / LOCK).exists()
     lock = _take_lock(staging)
     try:
         if (staging / PLAN).exists():
             if resume:
                 saved = _read_plan(staging)
-                if saved != batch.plan():
+                if not _same_batch(saved, batch.plan()):
                     raise BatchError(
                         f"{staging} holds an unfinished batch that differs from this one "
                         f"(it was: {_describe(saved)}; this is: {_describe(batch.plan())}); "
@@ -155,6 +156,8 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
         partial.write_text(json.dumps(batch.plan(), indent=2, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, staging / PLAN)
     except BaseException:
+        if made:  # leave the folder as it was
+            (staging / LOCK).unlink(missing_ok=True)
         lock.release()
         raise
     return RunStore(staging / "store"), lock
@@ -174,12 +177,34 @@ def _take_lock(staging: Path) -> FileLock:
 
 def _read_plan(staging: Path) -> dict[str, Any]:
     try:
-        plan: dict[str, Any] = json.loads((staging / PLAN).read_text(encoding="utf-8"))
+        plan = json.loads((staging / PLAN).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise BatchError(
             f"{staging} is not a fundsim batch in progress ({error}); remove it or pass --force"
-        ) from error
+        ) from None
+    if not isinstance(plan, dict):
+        raise BatchError(
+            f"{staging} is not a fundsim batch in progress (its {PLAN} is not a plan); "
+            "remove it or pass --force"
+        )
     return plan
+
+
+def _same_batch(saved: dict[str, Any], plan: dict[str, Any]) -> bool:
+    """Whether two plans describe the same batch: the same scenarios (by name and the hash
+    of every file they read), runs and seed, wherever the command is run from."""
+
+    def key(p: dict[str, Any]) -> Any:
+        scenarios = p.get("scenarios")
+        if not isinstance(scenarios, list):
+            return None
+        return (
+            [(s.get("name"), s.get("sha256")) for s in scenarios if isinstance(s, dict)],
+            p.get("runs"),
+            p.get("seed"),
+        )
+
+    return key(saved) == key(plan)
 
 
 def _describe(plan: dict[str, Any]) -> str:

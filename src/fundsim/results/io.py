@@ -60,14 +60,32 @@ def manifest(
     }
 
 
-def write_netcdf(ds: xr.Dataset, path: Path) -> None:
+def write_netcdf(ds: xr.Dataset, path: Path, compress: bool = True) -> None:
     """Write ``ds`` to ``path`` under a temporary name, renamed only when complete (a failed
-    or killed write leaves no file at ``path``)."""
-    encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
+    or killed write leaves no file at ``path``).
+
+    The file is built in memory and written with plain file I/O: HDF5 writing straight to a
+    disk that refuses a write (full, over a size limit) leaves its library in a state that
+    crashes the process at exit, where a failed ``write`` is a clean ``OSError``."""
+    encoding = (
+        {name: {"zlib": True, "complevel": 4} for name in ds.data_vars} if compress else None
+    )
+    data = ds.to_netcdf(engine="h5netcdf", encoding=encoding)
+    write_atomically(path, bytes(data))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary name in the same folder."""
     partial = path.with_name(f".{path.name}.tmp")
     try:
-        ds.to_netcdf(partial, engine="h5netcdf", encoding=encoding)
+        with open(partial, "wb") as handle:
+            handle.write(data)
         os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        if error.filename is None:  # say which file could not be written
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

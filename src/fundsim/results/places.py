@@ -20,6 +20,7 @@ import errno
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -225,11 +226,13 @@ def check_place(target: Path, option: str = "--out", folder: bool = True) -> Pat
         raise OutputError(
             f"{option} {target}: {ancestor} is a file, so nothing can be written below it"
         )
-    if not os.access(ancestor, os.W_OK | os.X_OK):
+    try:  # a real trial: permission bits say nothing to root, a read-only mount says no
+        os.rmdir(tempfile.mkdtemp(prefix=".fundsim-trial-", dir=ancestor))
+    except OSError as error:
         raise OutputError(
-            f"{option} {target}: cannot write in {ancestor} (read-only or no permission); "
+            f"{option} {target}: cannot write in {ancestor} ({error.strerror or error}); "
             "choose a folder you can write to"
-        )
+        ) from None
     return absolute
 
 

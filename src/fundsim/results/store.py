@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .io import write_netcdf
+
 TEMPLATE = "template.nc"
 RUNS = "runs"
 SUFFIXES = ("npy", "npz")  # a run's file; .npz from earlier versions
@@ -62,9 +64,7 @@ class RunStore:
     def create(self, template: xr.Dataset) -> None:
         """Keep the coordinates and attributes of the batch's first finished run."""
         (self.path / RUNS).mkdir(parents=True, exist_ok=True)
-        partial = self.path / f".{TEMPLATE}.tmp"
-        template.to_netcdf(partial, engine="h5netcdf")
-        os.replace(partial, self.path / TEMPLATE)
+        write_netcdf(template, self.path / TEMPLATE, compress=False)
 
     def _file(self, scenario: int, run: int) -> Path:
         return self.path / RUNS / f"{scenario}-{run}.npy"
@@ -79,9 +79,13 @@ class RunStore:
             record[name][0] = value
         target = self._file(scenario, run)
         partial = target.with_name(f".{target.name}.tmp")
-        with open(partial, "wb") as handle:
-            np.save(handle, record)
-        os.replace(partial, target)  # a killed process never leaves a half-written run
+        try:
+            with open(partial, "wb") as handle:
+                np.save(handle, record)
+            os.replace(partial, target)  # a killed process never leaves a half-written run
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def _finished(self) -> dict[tuple[int, int], Path]:
         """Every finished run's file, by (scenario, run)."""
