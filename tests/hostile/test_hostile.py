@@ -139,13 +139,15 @@ def _generate(kind: str, argument: Any, world: World) -> bytes:
                 a, m, f = row.split(",")
                 lines.append(f"{a},{qx if a == age else m},{f}")
         return ("\n".join(lines) + "\n").encode()
-    if kind == "admissions":  # the project's table with the first rate replaced
+    if kind == "admissions":  # "RATE [FACTOR]": the project's table, its first row changed
+        rate, _, factor = str(argument).partition(" ")
         source = world.project / "calibration" / "nanchuan" / "admission_rates.csv"
         lines, replaced = [], False
         for row in source.read_text(encoding="utf-8").splitlines():
             if row and row[0].isdigit() and not replaced:
                 cells = row.split(",")
-                cells[3] = str(argument)
+                cells[3] = rate
+                cells[4] = factor or cells[4]
                 row, replaced = ",".join(cells), True
             lines.append(row)
         return ("\n".join(lines) + "\n").encode()

@@ -238,6 +238,8 @@ class DaskBackend:
             chunk = futures[future]
             try:
                 results = future.result()
+            except InputError:  # the scenario's fault (e.g. money beyond the ledger): exit 2
+                raise
             except Exception as error:
                 runs = ", ".join(str(r) for _, r in chunk)
                 raise RunFailed(

@@ -337,6 +337,10 @@ def run_batch(
             bar = _progress_bar(batch, backend, quiet, err)
             try:
                 execute(batch, store, backend, bar)
+            except InputError:
+                if fresh:  # the scenario cannot run: a new batch leaves nothing behind
+                    _remove_staging(batch.staging)
+                raise
             finally:
                 if bar is not None:
                     bar.close()

@@ -6,6 +6,11 @@ other, on the same day. An amount may be negative (a recovered advance reduces
 expenditure). Balances may go negative: depletion is observed, never blocked. Amounts are
 kept as integers in fen (0.01 yuan), so for every account and period
 closing = opening + income − expenditure holds exactly, not to rounding.
+
+Each account's turnover (the sum of its entries' sizes) is held below :data:`MAX_FEN`, so no
+total of a period and no balance can leave the 64-bit integers the totals are kept in; a
+scenario whose money grows past it (amounts and growth rates each within their bounds,
+compounded beyond any region) stops with a :class:`MoneyOverflow`, an input error.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ..scenario.diagnostics import InputError
 
 ACCOUNTS = ("uebmi_pool", "uebmi_personal", "urrbmi_pool", "critical_illness", "medical_assistance")
 ACCOUNT_NAMES_ZH = {
@@ -24,6 +31,11 @@ ACCOUNT_NAMES_ZH = {
     "medical_assistance": "医疗救助",
 }
 INCOME, EXPENDITURE = 0, 1
+MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
+
+
+class MoneyOverflow(InputError):
+    """An account's money grew beyond what the ledger holds (exit 2)."""
 
 # flow name -> (direction, English, Chinese)
 FLOWS: dict[str, tuple[int, str, str]] = {
@@ -75,9 +87,11 @@ class Ledger:
     _flow: list[int] = field(default_factory=list)
     _amount: list[int] = field(default_factory=list)
     running: list[int] = field(init=False)  # balance of each account [fen], Python ints
+    turnover: list[int] = field(init=False)  # sum of each account's entry sizes [fen]
 
     def __post_init__(self) -> None:
         self.running = [int(x) for x in self.opening]
+        self.turnover = [abs(int(x)) for x in self.opening]
 
     @classmethod
     def open(cls, balances: dict[str, float]) -> Ledger:
@@ -92,6 +106,15 @@ class Ledger:
         self._day.append(day)
         self._account.append(a)
         self._flow.append(_FLOW_INDEX[flow])
+        self.turnover[a] += abs(fen)
+        if self.turnover[a] > MAX_FEN:
+            raise MoneyOverflow(
+                f"the {account} account's money passed {MAX_FEN / 100:.2g} yuan in year "
+                f"{int(day // 365.25) + 1} of the horizon: the scenario's amounts, populations "
+                "and growth rates compound far beyond any region's; check the trends "
+                "(care.cost_trend, care.admission_trend, economy.wage_growth, "
+                "finance.interest_rate), the wages and the population"
+            )
         self._amount.append(fen)
         self.running[a] += _FLOW_SIGN[flow] * fen
 

@@ -397,8 +397,8 @@ def _resolve(
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
     tree = baseline.with_overrides(overrides)
     rules.check(tree, [f.name for f in chain], problems)
-    _check_size(region, tables, tree, horizon, problems)
     uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
+    _check_size(region, tables, tree, horizon, uncertainty, catalogue, problems)
     monte_carlo = MonteCarlo()
     for file in chain:
         if file.document.monte_carlo is not None:
@@ -442,9 +442,7 @@ def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
             ]
             timelines[path] = Timeline(tuple(steps))
         else:
-            timelines[path] = Timeline.constant(
-                EARLIEST, entry.validate(entry.default)[0], origin
-            )
+            timelines[path] = Timeline.constant(EARLIEST, entry.validate(entry.default)[0], origin)
     return timelines
 
 
@@ -820,6 +818,28 @@ def _read_region(
 
 
 MAX_SIMULATED = 40_000_000  # persons in memory per run (about 150 bytes each: 6 GB)
+# ASSUMPTION, beyond any region: inpatient spending per member-year, the largest admission
+# rate × cost factor of the region data times the dearest level's cost per case. China's is
+# about 1,700 yuan (0.17 admissions a member-year at about 10,000 yuan: shared/data).
+MAX_INPATIENT_PER_MEMBER = 500_000
+LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
+MAX_ADMISSION_RATE = 5.0  # admissions a member-year, as the region data's column bound
+
+
+def _highest(
+    path: str, tree: ParameterTree, uncertainty: dict[str, Uncertain], catalogue: Catalogue
+) -> tuple[float, Origin]:
+    """The highest value ``path`` takes over the horizon (a draw's too), and where it is set."""
+    steps = tree.timeline(path).steps
+    step = max(steps, key=lambda s: float(s.value))
+    value, origin = float(step.value), step.origin
+    if path in uncertainty:
+        high = uncertainty[path].distribution.support()[1]
+        upper = catalogue[path].upper
+        high = min(high, upper) if upper is not None else high
+        if high > value:
+            value, origin = high, uncertainty[path].origin
+    return value, origin
 
 
 def _check_size(
@@ -827,14 +847,72 @@ def _check_size(
     tables: dict[str, Table],
     tree: ParameterTree,
     horizon: Horizon,
+    uncertainty: dict[str, Uncertain],
+    catalogue: Catalogue,
     problems: Collector,
 ) -> None:
-    """A region's simulated persons (its insured × ``population.sample``) must fit in memory."""
+    """A region's simulated persons (its insured × ``population.sample``) must fit in memory,
+    and its inpatient spending per member stay within what any region could spend (the
+    bounds of each value alone allow products far beyond it)."""
+    admissions = tables.get("admission_rates")
+    if admissions is not None:
+        products = [
+            r * f
+            for r, f in zip(
+                admissions.columns["rate"], admissions.columns["cost_factor"], strict=True
+            )
+        ]
+        worst = max(range(len(products)), key=products.__getitem__)
+        dearest = max(
+            float(step.value)
+            for level in LEVELS
+            for step in tree.timeline(f"care.cost_per_case.{level}").steps
+        )
+        if products[worst] * dearest > MAX_INPATIENT_PER_MEMBER:
+            problems.error(
+                admissions.display,
+                admissions.lines[worst],
+                "rate",
+                f"rate × cost_factor {products[worst]:g} with the dearest cost per case "
+                f"({dearest:,.0f} yuan) spends {products[worst] * dearest:,.0f} yuan a "
+                f"member-year on inpatient care, beyond any region (at most "
+                f"{MAX_INPATIENT_PER_MEMBER:,}; China's is about 1,700)",
+                "admission rates are a fraction of an admission a member-year; cost factors are near 1",
+            )
+    years = horizon.end.year - horizon.start.year + 1
+    if admissions is not None:  # admissions compound with their trend: claims in memory
+        trend, origin = _highest("care.admission_trend", tree, uncertainty, catalogue)
+        rate = max(admissions.columns["rate"]) * (1 + max(trend, 0.0)) ** years
+        if rate > MAX_ADMISSION_RATE:
+            problems.error(
+                origin.file,
+                origin.line,
+                "care.admission_trend",
+                f"an admission trend of {trend:g} a year for {years} years takes the highest "
+                f"admission rate from {max(admissions.columns['rate']):g} to {rate:,.3g} "
+                f"admissions a member-year, beyond any region (at most {MAX_ADMISSION_RATE:g})",
+                "a trend of a few percent a year, or a shorter horizon",
+            )
     table = tables.get("population")
     if table is None:
         return
     sample = float(tree.at(horizon.start)["population.sample"])
+    migration, origin = _highest("population.net_migration_rate", tree, uncertainty, catalogue)
+    fertility, _ = _highest("population.fertility_rate", tree, uncertainty, catalogue)
+    # births a person-year at most about TFR × 0.007 (a quarter of people are women of
+    # childbearing age, births spread over 35 years); deaths ignored: an upper bound
+    growth = (1 + max(migration, 0.0) + 0.007 * fertility) ** years
     simulated = sum(table.columns["persons"]) * sample
+    if simulated <= MAX_SIMULATED < simulated * growth:
+        problems.error(
+            origin.file,
+            origin.line,
+            "population.net_migration_rate",
+            f"{simulated:,.0f} persons to simulate could grow to {simulated * growth:,.0f} in "
+            f"{years} years (net migration {migration:g} and fertility {fertility:g} a year), "
+            f"more than {MAX_SIMULATED:,} in memory",
+            "set parameters.population.sample to simulate a weighted sample, or check the rates",
+        )
     if simulated > MAX_SIMULATED:
         problems.error(
             region.name,

@@ -41,7 +41,7 @@ class Horizon(Strict):
             raise ValueError(
                 f"end {self.end.isoformat()} must come after start {self.start.isoformat()}"
             )
-        if not (FIRST_YEAR <= self.start.year and self.end.year <= LAST_YEAR):
+        if not (self.start.year >= FIRST_YEAR and self.end.year <= LAST_YEAR):
             raise ValueError(
                 f"the horizon must lie within {FIRST_YEAR}–{LAST_YEAR} "
                 f"({self.start.isoformat()} to {self.end.isoformat()})"
