@@ -85,38 +85,39 @@ def test_serial_pool_and_dask_give_identical_results(serial: Path, tmp_path: Pat
     assert backends == ["serial", "process-pool", "dask"]
 
 
-def test_a_killed_batch_resumes_to_the_same_data(serial: Path, tmp_path: Path) -> None:
+def _runs_kept(staging: Path) -> int:
+    runs = staging / "store" / "runs"
+    return len(list(runs.glob("*.npy"))) if runs.exists() else 0
+
+
+# Where a kill lands: a test of the batch's working folder, polled every 2 ms.
+KILL_POINTS = {
+    "after-the-plan": lambda staging: (staging / "plan.json").exists(),
+    "after-the-first-run": lambda staging: _runs_kept(staging) >= 1,
+    "half-way": lambda staging: _runs_kept(staging) >= 4,
+    "during-the-final-write": lambda staging: (staging / "final").exists(),
+    "during-the-charts": lambda staging: (staging / "final" / "figures").exists(),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_a_killed_batch_resumes_to_the_same_data(serial: Path, tmp_path: Path, point: str) -> None:
     out = tmp_path / "killed"
-    runs_dir = out.with_name("killed.partial") / "store" / "runs"
-    args = [
-        sys.executable,
-        "-m",
-        "fundsim",
-        "run",
-        str(SMALL),
-        "--runs",
-        "8",
-        "--seed",
-        "11",
-        "--workers",
-        "2",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+    staging = out.with_name("killed.partial")
+    args = [sys.executable, "-m", "fundsim", "run", str(SMALL), "--runs", "8", "--seed", "11"]
+    args += ["--workers", "2", "--out", str(out), "--quiet"]
     process = subprocess.Popen(args, start_new_session=True)
+    reached = KILL_POINTS[point]
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        finished = list(runs_dir.glob("*.npy")) if runs_dir.exists() else []
-        if len(finished) >= 3 or process.poll() is not None:
+    while time.monotonic() < deadline and process.poll() is None:
+        if staging.exists() and reached(staging):
             break
-        time.sleep(0.05)
+        time.sleep(0.002)
     assert process.poll() is None, "the batch ended before it could be killed"
     os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, without warning
     process.wait()
-    kept = len(list(runs_dir.glob("*.npy")))
-    assert 3 <= kept < 8
     assert not out.exists()  # never a half-written result
+    assert staging.exists()
 
     again = fundsim("run", SMALL, "--runs", "8", "--seed", "11", "--out", out, check=False)
     assert again.returncode == 2 and "--resume" in again.stderr
@@ -137,7 +138,33 @@ def test_a_killed_batch_resumes_to_the_same_data(serial: Path, tmp_path: Path) -
     resumed = data(out)
     np.testing.assert_array_equal(resumed["run"], np.arange(8))  # none lost, none twice
     xr.testing.assert_identical(resumed, data(serial))
-    assert not out.with_name("killed.partial").exists()
+    assert not staging.exists()
+
+
+def test_a_second_process_on_one_batch_gets_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "shared"
+    args = [sys.executable, "-m", "fundsim", "run", str(SMALL), "--runs", "8", "--seed", "11"]
+    args += ["--workers", "1", "--out", str(out), "--quiet"]
+    first = subprocess.Popen(args, start_new_session=True)
+    staging = out.with_name("shared.partial")
+    try:
+        deadline = time.monotonic() + 300
+        while not (staging / "plan.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = fundsim(
+            "run", SMALL, "--runs", "8", "--seed", "11", "--out", out, "--resume", check=False
+        )
+        assert second.returncode == 2, second.stderr
+        assert "another fundsim process is writing the batch" in second.stderr
+        forced = fundsim(
+            "run", SMALL, "--runs", "8", "--seed", "11", "--out", out, "--force", check=False
+        )
+        assert forced.returncode == 2 and "another fundsim process" in forced.stderr
+        assert first.wait(timeout=300) == 0  # the first finishes undisturbed
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    assert (out / "results.nc").exists() and not staging.exists()
 
 
 def test_a_lost_worker_is_replaced_and_its_runs_rerun(tmp_path: Path) -> None:

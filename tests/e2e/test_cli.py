@@ -122,3 +122,16 @@ def test_explain_invalid_scenario_exits_2() -> None:
     result = fundsim("explain", "tests/cases/invalid/13-unknown-policy-path/scenario.yaml")
     assert result.returncode == 2
     assert "did you mean 'payment.drg.share'?" in result.stderr
+
+
+def test_the_cli_module_runs_as_a_program() -> None:
+    """``python -m fundsim.cli`` works (its ``if __name__`` sits after every function)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "fundsim.cli", "validate", "scenarios/nanchuan/drg.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout

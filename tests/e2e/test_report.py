@@ -90,3 +90,37 @@ def test_plot_draws_one_chart_and_bad_input_exits_2(
     assert main(["plot", str(tmp_path / "junk.nc"), "--kind", "fan"]) == 2
     assert "not a readable results file" in capsys.readouterr().err
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_report_replaces_only_a_report_fundsim_wrote(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its default place is fundsim's own: written again freely. Elsewhere (--out) an
+    earlier report is replaced only with --force, and a folder holding anything fundsim
+    did not write never is."""
+    folder, _ = report(batch, "en")
+    again, _ = report(batch, "en")
+    assert again == folder and (folder / ".fundsim").exists() and (folder / "report.md").exists()
+    out = tmp_path / "chosen"
+    args = ["report", str(batch), "--lang", "en", "--dpi", "50", "--out", str(out)]
+    assert main(args) == 0 and (out / ".fundsim").exists()
+    capsys.readouterr()
+    assert main(args) == 2 and "--force" in capsys.readouterr().err
+    written = (out / "report.md").stat().st_mtime_ns
+    assert main([*args, "--force"]) == 0
+    assert (out / "report.md").stat().st_mtime_ns != written
+    (out / "figures" / "my-own.png").write_bytes(b"a picture of the user's")
+    assert main([*args, "--force"]) == 2
+    assert "figures/my-own.png" in capsys.readouterr().err
+    assert (out / "figures" / "my-own.png").read_bytes() == b"a picture of the user's"
+
+
+def test_plot_replaces_its_own_chart_only_with_force(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "fan.png"
+    args = ["plot", str(batch), "--kind", "fan", "--dpi", "50", "--out", str(target)]
+    assert main(args) == 0
+    assert b"fundsim " in target.read_bytes()  # tagged as fundsim's in its metadata
+    assert main(args) == 2 and "--force" in capsys.readouterr().err
+    assert main([*args, "--force"]) == 0

@@ -132,9 +132,11 @@ def _generate(kind: str, argument: Any, world: World) -> bytes:
     if kind == "mortality":  # "AGE QX": the project's table with one age's qx_male replaced
         age, qx = str(argument).split(" ")
         lines = ["# source: test", "age,qx_male,qx_female"]
-        for row in (world.project / "calibration" / "nanchuan" / "mortality.csv").read_text(
-            encoding="utf-8"
-        ).splitlines():
+        for row in (
+            (world.project / "calibration" / "nanchuan" / "mortality.csv")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        ):
             if row and row[0].isdigit():
                 a, m, f = row.split(",")
                 lines.append(f"{a},{qx if a == age else m},{f}")
@@ -184,7 +186,9 @@ region:
 """
 
 
-def _setup(name: str, world: World, case_dir: Path, case: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+def _setup(
+    name: str, world: World, case_dir: Path, case: dict[str, Any]
+) -> subprocess.Popen[bytes] | None:
     kind, _, argument = name.partition(" ")
     if kind == "batch":
         _copy_batch(world, case_dir)
@@ -228,7 +232,9 @@ def _setup(name: str, world: World, case_dir: Path, case: dict[str, Any]) -> sub
     elif kind == "results_named":
         _rewrite_results(world, case_dir, lambda ds: ds.assign_coords(scenario=[argument]))
     elif kind == "results_fund":
-        funds = list(xr.open_dataset(world.reference / "results.nc", engine="h5netcdf")["fund"].values)
+        funds = list(
+            xr.open_dataset(world.reference / "results.nc", engine="h5netcdf")["fund"].values
+        )
         funds[0] = argument
         _rewrite_results(world, case_dir, lambda ds: ds.assign_coords(fund=funds))
     elif kind == "store":
@@ -309,7 +315,9 @@ def _run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tupl
     return code, captured.out + captured.err
 
 
-def _run_subprocess(argv: list[str], case_dir: Path, case: dict[str, Any], env: dict[str, str]) -> tuple[int, str]:
+def _run_subprocess(
+    argv: list[str], case_dir: Path, case: dict[str, Any], env: dict[str, str]
+) -> tuple[int, str]:
     limit = None
     if str(case.get("setup", "")).startswith("fsize"):
         limit = int(case["setup"].split(" ")[1])

@@ -1,0 +1,99 @@
+"""Where fundsim writes and what it may replace (issue 12): names, ownership, write errors."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from fundsim.results.places import (
+    OutputError,
+    check_name,
+    check_replaceable,
+    foreign_files,
+    mark,
+    write_failure,
+)
+from fundsim.scenario.diagnostics import InputError
+
+
+@pytest.mark.parametrize("name", ["baseline", "drg-2025", "a_b", "0"])
+def test_plain_names_pass(name: str) -> None:
+    assert check_name(name, "scenario", "results.nc") == name
+
+
+@pytest.mark.parametrize(
+    "name", ["../x", "/tmp/x", "a/b", "", ".hidden", "Upper", "a" * 65, "a\x00b"]
+)
+def test_names_that_could_leave_a_folder_are_refused(name: str) -> None:
+    with pytest.raises(InputError, match="cannot name a file"):
+        check_name(name, "scenario", "results.nc")
+
+
+def _batch(folder: Path) -> Path:
+    (folder / "figures").mkdir(parents=True)
+    (folder / "results.nc").write_bytes(b"x")
+    (folder / "figures" / "fan_a_b.png").write_bytes(b"\x89PNG fundsim 0.1.0")
+    mark(folder, "batch")
+    return folder
+
+
+def test_a_marked_batch_holds_only_what_fundsim_writes(tmp_path: Path) -> None:
+    batch = _batch(tmp_path / "out")
+    assert foreign_files(batch, "batch") == []
+    report = batch / "report" / "zh"
+    (report / "figures" / "zh").mkdir(parents=True)
+    (report / "report.md").write_text("x")
+    mark(report, "report")
+    assert foreign_files(batch, "batch") == []
+    (batch / "figures" / "mine.png").write_bytes(b"\x89PNG a picture")  # not tagged
+    (report / "notes.docx").write_bytes(b"x")
+    (batch / "deep" / "er").mkdir(parents=True)
+    (batch / "deep" / "er" / "x.csv").write_text("x")
+    found = {p.relative_to(batch).as_posix() for p in foreign_files(batch, "batch")}
+    assert found == {"figures/mine.png", "report/zh/notes.docx", "deep/er/x.csv"}
+
+
+def test_a_link_is_never_fundsims(tmp_path: Path) -> None:
+    batch = _batch(tmp_path / "out")
+    (tmp_path / "elsewhere").mkdir()
+    (batch / "summary.csv").symlink_to(tmp_path / "elsewhere")
+    assert [p.name for p in foreign_files(batch, "batch")] == ["summary.csv"]
+
+
+def test_replacing_needs_ownership_and_permission(tmp_path: Path) -> None:
+    batch = _batch(tmp_path / "out")
+    with pytest.raises(OutputError, match="already exists"):
+        check_replaceable(batch, "batch", allowed=False)
+    check_replaceable(batch, "batch", allowed=True)
+    check_replaceable(tmp_path / "new", "batch", allowed=False)  # absent: fine
+    (tmp_path / "empty").mkdir()
+    check_replaceable(tmp_path / "empty", "batch", allowed=False)  # empty: nothing to lose
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "a.txt").write_text("x")
+    with pytest.raises(OutputError, match="not a batch results folder fundsim wrote"):
+        check_replaceable(tmp_path / "mine", "batch", allowed=True)
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "the disk is full"),
+        (OSError(errno.EFBIG, "File too large"), "larger than this system allows"),
+        (OSError(errno.EROFS, "Read-only file system"), "read-only"),
+        (
+            OSError(
+                "Can't write data (file write failed: errno = 28, error message = 'No space left on device')"
+            ),
+            "the disk is full",
+        ),
+    ],
+)
+def test_a_refused_write_is_recognised(error: OSError, said: str) -> None:
+    assert said in (write_failure(error) or "")
+
+
+def test_other_os_errors_are_not_write_refusals() -> None:
+    assert write_failure(OSError(errno.ENOENT, "No such file or directory")) is None
+    assert write_failure(ValueError("x")) is None
