@@ -33,10 +33,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         files.append(str(path))
     out = folder / "batch"
-    code = main(
-        ["run", *files, "--runs", "6", "--workers", "1", "--quiet", "--out", str(out)]
-        + ["--allow-outside", str(ROOT)]
-    )
+    options = ["--runs", "6", "--workers", "1", "--quiet", "--allow-outside", str(ROOT)]
+    code = main(["run", *files, *options, "--out", str(out)])
     assert code == 0
     return out
 

@@ -87,10 +87,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     )
     reference = top / "reference"
     with contextlib.chdir(top):
-        code = main(
-            ["run", str(tiny), "--runs", str(RUNS), "--seed", str(SEED), "--workers", "1"]
-            + ["--out", str(reference), "--quiet"]
-        )
+        options = ["--runs", str(RUNS), "--seed", str(SEED), "--workers", "1", "--quiet"]
+        code = main(["run", str(tiny), *options, "--out", str(reference)])
     assert code == 0
     scenarios = [load_scenario(tiny)]
     store_out = top / "store" / "out"

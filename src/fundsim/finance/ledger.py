@@ -37,6 +37,7 @@ MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
 class MoneyOverflow(InputError):
     """An account's money grew beyond what the ledger holds (exit 2)."""
 
+
 # flow name -> (direction, English, Chinese)
 FLOWS: dict[str, tuple[int, str, str]] = {
     "employer_contributions": (INCOME, "employer contributions", "单位缴费"),

@@ -224,7 +224,9 @@ def _limits(
             continue
         low, high = spec.get("min"), spec.get("max")
         limits[unit] = Limit(
-            None if low is None else float(low), None if high is None else float(high), spec["reason"]
+            None if low is None else float(low),
+            None if high is None else float(high),
+            spec["reason"],
         )
     return limits
 

@@ -67,10 +67,13 @@ def write_netcdf(ds: xr.Dataset, path: Path, compress: bool = True) -> None:
     The file is built in memory and written with plain file I/O: HDF5 writing straight to a
     disk that refuses a write (full, over a size limit) leaves its library in a state that
     crashes the process at exit, where a failed ``write`` is a clean ``OSError``."""
-    encoding = (
-        {name: {"zlib": True, "complevel": 4} for name in ds.data_vars} if compress else None
-    )
-    data = ds.to_netcdf(engine="h5netcdf", encoding=encoding)
+    encoding = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars} if compress else None
+    import dask
+
+    # xarray takes a Dask distributed lock named after the target when a Dask client is the
+    # default scheduler (the Dask backend's is), and an in-memory target has no such name
+    with dask.config.set(scheduler="synchronous"):
+        data = ds.to_netcdf(engine="h5netcdf", encoding=encoding)
     write_atomically(path, bytes(data))
 
 
