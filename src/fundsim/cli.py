@@ -452,9 +452,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
 def _results(path: Path) -> Any:
     """The results Dataset at ``path`` (a batch directory or its ``results.nc``), checked to
     be fundsim's results with names that can name files; :class:`InputError` otherwise."""
-    from .finance.ledger import ACCOUNTS
-    from .results.io import RESULTS, read_results
-    from .results.places import check_name
+    from .results.io import RESULTS, check_results, read_results
 
     file = path / RESULTS if path.is_dir() else path
     if not file.is_file():
@@ -469,26 +467,7 @@ def _results(path: Path) -> Any:
         raise InputError(
             f"{file}: not a readable results file ({reason}); write it again with `fundsim run`"
         ) from None
-    dims = ("scenario", "run", "year", "fund")
-    for name in ("balance", "income", "expenditure", "reserve_months"):
-        if name not in ds:
-            raise InputError(f"{file}: not fundsim results (no {name})")
-        if ds[name].dims != dims:
-            raise InputError(
-                f"{file}: not fundsim results ({name} has dimensions {ds[name].dims}, not {dims})"
-            )
-    if any(ds.sizes[d] == 0 for d in dims):
-        raise InputError(
-            f"{file}: the results are empty (no {', '.join(d for d in dims if ds.sizes[d] == 0)})"
-        )
-    for scenario in ds["scenario"].values:
-        check_name(str(scenario), "scenario", str(file))
-    for fund in ds["fund"].values:
-        if str(fund) not in ACCOUNTS:
-            raise InputError(
-                f"{file}: unknown fund {str(fund)!r} in the results (funds are: "
-                f"{', '.join(ACCOUNTS)})"
-            )
+    check_results(ds, str(file))
     return ds
 
 

@@ -151,6 +151,11 @@ def _generate(kind: str, argument: Any, world: World) -> bytes:
                 row, replaced = ",".join(cells), True
             lines.append(row)
         return ("\n".join(lines) + "\n").encode()
+    if kind == "long_title":
+        tiny = _relative(world.tiny, world.project / "cases" / "x")
+        return (
+            f"extends: {tiny}\nname: case\ntitle: {{zh: 测试, en: {'a' * int(argument)}}}\n"
+        ).encode()
     raise ValueError(f"no generator {kind}")
 
 
@@ -224,6 +229,12 @@ def _setup(
     elif kind == "results_wrong_dims":
         _rewrite_results(
             world, case_dir, lambda ds: ds.assign(balance=ds["balance"].isel(fund=0, drop=True))
+        )
+    elif kind == "results_drop":
+        _rewrite_results(world, case_dir, lambda ds: ds.drop_vars([argument]))
+    elif kind == "results_text":
+        _rewrite_results(
+            world, case_dir, lambda ds: ds.assign({argument: ds[argument].astype(str)})
         )
     elif kind == "results_no_runs":
         _rewrite_results(world, case_dir, lambda ds: ds.isel(run=slice(0, 0)))

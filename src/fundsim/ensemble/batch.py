@@ -204,7 +204,7 @@ def _same_batch(saved: dict[str, Any], plan: dict[str, Any]) -> bool:
             p.get("seed"),
         )
 
-    return key(saved) == key(plan)
+    return bool(key(saved) == key(plan))
 
 
 def _describe(plan: dict[str, Any]) -> str:

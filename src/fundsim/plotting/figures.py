@@ -31,6 +31,12 @@ def figure(
     shown = language(lang)
     with chart_style(shown):
         if kind == "compare":
+            if ds.sizes["scenario"] < 2:
+                names = ", ".join(map(str, ds["scenario"].values))
+                raise InputError(
+                    f"a comparison needs two or more scenarios; these results hold one ({names}): "
+                    "run `fundsim compare BASELINE OTHER...`"
+                )
             fig, (top, bottom) = plt.subplots(
                 2, 1, figsize=(A4_WIDTH, 2 * HEIGHT - 0.4), layout="constrained", sharex=True
             )

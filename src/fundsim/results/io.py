@@ -124,3 +124,51 @@ def read_results(path: Path) -> xr.Dataset:
         path = path / RESULTS
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
+
+
+CONTRACT = (
+    "income",
+    "expenditure",
+    "balance",
+    "reserve_months",
+    "cash_balance",
+    "insured",
+    "admissions",
+    "depletion_year",
+)
+
+
+def check_results(ds: xr.Dataset, where: str) -> None:
+    """Raise :class:`~fundsim.scenario.diagnostics.InputError` unless ``ds`` holds fundsim's
+    results: every contract variable (DESIGN §4) with its dimensions and numbers, at least
+    one scenario, run and year, and names that can name files (a shared results file is
+    input like any other)."""
+    import numpy as np
+
+    from ..finance.ledger import ACCOUNTS
+    from ..scenario.diagnostics import InputError
+    from .places import check_name
+    from .schema import VARIABLES
+
+    for name in CONTRACT:
+        if name not in ds:
+            raise InputError(f"{where}: not fundsim results (no {name})")
+        dims = VARIABLES[name].dims
+        if ds[name].dims != dims:
+            raise InputError(
+                f"{where}: not fundsim results ({name} has dimensions {ds[name].dims}, not {dims})"
+            )
+        if not np.issubdtype(ds[name].dtype, np.number):
+            raise InputError(
+                f"{where}: not fundsim results ({name} holds {ds[name].dtype}, not numbers)"
+            )
+    empty = [d for d in ("scenario", "run", "year", "fund") if ds.sizes[d] == 0]
+    if empty:
+        raise InputError(f"{where}: the results are empty (no {', '.join(empty)})")
+    for scenario in ds["scenario"].values:
+        check_name(str(scenario), "scenario", where)
+    for fund in ds["fund"].values:
+        if str(fund) not in ACCOUNTS:
+            raise InputError(
+                f"{where}: unknown fund {str(fund)!r} in the results (funds are: {', '.join(ACCOUNTS)})"
+            )

@@ -224,6 +224,9 @@ def read_table(
     spec = SPECS[kind]
     name = display or str(file)
     try:
+        if file.exists() and not file.is_file():
+            problems.error(name, 0, "", f"region data file ({kind}) is not a regular file")
+            return None
         if file.stat().st_size > MAX_BYTES:
             problems.error(
                 name,

@@ -22,9 +22,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
 
+TitleText = Annotated[str, Field(min_length=1, max_length=200)]  # drawn in chart legends
+
+
 class Title(Strict):
-    zh: Text
-    en: Text
+    zh: TitleText
+    en: TitleText
 
 
 MAX_HORIZON_YEARS = 50  # a planning horizon is 5 to 15 years; 50 is beyond any plan

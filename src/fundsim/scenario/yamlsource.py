@@ -79,7 +79,11 @@ def read_yaml(
     """
     name = display or str(file)
     try:
-        raw = file.read_bytes()
+        if file.exists() and not file.is_dir() and not file.is_file():
+            diagnostics.error(name, 0, "", "is not a regular file (a device, pipe or socket)")
+            return None
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # a larger file is refused below, unread
     except FileNotFoundError:
         diagnostics.error(name, 0, "", "file not found")
         return None
@@ -94,8 +98,7 @@ def read_yaml(
             name,
             0,
             "",
-            f"is {len(raw) / 2**20:.1f} MiB, more than a scenario can be "
-            f"({MAX_BYTES // 2**20} MiB)",
+            f"is more than a scenario can be ({MAX_BYTES // 2**20} MiB)",
             "a scenario is a short YAML file; region data go in CSV files under calibration/",
         )
         return None
@@ -166,7 +169,8 @@ def _shape_is_safe(text: str, name: str, diagnostics: Collector) -> bool:
 
     def refuse(event: yaml.Event, message: str, hint: str) -> bool:
         mark = event.start_mark
-        diagnostics.error(name, mark.line + 1, "", message, hint, column=mark.column + 1)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        diagnostics.error(name, line, "", message, hint, column=column)
         return False
 
     def add(values: int, tall: int) -> None:
@@ -176,7 +180,7 @@ def _shape_is_safe(text: str, name: str, diagnostics: Collector) -> bool:
 
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            anchor = event.anchor
+            anchor = str(event.anchor)
             if any(frame[0] == anchor for frame in stack):
                 return refuse(
                     event,
