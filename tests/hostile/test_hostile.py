@@ -260,7 +260,9 @@ def _damage_store(argument: str, world: World, case_dir: Path) -> subprocess.Pop
     staging = case_dir / "out.partial"
     shutil.copytree(world.store, staging)
     runs = staging / "store" / "runs"
-    if how == "truncate":
+    if how == "copy":
+        pass
+    elif how == "truncate":
         data = (runs / name).read_bytes()
         (runs / name).write_bytes(data[: len(data) // 2])
     elif how == "empty":

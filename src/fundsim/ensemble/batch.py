@@ -115,9 +115,11 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
     :class:`~fundsim.results.places.OutputError`) for anything the user must decide."""
     out, staging = batch.out, batch.staging
     check_replaceable(out, "batch", force)
+    created = False
     if not os.path.lexists(staging):
         with contextlib.suppress(FileExistsError):  # another process made it a moment ago
             staging.mkdir(parents=True)
+            created = True
     if staging.is_symlink() or not staging.is_dir():
         raise BatchError(
             f"{staging} is not a folder of a fundsim batch; remove it or choose another --out"
@@ -129,11 +131,16 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
             if resume:
                 saved = _read_plan(staging)
                 if not _same_batch(saved, batch.plan()):
+                    was, now = _describe(saved), _describe(batch.plan())
+                    how = (
+                        f"its scenario files have changed since it began ({now})"
+                        if was == now
+                        else f"it was: {was}; this is: {now}"
+                    )
                     raise BatchError(
                         f"{staging} holds an unfinished batch that differs from this one "
-                        f"(it was: {_describe(saved)}; this is: {_describe(batch.plan())}); "
-                        "resume it with the same scenarios, --runs and --seed, or pass --force "
-                        "to discard it"
+                        f"({how}); resume it with the same scenarios, --runs and --seed, or "
+                        "pass --force to discard it"
                     )
                 return RunStore(staging / "store"), lock
             if not force:
@@ -159,6 +166,8 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
         if made:  # leave the folder as it was
             (staging / LOCK).unlink(missing_ok=True)
         lock.release()
+        if created:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return RunStore(staging / "store"), lock
 
@@ -208,7 +217,9 @@ def _same_batch(saved: dict[str, Any], plan: dict[str, Any]) -> bool:
 
 
 def _describe(plan: dict[str, Any]) -> str:
-    names = ", ".join(s["name"] for s in plan.get("scenarios", []))
+    scenarios = plan.get("scenarios")
+    listed = scenarios if isinstance(scenarios, list) else []
+    names = ", ".join(str(s.get("name")) for s in listed if isinstance(s, dict))
     return f"{names} × {plan.get('runs')} runs, seed {plan.get('seed')}"
 
 

@@ -119,11 +119,25 @@ def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:
     if kind_of_error == "finite_number":
         return f"{shown} is not a finite number"
     if kind_of_error.endswith("_type") or kind_of_error in {"int_from_float", "bool_parsing"}:
+        if isinstance(value, str) and kind.numeric and _number_text(value):
+            return (
+                f"{shown} is not {kind.label_article}: YAML reads it as text; write the "
+                f"number with a decimal point, e.g. {float(value):.1e} or {float(value):.10g}"
+            )
         return f"{shown} is not {kind.label_article}"
     location = ".".join(str(p) for p in error["loc"])
     where = f" at {location}" if location else ""
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{kind.label}{where}: {message}"
+
+
+def _number_text(text: str) -> bool:
+    """Whether ``text`` reads as a number in Python though YAML 1.1 keeps it text (``1e-6``)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _num(

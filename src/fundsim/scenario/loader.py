@@ -594,8 +594,14 @@ def _check_value(
 ) -> Any:
     checked, message = entry.validate(value)
     if message is not None:
+        narrower = (entry.lower, entry.upper) != (entry.kind.lower, entry.kind.upper)
+        within = f", within {entry.bounds_text}" if narrower else ""
         problems.error(
-            name, line, where, message, f"{entry.path} takes {entry.kind.valid} [{entry.unit}]"
+            name,
+            line,
+            where,
+            message,
+            f"{entry.path} takes {entry.kind.valid}{within} [{entry.unit}]",
         )
         return _INVALID
     return checked
@@ -818,6 +824,7 @@ def _read_region(
 
 
 MAX_SIMULATED = 40_000_000  # persons in memory per run (about 150 bytes each: 6 GB)
+MIN_SIMULATED = 100  # fewer, and a run's results are noise (and its quantiles NaN)
 # ASSUMPTION, beyond any region: inpatient spending per member-year, the largest admission
 # rate × cost factor of the region data times the dearest level's cost per case. China's is
 # about 1,700 yuan (0.17 admissions a member-year at about 10,000 yuan: shared/data).
@@ -912,6 +919,16 @@ def _check_size(
             f"{years} years (net migration {migration:g} and fertility {fertility:g} a year), "
             f"more than {MAX_SIMULATED:,} in memory",
             "set parameters.population.sample to simulate a weighted sample, or check the rates",
+        )
+    if simulated < MIN_SIMULATED:
+        problems.error(
+            region.name,
+            region.source.line_of(("region", "data", "population")),
+            "region.data.population",
+            f"{simulated:,.1f} persons to simulate ({sum(table.columns['persons']):,.0f} insured "
+            f"× population.sample {sample:g}) is fewer than {MIN_SIMULATED}: the results "
+            "would be noise",
+            "raise parameters.population.sample",
         )
     if simulated > MAX_SIMULATED:
         problems.error(
