@@ -28,6 +28,7 @@ LEAF_META = {
     "description_zh",
     "default",
     "source",
+    "min",
     "max",
     "limit_reason",
 }
@@ -85,7 +86,7 @@ class Entry:
             self.upper is not None and checked > self.upper
         ):
             why = f"; {self.limit_reason}" if self.limit_reason else ""
-            return None, f"{self.kind.label} {checked:,g} is outside {self.bounds_text}{why}"
+            return None, f"{self.kind.label} {_shown(checked)} is outside {self.bounds_text}{why}"
         return checked, None
 
     def contains(self, low: float, high: float) -> bool:
@@ -96,9 +97,16 @@ class Entry:
 
     @property
     def bounds_text(self) -> str:
-        low = "-∞" if self.lower is None else f"{self.lower:,g}"
-        high = "∞" if self.upper is None else f"{self.upper:,g}"
+        low = "-∞" if self.lower is None else _shown(self.lower)
+        high = "∞" if self.upper is None else _shown(self.upper)
         return f"[{low}, {high}]"
+
+
+def _shown(value: float) -> str:
+    """A bound or a value as a planner reads it: 1,000,000 rather than 1e+06."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -168,9 +176,9 @@ def _walk(
                 problems.error(
                     name, document.line_of(path), dotted_path, "a default needs a source"
                 )
-            if ("max" in value) != ("limit_reason" in value):
+            if ("max" in value or "min" in value) != ("limit_reason" in value):
                 problems.error(
-                    name, document.line_of(path), dotted_path, "a max needs a limit_reason"
+                    name, document.line_of(path), dotted_path, "a min or max needs a limit_reason"
                 )
             lower, upper, reason = _bounds(kind, limits.get(str(value["unit"])), value)
             entries[dotted_path] = Entry(
@@ -194,10 +202,13 @@ def _walk(
 def _bounds(
     kind: Kind, limit: Limit | None, value: dict[str, Any]
 ) -> tuple[float | None, float | None, str]:
-    """An entry's bounds: its kind's, narrowed by its unit's limit and its own ``max``."""
+    """An entry's bounds: its kind's, narrowed by its unit's limit and its own ``min`` and
+    ``max`` (which replace the unit's)."""
     lower, upper, reason = kind.lower, kind.upper, ""
-    if "max" in value:
-        limit = Limit(limit.lower if limit else None, float(value["max"]), value["limit_reason"])
+    if "max" in value or "min" in value:
+        low = float(value["min"]) if "min" in value else (limit.lower if limit else None)
+        high = float(value["max"]) if "max" in value else (limit.upper if limit else None)
+        limit = Limit(low, high, value["limit_reason"])
     if limit is not None:
         if limit.lower is not None and (lower is None or limit.lower > lower):
             lower, reason = limit.lower, limit.reason

@@ -594,15 +594,13 @@ def _check_value(
 ) -> Any:
     checked, message = entry.validate(value)
     if message is not None:
-        narrower = (entry.lower, entry.upper) != (entry.kind.lower, entry.kind.upper)
-        within = f", within {entry.bounds_text}" if narrower else ""
-        problems.error(
-            name,
-            line,
-            where,
-            message,
-            f"{entry.path} takes {entry.kind.valid}{within} [{entry.unit}]",
-        )
+        if (entry.lower, entry.upper) != (entry.kind.lower, entry.kind.upper):
+            note = entry.kind.valid.partition("; ")[2]  # "rates are fractions: …"
+            valid = f"{entry.kind.label_article} within {entry.bounds_text}"
+            valid += f"; {note}" if note else ""
+        else:
+            valid = entry.kind.valid
+        problems.error(name, line, where, message, f"{entry.path} takes {valid} [{entry.unit}]")
         return _INVALID
     return checked
 
