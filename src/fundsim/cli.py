@@ -499,11 +499,12 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"{', '.join(map(str, ds['fund'].values))}"
             )
         parts = [args.kind, *(x for x in (args.scenario, args.fund) if x)]
-        if args.out:
-            stem = check_place(args.out, folder=False).with_suffix("")
-        else:
-            stem = folder / "figures" / "_".join(parts)
+        stem = args.out.with_suffix("") if args.out else folder / "figures" / "_".join(parts)
         target = stem.with_name(f"{stem.name}.{args.format}")
+        if args.out:  # the file written is the stem with the format's suffix
+            check_place(args.out, option="--out", folder=False)
+            target = check_place(target, option="--out", folder=False)
+            stem = target.with_suffix("")
         check_replaceable_file(target, allowed=args.force or not args.out)
     else:
         target = check_place(args.out) if args.out else folder / "report" / args.lang
