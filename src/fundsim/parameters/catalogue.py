@@ -18,7 +18,7 @@ from typing import Any
 
 from ..scenario.diagnostics import Collector, ScenarioError
 from ..scenario.yamlsource import SourceDocument, read_yaml
-from .kinds import KINDS, Kind
+from .kinds import KINDS, Kind, bounds_text, shown_number
 
 CATALOGUE_FILE = "catalogue.yaml"
 LEAF_META = {
@@ -86,7 +86,7 @@ class Entry:
             self.upper is not None and checked > self.upper
         ):
             why = f"; {self.limit_reason}" if self.limit_reason else ""
-            return None, f"{self.kind.label} {_shown(checked)} is outside {self.bounds_text}{why}"
+            return None, f"{self.kind.label} {shown_number(checked)} is outside {self.bounds_text}{why}"
         return checked, None
 
     def contains(self, low: float, high: float) -> bool:
@@ -97,16 +97,7 @@ class Entry:
 
     @property
     def bounds_text(self) -> str:
-        low = "-∞" if self.lower is None else _shown(self.lower)
-        high = "∞" if self.upper is None else _shown(self.upper)
-        return f"[{low}, {high}]"
-
-
-def _shown(value: float) -> str:
-    """A bound or a value as a planner reads it: 1,000,000 rather than 1e+06."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:g}"
+        return bounds_text(self.lower, self.upper)
 
 
 @dataclass(frozen=True)

@@ -84,21 +84,27 @@ class Kind:
             checked = float(checked)
         return checked, None
 
-    def contains(self, low: float, high: float) -> bool:
-        """Whether the interval [low, high] lies within this kind's bounds."""
-        return (self.lower is None or low >= self.lower) and (
-            self.upper is None or high <= self.upper
-        )
-
     @property
     def label_article(self) -> str:
         return ("an " if self.label[0] in "aeiou" else "a ") + self.label
 
     @property
     def bounds_text(self) -> str:
-        low = "-∞" if self.lower is None else f"{self.lower:g}"
-        high = "∞" if self.upper is None else f"{self.upper:g}"
-        return f"[{low}, {high}]"
+        return bounds_text(self.lower, self.upper)
+
+
+def bounds_text(lower: float | None, upper: float | None) -> str:
+    """``[low, high]`` as a planner reads it (∞ where open)."""
+    low = "-∞" if lower is None else shown_number(lower)
+    high = "∞" if upper is None else shown_number(upper)
+    return f"[{low}, {high}]"
+
+
+def shown_number(value: float) -> str:
+    """A bound or a value as a planner reads it: 1,000,000 rather than 1e+06."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:g}"
 
 
 def _describe(kind: Kind, value: Any, exc: ValidationError) -> str:

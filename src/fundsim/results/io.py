@@ -126,18 +126,6 @@ def read_results(path: Path) -> xr.Dataset:
         return ds.load()
 
 
-CONTRACT = (
-    "income",
-    "expenditure",
-    "balance",
-    "reserve_months",
-    "cash_balance",
-    "insured",
-    "admissions",
-    "depletion_year",
-)
-
-
 def check_results(ds: xr.Dataset, where: str) -> None:
     """Raise :class:`~fundsim.scenario.diagnostics.InputError` unless ``ds`` holds fundsim's
     results: every contract variable (DESIGN §4) with its dimensions and numbers, at least
@@ -148,7 +136,7 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     from ..finance.ledger import ACCOUNTS
     from ..scenario.diagnostics import InputError
     from .places import check_name
-    from .schema import VARIABLES
+    from .schema import CONTRACT, VARIABLES
 
     for name in CONTRACT:
         if name not in ds:

@@ -61,6 +61,18 @@ VARIABLES: dict[str, Variable] = {
         (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
     ),
 }
+# The variables DESIGN §4 fixes (the others are welcome additions): a results file without
+# any of them is not fundsim's.
+CONTRACT = (
+    "income",
+    "expenditure",
+    "balance",
+    "reserve_months",
+    "cash_balance",
+    "insured",
+    "admissions",
+    "depletion_year",
+)
 COORD_ATTRS = {
     "fund": {
         "long_name": "fund account",
