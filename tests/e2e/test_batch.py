@@ -143,7 +143,8 @@ def test_a_killed_batch_resumes_to_the_same_data(serial: Path, tmp_path: Path, p
 
 def test_a_second_process_on_one_batch_gets_exit_2(tmp_path: Path) -> None:
     out = tmp_path / "shared"
-    args = [sys.executable, "-m", "fundsim", "run", str(SMALL), "--runs", "8", "--seed", "11"]
+    # long enough (300 runs, one worker: about 12 s) to outlast the two refused starts (3 s each)
+    args = [sys.executable, "-m", "fundsim", "run", str(SMALL), "--runs", "300", "--seed", "11"]
     args += ["--workers", "1", "--out", str(out), "--quiet"]
     first = subprocess.Popen(args, start_new_session=True)
     staging = out.with_name("shared.partial")
@@ -152,14 +153,15 @@ def test_a_second_process_on_one_batch_gets_exit_2(tmp_path: Path) -> None:
         while not (staging / "plan.json").exists() and time.monotonic() < deadline:
             time.sleep(0.01)
         second = fundsim(
-            "run", SMALL, "--runs", "8", "--seed", "11", "--out", out, "--resume", check=False
+            "run", SMALL, "--runs", "300", "--seed", "11", "--out", out, "--resume", check=False
         )
         assert second.returncode == 2, second.stderr
         assert "another fundsim process is writing the batch" in second.stderr
         forced = fundsim(
-            "run", SMALL, "--runs", "8", "--seed", "11", "--out", out, "--force", check=False
+            "run", SMALL, "--runs", "300", "--seed", "11", "--out", out, "--force", check=False
         )
         assert forced.returncode == 2 and "another fundsim process" in forced.stderr
+        assert first.poll() is None, "the first batch ended before the others tried"
         assert first.wait(timeout=300) == 0  # the first finishes undisturbed
     finally:
         if first.poll() is None:
