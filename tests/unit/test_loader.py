@@ -135,3 +135,103 @@ def test_scenario_hash_covers_chain_and_region_data() -> None:
     two = load_scenario(ROOT / "scenarios" / "nanchuan" / "procurement.yaml")
     assert len(one.sha256) == 64 and one.sha256 != two.sha256
     assert set(one.region_files) == {"population", "mortality", "admission_rates", "fertility"}
+
+
+# --- then: rules (issue 13, item 1) --------------------------------------------------------
+
+SUBSIDY = "contributions.urrbmi.fiscal_subsidy"
+PREMIUM = "contributions.urrbmi.individual_premium"
+
+
+def test_a_baseline_value_continues_by_its_rule(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + "parameters:\n  contributions:\n    source: test\n    urrbmi:\n      fiscal_subsidy:\n"
+        + "        values: {2021-01-01: 580, 2025-01-01: 700}\n        then: {grow: 0.05}\n",
+    )
+    tree = load_scenario(file).tree
+    assert tree.value(SUBSIDY, dt.date(2025, 6, 1)) == 700
+    assert tree.value(SUBSIDY, dt.date(2027, 3, 1)) == pytest.approx(700 * 1.05**2)
+    step = tree.timeline(SUBSIDY).step_at(dt.date(2030, 1, 1))
+    assert step.origin.role == "rule" and step.origin.line == 10 and "grow 0.05" in step.origin.label
+
+
+def test_a_policy_rule_steps_and_then_none_stops_an_inherited_one(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + f"policy:\n  {PREMIUM}:\n    source: test\n    2026-01-01: 420\n    then: {{step: 30}}\n",
+    )
+    tree = load_scenario(file).tree
+    assert [tree.value(PREMIUM, dt.date(y, 1, 1)) for y in (2026, 2027, 2030)] == [420, 450, 540]
+    child = write(
+        tmp_path,
+        "c.yaml",
+        f"extends: s.yaml\nname: c\ntitle: {{zh: 子, en: child}}\n"
+        f"policy:\n  {PREMIUM}:\n    source: test\n    2028-01-01: 500\n",
+    )
+    carried = load_scenario(child).tree  # the rule carries on from the new value
+    assert carried.value(PREMIUM, dt.date(2030, 1, 1)) == 560
+    frozen = write(
+        tmp_path,
+        "f.yaml",
+        f"extends: s.yaml\nname: f\ntitle: {{zh: 冻结, en: frozen}}\n"
+        f"policy:\n  {PREMIUM}:\n    source: test\n    2028-01-01: 500\n    then: none\n",
+    )
+    assert load_scenario(frozen).tree.value(PREMIUM, dt.date(2035, 1, 1)) == 500
+
+
+def test_a_bounded_range_restores_the_rule(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        "s.yaml",
+        head() + f"policy:\n  {PREMIUM}: {{source: test, 2026-01-01: 420, then: {{step: 30}}}}\n",
+    )
+    pause = write(
+        tmp_path,
+        "p.yaml",
+        f"extends: s.yaml\nname: p\ntitle: {{zh: 暂停, en: pause}}\n"
+        f"policy:\n  {PREMIUM}: {{source: test, 2028-01-01.2029-12-31: 400}}\n",
+    )
+    before, after = load_scenario(base).tree, load_scenario(pause).tree
+    assert after.value(PREMIUM, dt.date(2029, 6, 1)) == 400
+    for year in (2030, 2033, 2035):
+        assert after.value(PREMIUM, dt.date(year, 1, 1)) == before.value(
+            PREMIUM, dt.date(year, 1, 1)
+        )
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            f"{PREMIUM}: {{source: t, 2026-01-01: 420, then: {{grow: 0.5}}}}",
+            "a yearly growth of 0.5 is outside [-0.3, 0.3]",
+        ),
+        (
+            f"{PREMIUM}: {{source: t, 2026-01-01: 420, then: {{rise: 3}}}}",
+            "a rule is one of grow or step",
+        ),
+        (f"{PREMIUM}: {{source: t, 2026-01-01: 420, then: {{step: '30'}}}}", "step takes a number"),
+        (
+            f"{PREMIUM}: {{source: t, 2026-01-01.2027-12-31: 420, then: {{step: 30}}}}",
+            "this entry has none",
+        ),
+        (
+            "settlement.lag_days: {source: t, 2026-01-01: 20, then: {step: 1}}",
+            "a count cannot continue by a rule",
+        ),
+        (
+            "benefits.urrbmi.inpatient.ratio.level3: {source: t, 2026-01-01: 0.7, then: {step: 0.05}}",
+            "the rule takes benefits.urrbmi.inpatient.ratio.level3 to 1.05 by 2033",
+        ),
+    ],
+)
+def test_a_bad_rule_is_a_located_error(tmp_path: Path, policy: str, message: str) -> None:
+    file = write(tmp_path, "s.yaml", head() + f"policy:\n  {policy}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    assert any(message in d.message and d.line == 5 for d in caught.value.errors), caught.value

@@ -3,6 +3,12 @@
 A :class:`Timeline` is a sorted tuple of :class:`Step` s: the value set at ``start`` holds
 until the next step. Applying an override never changes a timeline; it returns a new one
 (copy on write), so a baseline tree shared by many scenarios stays as it was read.
+
+A step may carry a :class:`Rule` (``then:`` in a scenario): after its start the value does
+not stay flat but grows by a share, or steps by an amount, every 1 January, until the next
+step. :meth:`Timeline.expand` writes the rule's values out as yearly steps (what the model
+and ``fundsim explain`` read); overrides work on the rules themselves, so a bounded range
+restores the rule afterwards and an open-ended change carries it on from its new value.
 """
 
 from __future__ import annotations
@@ -42,10 +48,49 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """How a value continues after its step: every 1 January after ``anchor`` it grows by
+    ``amount`` (a fraction, ``kind="grow"``) or changes by ``amount`` (``kind="step"``).
+
+    Parameters
+    ----------
+    kind : "grow" or "step"
+    amount : the yearly growth [1/year] or the yearly step [the parameter's unit]
+    anchor : the date whose value the rule starts from
+    origin : where the rule was written
+    """
+
+    kind: str
+    amount: float
+    anchor: dt.date
+    origin: Origin
+
+    def years(self, date: dt.date) -> int:
+        """How many 1 Januaries lie after the anchor, up to ``date``."""
+        return max(0, date.year - self.anchor.year)
+
+    def apply(self, value: float, date: dt.date) -> float:
+        """The value on ``date`` of a value set at the anchor."""
+        n = self.years(date)
+        if self.kind == "grow":
+            return float(value) * (1.0 + self.amount) ** n
+        return float(value) + self.amount * n
+
+    def anchored(self, anchor: dt.date) -> Rule:
+        return Rule(self.kind, self.amount, anchor, self.origin)
+
+    @property
+    def label(self) -> str:
+        what = f"grow {self.amount:g}" if self.kind == "grow" else f"step {self.amount:g}"
+        return f"then {what} a year from {self.anchor.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Step:
     start: dt.date
     value: Any
     origin: Origin
+    rule: Rule | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +120,34 @@ class Timeline:
         return steps[bisect.bisect_right([s.start for s in steps], date) - 1]
 
     def at(self, date: dt.date) -> Any:
-        return self.step_at(date).value
+        step = self.step_at(date)
+        return step.rule.apply(step.value, date) if step.rule is not None else step.value
+
+    @property
+    def has_rules(self) -> bool:
+        return any(s.rule is not None for s in self.steps)
+
+    def expand(self, end: dt.date) -> Timeline:
+        """This timeline with every rule's values written out as steps on each 1 January up
+        to ``end`` (steps without rules: what the model reads)."""
+        if not self.has_rules:
+            return self
+        steps: list[Step] = []
+        bounds = [s.start for s in self.steps[1:]] + [end + dt.timedelta(days=1)]
+        for step, until in zip(self.steps, bounds, strict=True):
+            rule = step.rule
+            if rule is None:
+                steps.append(step)
+                continue
+            steps.append(Step(step.start, rule.apply(step.value, step.start), step.origin))
+            origin = Origin(
+                "rule", rule.origin.file, rule.origin.line, rule.label, rule.origin.source
+            )
+            for year in range(max(step.start.year, rule.anchor.year) + 1, until.year + 1):
+                day = dt.date(year, 1, 1)
+                if step.start < day < until:
+                    steps.append(Step(day, rule.apply(step.value, day), origin))
+        return Timeline(tuple(steps))
 
     def change_dates(self) -> list[dt.date]:
         """Dates where the value differs from the value just before."""
@@ -85,10 +157,20 @@ class Timeline:
             if after.value != before.value
         ]
 
-    def set_from(self, start: dt.date, value: Any, origin: Origin) -> Timeline:
-        """A new timeline with ``value`` from ``start`` on."""
+    def set_from(
+        self, start: dt.date, value: Any, origin: Origin, rule: Rule | str | None = "keep"
+    ) -> Timeline:
+        """A new timeline with ``value`` from ``start`` on. The rule in force on ``start`` (if
+        any) carries on from the new value unless ``rule`` is given (None: hold it flat)."""
         kept = [s for s in self.steps if s.start < start]
-        return Timeline((*kept, Step(start, value, origin)))
+        if rule == "keep":
+            try:
+                before = self.step_at(start).rule
+            except ValueError:
+                before = None
+            rule = before.anchored(start) if before is not None else None
+        assert rule is None or isinstance(rule, Rule)
+        return Timeline((*kept, Step(start, value, origin, rule)))
 
     def set_between(self, start: dt.date, end: dt.date, value: Any, origin: Origin) -> Timeline:
         """A new timeline with ``value`` from ``start`` to ``end`` inclusive; afterwards the
@@ -101,6 +183,7 @@ class Timeline:
         except ValueError:
             back = None
         steps = [*before, Step(start, value, origin)]
-        if back is not None:
-            steps.append(Step(resume, back.value, back.origin))
+        if back is not None:  # the value (and the rule) that would hold then
+            rule = back.rule.anchored(resume) if back.rule is not None else None
+            steps.append(Step(resume, self.at(resume), back.origin, rule))
         return Timeline((*steps, *after))

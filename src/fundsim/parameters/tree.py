@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .timeline import Origin, Timeline
+from .timeline import Origin, Rule, Timeline
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class Override:
     end : last day it holds (inclusive) for a bounded range; None for "from then on"
     value : the validated value
     origin : where it was written
+    rule : how the value continues (``then:``); "keep" carries on the rule in force, None
+        holds the value flat
     """
 
     path: str
@@ -35,6 +37,7 @@ class Override:
     end: dt.date | None
     value: Any
     origin: Origin
+    rule: Rule | str | None = "keep"
 
 
 class Snapshot(Mapping[str, Any]):
@@ -76,14 +79,19 @@ class ParameterTree:
 
     Parameters
     ----------
-    timelines : dotted path -> timeline
+    timelines : dotted path -> timeline (with its rules, ``then:``)
     start, end : the horizon (inclusive)
+
+    What the tree answers (``timeline``, ``at``, ``value``, ``breakpoints``, ``explain``) is
+    read from the timelines with every rule written out as yearly steps over the horizon;
+    overrides apply to the timelines with their rules.
     """
 
-    __slots__ = ("_timelines", "end", "start")
+    __slots__ = ("_expanded", "_timelines", "end", "start")
 
     def __init__(self, timelines: Mapping[str, Timeline], start: dt.date, end: dt.date) -> None:
         self._timelines = MappingProxyType(dict(timelines))
+        self._expanded = MappingProxyType({p: t.expand(end) for p, t in timelines.items()})
         self.start = start
         self.end = end
 
@@ -109,20 +117,25 @@ class ParameterTree:
         return list(self._timelines)
 
     def timeline(self, path: str) -> Timeline:
+        """``path``'s values over the horizon, rules written out as yearly steps."""
+        return self._expanded[path]
+
+    def rules(self, path: str) -> Timeline:
+        """``path``'s timeline as written, with its rules."""
         return self._timelines[path]
 
     def at(self, date: dt.date) -> Snapshot:
         """Every parameter's value on ``date``."""
-        return Snapshot(date, {p: t.at(date) for p, t in self._timelines.items()})
+        return Snapshot(date, {p: t.at(date) for p, t in self._expanded.items()})
 
     def value(self, path: str, date: dt.date) -> Any:
         """One parameter's value on ``date`` (without building a whole snapshot)."""
-        return self._timelines[path].at(date)
+        return self._expanded[path].at(date)
 
     def breakpoints(self) -> list[dt.date]:
         """The horizon start and every later date in the horizon on which a value changes."""
         dates = {self.start}
-        for timeline in self._timelines.values():
+        for timeline in self._expanded.values():
             dates.update(d for d in timeline.change_dates() if self.start < d <= self.end)
         return sorted(dates)
 
@@ -133,7 +146,7 @@ class ParameterTree:
             current = timelines[override.path]
             if override.end is None:
                 timelines[override.path] = current.set_from(
-                    override.start, override.value, override.origin
+                    override.start, override.value, override.origin, override.rule
                 )
             else:
                 timelines[override.path] = current.set_between(
@@ -153,7 +166,7 @@ class ParameterTree:
     def explain(self, prefixes: Sequence[str] = ()) -> list[tuple[str, Timeline]]:
         """Timelines of parameters under any of ``prefixes`` (all when empty), in tree order."""
         chosen = []
-        for path, timeline in self._timelines.items():
+        for path, timeline in self._expanded.items():
             if not prefixes or any(path == p or path.startswith(p + ".") for p in prefixes):
                 chosen.append((path, timeline))
         return chosen

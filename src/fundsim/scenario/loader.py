@@ -10,6 +10,7 @@ and raised together; nothing is applied before everything has been validated.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -23,7 +24,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from ..parameters.catalogue import Catalogue, Entry, load_catalogue
-from ..parameters.timeline import Origin, Step, Timeline
+from ..parameters.timeline import Origin, Rule, Step, Timeline
 from ..parameters.tree import Override, ParameterTree
 from . import rules
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
@@ -33,8 +34,10 @@ from .schema import DISTRIBUTIONS, Document, Horizon, MonteCarlo, Outputs, Regio
 from .yamlsource import PathKey, SourceDocument, dotted, read_yaml
 
 EARLIEST = dt.date(1900, 1, 1)
-LEAF_KEYS = {"value", "values", "source", "note"}
-POLICY_META = {"source", "note"}
+LEAF_KEYS = {"value", "values", "source", "note", "then"}
+POLICY_META = {"source", "note", "then"}
+RULE_GROWTH = (-0.3, 0.3)  # a yearly growth rule, as the catalogue's limits of 1/year
+RULE_KINDS = ("grow", "step")
 DATE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d{4}-\d{2}-\d{2}))?$")
 
 
@@ -396,6 +399,9 @@ def _resolve(
 
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
     tree = baseline.with_overrides(overrides)
+    _check_rule_values(tree, catalogue, problems)
+    if problems.has_errors:
+        return None
     rules.check(tree, [f.name for f in chain], problems)
     uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
     _check_size(region, tables, tree, horizon, uncertainty, catalogue, problems)
@@ -566,6 +572,13 @@ def _read_leaf(
             if len(steps) != len(values):
                 return None
             steps.sort(key=lambda s: s.start)
+            if "then" in raw:
+                rule = _read_rule(
+                    file, entry, (*key_path, "then"), raw["then"], steps[-1].start, source, problems
+                )
+                if rule is _INVALID:
+                    return None
+                steps[-1] = dataclasses.replace(steps[-1], rule=rule)
             if steps[0].start > horizon.start:
                 problems.error(
                     name,
@@ -577,16 +590,87 @@ def _read_leaf(
                 return None
             _warn_unsourced(entry, source, name, line, where, problems)
             return Timeline(tuple(steps))
+        rule = None
+        if "then" in raw:
+            rule = _read_rule(
+                file, entry, (*key_path, "then"), raw["then"], horizon.start, source, problems
+            )
+            if rule is _INVALID:
+                return None
         raw = raw["value"]
         line = file.source.line_of((*key_path, "value"))
+    else:
+        rule = None
     checked = _check_value(entry, raw, name, line, where, problems)
     if checked is _INVALID:
         return None
     _warn_unsourced(entry, source, name, line, where, problems)
-    return Timeline.constant(EARLIEST, checked, Origin("baseline", name, line, "", source))
+    origin = Origin("baseline", name, line, "", source)
+    return Timeline((Step(EARLIEST, checked, origin, rule),))
 
 
-_INVALID = object()
+_INVALID: Any = object()
+
+
+def _read_rule(
+    file: _File,
+    entry: Entry,
+    key_path: PathKey,
+    raw: Any,
+    anchor: dt.date,
+    source: str,
+    problems: Collector,
+) -> Any:
+    """The ``then:`` rule at ``key_path``: a :class:`Rule` anchored at ``anchor``, None for
+    ``then: none`` (hold the value flat), or ``_INVALID`` after saying why."""
+    name, where = file.name, dotted(key_path)
+    line = file.source.line_of(key_path)
+    shape = "then: {grow: 0.05} (5% a year), then: {step: 30} (30 a year) or then: none"
+    if raw == "none":
+        return None
+    if not entry.kind.numeric or entry.kind.name in {"count", "month", "bool"}:
+        problems.error(
+            name, line, where, f"{entry.kind.label_article} cannot continue by a rule", shape
+        )
+        return _INVALID
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in RULE_KINDS:
+        problems.error(name, line, where, "a rule is one of grow or step", shape)
+        return _INVALID
+    kind, amount = next(iter(raw.items()))
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount != amount:
+        problems.error(name, line, where, f"{kind} takes a number, not {amount!r}", shape)
+        return _INVALID
+    if kind == "grow" and not RULE_GROWTH[0] <= amount <= RULE_GROWTH[1]:
+        problems.error(
+            name,
+            line,
+            where,
+            f"a yearly growth of {amount:g} is outside [{RULE_GROWTH[0]:g}, {RULE_GROWTH[1]:g}]",
+            "growth is a fraction a year: 0.05 means 5% a year",
+        )
+        return _INVALID
+    return Rule(kind, float(amount), anchor, Origin("rule", name, line, "then", source))
+
+
+def _check_rule_values(tree: ParameterTree, catalogue: Catalogue, problems: Collector) -> None:
+    """Every value a rule writes over the horizon must be valid for its parameter."""
+    for path in tree.paths:
+        if not tree.rules(path).has_rules:
+            continue
+        entry = catalogue[path]
+        for step in tree.timeline(path).steps:
+            if step.origin.role != "rule":
+                continue
+            _, message = entry.validate(step.value)
+            if message is not None:
+                problems.error(
+                    step.origin.file,
+                    step.origin.line,
+                    "then",
+                    f"the rule takes {path} to {step.value:,.6g} by {step.start.year}: {message}",
+                    "a smaller growth or step, or a later value that stops it",
+                )
+                break
 
 
 def _check_value(
@@ -774,6 +858,24 @@ def _read_policy(
                         )
                 ranges.append((start, end, key_line))
                 bounded.append(override)
+        if "then" in entries:
+            mine = [o for o in open_ended if o.path == path]
+            then_path: PathKey = (*key_path, "then")
+            if not mine:
+                problems.error(
+                    name,
+                    file.source.line_of(then_path),
+                    f"{where}.then",
+                    "then: continues the last dated value from that date on; this entry has none",
+                    "give a date key YYYY-MM-DD (from that day on) before then:",
+                )
+                continue
+            last = max(mine, key=lambda o: o.start)
+            rule = _read_rule(
+                file, entry, then_path, entries["then"], last.start, path_source, problems
+            )
+            if rule is not _INVALID:
+                open_ended[open_ended.index(last)] = dataclasses.replace(last, rule=rule)
     # Open-ended changes in date order, then bounded ranges on top: a range is a temporary
     # exception after which the value that would otherwise hold returns.
     open_ended.sort(key=lambda o: o.start)
