@@ -155,7 +155,9 @@ def test_a_baseline_value_continues_by_its_rule(tmp_path: Path) -> None:
     assert tree.value(SUBSIDY, dt.date(2025, 6, 1)) == 700
     assert tree.value(SUBSIDY, dt.date(2027, 3, 1)) == pytest.approx(700 * 1.05**2)
     step = tree.timeline(SUBSIDY).step_at(dt.date(2030, 1, 1))
-    assert step.origin.role == "rule" and step.origin.line == 10 and "grow 0.05" in step.origin.label
+    assert (
+        step.origin.role == "rule" and step.origin.line == 10 and "grow 0.05" in step.origin.label
+    )
 
 
 def test_a_policy_rule_steps_and_then_none_stops_an_inherited_one(tmp_path: Path) -> None:

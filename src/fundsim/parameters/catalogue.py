@@ -86,7 +86,10 @@ class Entry:
             self.upper is not None and checked > self.upper
         ):
             why = f"; {self.limit_reason}" if self.limit_reason else ""
-            return None, f"{self.kind.label} {shown_number(checked)} is outside {self.bounds_text}{why}"
+            return (
+                None,
+                f"{self.kind.label} {shown_number(checked)} is outside {self.bounds_text}{why}",
+            )
         return checked, None
 
     def contains(self, low: float, high: float) -> bool:
