@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import xarray as xr
 from matplotlib.figure import Figure
 
-from ..results.places import chart_metadata
+from ..results.places import chart_metadata, check_name
 from ..scenario.diagnostics import InputError
 from . import charts
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
@@ -96,8 +96,9 @@ def write_fan_charts(ds: xr.Dataset, folder: Path, lang: str = "zh", dpi: int = 
     written = []
     for scenario in ds["scenario"].values:
         for fund in ds["fund"].values:
+            stem = f"fan_{check_name(str(scenario), 'scenario', 'the results')}_{check_name(str(fund), 'fund', 'the results')}"
             fig, shown = figure(ds, "fan", lang, str(fund), str(scenario))
-            written += write_figure(fig, shown, folder / f"fan_{scenario}_{fund}", ("png",), dpi)
+            written += write_figure(fig, shown, folder / stem, ("png",), dpi)
     return written
 
 

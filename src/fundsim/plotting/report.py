@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from ..results.io import move_into_place
-from ..results.places import check_replaceable, mark
+from ..results.places import check_name, check_replaceable, mark
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
 from .charts import lever_chain
 from .figures import FORMATS, figure, write_figure
@@ -246,7 +246,10 @@ def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:
 
 
 def _stem(kind: str, args: dict[str, object]) -> str:
-    parts = [kind] + [str(args[k]) for k in ("scenario", "fund") if k in args]
+    """A chart's file name; names from the results must be plain (no '/' or '..')."""
+    parts = [kind] + [
+        check_name(str(args[k]), k, "the results") for k in ("scenario", "fund") if k in args
+    ]
     return "_".join(parts)
 
 

@@ -38,9 +38,8 @@ from .io import write_netcdf
 
 TEMPLATE = "template.nc"
 RUNS = "runs"
-SUFFIXES = ("npy", "npz")  # a run's file; .npz from earlier versions
 DAMAGED = "damaged"
-RUN_NAME = re.compile(r"^(\d{1,9})-(\d{1,9})\.(npy|npz)$")
+RUN_NAME = re.compile(r"^(\d{1,9})-(\d{1,9})\.(npy|npz)$")  # .npz from earlier versions
 
 
 @dataclass(frozen=True)
