@@ -121,3 +121,23 @@ def test_the_tree_reads_written_out_values_and_overrides_the_rules(
         for s in timeline.expand(END).steps
         if s.start > START and s.value != timeline.expand(END).at(s.start - dt.timedelta(days=1))
     }
+
+
+@given(st.floats(min_value=-0.05, max_value=0.15), days, days, amounts)
+def test_a_bounded_range_restores_an_index_rule(wage: float, a: int, b: int, value: float) -> None:
+    rule = Rule("index", 0.0, dt.date(2022, 1, 1), ORIGIN, "wage")
+    indexed = Timeline(
+        (Step(dt.date(1900, 1, 1), 500.0, ORIGIN), Step(dt.date(2022, 1, 1), 700.0, ORIGIN, rule))
+    )
+    growth = Timeline.constant(dt.date(1900, 1, 1), wage, ORIGIN)
+    tree = ParameterTree({"economy.wage_growth": growth, "x": indexed}, START, END)
+    start, end = sorted((_date(a), _date(b)))
+    paused = ParameterTree(
+        {"economy.wage_growth": growth, "x": indexed.set_between(start, end, value, ORIGIN)},
+        START,
+        END,
+    )
+    assert abs(tree.value("x", END) - 700.0 * (1 + wage) ** 13) < 1e-6 * 700.0 * (1 + wage) ** 13
+    for year in range(end.year + 1, END.year + 1):
+        day = dt.date(year, 1, 1)
+        assert abs(paused.value("x", day) - tree.value("x", day)) <= 1e-9 * tree.value("x", day)

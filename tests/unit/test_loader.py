@@ -237,3 +237,53 @@ def test_a_bad_rule_is_a_located_error(tmp_path: Path, policy: str, message: str
     with pytest.raises(ScenarioError) as caught:
         load_scenario(file)
     assert any(message in d.message and d.line == 5 for d in caught.value.errors), caught.value
+
+
+BUDGET = "benefits.medical_assistance.budget"
+
+
+def test_an_indexed_value_follows_its_series_in_every_run(tmp_path: Path) -> None:
+    from fundsim.parameters import Origin
+
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + f"policy:\n  {BUDGET}: {{source: t, 2022-01-01: 18000000, then: {{index: wage}}}}\n"
+        + f"  {SUBSIDY}: {{source: t, 2025-01-01: 700, then: {{index: inpatient_cost}}}}\n",
+    )
+    scenario = load_scenario(file)
+    tree = scenario.tree
+    wage = tree.value("economy.wage_growth", dt.date(2025, 1, 1))
+    assert tree.value(BUDGET, dt.date(2025, 1, 1)) == pytest.approx(18e6 * (1 + wage) ** 3)
+    cost = (1 + tree.value("care.cost_trend", dt.date(2026, 1, 1))) * (
+        1 + tree.value("care.admission_trend", dt.date(2026, 1, 1))
+    )
+    assert tree.value(SUBSIDY, dt.date(2027, 1, 1)) == pytest.approx(700 * cost**2)
+    # a run's draw of the series moves the indexed value with it
+    drawn = tree.with_values({"economy.wage_growth": 0.10}, Origin("draw", "t", 0))
+    assert drawn.value(BUDGET, dt.date(2025, 1, 1)) == pytest.approx(18e6 * 1.1**3)
+    assert tree.value(BUDGET, dt.date(2025, 1, 1)) == pytest.approx(18e6 * (1 + wage) ** 3)
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            f"{BUDGET}: {{source: t, 2026-01-01: 1.0e+7, then: {{index: wages}}}}",
+            "no series 'wages' to index to",
+        ),
+        (
+            "benefits.urrbmi.inpatient.ratio.level3: {source: t, 2026-01-01: 0.7, then: {index: wage}}",
+            "only an amount of money can be indexed",
+        ),
+    ],
+)
+def test_a_bad_index_is_a_located_error(tmp_path: Path, policy: str, message: str) -> None:
+    file = write(tmp_path, "s.yaml", head() + f"policy:\n  {policy}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    errors = caught.value.errors
+    assert any(message in d.message and d.line == 5 for d in errors), caught.value
+    if "wages" in message:
+        assert any("did you mean 'wage'" in d.hint for d in errors)

@@ -15,8 +15,17 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+# The series a value may be indexed to (``then: {index: NAME}``): each year it grows as the
+# product of (1 + these parameters) in force that year.
+INDEX_SERIES: dict[str, tuple[str, ...]] = {
+    "wage": ("economy.wage_growth",),  # the average wage, as contribution bases follow it
+    "inpatient_cost": ("care.cost_trend", "care.admission_trend"),  # per member, before reforms
+}
+Growth = Callable[[str, int], float]  # (series, year) -> the series' growth into that year
 
 
 @dataclass(frozen=True)
@@ -50,39 +59,55 @@ class Origin:
 @dataclass(frozen=True)
 class Rule:
     """How a value continues after its step: every 1 January after ``anchor`` it grows by
-    ``amount`` (a fraction, ``kind="grow"``) or changes by ``amount`` (``kind="step"``).
+    ``amount`` (a fraction, ``kind="grow"``), changes by ``amount`` (``kind="step"``) or
+    grows as the series ``series`` does (``kind="index"``, :data:`INDEX_SERIES`).
 
     Parameters
     ----------
-    kind : "grow" or "step"
+    kind : "grow", "step" or "index"
     amount : the yearly growth [1/year] or the yearly step [the parameter's unit]
     anchor : the date whose value the rule starts from
     origin : where the rule was written
+    series : the series an index rule follows
     """
 
     kind: str
     amount: float
     anchor: dt.date
     origin: Origin
+    series: str = ""
 
     def years(self, date: dt.date) -> int:
         """How many 1 Januaries lie after the anchor, up to ``date``."""
         return max(0, date.year - self.anchor.year)
 
-    def apply(self, value: float, date: dt.date) -> float:
-        """The value on ``date`` of a value set at the anchor."""
+    def apply(self, value: float, date: dt.date, growth: Growth | None = None) -> float:
+        """The value on ``date`` of a value set at the anchor (``growth`` gives an indexed
+        series' growth into each year)."""
         n = self.years(date)
         if self.kind == "grow":
             return float(value) * (1.0 + self.amount) ** n
-        return float(value) + self.amount * n
+        if self.kind == "step":
+            return float(value) + self.amount * n
+        if growth is None:
+            raise ValueError(f"a value indexed to {self.series} needs the tree to be read")
+        result = float(value)
+        for year in range(self.anchor.year + 1, self.anchor.year + n + 1):
+            result *= 1.0 + growth(self.series, year)
+        return result
 
     def anchored(self, anchor: dt.date) -> Rule:
-        return Rule(self.kind, self.amount, anchor, self.origin)
+        return Rule(self.kind, self.amount, anchor, self.origin, self.series)
 
     @property
     def label(self) -> str:
-        what = f"grow {self.amount:g}" if self.kind == "grow" else f"step {self.amount:g}"
-        return f"then {what} a year from {self.anchor.isoformat()}"
+        if self.kind == "index":
+            what = f"indexed to {self.series} (as {' and '.join(INDEX_SERIES[self.series])})"
+        elif self.kind == "grow":
+            what = f"grow {self.amount:g} a year"
+        else:
+            what = f"step {self.amount:g} a year"
+        return f"then {what} from {self.anchor.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,7 @@ class Timeline:
     def has_rules(self) -> bool:
         return any(s.rule is not None for s in self.steps)
 
-    def expand(self, end: dt.date) -> Timeline:
+    def expand(self, end: dt.date, growth: Growth | None = None) -> Timeline:
         """This timeline with every rule's values written out as steps on each 1 January up
         to ``end`` (steps without rules: what the model reads)."""
         if not self.has_rules:
@@ -139,14 +164,14 @@ class Timeline:
             if rule is None:
                 steps.append(step)
                 continue
-            steps.append(Step(step.start, rule.apply(step.value, step.start), step.origin))
+            steps.append(Step(step.start, rule.apply(step.value, step.start, growth), step.origin))
             origin = Origin(
                 "rule", rule.origin.file, rule.origin.line, rule.label, rule.origin.source
             )
             for year in range(max(step.start.year, rule.anchor.year) + 1, until.year + 1):
                 day = dt.date(year, 1, 1)
                 if step.start < day < until:
-                    steps.append(Step(day, rule.apply(step.value, day), origin))
+                    steps.append(Step(day, rule.apply(step.value, day, growth), origin))
         return Timeline(tuple(steps))
 
     def change_dates(self) -> list[dt.date]:
@@ -183,7 +208,6 @@ class Timeline:
         except ValueError:
             back = None
         steps = [*before, Step(start, value, origin)]
-        if back is not None:  # the value (and the rule) that would hold then
-            rule = back.rule.anchored(resume) if back.rule is not None else None
-            steps.append(Step(resume, self.at(resume), back.origin, rule))
+        if back is not None:  # the step that would hold then, its rule from the same anchor
+            steps.append(Step(resume, back.value, back.origin, back.rule))
         return Timeline((*steps, *after))

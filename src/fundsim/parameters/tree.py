@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .timeline import Origin, Rule, Timeline
+from .timeline import INDEX_SERIES, Origin, Rule, Timeline
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,27 @@ class Snapshot(Mapping[str, Any]):
         return f"Snapshot({self.date.isoformat()}, {len(self)} parameters)"
 
 
+def _indexed(timeline: Timeline) -> bool:
+    return any(s.rule is not None and s.rule.kind == "index" for s in timeline.steps)
+
+
+def _expand(timelines: Mapping[str, Timeline], end: dt.date) -> dict[str, Timeline]:
+    """Every timeline with its rules written out; indexed ones after the series they follow
+    (whose parameters are rates, which cannot themselves be indexed)."""
+    expanded = {p: t.expand(end) for p, t in timelines.items() if not _indexed(t)}
+
+    def growth(series: str, year: int) -> float:
+        factor = 1.0
+        for path in INDEX_SERIES[series]:
+            factor *= 1.0 + float(expanded[path].at(dt.date(year, 1, 1)))
+        return factor - 1.0
+
+    for path, timeline in timelines.items():
+        if path not in expanded:
+            expanded[path] = timeline.expand(end, growth)
+    return {p: expanded[p] for p in timelines}
+
+
 class ParameterTree:
     """Timelines of all parameters over a horizon.
 
@@ -91,7 +112,7 @@ class ParameterTree:
 
     def __init__(self, timelines: Mapping[str, Timeline], start: dt.date, end: dt.date) -> None:
         self._timelines = MappingProxyType(dict(timelines))
-        self._expanded = MappingProxyType({p: t.expand(end) for p, t in timelines.items()})
+        self._expanded = MappingProxyType(_expand(timelines, end))
         self.start = start
         self.end = end
 

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from ..parameters.catalogue import Catalogue, Entry, load_catalogue
-from ..parameters.timeline import Origin, Rule, Step, Timeline
+from ..parameters.timeline import INDEX_SERIES, Origin, Rule, Step, Timeline
 from ..parameters.tree import Override, ParameterTree
 from . import rules
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
@@ -37,7 +37,7 @@ EARLIEST = dt.date(1900, 1, 1)
 LEAF_KEYS = {"value", "values", "source", "note", "then"}
 POLICY_META = {"source", "note", "then"}
 RULE_GROWTH = (-0.3, 0.3)  # a yearly growth rule, as the catalogue's limits of 1/year
-RULE_KINDS = ("grow", "step")
+RULE_KINDS = ("grow", "step", "index")
 DATE_KEY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d{4}-\d{2}-\d{2}))?$")
 
 
@@ -625,7 +625,11 @@ def _read_rule(
     ``then: none`` (hold the value flat), or ``_INVALID`` after saying why."""
     name, where = file.name, dotted(key_path)
     line = file.source.line_of(key_path)
-    shape = "then: {grow: 0.05} (5% a year), then: {step: 30} (30 a year) or then: none"
+    shape = (
+        "then: {grow: 0.05} (5% a year), {step: 30} (30 a year), {index: wage} (as the "
+        "average wage grows), {index: inpatient_cost} (as inpatient spending per member "
+        "grows) or then: none"
+    )
     if raw == "none":
         return None
     if not entry.kind.numeric or entry.kind.name in {"count", "month", "bool"}:
@@ -637,6 +641,28 @@ def _read_rule(
         problems.error(name, line, where, "a rule is one of grow or step", shape)
         return _INVALID
     kind, amount = next(iter(raw.items()))
+    if kind == "index":
+        if amount not in INDEX_SERIES:
+            hint = did_you_mean(str(amount), list(INDEX_SERIES))
+            problems.error(
+                name,
+                line,
+                where,
+                f"no series {amount!r} to index to",
+                hint or valid_names_hint(list(INDEX_SERIES)),
+            )
+            return _INVALID
+        if entry.kind.name not in {"money", "signed_money"}:
+            problems.error(
+                name,
+                line,
+                where,
+                f"only an amount of money can be indexed to a series, not {entry.kind.label_article}",
+                "index premiums, subsidies, budgets and caps; grow or step a rate",
+            )
+            return _INVALID
+        origin = Origin("rule", name, line, "then", source)
+        return Rule("index", 0.0, anchor, origin, str(amount))
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount != amount:
         problems.error(name, line, where, f"{kind} takes a number, not {amount!r}", shape)
         return _INVALID
