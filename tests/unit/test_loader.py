@@ -287,3 +287,57 @@ def test_a_bad_index_is_a_located_error(tmp_path: Path, policy: str, message: st
     assert any(message in d.message and d.line == 5 for d in errors), caught.value
     if "wages" in message:
         assert any("did you mean 'wage'" in d.hint for d in errors)
+
+
+def test_a_rules_growth_is_drawn_once_per_run(tmp_path: Path) -> None:
+    from fundsim.ensemble.draws import draw_inputs
+    from fundsim.parameters import Origin
+
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + f"policy:\n  {SUBSIDY}: {{source: t, 2025-01-01: 700, then: {{grow: 0.05}}}}\n"
+        + f"uncertainty:\n  {SUBSIDY}.then: {{distribution: uniform, low: 0.03, high: 0.07, source: t}}\n",
+    )
+    scenario = load_scenario(file)
+    draws = [draw_inputs(scenario, 1, run)[f"{SUBSIDY}.then"] for run in range(20)]
+    assert all(0.03 <= d <= 0.07 for d in draws) and len(set(draws)) == 20
+    tree = scenario.tree.with_values({f"{SUBSIDY}.then": draws[0]}, Origin("draw", "t", 0))
+    assert tree.value(SUBSIDY, dt.date(2030, 1, 1)) == pytest.approx(700 * (1 + draws[0]) ** 5)
+    assert scenario.tree.value(SUBSIDY, dt.date(2030, 1, 1)) == pytest.approx(700 * 1.05**5)
+
+
+@pytest.mark.parametrize(
+    ("then", "draw", "message"),
+    [
+        (
+            "",
+            "{distribution: uniform, low: 0.03, high: 0.07}",
+            "has no then: rule with a growth or step to draw",
+        ),
+        (
+            ", then: {grow: 0.05}",
+            "{distribution: normal, mean: 0.05, sd: 0.01}",
+            "drawn from a bounded distribution only",
+        ),
+        (
+            ", then: {grow: 0.05}",
+            "{distribution: uniform, low: 0.0, high: 0.5}",
+            "outside the yearly growth a rule may have",
+        ),
+    ],
+)
+def test_a_bad_rule_draw_is_a_located_error(
+    tmp_path: Path, then: str, draw: str, message: str
+) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + f"policy:\n  {SUBSIDY}: {{source: t, 2025-01-01: 700{then}}}\n"
+        + f"uncertainty:\n  {SUBSIDY}.then: {draw}\n",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    assert any(message in d.message and d.line == 7 for d in caught.value.errors), caught.value

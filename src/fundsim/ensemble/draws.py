@@ -43,6 +43,9 @@ def draw_inputs(scenario: Scenario, seed: int, run: int) -> dict[str, float]:
     values = {}
     for path, uncertain in sorted(scenario.uncertainty.items()):
         value = draw_one(uncertain.distribution, parameter_stream(seed, run, path))
+        if path.endswith(".then") and path not in catalogue:  # a rule's growth or step:
+            values[path] = value  # bounded, and checked at both ends when loaded
+            continue
         entry = catalogue[path]
         if entry.lower is not None:
             value = max(value, entry.lower)

@@ -182,6 +182,21 @@ class Timeline:
             if after.value != before.value
         ]
 
+    def last_rule(self) -> Rule | None:
+        """The rule of the last step that has one (what ``then:`` in ``uncertainty`` draws)."""
+        ruled = [s.rule for s in self.steps if s.rule is not None]
+        return ruled[-1] if ruled else None
+
+    def with_rule_amount(self, amount: float) -> Timeline:
+        """A new timeline whose last rule grows or steps by ``amount`` (a run's draw)."""
+        index = max(i for i, s in enumerate(self.steps) if s.rule is not None)
+        step = self.steps[index]
+        assert step.rule is not None
+        rule = Rule(step.rule.kind, float(amount), step.rule.anchor, step.rule.origin)
+        steps = list(self.steps)
+        steps[index] = Step(step.start, step.value, step.origin, rule)
+        return Timeline(tuple(steps))
+
     def set_from(
         self, start: dt.date, value: Any, origin: Origin, rule: Rule | str | None = "keep"
     ) -> Timeline:

@@ -74,6 +74,9 @@ class Snapshot(Mapping[str, Any]):
         return f"Snapshot({self.date.isoformat()}, {len(self)} parameters)"
 
 
+RULE_SUFFIX = ".then"  # an uncertainty path naming a then: rule's amount
+
+
 def _indexed(timeline: Timeline) -> bool:
     return any(s.rule is not None and s.rule.kind == "index" for s in timeline.steps)
 
@@ -177,9 +180,14 @@ class ParameterTree:
 
     def with_values(self, values: Mapping[str, Any], origin: Origin) -> ParameterTree:
         """A new tree where each path in ``values`` holds that value over the whole horizon
-        (used for uncertainty draws: one value per run)."""
+        (used for uncertainty draws: one value per run); ``PATH.then`` sets the growth or
+        step of ``PATH``'s last ``then:`` rule instead."""
         timelines = dict(self._timelines)
         for path, value in values.items():
+            if path.endswith(RULE_SUFFIX):  # a drawn growth or step of a then: rule
+                base = path.removesuffix(RULE_SUFFIX)
+                timelines[base] = timelines[base].with_rule_amount(value)
+                continue
             first = timelines[path].steps[0].start
             timelines[path] = Timeline.constant(min(first, self.start), value, origin)
         return ParameterTree(timelines, self.start, self.end)

@@ -1077,6 +1077,13 @@ def _read_uncertainty(
             key_path: PathKey = ("uncertainty", path)
             line = file.source.line_of(key_path)
             where = f"uncertainty.{path}"
+            if path.endswith(".then") and path.removesuffix(".then") in catalogue:
+                uncertain = _read_rule_uncertainty(
+                    file, path, distribution, line, where, catalogue, tree, problems
+                )
+                if uncertain is not None:
+                    result[path] = uncertain
+                continue
             if path not in catalogue:
                 problems.error(
                     file.name,
@@ -1141,6 +1148,65 @@ def _read_uncertainty(
                 ),
             )
     return result
+
+
+def _read_rule_uncertainty(
+    file: _File,
+    path: str,
+    distribution: Any,
+    line: int,
+    where: str,
+    catalogue: Catalogue,
+    tree: ParameterTree,
+    problems: Collector,
+) -> Uncertain | None:
+    """``PATH.then``: the growth or step of PATH's last ``then:`` rule, drawn once per run.
+    The draws must be bounded, and the rule at either end of their range must write only
+    valid values, so every draw does."""
+    base = path.removesuffix(".then")
+    rule = tree.rules(base).last_rule()
+    if rule is None or rule.kind == "index":
+        problems.error(
+            file.name,
+            line,
+            where,
+            f"{base} has no then: rule with a growth or step to draw",
+            "give it then: {grow: …} or then: {step: …} first",
+        )
+        return None
+    if not distribution.bounded:
+        problems.error(
+            file.name,
+            line,
+            where,
+            f"a rule's {rule.kind} is drawn from a bounded distribution only",
+            "triangular, uniform or beta, with low and high",
+        )
+        return None
+    low, high = distribution.support()
+    if rule.kind == "grow" and not (RULE_GROWTH[0] <= low and high <= RULE_GROWTH[1]):
+        problems.error(
+            file.name,
+            line,
+            where,
+            f"draws range over [{low:g}, {high:g}], outside the yearly growth a rule may have "
+            f"[{RULE_GROWTH[0]:g}, {RULE_GROWTH[1]:g}]",
+        )
+        return None
+    for end in (low, high):
+        _check_rule_values(
+            tree.with_values({path: end}, Origin("draw", "", 0)), catalogue, problems
+        )
+    if distribution.source is None:
+        problems.warning(
+            file.name,
+            line,
+            where,
+            "no source given for this range",
+            "cite the evidence the range is taken from",
+        )
+    origin = Origin("draw", file.name, line, distribution.distribution, distribution.source or "")
+    return Uncertain(path, distribution, origin)
 
 
 def validate_file(path: str | Path, allow_outside: Sequence[str | Path] = ()) -> list[Diagnostic]:
