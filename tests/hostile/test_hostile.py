@@ -204,6 +204,10 @@ def _setup(
         (report / ".fundsim").write_text('{"kind": "report"}\n', encoding="utf-8")
         (report / "report.md").write_text("# report\n", encoding="utf-8")
         (report / "figures" / "zh" / "fan.png").write_bytes(b"\x89PNG fundsim 0.1.0")
+    elif kind == "batch_as_yaml":
+        shutil.copy(world.reference / "results.nc", case_dir / "results.yaml")
+    elif kind == "fifo":
+        os.mkfifo(case_dir / argument)
     elif kind == "link_outside":
         (case_dir / "link.yaml").symlink_to(world.outside / "base.yaml")
     elif kind == "region_case":

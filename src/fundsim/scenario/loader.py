@@ -214,6 +214,10 @@ def _read_chain(path: Path, roots: Roots, problems: Collector) -> list[_File]:
         done.add(resolved)
         order.append(file)
 
+    wrong = suffix_problem(path, SCENARIO_SUFFIXES, "a scenario")
+    if wrong:  # judged by its name, so no other kind of file is read and quoted back
+        problems.error(display_path(path), 0, "", wrong, "a scenario is a YAML file")
+        return order
     visit(path, display_path(path), [])
     if len(baselines) > 1:
         problems.error(
