@@ -36,7 +36,7 @@ from filelock import FileLock, Timeout
 
 from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
 from ..results.places import OutputError, check_replaceable, mark
-from ..results.store import RunStore, SetAside
+from ..results.store import RunStore
 from ..scenario.diagnostics import InputError
 from ..scenario.loader import Scenario, display_path
 from .backends import Backend
@@ -223,11 +223,6 @@ def _describe(plan: dict[str, Any]) -> str:
     return f"{names} × {plan.get('runs')} runs, seed {plan.get('seed')}"
 
 
-def check_store(batch: Batch, store: RunStore) -> list[SetAside]:
-    """Set aside the damaged files of a store being resumed (their runs run again)."""
-    return store.check(len(batch.scenarios), batch.runs)
-
-
 def execute(
     batch: Batch,
     store: RunStore,
@@ -331,7 +326,8 @@ def run_batch(
     fresh = not batch.staging.exists()
     store, lock = prepare(batch, force=force, resume=resume)
     try:
-        for aside in check_store(batch, store):
+        # damaged files of a store being resumed are set aside; their runs run again
+        for aside in store.check(len(batch.scenarios), batch.runs):
             if err is not None:
                 print(
                     f"fundsim: warning: {batch.staging / 'store' / aside.name}: {aside.reason}; "

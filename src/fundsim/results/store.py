@@ -24,6 +24,7 @@ a run's draws depend only on the seed and its number).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .io import write_netcdf
+from .io import write_atomically, write_netcdf
 
 TEMPLATE = "template.nc"
 RUNS = "runs"
@@ -76,15 +77,10 @@ class RunStore:
         )
         for name, value in values.items():
             record[name][0] = value
-        target = self._file(scenario, run)
-        partial = target.with_name(f".{target.name}.tmp")
-        try:
-            with open(partial, "wb") as handle:
-                np.save(handle, record)
-            os.replace(partial, target)  # a killed process never leaves a half-written run
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.save(buffer, record)
+        # a killed process never leaves a half-written run (a temporary name, then a rename)
+        write_atomically(self._file(scenario, run), buffer.getvalue())
 
     def _finished(self) -> dict[tuple[int, int], Path]:
         """Every finished run's file, by (scenario, run)."""
@@ -102,11 +98,9 @@ class RunStore:
         of a batch of this shape, and a template that cannot be read; return what was set
         aside. Temporary files of interrupted writes are removed."""
         aside: list[SetAside] = []
-        if (self.path / TEMPLATE).exists():
-            reason = _unreadable_template(self.path / TEMPLATE)
-            if reason:
-                aside.append(self._set_aside(self.path / TEMPLATE, reason))
-        expected = self._expected_fields()
+        expected, reason = self._expected_fields()
+        if reason:
+            aside.append(self._set_aside(self.path / TEMPLATE, reason))
         folder = self.path / RUNS
         if not folder.exists():
             return aside
@@ -127,16 +121,21 @@ class RunStore:
                 aside.append(self._set_aside(path, reason))
         return aside
 
-    def _expected_fields(self) -> dict[str, tuple[int, ...]] | None:
-        """Each run variable's shape, from the template (None when there is none)."""
+    def _expected_fields(self) -> tuple[dict[str, tuple[int, ...]] | None, str | None]:
+        """Each run variable's shape, from the template (None when there is none), or why
+        the template cannot be read."""
         if not (self.path / TEMPLATE).exists():
-            return None
-        with xr.open_dataset(self.path / TEMPLATE, engine="h5netcdf") as t:
-            return {
-                str(n): tuple(v.shape[2:])
-                for n, v in t.data_vars.items()
-                if not str(n).startswith("input__")
-            }
+            return None, None
+        try:
+            with xr.open_dataset(self.path / TEMPLATE, engine="h5netcdf") as t:
+                fields = {
+                    str(n): tuple(v.shape[2:])
+                    for n, v in t.load().data_vars.items()
+                    if not str(n).startswith("input__")
+                }
+        except Exception as error:  # any failure to read it means it is damaged
+            return None, f"the batch template cannot be read ({type(error).__name__})"
+        return fields, None
 
     def _set_aside(self, path: Path, reason: str) -> SetAside:
         folder = self.path / DAMAGED
@@ -219,15 +218,6 @@ class RunStore:
             np.arange(runs, dtype=np.int64), dims="run", attrs=template["run"].attrs
         )
         return xr.Dataset(variables, coords=coords, attrs=template.attrs)
-
-
-def _unreadable_template(path: Path) -> str | None:
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as t:
-            t.load()
-    except Exception as error:  # any failure to read it means it is damaged
-        return f"the batch template cannot be read ({type(error).__name__})"
-    return None
 
 
 def _damage(path: Path, expected: dict[str, tuple[int, ...]] | None) -> str | None:

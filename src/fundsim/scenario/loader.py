@@ -1033,7 +1033,7 @@ def _check_size(
     table = tables.get("population")
     if table is None:
         return
-    sample = float(tree.at(horizon.start)["population.sample"])
+    sample = float(tree.value("population.sample", horizon.start))
     migration, origin = _highest("population.net_migration_rate", tree, uncertainty, catalogue)
     fertility, _ = _highest("population.fertility_rate", tree, uncertainty, catalogue)
     # births a person-year at most about TFR × 0.007 (a quarter of people are women of
@@ -1136,22 +1136,24 @@ def _read_uncertainty(
                     "drop its dated values, or model the uncertainty on a constant parameter",
                 )
                 continue
-            if distribution.source is None:
-                problems.warning(
-                    file.name,
-                    line,
-                    where,
-                    "no source given for this range",
-                    "cite the evidence the range is taken from",
-                )
-            result[path] = Uncertain(
-                path,
-                distribution,
-                Origin(
-                    "draw", file.name, line, distribution.distribution, distribution.source or ""
-                ),
-            )
+            result[path] = _uncertain(file, path, distribution, line, where, problems)
     return result
+
+
+def _uncertain(
+    file: _File, path: str, distribution: Any, line: int, where: str, problems: Collector
+) -> Uncertain:
+    """An uncertain input that has passed its checks (a warning when its range is unsourced)."""
+    if distribution.source is None:
+        problems.warning(
+            file.name,
+            line,
+            where,
+            "no source given for this range",
+            "cite the evidence the range is taken from",
+        )
+    origin = Origin("draw", file.name, line, distribution.distribution, distribution.source or "")
+    return Uncertain(path, distribution, origin)
 
 
 def _read_rule_uncertainty(
@@ -1201,16 +1203,7 @@ def _read_rule_uncertainty(
         _check_rule_values(
             tree.with_values({path: end}, Origin("draw", "", 0)), catalogue, problems
         )
-    if distribution.source is None:
-        problems.warning(
-            file.name,
-            line,
-            where,
-            "no source given for this range",
-            "cite the evidence the range is taken from",
-        )
-    origin = Origin("draw", file.name, line, distribution.distribution, distribution.source or "")
-    return Uncertain(path, distribution, origin)
+    return _uncertain(file, path, distribution, line, where, problems)
 
 
 def validate_file(path: str | Path, allow_outside: Sequence[str | Path] = ()) -> list[Diagnostic]:
