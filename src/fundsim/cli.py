@@ -450,6 +450,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             f"{elapsed:.1f} s)",
             file=out,
         )
+        from .results.headline import explain
+
+        for lang, heading in (
+            ("zh", "基金为何穿底或不穿底"),
+            ("en", "Why each fund does or does not run out"),
+        ):
+            print(f"\n{heading} ({first.name}):", file=out)
+            for line in explain(ds, lang):
+                print(f"- {line}", file=out)
     return EXIT_OK
 
 

@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
 from ..results.places import OutputError, check_replaceable, mark
 from ..results.store import RunStore
+from ..scenario import assumptions
 from ..scenario.diagnostics import InputError
 from ..scenario.loader import Scenario, display_path
 from .backends import Backend
@@ -250,14 +251,25 @@ def execute(
 
 
 def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Dataset:
-    """Each scenario's titles and its levers: the files whose ``policy`` changes it carries
-    (``|``-joined names). Charts use them for legends in either language and to find the
+    """Each scenario's titles, its description and what it assumes after its last dated values
+    (:mod:`fundsim.scenario.assumptions`), and its levers: the files whose ``policy`` changes
+    it carries (``|``-joined names). Charts use them for legends in either language and to find the
     chain of levers of a waterfall."""
     levers = ["|".join(sorted({Path(o.origin.file).name for o in s.overrides})) for s in scenarios]
     return ds.assign_coords(
         scenario_title_zh=("scenario", [s.title.zh for s in scenarios]),
         scenario_title_en=("scenario", [s.title.en for s in scenarios]),
         scenario_levers=("scenario", levers),
+        scenario_description_zh=(
+            "scenario",
+            [s.description.zh if s.description else "" for s in scenarios],
+        ),
+        scenario_description_en=(
+            "scenario",
+            [s.description.en if s.description else "" for s in scenarios],
+        ),
+        scenario_assumptions_zh=("scenario", [assumptions.summary(s, "zh") for s in scenarios]),
+        scenario_assumptions_en=("scenario", [assumptions.summary(s, "en") for s in scenarios]),
     )
 
 

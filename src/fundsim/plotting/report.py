@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..results import headline
 from ..results.io import move_into_place
 from ..results.places import check_name, check_replaceable, mark
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
@@ -341,6 +342,25 @@ def _markdown(
     ]
     titles = scenario_titles(ds, lang, short=False)
     lines += [f"- `{n}`: {titles[n]}" for n in titles]
+    lines += ["", f"## {REPORT['scenarios'][lang]}", ""]
+    for i, n in enumerate(titles):
+        lines += [f"### {titles[n]}", ""]
+        for key in ("description", "assumptions"):
+            coord = f"scenario_{key}_{lang}"
+            text = str(ds[coord].values[i]) if coord in ds.coords else ""
+            if not text:
+                continue
+            if key == "assumptions":
+                lines += [REPORT["assumes"][lang], ""]
+                lines += [f"- {line}" for line in text.splitlines()]
+            else:
+                lines.append(text)
+            lines.append("")
+    why = headline.explain(ds, lang)
+    if why:
+        lines += [f"## {REPORT['why'][lang]}", ""]
+        lines += [f"- {line}" for line in why]
+        lines.append("")
     lines += [
         "",
         f"## {REPORT['key_figures'][lang]}",

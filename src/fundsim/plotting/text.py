@@ -88,6 +88,12 @@ REPORT: dict[str, dict[str, str]] = {
         "zh": "{runs}次蒙特卡洛模拟，种子{seed}，{first}–{last}年",
         "en": "{runs} Monte Carlo runs, seed {seed}, {first}–{last}",
     },
+    "scenarios": {"zh": "方案与假设", "en": "Scenarios and what they assume"},
+    "assumes": {
+        "zh": "已公布标准之后的假设：",
+        "en": "After the last published values:",
+    },
+    "why": {"zh": "基金为何穿底或不穿底", "en": "Why each fund does or does not run out"},
     "key_figures": {"zh": "主要指标", "en": "Key figures"},
     "charts": {"zh": "图表", "en": "Charts"},
     "tables": {"zh": "表格（report.xlsx）", "en": "Tables (report.xlsx)"},

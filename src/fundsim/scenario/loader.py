@@ -30,7 +30,16 @@ from . import rules
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
 from .paths import REGION_SUFFIXES, SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
 from .regiondata import SPECS, Table, read_table
-from .schema import DISTRIBUTIONS, Document, Horizon, MonteCarlo, Outputs, Region, Title
+from .schema import (
+    DISTRIBUTIONS,
+    Description,
+    Document,
+    Horizon,
+    MonteCarlo,
+    Outputs,
+    Region,
+    Title,
+)
 from .yamlsource import PathKey, SourceDocument, dotted, read_yaml
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -56,7 +65,8 @@ class Scenario:
 
     Attributes
     ----------
-    name, title : identifier and zh/en titles
+    name, title : identifier and zh/en titles; ``description`` the file's own paragraph (not
+        inherited: a child scenario describes itself)
     file : the scenario file; ``files`` the whole ``extends`` chain, root first
     horizon : first and last day simulated
     region : the region's names and data files (resolved paths)
@@ -70,6 +80,7 @@ class Scenario:
 
     name: str
     title: Title
+    description: Description | None
     file: Path
     files: list[Path]
     horizon: Horizon
@@ -420,6 +431,7 @@ def _resolve(
     return Scenario(
         name=leaf.document.name,
         title=leaf.document.title,
+        description=leaf.document.description,
         file=leaf.path,
         files=[f.path for f in chain],
         horizon=horizon,
@@ -1083,7 +1095,8 @@ def _read_uncertainty(
             where = f"uncertainty.{path}"
             if path.endswith(".then") and path.removesuffix(".then") in catalogue:
                 uncertain = _read_rule_uncertainty(
-                    file, path, distribution, line, where, catalogue, tree, problems
+                    file, path, distribution, line, where, catalogue, tree, problems,
+                    inherited=file is not chain[-1],
                 )
                 if uncertain is not None:
                     result[path] = uncertain
@@ -1165,12 +1178,17 @@ def _read_rule_uncertainty(
     catalogue: Catalogue,
     tree: ParameterTree,
     problems: Collector,
+    inherited: bool = False,
 ) -> Uncertain | None:
     """``PATH.then``: the growth or step of PATH's last ``then:`` rule, drawn once per run.
     The draws must be bounded, and the rule at either end of their range must write only
-    valid values, so every draw does."""
+    valid values, so every draw does. A draw inherited from an extended file whose rule this
+    scenario stops (``then: none``) or replaces by an index is not drawn: that file's
+    ``then:`` says so."""
     base = path.removesuffix(".then")
     rule = tree.rules(base).last_rule()
+    if inherited and (rule is None or rule.kind == "index"):
+        return None  # the scenario's own file says so (then: none, an index): as intended
     if rule is None or rule.kind == "index":
         problems.error(
             file.name,

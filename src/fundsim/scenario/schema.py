@@ -30,6 +30,14 @@ class Title(Strict):
     en: TitleText
 
 
+DescriptionText = Annotated[str, Field(min_length=1, max_length=2000)]  # a paragraph of the report
+
+
+class Description(Strict):
+    zh: DescriptionText
+    en: DescriptionText
+
+
 MAX_HORIZON_YEARS = 50  # a planning horizon is 5 to 15 years; 50 is beyond any plan
 FIRST_YEAR, LAST_YEAR = 1990, 2100  # the schemes began in the 1990s
 
@@ -219,7 +227,7 @@ class Document(Strict):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
     title: Title
-    description: Title | None = None
+    description: Description | None = None
     extends: Text | Annotated[list[Text], Field(min_length=1)] | None = None
     horizon: Horizon | None = None
     region: Region | None = None
