@@ -20,6 +20,16 @@ TOP_AGE = 110
 AGES = np.arange(TOP_AGE + 1)
 
 REGIONS = {
+    "national": {
+        "uebmi": 316_808_000,
+        "urrbmi": 1_027_778_000,
+        "coverage": 0.957,
+        "ratio": 2.78,
+        "ratio_source": "2.78 - national 2018 ratio (NHSA via shared/data/national_fund_2018_2022.csv, official)",
+        "source": "national 2018: UEBMI 31,680.8万, URRBMI 102,777.8万 including the NRCMS "
+        "(shared/data/national_fund_2018_2022.csv, NHSA long series); coverage 134,458.6万 ÷ "
+        "140,541万 population = 95.7% (shared/data/uebmi_active_retiree_ratio_1998_2022.csv)",
+    },
     "nanchuan": {
         "uebmi": 82_000,
         "urrbmi": 536_000,
@@ -37,6 +47,11 @@ REGIONS = {
 ACTIVE_TO_RETIRED = (
     2.82  # national 2020 (national_fund_2018_2022.csv, UEBMI active_retiree_ratio, official)
 )
+# CALIBRATED with the UEBMI entry and exit rates of the baselines on the national ratio
+# 2018-2022 (calibration/national/workforce.yaml): 0.5 gives a ratio 0.1 too high, 1.0 (no
+# fall) too many retirements (national retirees +3.6% a year, shared/data)
+OLDER_WORKERS = 0.7
+RATIO_SOURCE = "2.82 - national 2020 ratio (NHSA via shared/data/national_fund_2018_2022.csv); no local ratio in the seeds (INFERRED for the region)"
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -92,6 +107,10 @@ def employment_weights(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Relative propensity to be an active or retired UEBMI member by age (INFERRED shapes)."""
     ramp = np.clip((AGES - 17) / 8, 0, 1)  # entering formal work from 18 to 25
+    # fewer older people hold formal jobs: from 45 the propensity falls linearly, to
+    # OLDER_WORKERS of its level by 59 (the cohorts born before the 1990s reforms worked
+    # in farming and informal jobs more often)
+    ramp = ramp * np.clip(1 - (1 - OLDER_WORKERS) * (AGES - 45) / 14, OLDER_WORKERS, 1)
     active_m = ramp * (AGES < 60)
     active_f = ramp * np.where(AGES < 50, 1.0, np.where(AGES < 55, female_cadre_share, 0.0))
     retired_m = (AGES >= 60).astype(float)
@@ -122,7 +141,8 @@ def derive_population(
     region: str, spec: dict[str, object], male: np.ndarray, female: np.ndarray
 ) -> None:
     uebmi, urrbmi = int(spec["uebmi"]), int(spec["urrbmi"])  # type: ignore[call-overload]
-    active_total = round(uebmi * ACTIVE_TO_RETIRED / (1 + ACTIVE_TO_RETIRED))
+    ratio = float(spec.get("ratio", ACTIVE_TO_RETIRED))  # type: ignore[arg-type]
+    active_total = round(uebmi * ratio / (1 + ratio))
     retired_total = uebmi - active_total
     a_m, a_f, r_m, r_f = employment_weights()
     counts: dict[tuple[str, str], np.ndarray] = {}
@@ -172,10 +192,10 @@ def derive_population(
         [
             f"Insured persons of {region} by single age, sex and scheme at the start of the horizon.",
             f"source: totals by scheme - {spec['source']}",
-            f"source: UEBMI active:retired = {ACTIVE_TO_RETIRED} - national 2020 ratio (NHSA via shared/data/national_fund_2018_2022.csv); no local ratio in the seeds (INFERRED for the region)",
+            f"source: UEBMI active:retired = {spec.get('ratio_source', RATIO_SOURCE)}",
             "source: age structure - UN WPP2019 2020 estimate for China, 10-year bins (shared/data/population_2020_by_age.csv), spread evenly within bins; 80+ spread by survival of shared/data/china_life_table_2020.csv (INFERRED)",
             "source: sex split - survival-tilted ratio at birth fitted to the 2020 census male share 51.24% (DERIVED)",
-            "source: scheme by age - INFERRED propensities: formal work from 18-25 to retirement (men 60, women 50 worker / 55 cadre, 30% cadres); URRBMI is the insured rest",
+            f"source: scheme by age - INFERRED propensities: formal work from 18-25, falling from 45 to {OLDER_WORKERS:g} of its level by 59 (CALIBRATED on the national active:retired ratio 2018-2022, calibration/national/workforce.yaml), to retirement (men 60, women 50 worker / 55 cadre, 30% cadres); URRBMI is the insured rest",
             "derived by scripts/derive_region_data.py",
         ],
         ["age", "sex", "scheme", "persons"],

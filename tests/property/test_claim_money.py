@@ -63,9 +63,13 @@ def test_claim_money_adds_up_and_caps_hold(draws: list[dict]) -> None:
     )
     for part in (result.fund, result.layer, result.assistance, result.patient):
         assert (part >= -1e-9).all()
+    # outside the policy range only medical assistance helps, where it pays on that part
+    outside = claims.total - claims.policy_range
+    helped = claims.assistance_ratio * claims.assistance_outside
+    assert (result.patient >= outside * (1 - helped) - 1e-6).all()
     assert (
-        result.patient >= claims.total - claims.policy_range - 1e-6
-    ).all()  # outside range is self-paid
+        result.patient[~claims.assistance_outside] >= outside[~claims.assistance_outside] - 1e-6
+    ).all()
     for person in set(claims.person.tolist()):
         mine = claims.person == person
         assert result.fund[mine].sum() <= claims.pool_cap[mine][0] + 1e-6

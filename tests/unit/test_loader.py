@@ -305,7 +305,7 @@ def test_a_rules_growth_is_drawn_once_per_run(tmp_path: Path) -> None:
     ("then", "draw", "message"),
     [
         (
-            "",
+            ", then: none",
             "{distribution: uniform, low: 0.03, high: 0.07}",
             "has no then: rule with a growth or step to draw",
         ),
@@ -334,3 +334,64 @@ def test_a_bad_rule_draw_is_a_located_error(
     with pytest.raises(ScenarioError) as caught:
         load_scenario(file)
     assert any(message in d.message and d.line == 7 for d in caught.value.errors), caught.value
+
+
+def test_an_inherited_rule_draw_is_not_drawn_where_the_scenario_stops_the_rule(
+    tmp_path: Path,
+) -> None:
+    """The baseline draws the subsidy's growth; a stress scenario that stops the rule
+    (then: none) is valid and has no such draw; every other draw is unchanged."""
+    from fundsim.ensemble.draws import draw_inputs
+
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head() + f"policy:\n  {SUBSIDY}: {{source: t, 2025-01-01: 700, then: none}}\n",
+    )
+    frozen, baseline = load_scenario(file), load_scenario(BASELINE)
+    assert f"{SUBSIDY}.then" in baseline.uncertainty
+    assert f"{SUBSIDY}.then" not in frozen.uncertainty
+    a, b = draw_inputs(frozen, 3, 1), draw_inputs(baseline, 3, 1)
+    assert {k: v for k, v in b.items() if k != f"{SUBSIDY}.then"} == a
+
+
+# --- a value on the horizon's first day, checked on the values in the end -----------------
+
+
+def test_a_first_value_after_the_horizon_starts_is_refused_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + "parameters:\n  contributions:\n    source: test\n    urrbmi:\n      fiscal_subsidy:\n"
+        + "        values: {2022-01-01: 610}\n",
+    )
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(file)
+    (d,) = [d for d in error.value.diagnostics if "after the horizon starts" in d.message]
+    assert d.file.endswith("s.yaml") and d.line == 9  # the first date written
+    assert d.path == f"parameters.{SUBSIDY}"
+
+
+def test_a_longer_horizon_is_valid_when_the_extending_file_dates_the_earlier_years(
+    tmp_path: Path,
+) -> None:
+    dated = "values: {2019-01-01: 520, 2020-01-01: 550}"
+    text = (
+        head()
+        + "horizon: {start: 2019-01-01, end: 2024-12-31}\n"
+        + "parameters:\n  contributions:\n    source: test\n"
+        + "    uebmi:\n      account_reform: {values: {2019-01-01: false}}\n"
+        + f"    urrbmi:\n      fiscal_subsidy: {{{dated}}}\n"
+        + "      individual_premium: {values: {2019-01-01: 250}}\n"
+    )
+    scenario = load_scenario(write(tmp_path, "s.yaml", text))
+    assert scenario.tree.value(SUBSIDY, dt.date(2019, 6, 1)) == 520
+    # the baseline's 2020 start is not an error once this file gives 2019
+    partial = text.replace("      individual_premium: {values: {2019-01-01: 250}}\n", "")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(write(tmp_path, "p.yaml", partial))
+    (d,) = error.value.diagnostics
+    assert PREMIUM in d.path and d.file.endswith("baseline.yaml")

@@ -54,6 +54,7 @@ def _settle_grouped(
     layer_net: NDArray[np.bool_],
     assistance_ratio: Array,
     assistance_cap: Array,
+    assistance_outside: NDArray[np.bool_],
     fund: Array,
     layer: Array,
     assistance: Array,
@@ -93,11 +94,13 @@ def _settle_grouped(
             paid_after = min(_tiered(basis_after, layer_starts[k], layer_ratios[k]), lcap)
             paid_before = min(_tiered(basis_before, layer_starts[k], layer_ratios[k]), lcap)
             second = min(max(paid_after - paid_before, 0.0), selfpay)
-        # 4. medical assistance on what is left inside the policy range
+        # 4. medical assistance on what is left inside the policy range (and outside it
+        # where the region's assistance pays on that too)
         a = 0.0
         r = assistance_ratio[k]
         if r > 0:
-            wanted = (selfpay - second) * r
+            outside = (total[i] - in_range) if assistance_outside[k] else 0.0
+            wanted = (selfpay - second + outside) * r
             assist_before = (prior_assistance[i] if has_prior else 0.0) + run_wanted
             acap = assistance_cap[k]
             a = min(assist_before + wanted, acap) - min(assist_before, acap)
@@ -150,6 +153,7 @@ def settle_grouped(
         terms.layer_net.reshape(-1),
         terms.assistance_ratio.reshape(-1),
         terms.assistance_cap.reshape(-1),
+        terms.assistance_outside.reshape(-1),
         out["fund"],
         out["layer"],
         out["assistance"],

@@ -8,9 +8,10 @@ Order of payment for a claim, each layer on what the previous left to the patien
 3. URRBMI critical illness: tiers on the annual cumulative policy-range self-pay (seed 003: 60%
    for 15,000–65,000, 70% above), within its cap; special groups have a lower threshold, a
    higher ratio and may be uncapped;
-4. medical assistance: a share of the policy-range cost still left to special-group members,
+4. medical assistance: a share of the policy-range cost still left to special-group members
+   (and of the cost outside the policy range where the region's assistance pays on it),
    within its annual cap;
-5. the patient pays the rest, including all cost outside the policy range.
+5. the patient pays the rest, including the cost outside the policy range assistance leaves.
 
 Annual caps and tiers depend on a person's running total (DESIGN §5): claims are ordered by
 person (stable, so time order is kept within a person), the running totals are segmented
@@ -101,6 +102,9 @@ class Claims:
     ]  # True: basis excludes deductibles (UEBMI supplementary)
     assistance_ratio: Array  # 0 for members outside special groups
     assistance_cap: Array
+    assistance_outside: NDArray[
+        np.bool_
+    ]  # True: assistance also pays on costs outside the policy range
 
 
 @dataclass(frozen=True)
@@ -164,15 +168,17 @@ def settle(claims: Claims) -> Settlement:
         # the layer never pays more than the self-pay of this claim (tiers ≤ 100%)
         layer[reach] = np.clip(paid_after - paid_before, 0.0, selfpay[reach])
 
-    # 4. medical assistance on what is still left inside the policy range, for the claims
-    # with an assistance ratio (special-group members')
+    # 4. medical assistance on what is still left inside the policy range (and outside it,
+    # where the region's assistance pays on that too), for the claims with an assistance
+    # ratio (special-group members')
     assistance = np.zeros(n)
     helped = np.flatnonzero(c["assistance_ratio"] > 0)
     if len(helped):
         person = np.asarray(c["person"])[helped]
         helped_first = np.ones(len(helped), dtype=bool)
         helped_first[1:] = person[1:] != person[:-1]
-        wanted = (selfpay[helped] - layer[helped]) * c["assistance_ratio"][helped]
+        outside = (c["total"] - c["policy_range"])[helped] * c["assistance_outside"][helped]
+        wanted = (selfpay[helped] - layer[helped] + outside) * c["assistance_ratio"][helped]
         assist_before = c["prior_assistance"][helped] + running_before(
             wanted, group_starts(helped_first)
         )

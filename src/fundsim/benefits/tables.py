@@ -39,6 +39,7 @@ class TermTables:
     layer_net: NDArray[np.bool_]
     assistance_ratio: NDArray[np.float64]
     assistance_cap: NDArray[np.float64]
+    assistance_outside: NDArray[np.bool_]
 
     @classmethod
     def cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
@@ -94,6 +95,7 @@ class TermTables:
             layer_net=table("layer_net_of_deductible", bool),
             assistance_ratio=table("assistance_ratio"),
             assistance_cap=table("assistance_cap"),
+            assistance_outside=table("assistance_outside", bool),
         )
 
     def key(
@@ -149,4 +151,5 @@ class TermTables:
             layer_net_of_deductible=take(self.layer_net),
             assistance_ratio=take(self.assistance_ratio),
             assistance_cap=take(self.assistance_cap),
+            assistance_outside=take(self.assistance_outside),
         )

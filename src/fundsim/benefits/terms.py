@@ -71,6 +71,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         "layer_net_of_deductible": net,
         "assistance_ratio": assistance,
         "assistance_cap": snapshot["benefits.medical_assistance.annual_cap"],
+        "assistance_outside": bool(snapshot["benefits.medical_assistance.outside_policy_range"]),
     }
 
 
@@ -108,4 +109,5 @@ def build_claims(snapshot: Mapping[str, Any], rows: Sequence[Mapping[str, Any]])
         layer_net_of_deductible=np.array([t["layer_net_of_deductible"] for t in terms]),
         assistance_ratio=np.array([t["assistance_ratio"] for t in terms]),
         assistance_cap=np.array([t["assistance_cap"] for t in terms]),
+        assistance_outside=np.array([t["assistance_outside"] for t in terms], dtype=bool),
     )

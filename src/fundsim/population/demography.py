@@ -1,9 +1,11 @@
 """Demography of one policy year, drawn at its start as event days (DESIGN §2).
 
 For every member, one uniform draw decides whether and when they die, lapse (URRBMI) or move
-away within the year; a second decides a switch of scheme: retirement when an employee
-reaches the retirement age in force at the year start (by sex, and for women cadre or
-worker), or joining UEBMI from work. Births come from the female members' ages × the total
+away within the year, or switches scheme: a URRBMI member of working age joins UEBMI
+through work, an active member leaves it for URRBMI (unemployment, informal work), at rates
+by age (``population.uebmi_entry``, ``population.uebmi_exit``); a second decides retirement
+when an employee reaches the retirement age in force at the year start (by sex, and for
+women cadre or worker). Births come from the female members' ages × the total
 fertility rate × the age pattern of fertility; newborns join URRBMI with the coverage rate.
 A positive net migration rate brings newcomers who resemble the current members.
 
@@ -103,6 +105,34 @@ def retirement_ages(snapshot: Mapping[str, Any]) -> tuple[float, float, float]:
     )
 
 
+ENTRY_BANDS = (
+    ("under_25", 16, 25),
+    ("age25_34", 25, 35),
+    ("age35_44", 35, 45),
+    ("age45_up", 45, 999),
+)
+EXIT_BANDS = (("under_35", 16, 35), ("age35_49", 35, 50), ("age50_up", 50, 999))
+
+
+def entry_rates(snapshot: Mapping[str, Any], retirement_age: float) -> NDArray[np.float64]:
+    """Yearly rate of joining UEBMI from URRBMI by completed age, up to the retirement age."""
+    ages = np.arange(MAX_AGE + 1)
+    rates = np.zeros(MAX_AGE + 1)
+    for name, first, stop in ENTRY_BANDS:
+        band = (ages >= max(first, WORKING_AGE_FROM)) & (ages < stop) & (ages < retirement_age)
+        rates[band] = float(snapshot[f"population.uebmi_entry.{name}"])
+    return rates
+
+
+def exit_rates(snapshot: Mapping[str, Any]) -> NDArray[np.float64]:
+    """Yearly rate of active members leaving UEBMI for URRBMI by completed age."""
+    ages = np.arange(MAX_AGE + 1)
+    rates = np.zeros(MAX_AGE + 1)
+    for name, first, stop in EXIT_BANDS:
+        rates[(ages >= first) & (ages < stop)] = float(snapshot[f"population.uebmi_exit.{name}"])
+    return rates
+
+
 def draw_year(
     population: Population,
     start: float,
@@ -114,9 +144,10 @@ def draw_year(
 ) -> YearDemography:
     """Commit last year's events and draw this year's events.
 
-    One uniform per member (counter-based, keyed by row) decides every exit and joining UEBMI: per cell, [0, q) dies,
-    [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves away, the next ``join``
-    joins UEBMI; the position within the band gives the day. Only the few people with an event
+    One uniform per member (counter-based, keyed by row) decides every exit and switch of
+    scheme: per cell, [0, q) dies, [q, q + lapse) lapses, [q + lapse, q + lapse + move) moves
+    away, the next ``join`` switches (URRBMI to active UEBMI, active UEBMI to URRBMI); the
+    position within the band gives the day. Only the few people with an event
     are touched after that, so a year costs a handful of passes over the arrays.
 
     Parameters
@@ -142,16 +173,6 @@ def draw_year(
     migration = float(snapshot["population.net_migration_rate"])
     move = max(-migration, 0.0) * fraction
     male_age, cadre_age, worker_age = retirement_ages(snapshot)
-    join_cell = np.zeros(shape)
-    ages = np.arange(MAX_AGE + 1)
-    join = float(snapshot["population.uebmi_join_rate"]) * fraction
-    join_cell[:, MALE, URRBMI] = np.where((ages >= WORKING_AGE_FROM) & (ages < male_age), join, 0.0)
-    join_cell[:, FEMALE, URRBMI] = np.where(
-        (ages >= WORKING_AGE_FROM) & (ages < worker_age), join, 0.0
-    )
-    low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
-    join_band = np.append(join_cell.reshape(-1), 0.0)
-
     # active members who may reach the retirement age in force during the year
     candidates_mask = np.zeros(N_CELLS + 1, dtype=bool)
     for sex_code, ages_in_force in ((MALE, (male_age,)), (FEMALE, (cadre_age, worker_age))):
@@ -161,6 +182,17 @@ def draw_year(
             for a in (int(np.floor(r)) - 2, int(np.floor(r)) - 1, int(np.floor(r))):
                 if 0 <= a <= MAX_AGE:
                     candidates_mask[(a * 2 + sex_code) * N_SCHEMES + ACTIVE] = True
+
+    # switches of scheme by age: URRBMI members of working age join UEBMI through work,
+    # active members leave it for URRBMI (none in cells that may retire this year: a person
+    # changes scheme at most once a year)
+    join_cell = np.zeros(shape)
+    join_cell[:, MALE, URRBMI] = entry_rates(snapshot, male_age) * fraction
+    join_cell[:, FEMALE, URRBMI] = entry_rates(snapshot, worker_age) * fraction
+    join_cell[:, :, ACTIVE] = exit_rates(snapshot)[:, None] * fraction
+    join_cell.reshape(-1)[candidates_mask[:N_CELLS]] = 0.0
+    low = np.append((q_cell + lapse_cell + move).reshape(-1), 0.0)
+    join_band = np.append(join_cell.reshape(-1), 0.0)
 
     # one pass: cell sizes, who has an event ([0, low) leaves, then joins), who may retire
     base = np.uint64(rng.integers(0, 2**63, dtype=np.int64))
@@ -206,7 +238,7 @@ def draw_year(
     pop.arrays["exit"][exit_rows] = exit_days
     pop.arrays["exit_reason"][exit_rows] = exit_reasons
     joiners, join_days = events[joining], event_day[joining]
-    pop.arrays["switch_to"][joiners] = ACTIVE
+    pop.arrays["switch_to"][joiners] = np.where(pop.scheme[joiners] == ACTIVE, URRBMI, ACTIVE)
     pop.arrays["switch_day"][joiners] = join_days
     pop.arrays["switch_to"][retirees] = RETIRED
     pop.arrays["switch_day"][retirees] = retire_day

@@ -137,7 +137,7 @@ def classify_events(
     start: float,
     length: float,
 ) -> tuple[NDArray[np.int8], NDArray[np.float64]]:  # pragma: no cover - compiled
-    """Reason (1 death, 2 lapse, 3 moved away, 0 joins UEBMI) and day of each event.
+    """Reason (1 death, 2 lapse, 3 moved away, 0 switches scheme) and day of each event.
 
     A row's uniform u fell in its cell's band ``[0, death + lapse + move + join)``, in this
     order: the sub-band it is in gives the reason, and its position within the sub-band,

@@ -103,22 +103,23 @@ def _pooled(d: xr.Dataset, fund: str, lang: str) -> str:
 
 
 def _second_layer(d: xr.Dataset, fund: str, lang: str) -> str:
-    flows = d["by_flow"].sel(fund=fund).sum("year").median("run")
+    flows = d["by_flow"].sel(fund=fund).median("run")
     if fund == "critical_illness":
-        premium = float(flows.sel(flow="ci_premiums"))
-        claims = float(flows.sel(flow="critical_illness_claims"))
-        ratio = claims / premium if premium > 0 else float("nan")
-        return (
-            f"赔付率（赔付÷保费）{ratio:.0%}"
-            if lang == "zh"
-            else f"loss ratio (claims ÷ premiums) {ratio:.0%}"
+        premium = float(flows.sel(flow="ci_premiums").sum("year"))
+        claims = float(flows.sel(flow="critical_illness_claims").sum("year"))
+        refund = (
+            float(flows.sel(flow="ci_refund").sum("year")) if "ci_refund" in flows.flow else 0.0
         )
-    budget = float(flows.sel(flow="assistance_budget"))
-    paid = float(d["expenditure"].sel(fund=fund).sum("year").median("run"))
-    share = paid / budget if budget > 0 else float("nan")
-    return (
-        f"支出为财政资金的{share:.0%}" if lang == "zh" else f"it spends {share:.0%} of its budget"
-    )
+        ratio = claims / premium if premium > 0 else float("nan")
+        back = refund / premium if premium > 0 else float("nan")
+        if lang == "zh":
+            return f"赔付率（赔付÷保费）{ratio:.0%}，超额结余返还居民医保基金占保费的{back:.0%}"
+        return f"loss ratio (claims ÷ premiums) {ratio:.0%}; {back:.0%} of the premiums returned to the URRBMI fund"
+    last = int(d["year"].values[-1])
+    need = float(flows.sel(flow="assistance_budget").isel(year=-1)) / 1e4
+    if lang == "zh":
+        return f"{last}年财政需拨付约{need:,.0f}万元（救助支出即需求）"
+    return f"the budget must pay about {need:,.0f}万 yuan in {last} (assistance spends what its members need)"
 
 
 def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:

@@ -137,10 +137,14 @@ def summary(scenario: Scenario, lang: str) -> str:
         entry = catalogue[path]
         unit = unit_text(entry.unit, lang)
         if lang == "zh":
-            lines.append(f"{entry.description_zh}：自{year}年起保持{_amount(value)}不再提高（{unit}）。")
+            lines.append(
+                f"{entry.description_zh}：自{year}年起保持{_amount(value)}不再提高（{unit}）。"
+            )
         else:
             name = entry.description[0].lower() + entry.description[1:]
-            lines.append(f"The {name}: held at {_amount(value)} from {year}, no further rise [{unit}].")
+            lines.append(
+                f"The {name}: held at {_amount(value)} from {year}, no further rise [{unit}]."
+            )
     flat = (
         "其余参数（起付线、支付比例、最高支付限额等）保持最后一次公布的标准不变。"
         if lang == "zh"

@@ -402,6 +402,7 @@ def _resolve(
         if file.document.parameters is not None:
             _read_parameters(file, catalogue, horizon, timelines, given, problems)
     _check_complete(root, catalogue, given, problems)
+    _check_first_dates(timelines, horizon, problems)
 
     overrides: list[Override] = []
     for file in chain:
@@ -466,6 +467,24 @@ def _defaults(catalogue: Catalogue, horizon: Horizon) -> dict[str, Timeline]:
         else:
             timelines[path] = Timeline.constant(EARLIEST, entry.validate(entry.default)[0], origin)
     return timelines
+
+
+def _check_first_dates(
+    timelines: Mapping[str, Timeline], horizon: Horizon, problems: Collector
+) -> None:
+    """Every parameter has a value on the horizon's first day: checked on the values in the
+    end (a file may replace the dated values of the file it extends, for a longer horizon)."""
+    for path, timeline in timelines.items():
+        first = timeline.steps[0]
+        if first.start > horizon.start:
+            problems.error(
+                first.origin.file,
+                first.origin.line,
+                f"parameters.{path}",
+                f"first value is dated {first.start.isoformat()}, after the horizon starts "
+                f"({horizon.start.isoformat()})",
+                "give a value in force on the first day of the horizon",
+            )
 
 
 def _read_parameters(
@@ -595,15 +614,6 @@ def _read_leaf(
                 if rule is _INVALID:
                     return None
                 steps[-1] = dataclasses.replace(steps[-1], rule=rule)
-            if steps[0].start > horizon.start:
-                problems.error(
-                    name,
-                    line,
-                    where,
-                    f"first value is dated {steps[0].start.isoformat()}, after the horizon starts ({horizon.start.isoformat()})",
-                    "give a value in force on the first day of the horizon",
-                )
-                return None
             _warn_unsourced(entry, source, name, line, where, problems)
             return Timeline(tuple(steps))
         rule = None
@@ -1095,7 +1105,14 @@ def _read_uncertainty(
             where = f"uncertainty.{path}"
             if path.endswith(".then") and path.removesuffix(".then") in catalogue:
                 uncertain = _read_rule_uncertainty(
-                    file, path, distribution, line, where, catalogue, tree, problems,
+                    file,
+                    path,
+                    distribution,
+                    line,
+                    where,
+                    catalogue,
+                    tree,
+                    problems,
                     inherited=file is not chain[-1],
                 )
                 if uncertain is not None:

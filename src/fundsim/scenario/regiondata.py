@@ -18,9 +18,10 @@ from .diagnostics import Collector
 SCHEMES = ("uebmi_active", "uebmi_retired", "urrbmi")
 SEXES = ("male", "female")
 MAX_AGE = 110
-# ASSUMPTION, beyond any region: the largest pooling area, Chongqing, insures about 32
-# million people, a few hundred thousand in any one age, sex and scheme.
-MAX_PERSONS_PER_CELL = 5_000_000
+# ASSUMPTION, beyond any region: the whole country taken as one region (a national check,
+# calibration/national/) has at most about 12 million people in one age, sex and scheme;
+# the largest pooling area, Chongqing (about 32 million insured), a few hundred thousand.
+MAX_PERSONS_PER_CELL = 20_000_000
 MAX_BYTES = 16 * 2**20  # a region file is a few kB to a few hundred kB
 
 

@@ -135,9 +135,13 @@ class FundModel:
             ),
             float(s["population.female_cadre_share"]),
             self.rng["population"],
+            need_by_cell=self.cell_rate,
         )
         self.weight = self.population.weight
         self.ledger = Ledger.open({a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS})
+        self.ci_opening = self.ledger.balance("critical_illness")
+        self.assistance_opening = self.ledger.balance("medical_assistance")
+        self.ci_premiums_year = 0.0
         self.year_bounds = self.calendar.year_bounds()
         self.month_bounds = self.calendar.month_bounds()
         self._year_list = self.year_bounds.tolist()  # for bisect: quicker than numpy per call
@@ -175,6 +179,7 @@ class FundModel:
         self.drawn_until = 0.0  # end of the last inpatient batch drawn
         self.demography: YearDemography | None = None
         self.members_monthly = np.zeros((n_months + 1, len(SCHEMES)))  # at each month bound
+        self.account_need: float | None = None  # per UEBMI member-year, at the start's costs
         self.outpatient_per_member = np.zeros(
             (2, len(SCHEMES))
         )  # (general, special) per member-year
@@ -305,11 +310,12 @@ class FundModel:
             scheme = "urrbmi" if status == URRBMI else "uebmi"
             b = f"benefits.{scheme}"
             c = f"care.outpatient.{scheme}"
+            ratio = "retiree_ratio" if status == RETIRED else "ratio"
             mean, var = benefit_moments(
                 float(s[f"{c}.spend"]) * inflation,
                 sigma,
                 float(s[f"{b}.outpatient.deductible"]),
-                float(s[f"{b}.outpatient.ratio"]),
+                float(s[f"{b}.outpatient.{ratio}"]),
                 float(s[f"{b}.outpatient.annual_cap"]),
             )
             n = max(members[status], 1.0)
@@ -570,13 +576,18 @@ class FundModel:
         u = "contributions.uebmi"
         wage = average_wage(self.tree, s, date, self.calendar.start)
         base = wage * self.base_per_wage / 12 * float(s[f"{u}.compliance"])
+        # the personal-account reform (国办发〔2021〕14号), one switch: the employer's whole
+        # contribution to the pool, the reformed retiree credit, general outpatient care paid
+        # by the pool (before it, by the accounts: part of personal_spend)
+        reformed = bool(s[f"{u}.account_reform"])
         employer = members[ACTIVE] * base * float(s[f"{u}.employer_rate"])
-        to_personal = employer * float(s[f"{u}.employer_to_personal"])
+        to_personal = 0.0 if reformed else employer * float(s[f"{u}.employer_to_personal"])
         employee = members[ACTIVE] * base * float(s[f"{u}.employee_rate"])
         self.post("uebmi_pool", "employer_contributions", employer - to_personal)
         self.post("uebmi_personal", "employer_contributions", to_personal)
         self.post("uebmi_personal", "employee_contributions", employee)
-        credit = members[RETIRED] * float(s[f"{u}.retiree_personal_credit"])
+        per_retiree = "retiree_personal_credit" if reformed else "retiree_credit_before_reform"
+        credit = members[RETIRED] * float(s[f"{u}.{per_retiree}"])
         self.ledger.transfer(
             self.env.now,
             "uebmi_pool",
@@ -585,19 +596,33 @@ class FundModel:
             "retiree_credit_in",
             credit,
         )
+        # the accounts pay what their members need (outpatient, pharmacy, family use), less
+        # the general outpatient care the pool pays after the reform, as far as they hold
+        # money: the need per member is the share of income spent in the first month
+        # (gross of the pool's part), growing with medical costs
         personal_income = to_personal + employee + credit
-        self.post(
-            "uebmi_personal",
-            "personal_spend",
-            personal_income * float(s["finance.personal_account_spend"]),
-        )
+        uebmi_members = members[ACTIVE] + members[RETIRED]
+        pooled = 0.0
+        if reformed:
+            pooled = (
+                self.outpatient_per_member[0, ACTIVE] * members[ACTIVE]
+                + self.outpatient_per_member[0, RETIRED] * members[RETIRED]
+            ) / 12
+        growth = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
+        if self.account_need is None and uebmi_members > 0:
+            spent = personal_income * float(s["finance.personal_account_spend"])
+            self.account_need = (spent + pooled) * 12 / uebmi_members / growth
+        need = (self.account_need or 0.0) * growth * uebmi_members / 12 - pooled
+        held = max(self.ledger.balance("uebmi_personal"), 0.0)
+        self.post("uebmi_personal", "personal_spend", min(max(need, 0.0), held))
 
-        # outpatient benefits, paid monthly in proportion to members
+        # outpatient benefits, paid monthly in proportion to members (employees' general
+        # outpatient care by the pool once the reform is in force, by the accounts before)
         for status in range(len(SCHEMES)):
             pool = POOLS[status]
-            self.post(
-                pool, "outpatient", self.outpatient_per_member[0, status] * members[status] / 12
-            )
+            if status == URRBMI or reformed:
+                general = self.outpatient_per_member[0, status] * members[status] / 12
+                self.post(pool, "outpatient", general)
             self.post(
                 pool,
                 "special_outpatient",
@@ -637,13 +662,17 @@ class FundModel:
         self.ledger.transfer(
             self.env.now, "urrbmi_pool", "ci_premiums_paid", "critical_illness", "ci_premiums", ci
         )
+        self.ci_premiums_year += ci
+        if month_number == 12:
+            self._settle_ci_contract(s)
 
-        # medical assistance budget, monthly
-        self.post(
-            "medical_assistance",
-            "assistance_budget",
-            float(s["benefits.medical_assistance.budget"]) / 12 * fraction,
-        )
+        # medical assistance: a fixed budget paid monthly, or the month's need
+        a = "benefits.medical_assistance"
+        if bool(s[f"{a}.fixed_budget"]):
+            funding = float(s[f"{a}.budget"]) / 12 * fraction
+        else:
+            funding = self.assistance_opening - self.ledger.balance("medical_assistance")
+        self.post("medical_assistance", "assistance_budget", max(funding, 0.0))
 
         # interest on the pooled funds and personal accounts (positive balances)
         rate = float(s["finance.interest_rate"]) / 12 * fraction
@@ -651,6 +680,36 @@ class FundModel:
             balance = self.ledger.balance(account)
             if balance > 0:
                 self.post(account, "interest", balance * rate)
+
+    def _settle_ci_contract(self, s: Snapshot) -> None:
+        """The critical-illness contract year, settled on 31 December (保本微利): the insurer
+        keeps at most its margin of the premium; the surplus beyond it goes back to the
+        URRBMI fund in the agreed share; a loss (claims above the premium) is shared. The
+        account, the insurer's book of the contract, is back at its opening balance after."""
+        c = "benefits.urrbmi.critical_illness.contract"
+        premium = self.ci_premiums_year
+        result = self.ledger.balance("critical_illness") - self.ci_opening  # premium − claims
+        now = self.env.now
+        if result >= 0:
+            margin = min(result, float(s[f"{c}.margin"]) * premium)
+            surplus = result - margin
+            refund = surplus * float(s[f"{c}.surplus_returned"])
+            self.ledger.transfer(
+                now, "critical_illness", "ci_refund", "urrbmi_pool", "ci_refund_in", refund
+            )
+            self.post("critical_illness", "ci_insurer_margin", margin + surplus - refund)
+        else:
+            shared = -result * float(s[f"{c}.loss_shared"])
+            self.ledger.transfer(
+                now,
+                "urrbmi_pool",
+                "ci_loss_shared",
+                "critical_illness",
+                "ci_loss_shared_in",
+                shared,
+            )
+            self.post("critical_illness", "ci_insurer_loss", -result - shared)
+        self.ci_premiums_year = 0.0
 
     def campaign_process(self) -> simpy.events.ProcessGenerator:
         """Collect next year's URRBMI premiums over the campaign window, month by month."""

@@ -1,0 +1,152 @@
+"""Issue 13: forecasts an actuary accepts. The baselines raise financing as national practice
+does, the stress scenario holds it flat, the reform moves outpatient care into the pool, and
+the words of the report say what each scenario assumes and why each fund does or does not
+run out. Each check is on simulated runs (5% weighted samples, for speed)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from fundsim.ensemble.batch import with_scenario_coords
+from fundsim.parameters.timeline import Origin
+from fundsim.results.assemble import combine
+from fundsim.results.headline import drivers, explain
+from fundsim.scenario import assumptions
+from fundsim.scenario.loader import load_scenario
+from fundsim.sim.run import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "national_fund_2018_2022.csv"
+RUNS = 24
+
+
+def national_growth() -> dict[tuple[str, str], list[float]]:
+    """Per-member yearly growth of income and expenditure by scheme over every span between
+    the years the national statistics give per scheme (2018, 2021, 2022)."""
+    values: dict[tuple[str, str, int], float] = {}
+    with DATA.open(encoding="utf-8") as f:
+        for row in csv.DictReader(line for line in f if not line.startswith("#")):
+            if row["scheme"] in ("UEBMI", "URRBMI"):
+                values[(row["scheme"], row["indicator"], int(row["year"]))] = float(row["value"])
+    found: dict[tuple[str, str], list[float]] = {}
+    for scheme in ("UEBMI", "URRBMI"):
+        for what in ("income", "expenditure"):
+            years = sorted(y for s, i, y in values if s == scheme and i == what)
+            for a in years:
+                for b in years:
+                    if b <= a or (scheme, "insured", a) not in values:
+                        continue
+                    first = values[(scheme, what, a)] / values[(scheme, "insured", a)]
+                    last = values[(scheme, what, b)] / values[(scheme, "insured", b)]
+                    growth = (last / first) ** (1 / (b - a)) - 1
+                    found.setdefault((scheme, what), []).append(growth)
+    return found
+
+
+def batch(*files: str) -> xr.Dataset:
+    origin = Origin("override", "test", 0)
+    scenarios = []
+    for f in files:
+        s = load_scenario(ROOT / f)
+        tree = s.tree.with_values({"population.sample": 0.05}, origin)
+        scenarios.append(dataclasses.replace(s, tree=tree))
+    runs = [simulate(s, run=r, seed=11) for s in scenarios for r in range(RUNS)]
+    return with_scenario_coords(combine(runs), scenarios)
+
+
+@pytest.fixture(scope="module")
+def nanchuan() -> xr.Dataset:
+    return batch("scenarios/nanchuan/baseline.yaml", "scenarios/nanchuan/financing-frozen.yaml")
+
+
+def per_member_growth(d: xr.Dataset, fund: str, what: str, since: int) -> float:
+    schemes = ["uebmi_active", "uebmi_retired"] if fund == "uebmi" else ["urrbmi"]
+    funds = ["uebmi_pool", "uebmi_personal"] if fund == "uebmi" else ["urrbmi_pool"]
+    d = d.sel(year=slice(since, None))
+    value = d[what].sel(fund=funds).sum("fund") / d["insured"].sel(scheme=schemes).sum("scheme")
+    path = value.median("run").values
+    return float((path[-1] / path[0]) ** (1 / (len(path) - 1)) - 1)
+
+
+@pytest.fixture(scope="module")
+def yangjiang() -> xr.Dataset:
+    return batch("scenarios/yangjiang/baseline.yaml")
+
+
+@pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
+def test_per_member_growth_lies_within_national_history(
+    region: str, request: pytest.FixtureRequest
+) -> None:
+    """Over the projected years (after the last published standard, 2026 on) each scheme's
+    income and spending per member grow within the band of that scheme's national per-member
+    growth 2018-2022 (income and spending together: over a horizon a fund's two move
+    together, so either side's history bounds both)."""
+    national = national_growth()
+    base = request.getfixturevalue(region).sel(scenario="baseline")
+    for fund, scheme in (("urrbmi", "URRBMI"), ("uebmi", "UEBMI")):
+        band = national[(scheme, "income")] + national[(scheme, "expenditure")]
+        low, high = min(band), max(band)
+        for what in ("income", "expenditure"):
+            g = per_member_growth(base, fund, what, 2026)
+            print(
+                f"{region} {fund} {what} per member from 2026: {g:.2%}/yr; national {low:.2%}-{high:.2%}"
+            )
+            assert low <= g <= high, (fund, what, g, low, high)
+
+
+def test_frozen_financing_is_flat_and_depletes_sooner(nanchuan: xr.Dataset) -> None:
+    frozen = nanchuan.sel(scenario="financing-frozen")
+    base = nanchuan.sel(scenario="baseline")
+    # the premium and subsidy no longer rise: URRBMI income per member within ±1.5% a year
+    # (members, interest and assistance premiums still move it a little)
+    assert abs(per_member_growth(frozen, "urrbmi", "income", 2026)) < 0.015
+    assert per_member_growth(base, "urrbmi", "income", 2026) > 0.04
+    last = int(base["year"].values[-1])
+    p_base = float((base["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
+    p_frozen = float((frozen["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
+    print(f"P(URRBMI depleted by {last}): baseline {p_base:.2f}, financing frozen {p_frozen:.2f}")
+    # frozen financing runs the fund dry in nearly every run, and far more often than the
+    # baseline (with 24 runs a difference of 0.2 is over 3 standard errors)
+    assert p_frozen >= 0.9 and p_frozen - p_base >= 0.2
+    # common random numbers: the UEBMI pool does not depend on URRBMI financing
+    np.testing.assert_array_equal(
+        base["balance"].sel(fund="uebmi_pool").values,
+        frozen["balance"].sel(fund="uebmi_pool").values,
+    )
+
+
+def test_the_reform_moves_outpatient_care_and_the_employer_share_into_the_pool(
+    nanchuan: xr.Dataset,
+) -> None:
+    flows = nanchuan.sel(scenario="baseline")["by_flow"].median("run")
+    pool_outpatient = flows.sel(fund="uebmi_pool", flow="outpatient")
+    to_accounts = flows.sel(fund="uebmi_personal", flow="employer_contributions")
+    before, after = [2021, 2022], list(range(2023, 2036))
+    assert float(pool_outpatient.sel(year=before).sum()) == 0.0
+    assert bool((pool_outpatient.sel(year=after) > 0).all())
+    assert bool((to_accounts.sel(year=before) > 0).all())
+    assert float(to_accounts.sel(year=after).sum()) == 0.0
+
+
+def test_the_words_say_what_is_assumed_and_why(nanchuan: xr.Dataset) -> None:
+    zh = str(nanchuan["scenario_assumptions_zh"].sel(scenario="baseline").values)
+    assert "居民医保财政补助标准：2025年为700，此后每年增长6.4%" in zh
+    frozen = str(nanchuan["scenario_assumptions_en"].sel(scenario="financing-frozen").values)
+    assert "held at 700 from 2025, no further rise" in frozen
+    scenario = load_scenario(ROOT / "scenarios/nanchuan/baseline.yaml")
+    for c in assumptions.continuations(scenario):  # the words' numbers are the tree's
+        assert c.end_value == pytest.approx(
+            float(scenario.tree.value(c.path, scenario.horizon.end))
+        )
+    lines = explain(nanchuan, "en")
+    urrbmi = next(line for line in lines if line.startswith("URRBMI fund"))
+    assert "income per member grows" in urrbmi and "cost per case" in urrbmi
+    # medical inflation is the input that moves the URRBMI balance most, and lowers it
+    top = drivers(nanchuan.isel(scenario=0), "urrbmi_pool")[0]
+    assert top.path == "care.cost_trend" and top.rho < -0.5
