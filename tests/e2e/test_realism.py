@@ -111,9 +111,15 @@ def test_frozen_financing_is_flat_and_depletes_sooner(nanchuan: xr.Dataset) -> N
     p_base = float((base["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
     p_frozen = float((frozen["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
     print(f"P(URRBMI depleted by {last}): baseline {p_base:.2f}, financing frozen {p_frozen:.2f}")
-    # frozen financing runs the fund dry in nearly every run, and far more often than the
-    # baseline (with 24 runs a difference of 0.2 is over 3 standard errors)
-    assert p_frozen >= 0.9 and p_frozen - p_base >= 0.2
+    # frozen financing runs the fund dry in most runs, far more often than the baseline
+    # (with 24 runs a difference of 0.3 is over 3 standard errors) ...
+    assert p_frozen >= 0.8 and p_frozen - p_base >= 0.3
+    # ... and, run by run (the same draws: common random numbers), its balance is never
+    # higher in any year, and it runs out no later
+    gap = frozen["balance"].sel(fund="urrbmi_pool") - base["balance"].sel(fund="urrbmi_pool")
+    assert float(gap.max()) <= 1.0
+    first = frozen["depletion_year"].sel(fund="urrbmi_pool").fillna(9999).values
+    assert (first <= base["depletion_year"].sel(fund="urrbmi_pool").fillna(9999).values).all()
     # common random numbers: the UEBMI pool does not depend on URRBMI financing
     np.testing.assert_array_equal(
         base["balance"].sel(fund="uebmi_pool").values,
@@ -150,3 +156,76 @@ def test_the_words_say_what_is_assumed_and_why(nanchuan: xr.Dataset) -> None:
     # medical inflation is the input that moves the URRBMI balance most, and lowers it
     top = drivers(nanchuan.isel(scenario=0), "urrbmi_pool")[0]
     assert top.path == "care.cost_trend" and top.rho < -0.5
+
+
+SEED_003 = {"assistance_inpatient": 49_560_000.0, "assistance_premiums": 25_190_000.0}
+
+
+def test_second_layers_work_as_they_do_in_practice(yangjiang: xr.Dataset) -> None:
+    """Critical illness is a contract settled every year: its account (the insurer's book)
+    is back near zero at each year end, whatever its loss ratio. Medical assistance spends
+    what its members need and the budget pays it: its balance does not grow. Yangjiang's
+    assistance of 2020 is within a stated range of what seed 003 reports for 2019."""
+    base = yangjiang.sel(scenario="baseline")
+    flows = base["by_flow"].median("run")
+    premiums = flows.sel(fund="critical_illness", flow="ci_premiums")
+    claims = flows.sel(fund="critical_illness", flow="critical_illness_claims")
+    ratio = float(claims.sum() / premiums.sum())
+    print(f"Yangjiang critical-illness loss ratio {ratio:.2f}")
+    ci = base["balance"].sel(fund="critical_illness").median("run")
+    assert bool((abs(ci) <= 0.02 * premiums).all())  # December's late claims at most
+    assistance = base["cash_balance"].sel(fund="medical_assistance")
+    assert float(abs(assistance).max()) < 1.0  # paid month by month: nothing piles up
+    # 2020 (the model's first year) against 2019 (the seed): a year of cost and premium
+    # growth apart (costs +5.5%, the premium 250 -> 280), and the model's special groups are
+    # the seed's premium-aided members: inpatient assistance within -20%/+30%, premium aid
+    # within -10%/+50%
+    care = float(flows.sel(fund="medical_assistance", flow="assistance_claims", year=2020))
+    aid = float(flows.sel(fund="medical_assistance", flow="assistance_premiums_paid", year=2020))
+    print(
+        f"Yangjiang 2020 assistance: care {care / 1e4:,.0f}万 (seed 2019: 4,956万), "
+        f"premiums {aid / 1e4:,.0f}万 (seed 2019: 2,519万)"
+    )
+    assert 0.8 <= care / SEED_003["assistance_inpatient"] <= 1.3
+    assert 0.9 <= aid / SEED_003["assistance_premiums"] <= 1.5
+
+
+def test_a_critical_illness_loss_is_shared_as_the_contract_says() -> None:
+    """A premium far below the claims: each year the fund pays its share of the loss and the
+    insurer bears the rest, to the fen (loss_shared 0.5: equal halves)."""
+    s = load_scenario(ROOT / "scenarios/nanchuan/baseline.yaml")
+    values = {
+        "population.sample": 0.05,
+        "benefits.urrbmi.critical_illness.premium": 1.0,
+        "benefits.urrbmi.critical_illness.contract.loss_shared": 0.5,
+    }
+    ds = simulate(
+        dataclasses.replace(s, tree=s.tree.with_values(values, Origin("override", "t", 0))),
+        run=0,
+        seed=3,
+    )
+    f = ds["by_flow"].isel(scenario=0, run=0).sel(fund="critical_illness")
+    shared, borne = f.sel(flow="ci_loss_shared_in").values, f.sel(flow="ci_insurer_loss").values
+    assert (shared > 0).all()
+    np.testing.assert_allclose(shared, borne, atol=0.01)
+    pool = ds["by_flow"].isel(scenario=0, run=0).sel(fund="urrbmi_pool", flow="ci_loss_shared")
+    np.testing.assert_allclose(pool.values, shared, atol=0.01)
+
+
+@pytest.mark.parametrize("fund", ["uebmi_pool", "urrbmi_pool"])
+def test_bands_widen_with_the_horizon_and_are_not_degenerate(
+    nanchuan: xr.Dataset, fund: str
+) -> None:
+    """Wage growth, compliance, entry, cost and admission levels are drawn per run and the
+    yearly shocks persist: the 5-95% band of income is at least 2% of the median by the
+    tenth year, and both bands are wider at the end than at the start."""
+    base = nanchuan.sel(scenario="baseline")
+    for what in ("income", "expenditure"):
+        q = base[what].sel(fund=fund).quantile([0.05, 0.5, 0.95], "run").values
+        width = (q[2] - q[0]) / q[1]
+        print(
+            f"{fund} {what} 5-95% band: {width[0]:.1%} (first year), {width[9]:.1%} (tenth), {width[-1]:.1%} (last)"
+        )
+        assert width[-1] > width[0]
+        if what == "income":
+            assert width[9] >= 0.02

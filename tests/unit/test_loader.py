@@ -395,3 +395,26 @@ def test_a_longer_horizon_is_valid_when_the_extending_file_dates_the_earlier_yea
         load_scenario(write(tmp_path, "p.yaml", partial))
     (d,) = error.value.diagnostics
     assert PREMIUM in d.path and d.file.endswith("baseline.yaml")
+
+
+# --- a value given over an inherited draw --------------------------------------------------
+
+
+def test_a_value_over_an_inherited_draw_is_warned_and_none_holds_it(tmp_path: Path) -> None:
+    """The baseline draws care.cost_level; a file that sets it is told its value is replaced
+    by the draw in every run, and `uncertainty: {PATH: none}` holds the value."""
+    given = head() + "parameters:\n  care:\n    cost_level: {value: 1.2, source: test}\n"
+    scenario = load_scenario(write(tmp_path, "s.yaml", given))
+    (warning,) = [w for w in scenario.warnings if "replaced in every run" in w.message]
+    assert warning.file.endswith("s.yaml") and warning.line == 6
+    assert "uncertainty: {care.cost_level: none}" in warning.hint
+    assert "care.cost_level" in scenario.uncertainty
+    held = load_scenario(
+        write(tmp_path, "h.yaml", given + "uncertainty:\n  care.cost_level: none\n")
+    )
+    assert "care.cost_level" not in held.uncertainty and held.warnings == []
+    assert held.tree.value("care.cost_level", held.horizon.start) == 1.2
+    stray = load_scenario(
+        write(tmp_path, "n.yaml", head() + "uncertainty:\n  care.tcm_share: none\n")
+    )
+    assert any("no file before this one draws" in w.message for w in stray.warnings)

@@ -2,7 +2,8 @@
 
 For the first scenario of a batch (the baseline), per fund: how likely it is depleted
 within the horizon and when; for a pooled fund, how fast income and spending per member
-grow and the first year spending exceeds income (medians of the runs); for the
+grow over the last ten years and the year from which spending exceeds income for good
+(medians of the runs); for the
 critical-illness account, the loss ratio (claims ÷ premiums); for medical assistance, what
 it paid against its budget; and the drivers: the drawn inputs whose values move the
 fund's last balance most, by Spearman rank correlation over the runs (|ρ| ≥ 0.2 shown).
@@ -74,10 +75,16 @@ def _growth(values: np.ndarray) -> float:
     return float((values[-1] / values[0]) ** (1 / n) - 1)
 
 
+GROWTH_YEARS = 10  # growth over the last ten years: past the reforms dated near the start
+
+
 def _pooled(d: xr.Dataset, fund: str, lang: str) -> str:
     members = d["insured"].sel(scheme=MEMBERS[fund]).sum("scheme")
-    income = (d["income"].sel(fund=fund) / members).median("run").values
-    spend = (d["expenditure"].sel(fund=fund) / members).median("run").values
+    last = d.isel(year=slice(-GROWTH_YEARS, None))
+    span = f"{int(last['year'].values[0])}–{int(last['year'].values[-1])}"
+    per_member = members.isel(year=slice(-GROWTH_YEARS, None))
+    income = (last["income"].sel(fund=fund) / per_member).median("run").values
+    spend = (last["expenditure"].sel(fund=fund) / per_member).median("run").values
     gi, ge = _growth(income), _growth(spend)
     flow = (d["income"].sel(fund=fund) - d["expenditure"].sel(fund=fund)).median("run").values
     years = d["year"].values
@@ -86,14 +93,14 @@ def _pooled(d: xr.Dataset, fund: str, lang: str) -> str:
     start = 0 if len(surplus) == 0 else surplus[-1] + 1
     deficit = years[start:]
     if lang == "zh":
-        text = f"人均收入年均增长{gi:.1%}，人均支出年均增长{ge:.1%}"
+        text = f"{span}年人均收入年均增长{gi:.1%}，人均支出年均增长{ge:.1%}"
         text += (
             f"，自{int(deficit[0])}年起当期支出持续超过收入（中位数）"
             if len(deficit)
             else "，期末当期收入不低于支出（中位数）"
         )
         return text
-    text = f"income per member grows {gi:.1%} a year and spending per member {ge:.1%}"
+    text = f"in {span} income per member grows {gi:.1%} a year and spending per member {ge:.1%}"
     text += (
         f"; spending exceeds income in every year from {int(deficit[0])} (median)"
         if len(deficit)

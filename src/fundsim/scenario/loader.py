@@ -1103,6 +1103,17 @@ def _read_uncertainty(
             key_path: PathKey = ("uncertainty", path)
             line = file.source.line_of(key_path)
             where = f"uncertainty.{path}"
+            if distribution == "none":
+                if result.pop(path, None) is None:
+                    problems.warning(
+                        file.name,
+                        line,
+                        where,
+                        "none removes a draw inherited from an extended file, but no file "
+                        "before this one draws this parameter",
+                        "nothing to do if intended; else check the name",
+                    )
+                continue
             if path.endswith(".then") and path.removesuffix(".then") in catalogue:
                 uncertain = _read_rule_uncertainty(
                     file,
@@ -1167,7 +1178,32 @@ def _read_uncertainty(
                 )
                 continue
             result[path] = _uncertain(file, path, distribution, line, where, problems)
+    _warn_values_replaced_by_draws(chain, tree, result, problems)
     return result
+
+
+def _warn_values_replaced_by_draws(
+    chain: list[_File], tree: ParameterTree, drawn: Mapping[str, Uncertain], problems: Collector
+) -> None:
+    """A value given in a later file than the one that draws it is replaced by the draw in
+    every run: said, with the way to hold the value."""
+    order = {f.name: i for i, f in enumerate(chain)}
+    for path, uncertain in drawn.items():
+        drawn_in = order.get(uncertain.origin.file, -1)
+        base = path.removesuffix(".then") if path not in tree else path
+        for step in tree.rules(base).steps:
+            origin = step.origin if base == path else (step.rule.origin if step.rule else None)
+            if origin is not None and order.get(origin.file, -1) > drawn_in:
+                problems.warning(
+                    origin.file,
+                    origin.line,
+                    f"parameters.{base}",
+                    f"this value is replaced in every run by the draw of "
+                    f"{uncertain.origin.file}:{uncertain.origin.line}",
+                    f"to hold it, add uncertainty: {{{path}: none}}; to draw around it, "
+                    "give a distribution here",
+                )
+                break
 
 
 def _uncertain(

@@ -233,6 +233,7 @@ class Document(Strict):
     region: Region | None = None
     parameters: dict[str, Any] | None = None
     policy: dict[str, dict[str, Any]] | None = None
-    uncertainty: dict[str, Distribution] | None = None
+    # "none" removes a draw inherited from an extended file (the value given holds)
+    uncertainty: dict[str, Distribution | Literal["none"]] | None = None
     monte_carlo: MonteCarlo | None = None
     outputs: Outputs | None = None

@@ -68,6 +68,12 @@ EPS = 1e-6
 WORKDAYS_TO_DAYS = 7 / 5
 POOLS = {ACTIVE: "uebmi_pool", RETIRED: "uebmi_pool", URRBMI: "urrbmi_pool"}
 # claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
+# yearly shocks (DESIGN §2): admissions, costs, wages, each (sigma, persistence)
+SHOCKS = (
+    ("care.shock_sigma", "care.shock_persistence"),
+    ("care.cost_shock_sigma", "care.cost_shock_persistence"),
+    ("economy.wage_shock_sigma", "economy.wage_shock_persistence"),
+)
 PAYERS = (  # per pool (UEBMI, URRBMI): who pays the fund, second-layer and assistance parts
     (
         ("uebmi_pool", "inpatient"),
@@ -183,7 +189,8 @@ class FundModel:
         self.outpatient_per_member = np.zeros(
             (2, len(SCHEMES))
         )  # (general, special) per member-year
-        self.shock = 1.0
+        self.shock = self.cost_shock = self.wage_shock = 1.0
+        self.shock_state = np.zeros(len(SHOCKS))
         self.group_members = np.zeros(3)
 
     # ------------------------------------------------------------------ helpers
@@ -215,6 +222,8 @@ class FundModel:
             "admission_trend": float(s["care.admission_trend"]),
             "cost_trend": float(s["care.cost_trend"]),
             "cost_sigma": float(s["care.cost_sigma"]),
+            "admission_level": float(s["care.admission_level"]),
+            "cost_level": float(s["care.cost_level"]),
             "tcm_share": float(s["care.tcm_share"]),
             "drg_share": float(s["payment.drg.share"])
             if bool(s["payment.global_budget.enabled"])
@@ -268,14 +277,25 @@ class FundModel:
             self.record.births[y] = demo.births_by_mother * self.weight
             self.index = CellIndex.from_cells(demo.cell, demo.changing, demo.cell_sizes)
             self._member_counts(y, start, end, demo)
-            self.shock = float(
-                np.exp(
-                    float(s["care.shock_sigma"]) * self.rng["shocks"].standard_normal()
-                    - 0.5 * float(s["care.shock_sigma"]) ** 2
-                )
-            )
+            self._draw_shocks(s)
             self._outpatient_year(s, start, end)
             self.group_members = demo.urrbmi_groups * self.weight
+
+    def _draw_shocks(self, s: Snapshot) -> None:
+        """The year's multipliers on admissions, costs and wages: each log an AR(1) with
+        stationary spread σ, z = ρ·z₋₁ + √(1−ρ²)·σ·ε (z₀ = σ·ε), the multiplier exp(z − σ²/2)
+        of mean 1. Three normals a year in a fixed order, whatever the scenario's policy."""
+        eps = self.rng["shocks"].standard_normal(3)
+        multipliers = []
+        for k, (sigma_path, rho_path) in enumerate(SHOCKS):
+            sigma, rho = float(s[sigma_path]), float(s[rho_path])
+            if self.year_index == 0:
+                z = sigma * eps[k]
+            else:
+                z = rho * self.shock_state[k] + np.sqrt(1 - rho * rho) * sigma * eps[k]
+            self.shock_state[k] = z
+            multipliers.append(float(np.exp(z - 0.5 * sigma * sigma)))
+        self.shock, self.cost_shock, self.wage_shock = multipliers
 
     def _member_counts(self, y: int, start: float, end: float, demo: YearDemography) -> None:
         """Members of each scheme at every month bound of the year, from the year's events."""
@@ -302,7 +322,11 @@ class FundModel:
 
     def _outpatient_year(self, s: Snapshot, start: float, end: float) -> None:
         """Per-member outpatient benefit of the year, with its noise drawn once."""
-        inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(start)
+        inflation = (
+            (1 + float(s["care.cost_trend"])) ** self.years_elapsed(start)
+            * float(s["care.cost_level"])
+            * self.cost_shock
+        )
         sigma = float(s["care.outpatient_sigma"])
         members = self.members_monthly[int(np.searchsorted(self.month_bounds, start))] * self.weight
         rng = self.rng["outpatient"]
@@ -365,7 +389,11 @@ class FundModel:
         assert self.index is not None
         c = self.care
         start, end = self.year_bounds[y], self.year_bounds[y + 1]
-        shared = (1 + c["admission_trend"]) ** self.years_elapsed(start) * self.shock
+        shared = (
+            (1 + c["admission_trend"]) ** self.years_elapsed(start)
+            * self.shock
+            * c["admission_level"]
+        )
         bound = max(VOLUME_BOUND, float(c["drg_volume"]))
         self.candidates = Candidates.draw(
             self.index,
@@ -396,7 +424,13 @@ class FundModel:
         )
         if len(person) == 0:
             return
-        cost_level = (1 + c["cost_trend"]) ** years * c["drg_cost"] * c["procurement"]
+        cost_level = (
+            (1 + c["cost_trend"]) ** years
+            * c["drg_cost"]
+            * c["procurement"]
+            * c["cost_level"]
+            * self.cost_shock
+        )
         adm = draw_care(
             self.population,
             person,
@@ -574,7 +608,7 @@ class FundModel:
         date = self.calendar.date(begin)
         y = self.year_of(begin)
         u = "contributions.uebmi"
-        wage = average_wage(self.tree, s, date, self.calendar.start)
+        wage = average_wage(self.tree, s, date, self.calendar.start) * self.wage_shock
         base = wage * self.base_per_wage / 12 * float(s[f"{u}.compliance"])
         # the personal-account reform (国办发〔2021〕14号), one switch: the employer's whole
         # contribution to the pool, the reformed retiree credit, general outpatient care paid
