@@ -360,10 +360,13 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"\n{path}  [{entry.unit}]  {description}", file=out)
         steps = [s for s in timeline.steps if start < s.start <= end]
         first = timeline.step_at(start)
+        shown_source = ""
         for date, step in [(start, first), *((s.start, s) for s in steps)]:
             line = f"  {date.isoformat()}  {_format_value(step.value):>14}  {step.origin.format()}"
-            if step.origin.source and not args.no_source:
-                line += f"\n  {'':10}  {'':>14}  source: {step.origin.source}"
+            source = step.origin.source
+            if source and source != shown_source and not args.no_source:  # once, till it changes
+                line += f"\n  {'':10}  {'':>14}  source: {source}"
+                shown_source = source
             print(line, file=out)
     chosen = [u for path, u in scenario.uncertainty.items() if _under(path, args.prefixes)]
     if chosen:

@@ -135,3 +135,26 @@ def test_the_cli_module_runs_as_a_program() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+def test_explain_lists_the_indexed_financing_by_year_with_its_origin() -> None:
+    """Issue 13: the values a then: rule writes after the last published standard, year by
+    year, each pointing at the rule; the source once."""
+    result = fundsim("explain", "scenarios/nanchuan/baseline.yaml", "contributions.urrbmi")
+    assert result.returncode == 0, result.stderr
+    block = result.stdout.split("contributions.urrbmi.fiscal_subsidy ")[1].split("\n\n")[0]
+    rows = re.findall(
+        r"^  (\d{4})-01-01\s+(\S+)\s+(\w+) (\S+):(\d+) \[(.*)\]$", block, flags=re.M
+    )
+    years = [int(y) for y, *_ in rows]
+    assert years == list(range(2021, 2036))
+    for year, value, role, file, line, label in rows:
+        if int(year) <= 2025:  # the published standards
+            assert role == "baseline" and label == f"{year}-01-01"
+        else:  # then grow 0.064 from the 2025 value of 700
+            assert role == "rule" and "then grow 0.064 a year from 2025-01-01" in label
+            assert float(value) == pytest.approx(700 * 1.064 ** (int(year) - 2025), rel=1e-5)
+            text = (ROOT / file).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+            assert text.strip() == "then: {grow: 0.064}"
+    assert block.count("source:") == 1
+    assert "contributions.urrbmi.fiscal_subsidy.then: triangular" in result.stdout

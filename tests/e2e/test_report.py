@@ -68,6 +68,14 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
     text = (folder / "report.md").read_text(encoding="utf-8")
     assert ("主要指标" if shown == "zh" else "Key figures") in text
     assert all(f"`{name}`" in text for name in SEEDS)
+    # in words: what the baseline assumes after the published standards, and why each fund
+    # does or does not run out, with the inputs that move it
+    why = text.split("## " + ("基金为何穿底或不穿底" if shown == "zh" else "Why each fund"))[1]
+    why = why.split("\n## ")[0]
+    funds = [line for line in why.splitlines() if line.startswith("- ")]
+    assert len(funds) == 5
+    assert ("已公布标准之后的假设" if shown == "zh" else "After the last published values") in text
+    assert ("每年增长6.4%" if shown == "zh" else "grows 6.4% a year") in text
     # the waterfall follows the chain of levers, one reform at a time
     waterfall = book[book.sheetnames[-1]]
     steps = [row[1] for row in waterfall.iter_rows(min_row=2, values_only=True)]
