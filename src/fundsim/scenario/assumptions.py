@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..parameters.catalogue import Catalogue, load_catalogue
-from ..parameters.kinds import shown_number
 from ..parameters.timeline import Rule
 from .loader import Scenario
 
@@ -98,35 +97,42 @@ def _percent(x: float) -> str:
     return f"{100 * x:.3g}%"
 
 
+PHRASES = {
+    "grow": {"zh": "每年增长{x}", "en": "grows {x} a year"},
+    "step": {"zh": "每年增加{x}", "en": "rises by {x} a year"},
+    "index": {"zh": "随{x}增长", "en": "follows {x}"},
+    "drawn": {
+        "zh": "（各次模拟在{low}—{high}之间抽样）",
+        "en": " (each run draws it between {low} and {high})",
+    },
+    "line": {
+        "zh": "{name}：{since}年为{start}，此后{how}，{year}年为{end}（{unit}）。",
+        "en": "The {name}: {start} in {since}, then {how}; {end} in {year} [{unit}].",
+    },
+}
+
+
 def sentence(c: Continuation, lang: str) -> str:
     """One line: what the value is, how it continues, and where it ends."""
     r = c.rule
-    start, end = _amount(c.start_value), _amount(c.end_value)
-    if lang == "zh":
-        if r.kind == "grow":
-            how = f"每年增长{_percent(r.amount)}"
-        elif r.kind == "step":
-            how = f"每年增加{_amount(r.amount)}"
-        else:
-            how = f"随{SERIES_TEXT[r.series]['zh']}增长"
-        if c.drawn is not None:
-            low, high = c.drawn
-            fmt = _percent if r.kind == "grow" else shown_number
-            how += f"（各次模拟在{fmt(low)}—{fmt(high)}之间抽样）"
-        unit = unit_text(c.unit, "zh")
-        return f"{c.name_zh}：{c.since}年为{start}，此后{how}，{c.end_year}年为{end}（{unit}）。"
-    if r.kind == "grow":
-        how = f"grows {_percent(r.amount)} a year"
-    elif r.kind == "step":
-        how = f"rises by {_amount(r.amount)} a year"
-    else:
-        how = f"follows {SERIES_TEXT[r.series]['en']}"
+    fmt = _percent if r.kind == "grow" else _amount
+    x = SERIES_TEXT[r.series][lang] if r.kind == "index" else fmt(r.amount)
+    how = PHRASES[r.kind][lang].format(x=x)
     if c.drawn is not None:
-        low, high = c.drawn
-        fmt = _percent if r.kind == "grow" else shown_number
-        how += f" (each run draws it between {fmt(low)} and {fmt(high)})"
-    name = c.name_en[0].lower() + c.name_en[1:] if c.name_en else c.path
-    return f"The {name}: {start} in {c.since}, then {how}; {end} in {c.end_year} [{c.unit}]."
+        how += PHRASES["drawn"][lang].format(low=fmt(c.drawn[0]), high=fmt(c.drawn[1]))
+    if lang == "zh":
+        name = c.name_zh
+    else:
+        name = c.name_en[0].lower() + c.name_en[1:] if c.name_en else c.path
+    return PHRASES["line"][lang].format(
+        name=name,
+        since=c.since,
+        start=_amount(c.start_value),
+        how=how,
+        year=c.end_year,
+        end=_amount(c.end_value),
+        unit=unit_text(c.unit, lang),
+    )
 
 
 def summary(scenario: Scenario, lang: str) -> str:
