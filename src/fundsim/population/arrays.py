@@ -190,30 +190,41 @@ def initial_population(
         birth=birth,
         sex=sex,
         scheme=scheme,
-        group=draw_groups(
-            scheme, special_shares, rng, None if need_by_cell is None else need_by_cell[cell]
-        ),
+        group=draw_groups(scheme, special_shares, rng, _need_factor(need_by_cell, cell, scheme)),
         cadre=(sex == FEMALE) & (rng.random(total) < cadre_share),
         cell=cell,
     )
     return population
 
 
+def _need_factor(
+    need_by_cell: NDArray[np.float64] | None, cell: NDArray[np.int16], scheme: NDArray[np.int8]
+) -> NDArray[np.float64] | None:
+    """Each person's 1 / (need ÷ the URRBMI members' mean need), from a value per cell
+    (computed per cell, then gathered: one pass over the people)."""
+    if need_by_cell is None:
+        return None
+    counts = np.bincount(cell[scheme == URRBMI], minlength=len(need_by_cell))
+    if counts.sum() == 0:
+        return None
+    mean = float(counts @ need_by_cell / counts.sum())
+    factor = np.full(len(need_by_cell), np.inf)  # a cell of no need is in no group
+    factor[need_by_cell > 0] = mean / need_by_cell[need_by_cell > 0]
+    return factor[cell]
+
+
 def draw_groups(
     scheme: NDArray[np.int8],
     shares: tuple[float, float],
     rng: np.random.Generator,
-    need: NDArray[np.float64] | None = None,
+    need_factor: NDArray[np.float64] | None = None,
 ) -> NDArray[np.int8]:
     """Special group of each person: URRBMI members only, by share (0 none, 1, 2); with
-    ``need`` per person, in proportion to it (mean 1 over the URRBMI members)."""
+    ``need_factor`` (1 / relative need) per person, in proportion to the need."""
     u = rng.random(len(scheme))
-    residents = scheme == URRBMI
-    u[~residents] = np.inf  # in no group
-    if need is not None and residents.any():
-        mean = float(need[residents].mean())
-        if mean > 0:
-            u = u * (mean / np.maximum(need, 1e-12))  # u < share × need/mean
+    if need_factor is not None:
+        u *= need_factor  # u < share × need / mean need
+    u[scheme != URRBMI] = np.inf  # in no group
     group = (u < shares[0] + shares[1]).view(np.int8) * np.int8(2)
     group[u < shares[0]] = 1
     return group
