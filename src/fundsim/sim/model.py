@@ -67,13 +67,13 @@ from .calendar import Calendar
 EPS = 1e-6
 WORKDAYS_TO_DAYS = 7 / 5
 POOLS = {ACTIVE: "uebmi_pool", RETIRED: "uebmi_pool", URRBMI: "urrbmi_pool"}
-# claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
 # yearly shocks (DESIGN §2): admissions, costs, wages, each (sigma, persistence)
 SHOCKS = (
     ("care.shock_sigma", "care.shock_persistence"),
     ("care.cost_shock_sigma", "care.cost_shock_persistence"),
     ("economy.wage_shock_sigma", "economy.wage_shock_persistence"),
 )
+# claim flows: (ledger account, ledger flow) of each paying layer, per scheme status
 PAYERS = (  # per pool (UEBMI, URRBMI): who pays the fund, second-layer and assistance parts
     (
         ("uebmi_pool", "inpatient"),
