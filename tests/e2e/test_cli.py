@@ -143,9 +143,7 @@ def test_explain_lists_the_indexed_financing_by_year_with_its_origin() -> None:
     result = fundsim("explain", "scenarios/nanchuan/baseline.yaml", "contributions.urrbmi")
     assert result.returncode == 0, result.stderr
     block = result.stdout.split("contributions.urrbmi.fiscal_subsidy ")[1].split("\n\n")[0]
-    rows = re.findall(
-        r"^  (\d{4})-01-01\s+(\S+)\s+(\w+) (\S+):(\d+) \[(.*)\]$", block, flags=re.M
-    )
+    rows = re.findall(r"^  (\d{4})-01-01\s+(\S+)\s+(\w+) (\S+):(\d+) \[(.*)\]$", block, flags=re.M)
     years = [int(y) for y, *_ in rows]
     assert years == list(range(2021, 2036))
     for year, value, role, file, line, label in rows:
