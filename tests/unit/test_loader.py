@@ -134,7 +134,13 @@ def test_scenario_hash_covers_chain_and_region_data() -> None:
     one = load_scenario(ROOT / "scenarios" / "nanchuan" / "drg.yaml")
     two = load_scenario(ROOT / "scenarios" / "nanchuan" / "procurement.yaml")
     assert len(one.sha256) == 64 and one.sha256 != two.sha256
-    assert set(one.region_files) == {"population", "mortality", "admission_rates", "fertility"}
+    assert set(one.region_files) == {
+        "population",
+        "mortality",
+        "admission_rates",
+        "fertility",
+        "history",
+    }
 
 
 # --- then: rules (issue 13, item 1) --------------------------------------------------------

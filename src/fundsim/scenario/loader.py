@@ -29,7 +29,7 @@ from ..parameters.tree import Override, ParameterTree
 from . import rules
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
 from .paths import REGION_SUFFIXES, SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
-from .regiondata import SPECS, Table, read_table
+from .regiondata import OPTIONAL, SPECS, Table, read_table
 from .schema import (
     DISTRIBUTIONS,
     Description,
@@ -944,6 +944,8 @@ def _read_region(
     tables: dict[str, Table] = {}
     for kind in SPECS:
         relative = getattr(region.data, kind)
+        if relative is None and kind in OPTIONAL:
+            continue
         path = (region_file.path.parent / relative).resolve()
         paths[kind] = path
         where = region_file.source.line_of(("region", "data", kind))

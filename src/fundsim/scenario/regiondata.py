@@ -28,13 +28,15 @@ MAX_BYTES = 16 * 2**20  # a region file is a few kB to a few hundred kB
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # "int", "float" or "choice"
+    type: str  # "int", "float", "choice" or "text" (not empty)
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
 
     def parse(self, text: str) -> tuple[Any, str | None]:
         text = text.strip()
+        if self.type == "text":
+            return (text, None) if text else (None, f"no {self.name} given")
         if self.type == "choice":
             if text in self.choices:
                 return text, None
@@ -175,6 +177,44 @@ def _check_fertility(table: Table, problems: Collector) -> None:
         )
 
 
+# history.csv (issue 14): the region's actual figures, as bulletins report them
+HISTORY_FUNDS = (
+    "uebmi",  # pool and personal accounts together, as bulletins report 职工医保基金
+    "uebmi_pool",
+    "uebmi_personal",
+    "urrbmi_pool",
+    "critical_illness",
+    "medical_assistance",
+    "total",  # basic insurance together
+)
+HISTORY_INDICATORS = (
+    "income",
+    "expenditure",
+    "balance",  # at year end; the only one that may be negative
+    "insured",
+    "insured_active",
+    "insured_retired",
+    "admissions",
+)
+HISTORY_FIRST_YEAR = 1990  # the schemes began in the 1990s (as the horizon's bounds)
+# ASSUMPTION, beyond any region: a yearly figure of a whole country's funds is about 3e12
+# yuan (shared/data/national_fund_2018_2022.csv: 30,922亿 of income in 2022)
+MAX_HISTORY_VALUE = 1e13
+
+
+def _check_history(table: Table, problems: Collector) -> None:
+    _unique(table, problems, ("year", "fund", "indicator"))
+    for line, row in zip(table.lines, table.rows(), strict=True):
+        if row["indicator"] != "balance" and row["value"] < 0:
+            problems.error(
+                table.display,
+                line,
+                "value",
+                f"{row['indicator']} of {row['value']:g} is negative",
+                "only a year-end balance may be negative",
+            )
+
+
 SPECS: dict[str, Spec] = {
     "population": Spec(
         "population",
@@ -215,7 +255,20 @@ SPECS: dict[str, Spec] = {
         (Column("age", "int", 10, 60), Column("share", "float", 0, 1)),
         _check_fertility,
     ),
+    "history": Spec(
+        "history",
+        "the region's actual fund figures by year (yuan and persons), each with its source",
+        (
+            Column("year", "int", HISTORY_FIRST_YEAR, 2100),
+            Column("fund", "choice", choices=HISTORY_FUNDS),
+            Column("indicator", "choice", choices=HISTORY_INDICATORS),
+            Column("value", "float", -MAX_HISTORY_VALUE, MAX_HISTORY_VALUE),
+            Column("source", "text"),
+        ),
+        _check_history,
+    ),
 }
+OPTIONAL = ("history",)  # region data a region may leave out
 
 
 def read_table(

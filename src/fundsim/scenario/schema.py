@@ -72,6 +72,7 @@ class RegionData(Strict):
     mortality: Text
     admission_rates: Text
     fertility: Text
+    history: Text | None = None  # the region's actual fund figures by year (optional)
 
 
 class Region(Strict):
