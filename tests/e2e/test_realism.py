@@ -229,3 +229,21 @@ def test_bands_widen_with_the_horizon_and_are_not_degenerate(
         assert width[-1] > width[0]
         if what == "income":
             assert width[9] >= 0.02
+
+
+def test_a_fixed_assistance_budget_is_paid_in_and_its_balance_shows_the_gap() -> None:
+    """With fixed_budget the fund gets its budget each year, whatever it spends; the balance
+    is what is left (or missing)."""
+    s = load_scenario(ROOT / "scenarios/nanchuan/baseline.yaml")
+    values = {
+        "population.sample": 0.05,
+        "benefits.medical_assistance.fixed_budget": True,
+        "benefits.medical_assistance.budget": 10_000_000.0,
+    }
+    tree = s.tree.with_values(values, Origin("override", "t", 0))
+    ds = simulate(dataclasses.replace(s, tree=tree), run=0, seed=3).isel(scenario=0, run=0)
+    paid = ds["by_flow"].sel(fund="medical_assistance", flow="assistance_budget").values
+    np.testing.assert_allclose(paid, 10_000_000.0, rtol=1e-6)
+    balance = ds["balance"].sel(fund="medical_assistance").values
+    spent = ds["expenditure"].sel(fund="medical_assistance").values
+    np.testing.assert_allclose(np.diff(balance), paid[1:] - spent[1:], atol=1.0)

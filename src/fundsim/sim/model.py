@@ -703,7 +703,9 @@ class FundModel:
         # medical assistance: a fixed budget paid monthly, or the month's need
         a = "benefits.medical_assistance"
         if bool(s[f"{a}.fixed_budget"]):
-            funding = float(s[f"{a}.budget"]) / 12 * fraction
+            # the year's budget in full, month by month (by days: leap years included)
+            year_days = self.year_bounds[y + 1] - self.year_bounds[y]
+            funding = float(s[f"{a}.budget"]) * (end - begin) / year_days
         else:
             funding = self.assistance_opening - self.ledger.balance("medical_assistance")
         self.post("medical_assistance", "assistance_budget", max(funding, 0.0))
