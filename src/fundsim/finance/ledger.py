@@ -30,6 +30,13 @@ ACCOUNT_NAMES_ZH = {
     "critical_illness": "居民大病保险",
     "medical_assistance": "医疗救助",
 }
+ACCOUNT_NAMES_EN = {
+    "uebmi_pool": "UEBMI pooled fund",
+    "uebmi_personal": "UEBMI personal accounts",
+    "urrbmi_pool": "URRBMI fund",
+    "critical_illness": "critical-illness insurance",
+    "medical_assistance": "medical assistance",
+}
 INCOME, EXPENDITURE = 0, 1
 MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
 

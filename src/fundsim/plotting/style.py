@@ -31,7 +31,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from ..finance.ledger import ACCOUNT_NAMES_ZH, ACCOUNTS
+from ..finance.ledger import ACCOUNT_NAMES_EN, ACCOUNT_NAMES_ZH, ACCOUNTS
 from ..scenario.diagnostics import InputError
 
 Lang = Literal["zh", "en"]
@@ -62,16 +62,7 @@ CJK_FAMILIES = (
 # words in the file names of the same fonts, to find one matplotlib's font cache missed
 _CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy", "msyh", "simhei", "pingfang")
 
-FUND_NAMES = {
-    "zh": dict(ACCOUNT_NAMES_ZH),
-    "en": {
-        "uebmi_pool": "UEBMI pooled fund",
-        "uebmi_personal": "UEBMI personal accounts",
-        "urrbmi_pool": "URRBMI fund",
-        "critical_illness": "critical-illness insurance",
-        "medical_assistance": "medical assistance",
-    },
-}
+FUND_NAMES = {"zh": dict(ACCOUNT_NAMES_ZH), "en": dict(ACCOUNT_NAMES_EN)}
 FUND_COLORS = {
     "uebmi_pool": "#1f5fa6",
     "uebmi_personal": "#6baed6",

@@ -17,16 +17,9 @@ import numpy as np
 import xarray as xr
 from scipy.stats import spearmanr
 
-from ..finance.ledger import ACCOUNT_NAMES_ZH
+from ..finance.ledger import ACCOUNT_NAMES_EN, ACCOUNT_NAMES_ZH
 from ..parameters.catalogue import load_catalogue
 
-FUND_NAMES_EN = {
-    "uebmi_pool": "UEBMI pooled fund",
-    "uebmi_personal": "UEBMI personal accounts",
-    "urrbmi_pool": "URRBMI fund",
-    "critical_illness": "critical-illness insurance",
-    "medical_assistance": "medical assistance",
-}
 MEMBERS = {"uebmi_pool": ["uebmi_active", "uebmi_retired"], "urrbmi_pool": ["urrbmi"]}
 MIN_RHO = 0.2  # below this a rank correlation over a few hundred runs says little
 INPUT = "input__"
@@ -139,17 +132,14 @@ def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
     for fund in [str(f) for f in d["fund"].values]:
         first = d["depletion_year"].sel(fund=fund).values
         p = float(np.mean(first <= last))
-        name = ACCOUNT_NAMES_ZH[fund] if lang == "zh" else FUND_NAMES_EN.get(fund, fund)
+        name = (ACCOUNT_NAMES_ZH if lang == "zh" else ACCOUNT_NAMES_EN)[fund]
+        median = int(np.median(np.where(first <= last, first, np.inf))) if p >= 0.5 else None
         if lang == "zh":
             head = f"{name}：{p:.0%}的模拟在{last}年末前穿底"
-            if p >= 0.5:
-                head += f"（穿底年份中位数{int(np.nanmedian(np.where(first <= last, first, np.inf)))}年）"
+            head += f"（穿底年份中位数{median}年）" if median else ""
         else:
             head = f"{name}: depleted by the end of {last} in {p:.0%} of runs"
-            if p >= 0.5:
-                head += (
-                    f" (median year {int(np.nanmedian(np.where(first <= last, first, np.inf)))})"
-                )
+            head += f" (median year {median})" if median else ""
         body = _pooled(d, fund, lang) if fund in MEMBERS else None
         if fund in ("critical_illness", "medical_assistance"):
             body = _second_layer(d, fund, lang)

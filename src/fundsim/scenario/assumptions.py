@@ -109,7 +109,20 @@ PHRASES = {
         "zh": "{name}：{since}年为{start}，此后{how}，{year}年为{end}（{unit}）。",
         "en": "The {name}: {start} in {since}, then {how}; {end} in {year} [{unit}].",
     },
+    "held": {
+        "zh": "{name}：自{year}年起保持{value}不再提高（{unit}）。",
+        "en": "The {name}: held at {value} from {year}, no further rise [{unit}].",
+    },
+    "rest": {
+        "zh": "其余参数（起付线、支付比例、最高支付限额等）保持最后一次公布的标准不变。",
+        "en": "Every other value (deductibles, ratios, caps) stays at its last published level.",
+    },
 }
+
+
+def _name(zh: str, en: str, lang: str) -> str:
+    """A parameter's description as the subject of a sentence."""
+    return zh if lang == "zh" else en[:1].lower() + en[1:]
 
 
 def sentence(c: Continuation, lang: str) -> str:
@@ -120,12 +133,8 @@ def sentence(c: Continuation, lang: str) -> str:
     how = PHRASES[r.kind][lang].format(x=x)
     if c.drawn is not None:
         how += PHRASES["drawn"][lang].format(low=fmt(c.drawn[0]), high=fmt(c.drawn[1]))
-    if lang == "zh":
-        name = c.name_zh
-    else:
-        name = c.name_en[0].lower() + c.name_en[1:] if c.name_en else c.path
     return PHRASES["line"][lang].format(
-        name=name,
+        name=_name(c.name_zh, c.name_en, lang),
         since=c.since,
         start=_amount(c.start_value),
         how=how,
@@ -141,19 +150,12 @@ def summary(scenario: Scenario, lang: str) -> str:
     lines = [sentence(c, lang) for c in continuations(scenario, catalogue)]
     for path, year, value in held_flat(scenario):
         entry = catalogue[path]
-        unit = unit_text(entry.unit, lang)
-        if lang == "zh":
-            lines.append(
-                f"{entry.description_zh}：自{year}年起保持{_amount(value)}不再提高（{unit}）。"
+        lines.append(
+            PHRASES["held"][lang].format(
+                name=_name(entry.description_zh or path, entry.description or path, lang),
+                year=year,
+                value=_amount(value),
+                unit=unit_text(entry.unit, lang),
             )
-        else:
-            name = entry.description[0].lower() + entry.description[1:]
-            lines.append(
-                f"The {name}: held at {_amount(value)} from {year}, no further rise [{unit}]."
-            )
-    flat = (
-        "其余参数（起付线、支付比例、最高支付限额等）保持最后一次公布的标准不变。"
-        if lang == "zh"
-        else "Every other value (deductibles, ratios, caps) stays at its last published level."
-    )
-    return "\n".join([*lines, flat])
+        )
+    return "\n".join([*lines, PHRASES["rest"][lang]])

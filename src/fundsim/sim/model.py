@@ -607,6 +607,7 @@ class FundModel:
         members = self.members(m) * fraction
         date = self.calendar.date(begin)
         y = self.year_of(begin)
+        year_days = self.year_bounds[y + 1] - self.year_bounds[y]
         u = "contributions.uebmi"
         wage = average_wage(self.tree, s, date, self.calendar.start) * self.wage_shock
         base = wage * self.base_per_wage / 12 * float(s[f"{u}.compliance"])
@@ -642,11 +643,11 @@ class FundModel:
                 self.outpatient_per_member[0, ACTIVE] * members[ACTIVE]
                 + self.outpatient_per_member[0, RETIRED] * members[RETIRED]
             ) / 12
-        growth = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
+        inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
         if self.account_need is None and uebmi_members > 0:
             spent = personal_income * float(s["finance.personal_account_spend"])
-            self.account_need = (spent + pooled) * 12 / uebmi_members / growth
-        need = (self.account_need or 0.0) * growth * uebmi_members / 12 - pooled
+            self.account_need = (spent + pooled) * 12 / uebmi_members / inflation
+        need = (self.account_need or 0.0) * inflation * uebmi_members / 12 - pooled
         held = max(self.ledger.balance("uebmi_personal"), 0.0)
         self.post("uebmi_personal", "personal_spend", min(max(need, 0.0), held))
 
@@ -665,12 +666,8 @@ class FundModel:
 
         # maternity for births to active employees: medical cost and allowance
         if self.demography is not None:
-            inflation = (1 + float(s["care.cost_trend"])) ** self.years_elapsed(begin)
             births = (
-                self.demography.births_by_mother[ACTIVE]
-                * self.weight
-                * (end - begin)
-                / (self.year_bounds[y + 1] - self.year_bounds[y])
+                self.demography.births_by_mother[ACTIVE] * self.weight * (end - begin) / year_days
             )
             wage_index = wage / float(self.start_snapshot["economy.average_wage"])
             per_birth = (
@@ -704,7 +701,6 @@ class FundModel:
         a = "benefits.medical_assistance"
         if bool(s[f"{a}.fixed_budget"]):
             # the year's budget in full, month by month (by days: leap years included)
-            year_days = self.year_bounds[y + 1] - self.year_bounds[y]
             funding = float(s[f"{a}.budget"]) * (end - begin) / year_days
         else:
             funding = self.assistance_opening - self.ledger.balance("medical_assistance")
