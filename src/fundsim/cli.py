@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the --out folder when it is a report fundsim wrote (and holds nothing else)",
     )
+    from .cli_history import add_commands
+
+    add_commands(commands, _allow_option, _runs, _workers)
     return parser
 
 
@@ -255,6 +258,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, sys.stdout, sys.stderr, argv)
         if args.command in ("plot", "report"):
             return _chart(args, sys.stdout, sys.stderr)
+        if args.command in ("calibrate", "backtest"):
+            from .cli_history import run as run_history
+
+            return run_history(args, sys.stdout, sys.stderr)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)

@@ -384,22 +384,23 @@ def test_a_first_value_after_the_horizon_starts_is_refused_where_it_is_written(
 def test_a_longer_horizon_is_valid_when_the_extending_file_dates_the_earlier_years(
     tmp_path: Path,
 ) -> None:
-    dated = "values: {2019-01-01: 520, 2020-01-01: 550}"
+    dated = "values: {2015-01-01: 380, 2016-01-01: 420}"
     text = (
         head()
-        + "horizon: {start: 2019-01-01, end: 2024-12-31}\n"
-        + "parameters:\n  contributions:\n    source: test\n"
-        + "    uebmi:\n      account_reform: {values: {2019-01-01: false}}\n"
+        + "horizon: {start: 2015-01-01, end: 2024-12-31}\n"
+        + "parameters:\n  economy:\n    average_wage: {values: {2015-01-01: 56360}, source: test}\n"
+        + "  contributions:\n    source: test\n"
+        + "    uebmi:\n      account_reform: {values: {2015-01-01: false}}\n"
         + f"    urrbmi:\n      fiscal_subsidy: {{{dated}}}\n"
-        + "      individual_premium: {values: {2019-01-01: 250}}\n"
+        + "      individual_premium: {values: {2015-01-01: 120}}\n"
     )
     scenario = load_scenario(write(tmp_path, "s.yaml", text))
-    assert scenario.tree.value(SUBSIDY, dt.date(2019, 6, 1)) == 520
-    # the baseline's 2020 start is not an error once this file gives 2019
-    partial = text.replace("      individual_premium: {values: {2019-01-01: 250}}\n", "")
+    assert scenario.tree.value(SUBSIDY, dt.date(2015, 6, 1)) == 380
+    # the baseline's 2016 start is not an error once this file gives 2015
+    partial = text.replace("      individual_premium: {values: {2015-01-01: 120}}\n", "")
     with pytest.raises(ScenarioError) as error:
         load_scenario(write(tmp_path, "p.yaml", partial))
-    (d,) = error.value.diagnostics
+    (d,) = [d for d in error.value.diagnostics if d.severity == "error"]
     assert PREMIUM in d.path and d.file.endswith("baseline.yaml")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -51,20 +51,28 @@ def _prepare(scenarios: Sequence[Scenario]) -> None:
     keep_freed_memory()
 
 
-def run_task(task: Task, seed: int, scenarios: Sequence[Scenario] | None = None) -> xr.Dataset:
-    """Simulate one run of one scenario (in whichever process the backend chose)."""
+def run_task(
+    task: Task,
+    seed: int,
+    scenarios: Sequence[Scenario] | None = None,
+    fixed: Mapping[str, float] | None = None,
+) -> xr.Dataset:
+    """Simulate one run of one scenario (in whichever process the backend chose), with the
+    parameters in ``fixed`` held at their values (a calibration's trial)."""
     from ..sim.run import simulate
 
     index, run = task
     chosen = (scenarios if scenarios is not None else _SCENARIOS)[index]
-    return simulate(chosen, run=run, seed=seed)
+    return simulate(chosen, run=run, seed=seed, fixed=fixed)
 
 
 class Backend(Protocol):
     name: str
     workers: int
 
-    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]: ...
+    def run(
+        self, tasks: Sequence[Task], seed: int, fixed: Mapping[str, float] | None = None
+    ) -> Iterator[tuple[Task, xr.Dataset]]: ...
 
     def close(self) -> None: ...
 
@@ -79,9 +87,11 @@ class Serial:
         self.workers = 1
         _prepare(scenarios)
 
-    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+    def run(
+        self, tasks: Sequence[Task], seed: int, fixed: Mapping[str, float] | None = None
+    ) -> Iterator[tuple[Task, xr.Dataset]]:
         for task in tasks:
-            yield task, run_task(task, seed, self.scenarios)
+            yield task, run_task(task, seed, self.scenarios, fixed)
 
     def close(self) -> None:
         pass
@@ -108,7 +118,9 @@ class ProcessPool:
             initargs=(self.scenarios,),
         )
 
-    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+    def run(
+        self, tasks: Sequence[Task], seed: int, fixed: Mapping[str, float] | None = None
+    ) -> Iterator[tuple[Task, xr.Dataset]]:
         attempts = dict.fromkeys(tasks, 0)
         waiting = list(tasks)
         running: dict[Future[xr.Dataset], Task] = {}
@@ -117,7 +129,7 @@ class ProcessPool:
             while waiting and len(running) < 2 * self.workers:
                 task = waiting.pop(0)
                 attempts[task] += 1
-                running[self._pool.submit(run_task, task, seed)] = task
+                running[self._pool.submit(run_task, task, seed, None, fixed)] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             broken = False
             for future in finished:
@@ -205,7 +217,9 @@ class DaskBackend:
         self._client.run(keep_freed_memory_on_worker)
         self._scenarios = self._client.scatter(list(scenarios), broadcast=True)
 
-    def run(self, tasks: Sequence[Task], seed: int) -> Iterator[tuple[Task, xr.Dataset]]:
+    def run(
+        self, tasks: Sequence[Task], seed: int, fixed: Mapping[str, float] | None = None
+    ) -> Iterator[tuple[Task, xr.Dataset]]:
         """Runs go to Dask in small chunks of one scenario: a task per run costs the
         scheduler more than the run on a small machine; about ten chunks per worker keep
         every worker busy. The last few runs go one per task, so no worker idles through
@@ -229,7 +243,8 @@ class DaskBackend:
                 [run for _, run in chunk],
                 seed,
                 self._scenarios[first[0]],
-                key=f"fundsim-runs-{first[0]}-{first[1]}-{len(chunk)}-{seed}",
+                dict(fixed or {}),
+                key=f"fundsim-runs-{first[0]}-{first[1]}-{len(chunk)}-{seed}-{_key(fixed)}",
                 retries=self.retries,
                 pure=False,
             )
@@ -260,10 +275,20 @@ def keep_freed_memory_on_worker() -> bool:
     return keep_freed_memory()
 
 
-def _dask_chunk(runs: Sequence[int], seed: int, scenario: Scenario) -> list[xr.Dataset]:
+def _dask_chunk(
+    runs: Sequence[int], seed: int, scenario: Scenario, fixed: Mapping[str, float]
+) -> list[xr.Dataset]:
     from ..sim.run import simulate
 
-    return [simulate(scenario, run=run, seed=seed) for run in runs]
+    return [simulate(scenario, run=run, seed=seed, fixed=fixed or None) for run in runs]
+
+
+def _key(fixed: Mapping[str, float] | None) -> str:
+    """A short key of a trial's fixed values (Dask task keys must differ between trials)."""
+    import hashlib
+
+    text = repr(sorted((fixed or {}).items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def make_backend(

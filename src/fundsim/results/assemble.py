@@ -99,6 +99,14 @@ def run_dataset(
         labels_zh=",".join(FLOWS[f][2] for f in FLOW_NAMES),
     )
     ds.attrs.update(fundsim_version=__version__, weight=model.weight)
+    reported = model.scenario.reported_start
+    if reported is not None:  # rolled forward from the data year: keep the horizon's years
+        ds = ds.sel(year=ds.year >= reported.year, month=ds.month >= np.datetime64(reported, "ns"))
+        closing_kept = ds["balance"].isel(scenario=0, run=0).values
+        years = ds.year.values
+        for a in range(len(ACCOUNTS)):
+            negative = np.flatnonzero(closing_kept[:, a] < 0)
+            ds["depletion_year"][0, 0, a] = years[negative[0]] if len(negative) else np.nan
     return ds
 
 

@@ -45,8 +45,15 @@ FILES = {
         MARKER,
     },
     "report": {"report.md", "report.xlsx", MARKER},
+    "calibration": {"calibration.csv", "calibration.md", MARKER},
+    "backtest": {"backtest.csv", "backtest.md", "calibrated.yaml", MARKER},
 }
-WHAT = {"batch": "batch results folder", "report": "report folder"}
+WHAT = {
+    "batch": "batch results folder",
+    "report": "report folder",
+    "calibration": "calibration report folder",
+    "backtest": "backtest folder",
+}
 
 
 class OutputError(InputError):
@@ -141,7 +148,7 @@ def _written(path: Path, parts: tuple[str, ...], kind: str, tagged: bool) -> boo
         return False
     if len(parts) == 1:
         return parts[0] in FILES[kind] or _partial(parts[0])
-    depth = 2 if kind == "batch" else 3  # figures/NAME, figures/LANG/NAME
+    depth = 3 if kind == "report" else 2  # figures/NAME, figures/LANG/NAME
     if parts[0] != "figures" or len(parts) != depth:
         return False
     if _partial(parts[-1]):

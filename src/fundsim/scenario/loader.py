@@ -26,7 +26,9 @@ from pydantic import BaseModel, ValidationError
 from ..parameters.catalogue import Catalogue, Entry, load_catalogue
 from ..parameters.timeline import INDEX_SERIES, Origin, Rule, Step, Timeline
 from ..parameters.tree import Override, ParameterTree
+from . import calibrate as calibration_section
 from . import rules
+from . import start as starting
 from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
 from .paths import REGION_SUFFIXES, SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
 from .regiondata import OPTIONAL, SPECS, Table, read_table
@@ -94,6 +96,10 @@ class Scenario:
     outputs: Outputs
     warnings: list[Diagnostic] = field(default_factory=list)
     region_tables: dict[str, Table] = field(default_factory=dict)
+    calibrate: calibration_section.CalibrationPlan | None = None
+    # results are kept from this day (a roll-forward from the data year), None: all
+    reported_start: dt.date | None = None
+    start_note: tuple[str, str] | None = None  # how the start was bridged (zh, en)
 
     @property
     def sha256(self) -> str:
@@ -121,7 +127,9 @@ class _File:
     document: Document
 
 
-def load_scenario(path: str | Path, allow_outside: Sequence[str | Path] = ()) -> Scenario:
+def load_scenario(
+    path: str | Path, allow_outside: Sequence[str | Path] = (), horizon: Horizon | None = None
+) -> Scenario:
     """Read, validate and resolve a scenario file.
 
     Parameters
@@ -129,6 +137,8 @@ def load_scenario(path: str | Path, allow_outside: Sequence[str | Path] = ()) ->
     path : the scenario YAML file
     allow_outside : folders outside the scenario's project that its ``extends`` and
         ``region.data`` paths may name (:mod:`fundsim.scenario.paths`)
+    horizon : simulate this horizon instead of the scenario's (a calibration over the
+        history's years); every check is made against it
 
     Returns
     -------
@@ -144,7 +154,7 @@ def load_scenario(path: str | Path, allow_outside: Sequence[str | Path] = ()) ->
     roots = Roots.of(Path(path), allow_outside)
     chain = _read_chain(Path(path), roots, problems)
     problems.raise_if_errors()
-    scenario = _resolve(chain, catalogue, roots, problems)
+    scenario = _resolve(chain, catalogue, roots, problems, horizon)
     problems.raise_if_errors()
     assert scenario is not None
     scenario.warnings = [d for d in problems.items if d.severity == "warning"]
@@ -364,10 +374,16 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _resolve(
-    chain: list[_File], catalogue: Catalogue, roots: Roots, problems: Collector
+    chain: list[_File],
+    catalogue: Catalogue,
+    roots: Roots,
+    problems: Collector,
+    horizon_given: Horizon | None = None,
 ) -> Scenario | None:
     root, leaf = chain[0], chain[-1]
-    horizon = next((f.document.horizon for f in reversed(chain) if f.document.horizon), None)
+    horizon = horizon_given or next(
+        (f.document.horizon for f in reversed(chain) if f.document.horizon), None
+    )
     region = next((f for f in reversed(chain) if f.document.region), None)
     if horizon is None:
         problems.error(
@@ -395,6 +411,10 @@ def _resolve(
         )
     if horizon is None or region is None:
         return None
+    assert region.document.region is not None
+    region_line = region.source.line_of(("region",))
+    start = starting.plan(region.document.region, horizon, region.name, region_line, problems)
+    horizon = start.simulated
 
     timelines = _defaults(catalogue, horizon)
     given: set[str] = set()
@@ -412,6 +432,23 @@ def _resolve(
     region_files, tables = _read_region(region, roots, problems)
     if problems.has_errors:
         return None
+    start = starting.from_history(
+        start, region.document.region, horizon, tables, region.name, region_line, problems
+    )
+    if problems.has_errors:
+        return None
+    if start.population_scale:
+        tables["population"] = starting.scaled_population(
+            tables["population"], start.population_scale
+        )
+    history_name = display_path(region_files["history"]) if "history" in region_files else ""
+    for account, (value, line) in start.opening.items():
+        path = f"finance.opening_balance.{account}"
+        timelines[path] = Timeline.constant(
+            EARLIEST,
+            value,
+            Origin("history", history_name, line, source=f"{history_name}: balance at year end"),
+        )
 
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
     tree = baseline.with_overrides(overrides)
@@ -420,6 +457,7 @@ def _resolve(
         return None
     rules.check(tree, [f.name for f in chain], problems)
     uncertainty = _read_uncertainty(chain, catalogue, tree, problems)
+    calibrate = calibration_section.read(chain, catalogue, tree, problems)
     _check_size(region, tables, tree, horizon, uncertainty, catalogue, problems)
     monte_carlo = MonteCarlo()
     for file in chain:
@@ -428,7 +466,6 @@ def _resolve(
                 update=file.document.monte_carlo.model_dump(exclude_unset=True)
             )
     outputs = next((f.document.outputs for f in reversed(chain) if f.document.outputs), Outputs())
-    assert region.document.region is not None
     return Scenario(
         name=leaf.document.name,
         title=leaf.document.title,
@@ -445,6 +482,9 @@ def _resolve(
         monte_carlo=monte_carlo,
         outputs=outputs,
         region_tables=tables,
+        calibrate=calibrate,
+        reported_start=start.reported_start,
+        start_note=start.note,
     )
 
 

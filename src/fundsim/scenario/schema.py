@@ -79,6 +79,34 @@ class Region(Strict):
     name: Title
     code: Text | None = None
     data: RegionData
+    # the year whose end the population file and the opening balances describe (DESIGN §3)
+    data_year: Annotated[int, Field(ge=FIRST_YEAR - 1, le=LAST_YEAR)] | None = None
+    # a horizon that starts after data_year + 1: simulate the years between and report from
+    # the horizon start (roll_forward), or scale the population and set the balances to the
+    # history's year-end figures before the horizon start (history)
+    start_from: Literal["data", "roll_forward", "history"] = "data"
+
+
+class CalibrationBound(Strict):
+    """Where a calibration may move one parameter."""
+
+    low: Number
+    high: Number
+    source: Text | None = None  # why these bounds
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CalibrationBound:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+
+class Calibrate(Strict):
+    """The free parameters of a calibration to the region's history (``fundsim calibrate``)."""
+
+    parameters: Annotated[dict[str, CalibrationBound], Field(min_length=1, max_length=12)]
+    first_year: Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None = None  # of the fit
+    runs: Annotated[int, Field(ge=2, le=1000)] = 16  # Monte Carlo runs a trial (the same each)
 
 
 class _Distribution(Strict):
@@ -236,5 +264,6 @@ class Document(Strict):
     policy: dict[str, dict[str, Any]] | None = None
     # "none" removes a draw inherited from an extended file (the value given holds)
     uncertainty: dict[str, Distribution | Literal["none"]] | None = None
+    calibrate: Calibrate | None = None
     monte_carlo: MonteCarlo | None = None
     outputs: Outputs | None = None

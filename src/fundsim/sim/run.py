@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import xarray as xr
@@ -16,6 +17,7 @@ def simulate(
     run: int = 0,
     seed: int | None = None,
     tick_days: float | None = None,
+    fixed: Mapping[str, float] | None = None,
 ) -> xr.Dataset:
     """Simulate run ``run`` of ``scenario`` and return its results (DESIGN §4).
 
@@ -26,6 +28,8 @@ def simulate(
     seed : the batch seed (default: the scenario's ``monte_carlo.seed``)
     tick_days : cut inpatient batches into ticks of this many days (default: one batch per
         policy year, cut at dated policy changes; the same process, drawn in fewer pieces)
+    fixed : parameters held at these values in this run instead of their scenario values or
+        draws (a calibration's trial); every other draw is the run's own, as without them
     """
     from ..results.assemble import run_dataset
     from .model import FundModel
@@ -35,6 +39,9 @@ def simulate(
     seed = scenario.monte_carlo.seed if seed is None else seed
     inputs = draw_inputs(scenario, seed, run)
     tree = scenario.tree
+    if fixed:
+        inputs = {p: v for p, v in inputs.items() if p not in fixed}
+        tree = tree.with_values(fixed, Origin("calibration", str(scenario.file), 0, "trial"))
     if inputs:
         tree = tree.with_values(inputs, Origin("draw", str(scenario.file), 0, f"run {run}"))
     model = FundModel(scenario, tree, seed, run, tick_days=tick_days)

@@ -1,0 +1,195 @@
+"""Fitting a scenario's free parameters to its region's history (``fundsim calibrate``).
+
+The target is the Monte Carlo mean of each history figure over the same runs for every
+trial (common random numbers: the same seed and run numbers, so two trials differ by their
+parameters only and the mean is a smooth function of them, not a fresh sample each time).
+The free parameters are scaled to [0, 1] over their bounds and fitted by
+``scipy.optimize.least_squares`` (trust-region reflective, which keeps to the bounds) on the
+relative residuals (model mean − actual) ÷ |actual|. Its Jacobian is a forward difference of
+4% of each parameter's range, wide enough to average over the discrete events of a finite
+sample; the k + 1 trials of a step run as one batch on the backend.
+
+What the fit leaves unexplained becomes uncertainty: the residual standard deviation
+s = √(Σr² / (n − k)) (s = the root-mean-square residual when n ≤ k), and each parameter's
+standard deviation the move that alone shifts its residuals by s (s ÷ the norm of its
+Jacobian column, in its own units), combined with the Monte Carlo error of the mean of the
+runs carried to the parameters (pinv(J) · cov(runs) / R · pinv(J)ᵀ): the runs are the same
+in every trial, so their shared sampling error is absorbed by the fit, not seen in the
+residuals. A parameter the history does not move is not
+identified: it keeps a uniform spread over its bounds and is reported so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import least_squares
+
+from ..ensemble.backends import Backend
+from ..scenario.calibrate import FreeParameter
+from .observe import Point, matrix
+
+STEP = 0.04  # forward-difference step, as a share of each parameter's range
+MAX_STEPS = 12  # least_squares iterations (each k + 1 trials)
+IDENTIFIED = 1e-3  # a Jacobian column norm below this: the history does not move the parameter
+
+
+@dataclass
+class Fit:
+    """A finished calibration.
+
+    values : fitted value per path; ``sd`` its standard deviation (see the module text)
+    start : the scenario's value per path
+    points : the history points fitted; ``mean`` the model's mean at each, ``relative`` its
+        relative residual
+    rms : root-mean-square relative residual; ``s`` the residual standard deviation
+    trials : trials evaluated; ``runs`` runs per trial
+    unidentified : paths the history does not move
+    """
+
+    values: dict[str, float]
+    sd: dict[str, float]
+    start: dict[str, float]
+    points: list[Point]
+    mean: NDArray[np.float64]
+    relative: NDArray[np.float64]
+    rms: float
+    s: float
+    trials: int
+    runs: int
+    unidentified: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
+    """What each residual is divided by: |actual|; for a balance, at least a twentieth of its
+    series' mean size (a balance near zero would otherwise weigh without limit)."""
+    out = np.array([abs(p.value) for p in points], dtype=float)
+    for k, p in enumerate(points):
+        if p.indicator == "balance":
+            same = [abs(q.value) for q in points if q.series == p.series]
+            out[k] = max(out[k], 0.05 * float(np.mean(same)))
+    return np.maximum(out, 1.0)
+
+
+class Trials:
+    """Evaluates trial values on the backend: each trial the same runs, cached."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        points: Sequence[Point],
+        runs: int,
+        seed: int,
+        on_trial: Callable[[int], None] | None = None,
+    ) -> None:
+        self.backend, self.points, self.runs, self.seed = backend, list(points), runs, seed
+        self.on_trial = on_trial
+        self.cache: dict[tuple[float, ...], NDArray[np.float64]] = {}
+
+    def values(self, many: Sequence[dict[str, float]]) -> list[NDArray[np.float64]]:
+        """Each trial's (run, point) matrix."""
+        out = []
+        for fixed in many:
+            key = tuple(round(v, 12) for v in fixed.values())
+            if key not in self.cache:
+                tasks = [(0, run) for run in range(self.runs)]
+                rows = dict(
+                    (task[1], matrix(ds, self.points)[0])
+                    for task, ds in self.backend.run(tasks, self.seed, fixed)
+                )
+                self.cache[key] = np.array([rows[run] for run in range(self.runs)])
+                if self.on_trial:
+                    self.on_trial(len(self.cache))
+            out.append(self.cache[key])
+        return out
+
+
+def fit(
+    free: Sequence[FreeParameter],
+    points: Sequence[Point],
+    trials: Trials,
+    max_steps: int = MAX_STEPS,
+) -> Fit:
+    """Fit ``free`` to ``points`` (see the module text)."""
+    low = np.array([p.low for p in free])
+    span = np.array([p.high - p.low for p in free])
+    actual = np.array([p.value for p in points])
+    scale = scale_of(points)
+
+    def to_values(u: NDArray[np.float64]) -> dict[str, float]:
+        x = low + np.clip(u, 0.0, 1.0) * span
+        return {p.path: float(v) for p, v in zip(free, x, strict=True)}
+
+    def residuals_of(m: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (np.nanmean(m, axis=0) - actual) / scale
+
+    def fun(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return residuals_of(trials.values([to_values(u)])[0])
+
+    def jac(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        steps = np.where(u + STEP <= 1.0, STEP, -STEP)
+        shifted = []
+        for j in range(len(free)):
+            v = u.copy()
+            v[j] += steps[j]
+            shifted.append(to_values(v))
+        base, *moved = trials.values([to_values(u), *shifted])
+        r0 = residuals_of(base)
+        return np.column_stack(
+            [(residuals_of(m) - r0) / h for m, h in zip(moved, steps, strict=True)]
+        )
+
+    u0 = np.array([(p.start - p.low) / (p.high - p.low) for p in free])
+    result: Any = least_squares(
+        fun,
+        u0,
+        jac=jac,
+        bounds=(0.0, 1.0),
+        method="trf",
+        x_scale=1.0,
+        ftol=1e-4,
+        xtol=1e-3,
+        max_nfev=max_steps,
+    )
+    u = np.clip(result.x, 0.0, 1.0)
+    values = to_values(u)
+    best = trials.values([values])[0]
+    r = residuals_of(best)
+    n, k = len(points), len(free)
+    rms = float(np.sqrt(np.mean(r**2)))
+    s = float(np.sqrt(np.sum(r**2) / (n - k))) if n > k else rms
+    J = jac(u)
+    norms = np.linalg.norm(J, axis=0)
+    # the Monte Carlo error of the mean of these runs, carried to the parameters: the same
+    # runs in every trial share one sampling error, which the fit absorbs, unseen in r
+    deviations = (best - np.nanmean(best, axis=0)) / scale
+    sampling = np.atleast_2d(np.cov(np.nan_to_num(deviations), rowvar=False)) / len(best)
+    A = np.linalg.pinv(J)
+    mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
+    sd, unidentified = {}, []
+    for j, p in enumerate(free):
+        if norms[j] < IDENTIFIED:
+            sd[p.path] = float(span[j] / np.sqrt(12.0))
+            unidentified.append(p.path)
+        else:
+            spread = np.hypot(s / norms[j], mc[j])
+            sd[p.path] = float(min(spread, 1.0 / np.sqrt(12.0)) * span[j])
+    return Fit(
+        values=values,
+        sd=sd,
+        start={p.path: p.start for p in free},
+        points=list(points),
+        mean=np.nanmean(best, axis=0),
+        relative=(np.nanmean(best, axis=0) - actual) / np.abs(np.where(actual == 0, 1, actual)),
+        rms=rms,
+        s=s,
+        trials=len(trials.cache),
+        runs=trials.runs,
+        unidentified=unidentified,
+        message=str(result.message),
+    )

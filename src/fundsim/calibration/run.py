@@ -1,0 +1,351 @@
+"""``fundsim calibrate`` and ``fundsim backtest``: from a scenario and a history to a fitted
+scenario, its bands against the history, and (backtest) a score on later years.
+
+A calibration simulates the history's years (from ``calibrate.first_year``, default the
+first history year, to ``until``) with the scenario's rules for them, fits the free
+parameters (:mod:`fundsim.calibration.fit`), writes a scenario that ``extends:`` the
+original with the fitted values and their uncertainty, then runs that scenario as a user
+would (with every draw) to draw its bands against the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from ..ensemble.backends import make_backend
+from ..scenario.diagnostics import Collector, InputError, ScenarioError
+from ..scenario.loader import Scenario, display_path, load_scenario
+from ..scenario.paths import Roots
+from ..scenario.regiondata import Table, read_table
+from ..scenario.schema import Horizon
+from .fit import Fit, Trials, fit
+from .observe import Point, matrix, observable, points
+
+MARK = "# Written by fundsim calibrate"
+QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+
+
+@dataclass
+class Plan:
+    """What a calibration fits: the scenario, its history and the points up to ``until``."""
+
+    scenario: Scenario
+    history_file: Path
+    history: Table
+    fitted: list[Point]  # compared points up to until, from first_year
+    later: list[Point]  # points after until (a backtest's test set)
+    skipped: list[tuple[Point, str]]  # points a run cannot give, with why
+    first_year: int
+    until: int
+    warnings: list[str]
+
+
+def plan(
+    scenario_file: str | Path,
+    history_file: str | Path | None,
+    until: int | None,
+    allow_outside: Sequence[str | Path] = (),
+) -> Plan:
+    """Read the scenario and its history and choose the points (InputError when the
+    calibration cannot start)."""
+    scenario = load_scenario(scenario_file, allow_outside)
+    if scenario.calibrate is None:
+        raise InputError(
+            f"{display_path(scenario.file)} has no calibrate: section; add one naming the "
+            "free parameters and their bounds, e.g.\n  calibrate:\n    parameters:\n"
+            "      care.admission_level: {low: 0.7, high: 1.4}"
+        )
+    if history_file is not None:
+        problems = Collector()
+        path = Path(history_file)
+        table = read_table("history", path, problems, display=display_path(path))
+        problems.raise_if_errors()
+        assert table is not None
+    elif "history" in scenario.region_tables:
+        table = scenario.region_tables["history"]
+        path = scenario.region_files["history"]
+    else:
+        raise InputError(
+            f"{display_path(scenario.file)} names no history (region.data.history); give "
+            "--history FILE or add the region's history.csv"
+        )
+    every = points(table)
+    if not every:
+        raise InputError(f"{display_path(path)} has no rows")
+    last = max(p.year for p in every)
+    until = last if until is None else until
+    first = scenario.calibrate.first_year or min(p.year for p in every)
+    if until < first:
+        raise InputError(
+            f"--until {until} lies before the first year fitted ({first}); the history "
+            f"{display_path(path)} runs {min(p.year for p in every)}-{last}"
+        )
+    fitted, later, skipped = [], [], []
+    for p in every:
+        why = observable(p.fund, p.indicator)
+        if why is not None:
+            skipped.append((p, why))
+        elif first <= p.year <= until:
+            fitted.append(p)
+        elif p.year > until:
+            later.append(p)
+    if len(fitted) == 0:
+        raise InputError(
+            f"no history point of {display_path(path)} lies in {first}-{until}; choose "
+            "another --until or calibrate.first_year"
+        )
+    warnings = [
+        f"{display_path(path)}:{p.line}: {p.fund} {p.indicator} {p.year} not compared: {why}"
+        for p, why in skipped
+    ]
+    return Plan(scenario, path, table, fitted, later, skipped, first, until, warnings)
+
+
+def horizon_of(first: int, last: int) -> Horizon:
+    return Horizon(start=dt.date(first, 1, 1), end=dt.date(last, 12, 31))
+
+
+def calibrate(
+    chosen: Plan,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    allow_outside: Sequence[str | Path] = (),
+    on_trial: Callable[[int, int], None] | None = None,
+    runs: int | None = None,
+) -> tuple[Fit, Scenario]:
+    """Fit the plan's free parameters; returns the fit and the scenario over the fitted years."""
+    scenario = chosen.scenario
+    assert scenario.calibrate is not None
+    over = load_scenario(
+        scenario.file, allow_outside, horizon=horizon_of(chosen.first_year, chosen.until)
+    )
+    assert over.calibrate is not None
+    free = over.calibrate.parameters
+    if not free:
+        raise InputError("the calibrate: section names no parameter that can be fitted")
+    n_runs = runs or over.calibrate.runs
+    backend = make_backend([over], workers, scheduler)
+    expected = (len(free) + 1) * 13
+
+    def tick(done: int) -> None:
+        if on_trial:
+            on_trial(done, expected)
+
+    try:
+        trials = Trials(backend, chosen.fitted, n_runs, over.monte_carlo.seed, tick)
+        result = fit(free, chosen.fitted, trials)
+    finally:
+        backend.close()
+    return result, over
+
+
+def band(
+    scenario_file: Path,
+    chosen: Sequence[Point],
+    horizon: Horizon,
+    runs: int,
+    workers: int | None,
+    scheduler: str | None,
+    allow_outside: Sequence[str | Path] = (),
+    on_run: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float64]:
+    """The (run, point) values of ``runs`` runs of a scenario over ``horizon``, every draw on."""
+    scenario = load_scenario(scenario_file, allow_outside, horizon=horizon)
+    backend = make_backend([scenario], workers, scheduler)
+    rows: dict[int, NDArray[np.float64]] = {}
+    try:
+        tasks = [(0, run) for run in range(runs)]
+        for task, ds in backend.run(tasks, scenario.monte_carlo.seed):
+            rows[task[1]] = matrix(ds, chosen)[0]
+            if on_run:
+                on_run(len(rows), runs)
+    finally:
+        backend.close()
+    return np.array([rows[r] for r in range(runs)])
+
+
+def band_table(chosen: Sequence[Point], values: NDArray[np.float64]) -> list[dict[str, Any]]:
+    """One row per point: actual, mean, quantiles 5-95%, relative error of the median."""
+    q = np.nanquantile(values, QUANTILES, axis=0)
+    rows = []
+    for k, p in enumerate(chosen):
+        row: dict[str, Any] = {
+            "year": p.year,
+            "fund": p.fund,
+            "indicator": p.indicator,
+            "actual": p.value,
+            "mean": float(np.nanmean(values[:, k])),
+        }
+        for level, value in zip(QUANTILES, q[:, k], strict=True):
+            row[f"p{round(level * 100):02d}"] = float(value)
+        median = row["p50"]
+        row["error"] = (median - p.value) / abs(p.value) if p.value else math.nan
+        row["inside_50"] = row["p25"] <= p.value <= row["p75"]
+        row["inside_80"] = row["p10"] <= p.value <= row["p90"]
+        row["inside_90"] = row["p05"] <= p.value <= row["p95"]
+        rows.append(row)
+    return rows
+
+
+# --- the calibrated scenario --------------------------------------------------------------
+
+
+def _nested(path: str, leaf: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = leaf
+    for key in reversed(path.split(".")):
+        out = {key: out}
+    return out
+
+
+def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _round(value: float, sd: float) -> float:
+    """A fitted value rounded to a hundredth of its standard deviation (5 figures at least)."""
+    if sd <= 0 or not math.isfinite(sd):
+        return float(f"{value:.6g}")
+    digits = max(0, -math.floor(math.log10(sd)) + 2)
+    return round(value, digits)
+
+
+def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
+    """The calibrated scenario's YAML: extends the original, the fitted values and their
+    uncertainty, each with its source."""
+    scenario = chosen.scenario
+    history = os.path.relpath(chosen.history_file, out.parent)
+    extends = os.path.relpath(scenario.file, out.parent)
+    n, k = len(result.points), len(result.values)
+    where = f"calibrated to {history} {chosen.first_year}-{chosen.until}"
+    parameters: dict[str, Any] = {}
+    uncertainty: dict[str, Any] = {}
+    for path, value in result.values.items():
+        sd = result.sd[path]
+        value, sd = _round(value, sd), float(f"{sd:.3g}")
+        if path in result.unidentified:
+            note = "NOT IDENTIFIED by the history: its draws range uniformly over the bounds"
+        else:
+            note = f"residual RMS {result.rms:.1%} over {n} points, {k} parameters"
+        source = (
+            f"{where} ({n} points, {result.runs} runs a trial, common random numbers), "
+            f"{note}; was {result.start[path]:g}"
+        )
+        if not path.endswith(".then"):
+            _merge(parameters, _nested(path, {"value": value, "source": source}))
+        low, high = next(
+            (p.low, p.high)
+            for p in scenario.calibrate.parameters
+            if p.path == path  # type: ignore[union-attr]
+        )
+        if path in result.unidentified:
+            uncertainty[path] = {
+                "distribution": "uniform",
+                "low": low,
+                "high": high,
+                "source": source,
+            }
+        else:
+            uncertainty[path] = {
+                "distribution": "normal",
+                "mean": value,
+                "sd": sd,
+                "source": f"the calibration's residual standard deviation {result.s:.1%}, as "
+                f"the move of this parameter alone that shifts the fitted figures by it ({where})",
+            }
+    title = scenario.title
+    document: dict[str, Any] = {
+        "extends": extends,
+        "name": f"{scenario.name}-calibrated"[:64],
+        "title": {
+            "zh": f"{title.zh}（已按历史数据校准）"[:200],
+            "en": f"{title.en} (calibrated)"[:200],
+        },
+        "description": {
+            "zh": f"在{scenario.file.name}基础上，按{history}中{chosen.first_year}—{chosen.until}年的"
+            f"{n}个实际数据拟合{k}个参数（{', '.join(result.values)}），残差均方根{result.rms:.1%}；"
+            "拟合未能解释的部分作为这些参数的不确定性。",
+            "en": f"{scenario.file.name} with {k} parameters ({', '.join(result.values)}) fitted "
+            f"to {n} actual figures of {history}, {chosen.first_year}-{chosen.until}; residual "
+            f"RMS {result.rms:.1%}; what the fit leaves unexplained is these parameters' "
+            "uncertainty.",
+        },
+    }
+    if parameters:
+        document["parameters"] = parameters
+    document["uncertainty"] = uncertainty
+    header = (
+        f"{MARK} on {dt.date.today().isoformat()} from {display_path(scenario.file)} and "
+        f"{display_path(chosen.history_file)} (up to {chosen.until}).\n"
+        "# Edit the original scenario and calibrate again rather than this file.\n"
+    )
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def check_out(
+    out: Path, scenario: Scenario, force: bool, allow_outside: Sequence[str | Path]
+) -> Path:
+    """The calibrated scenario's place: a .yaml file inside the scenario's project, replaced
+    only with --force and only when fundsim wrote it."""
+    from ..results.places import OutputError, check_place
+
+    absolute = check_place(out, "--out", folder=False)
+    if absolute.suffix not in (".yaml", ".yml"):
+        raise OutputError(f"--out {out}: name a .yaml file (the calibrated scenario)")
+    roots = Roots.of(absolute, allow_outside)
+    if not roots.contain(scenario.file):
+        raise OutputError(
+            f"--out {out}: the calibrated scenario extends {display_path(scenario.file)}, "
+            f"which must lie in the same project ({roots.describe()}); write it beside the "
+            "scenario, e.g. --out "
+            + display_path(scenario.file.with_name(scenario.file.stem + "-calibrated.yaml"))
+        )
+    if os.path.lexists(absolute):
+        text = absolute.read_text(encoding="utf-8", errors="replace") if absolute.is_file() else ""
+        if not text.startswith(MARK):
+            raise OutputError(
+                f"--out {out}: exists and is not a scenario fundsim calibrate wrote; fundsim "
+                "replaces only its own files, even with --force: choose another --out"
+            )
+        if not force:
+            raise OutputError(
+                f"--out {out}: already exists; choose another --out or pass --force to replace it"
+            )
+    return absolute
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def validate_written(path: Path, allow_outside: Sequence[str | Path]) -> None:
+    """The written scenario must load (a bug of fundsim otherwise)."""
+    try:
+        load_scenario(path, allow_outside)
+    except ScenarioError as error:
+        text = "; ".join(d.format() for d in error.diagnostics[:3])
+        raise RuntimeError(f"the calibrated scenario does not load: {text}") from error

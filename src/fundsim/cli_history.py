@@ -1,0 +1,315 @@
+"""``fundsim calibrate`` and ``fundsim backtest`` (the command line's history commands)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK = 0
+
+
+def add_commands(
+    commands: Any, allow: Callable[[argparse.ArgumentParser], None], runs: Any, workers: Any
+) -> None:
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit a scenario's calibrate: parameters to its region's history",
+        description="Fit the free parameters of the scenario's calibrate: section to every "
+        "history point up to --until (the Monte Carlo mean, the same runs for every trial), "
+        "write a scenario that extends the original with the fitted values and their "
+        "uncertainty, and a report of its bands against the history. 按历史数据校准情景参数。",
+    )
+    calibrate.add_argument("scenario", type=Path, metavar="SCENARIO")
+    calibrate.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.yaml",
+        help="the calibrated scenario to write (inside the scenario's project)",
+    )
+    calibrate.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the calibration report folder (default: beside --out, FILE-report/)",
+    )
+    backtest = commands.add_parser(
+        "backtest",
+        help="calibrate on the history up to a year and score the forecast of later years",
+        description="Calibrate on the history up to --until, project the later history years "
+        "and write DIR/backtest.csv (actuals and the bands), DIR/backtest.md (coverage and "
+        "MAPE) and a chart per series. Later years only score the forecast. 回测。",
+    )
+    backtest.add_argument("scenario", type=Path, metavar="SCENARIO")
+    backtest.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    backtest.add_argument(
+        "--runs", type=runs, default=200, help="runs of the forecast scored (default 200)"
+    )
+    for command in (calibrate, backtest):
+        command.add_argument(
+            "--history",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="history.csv (default: the scenario's region.data.history)",
+        )
+        command.add_argument(
+            "--until",
+            type=int,
+            default=None,
+            metavar="YEAR",
+            help="fit the history up to this year (default: its last year)",
+        )
+        command.add_argument(
+            "--trial-runs",
+            type=runs,
+            default=None,
+            metavar="N",
+            help="runs a trial (default: calibrate.runs)",
+        )
+        if command is calibrate:
+            command.add_argument(
+                "--check-runs",
+                type=runs,
+                default=200,
+                metavar="N",
+                help="runs of the calibrated scenario drawn against the history (default 200)",
+            )
+        command.add_argument(
+            "--lang", choices=["zh", "en"], default="zh", help="chart labels (default zh)"
+        )
+        command.add_argument(
+            "--workers",
+            type=workers,
+            default=None,
+            help="worker processes (default: one per core; 1 serial)",
+        )
+        command.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="run on Dask ('local' or tcp://HOST:PORT)",
+        )
+        command.add_argument("--force", action="store_true", help="replace outputs fundsim wrote")
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+        allow(command)
+
+
+class _Bar:
+    def __init__(self, description: str, unit: str, err: TextIO, quiet: bool) -> None:
+        self.description, self.unit, self.err, self.quiet = description, unit, err, quiet
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total,
+                desc=self.description,
+                unit=self.unit,
+                file=self.err,
+                dynamic_ncols=True,
+                mininterval=0.1 if getattr(self.err, "isatty", lambda: False)() else 5.0,
+            )
+        if done > self.bar.total:
+            self.bar.total = done
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
+    """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
+    from .results.places import check_replaceable, mark
+
+    check_replaceable(target, kind, allowed=force)
+    staging = target.with_name(f".{target.name}.partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        write(staging)
+        mark(staging, kind)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _charts(
+    rows: list[dict[str, Any]], folder: Path, lang: str, until: int | None, err: TextIO
+) -> None:
+    from .plotting.history import write_series_charts
+    from .plotting.style import FontWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FontWarning)
+        write_series_charts(rows, folder, lang, until)
+    for warning in caught:
+        if issubclass(warning.category, FontWarning):
+            print(f"fundsim: warning: {warning.message}", file=err)
+
+
+def _print_fit(result: Any, out: TextIO) -> None:
+    print("拟合参数 / fitted parameters:", file=out)
+    for path, value in result.values.items():
+        flag = (
+            "  (历史数据无法识别 / not identified by the history)"
+            if path in result.unidentified
+            else ""
+        )
+        print(
+            f"  {path}: {result.start[path]:.4g} -> {value:.4g} ± {result.sd[path]:.3g}{flag}",
+            file=out,
+        )
+    print(
+        f"残差均方根 / residual RMS {result.rms:.1%} ({len(result.points)} points, {result.trials} trials × {result.runs} runs)",
+        file=out,
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .calibration import report
+    from .calibration.run import (
+        band,
+        band_table,
+        calibrate,
+        check_out,
+        horizon_of,
+        plan,
+        scenario_text,
+        validate_written,
+        write_text,
+    )
+    from .results.places import check_place
+    from .scenario.diagnostics import InputError
+    from .scenario.paths import project_root
+
+    chosen = plan(args.scenario, args.history, args.until, args.allow_outside)
+    for warning in chosen.warnings:
+        print(f"fundsim: warning: {warning}", file=err)
+    if args.command == "backtest":
+        if not chosen.later:
+            raise InputError(
+                f"the history {chosen.history_file.name} has no point after {chosen.until} to "
+                "test the forecast on; choose an earlier --until"
+            )
+        target = check_place(args.out)
+        from .results.places import check_replaceable
+
+        check_replaceable(target, "backtest", allowed=args.force)
+        scenario_file = target / "calibrated.yaml"
+    else:
+        scenario_file = check_out(args.out, chosen.scenario, args.force, args.allow_outside)
+        target = check_place(
+            args.report or scenario_file.with_name(f"{scenario_file.stem}-report"), "--report"
+        )
+        from .results.places import check_replaceable
+
+        check_replaceable(target, "calibration", allowed=args.force)
+    for w in chosen.scenario.warnings:
+        print(w.format(), file=err)
+    print(
+        f"校准 / calibrating {len(chosen.scenario.calibrate.parameters)} parameters to "  # type: ignore[union-attr]
+        f"{len(chosen.fitted)} history points {chosen.first_year}-{chosen.until}",
+        file=err,
+    )
+    bar = _Bar("trials 试算", "trial", err, args.quiet)
+    try:
+        result, _ = calibrate(
+            chosen, args.workers, args.scheduler, args.allow_outside, bar, args.trial_runs
+        )
+    finally:
+        bar.close()
+    _print_fit(result, out)
+    allow = [*args.allow_outside, project_root(chosen.scenario.file)]
+    if args.command == "calibrate":
+        write_text(scenario_file, scenario_text(chosen, result, scenario_file))
+        validate_written(scenario_file, args.allow_outside)
+        checking = _Bar("check 检验", "run", err, args.quiet)
+        try:
+            values = band(
+                scenario_file,
+                chosen.fitted,
+                horizon_of(chosen.first_year, chosen.until),
+                args.check_runs,
+                args.workers,
+                args.scheduler,
+                args.allow_outside,
+                checking,
+            )
+        finally:
+            checking.close()
+        rows = band_table(chosen.fitted, values)
+
+        def write(folder: Path) -> None:
+            report.write_calibration(folder, chosen, result, rows, scenario_file)
+            _charts(rows, folder, args.lang, None, err)
+
+        _staged(target, "calibration", args.force, write)
+        inside = report.coverage(rows)["inside_80"]
+        print(
+            f"wrote {args.out} and {target}/ (calibration.md, calibration.csv, charts); "
+            f"actuals inside the 10-90% band: {inside:.0%}",
+            file=out,
+        )
+        return EXIT_OK
+
+    # backtest: the calibrated scenario in DIR, the forecast of every history year
+    last = max(p.year for p in chosen.later)
+    every = [*chosen.fitted, *chosen.later]
+    holder: dict[str, Any] = {}
+
+    def write(folder: Path) -> None:
+        path = folder / "calibrated.yaml"
+        write_text(path, scenario_text(chosen, result, path))
+        validate_written(path, allow)
+        scoring = _Bar("forecast 预测", "run", err, args.quiet)
+        try:
+            values = band(
+                path,
+                every,
+                horizon_of(chosen.first_year, last),
+                args.runs,
+                args.workers,
+                args.scheduler,
+                allow,
+                scoring,
+            )
+        finally:
+            scoring.close()
+        rows = band_table(every, values)
+        later = [r for r in rows if r["year"] > chosen.until]
+        holder["coverage"] = report.write_backtest(folder, chosen, result, later)
+        holder["rows"] = later
+        _charts(rows, folder, args.lang, chosen.until, err)
+
+    _staged(target, "backtest", args.force, write)
+    c = holder["coverage"]
+    print(
+        f"回测 / backtest {chosen.until + 1}-{last}, {c['n']} figures: inside 50% {c['inside_50']:.0%}, "
+        f"80% {c['inside_80']:.0%}, 90% {c['inside_90']:.0%}; MAPE {c['mape']:.1%}",
+        file=out,
+    )
+    for r in holder["rows"]:
+        mark = "✓" if r["inside_80"] else "✗"
+        print(
+            f"  {mark} {r['year']} {r['fund']} {r['indicator']}: actual {r['actual']:,.0f}, "
+            f"median {r['p50']:,.0f} ({r['error']:+.1%}), 10-90% {r['p10']:,.0f} – {r['p90']:,.0f}",
+            file=out,
+        )
+    print(f"wrote {args.out}/ (backtest.csv, backtest.md, calibrated.yaml, charts)", file=out)
+    return EXIT_OK

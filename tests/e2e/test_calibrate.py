@@ -1,0 +1,191 @@
+"""``fundsim calibrate`` and ``fundsim backtest`` as a planner runs them (issue 14), on the toy
+region with a history simulated from a known admission level."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fundsim.calibration.observe import series
+from fundsim.sim.run import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+TOY = ROOT / "tests" / "statistical" / "toy" / "toy.yaml"
+
+
+def fundsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FUNDSIM_ALLOW_OUTSIDE": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "fundsim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("region")
+    extends = os.path.relpath(TOY, folder)
+    (folder / "truth.yaml").write_text(
+        f"extends: {extends}\nname: truth\ntitle: {{zh: 真值, en: truth}}\n"
+        "parameters:\n  care:\n    admission_level: {value: 1.3, source: the truth of the test}\n",
+        encoding="utf-8",
+    )
+    os.environ["FUNDSIM_ALLOW_OUTSIDE"] = str(ROOT)
+    try:
+        runs = [simulate(folder / "truth.yaml", run=r, seed=99) for r in range(6)]
+    finally:
+        del os.environ["FUNDSIM_ALLOW_OUTSIDE"]
+    lines = [
+        "# A history simulated from admission level 1.3 (test).",
+        "# source: fundsim, seed 99",
+        "year,fund,indicator,value,source",
+    ]
+    for indicator in ("expenditure", "admissions"):
+        mean = np.mean([series(ds, "urrbmi_pool", indicator).values[0] for ds in runs], axis=0)
+        for year, value in zip(runs[0].year.values, mean, strict=True):
+            lines.append(f"{year},urrbmi_pool,{indicator},{value:.2f},simulated")
+    (folder / "history.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "fit.yaml").write_text(
+        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
+        "calibrate:\n  runs: 4\n  parameters:\n    care.admission_level: {low: 0.8, high: 1.8}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.mark.slow
+def test_calibrate_writes_a_scenario_that_validates_and_a_report(project: Path) -> None:
+    result = fundsim(
+        "calibrate",
+        "fit.yaml",
+        "--history",
+        "history.csv",
+        "--out",
+        "fit-calibrated.yaml",
+        "--check-runs",
+        "20",
+        "--workers",
+        "1",
+        "--quiet",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "care.admission_level: 1 -> 1.3" in result.stdout  # the truth, to 2 figures
+    written = (project / "fit-calibrated.yaml").read_text(encoding="utf-8")
+    assert written.startswith("# Written by fundsim calibrate")
+    assert "extends: fit.yaml" in written and "calibrated to history.csv" in written
+    check = fundsim("validate", "--strict", "fit-calibrated.yaml", cwd=project)
+    assert check.returncode == 0, check.stderr
+    report = project / "fit-calibrated-report"
+    assert {"calibration.csv", "calibration.md", ".fundsim"} <= {p.name for p in report.iterdir()}
+    assert (report / "figures" / "urrbmi_pool_expenditure.png").is_file()
+    rows = list(csv.DictReader((report / "calibration.csv").open(encoding="utf-8")))
+    assert len(rows) == 10
+    assert sum(r["inside_80"] == "True" for r in rows) >= 8
+    assert "历史数据校准报告" in (report / "calibration.md").read_text(encoding="utf-8")
+    again = fundsim(
+        "calibrate",
+        "fit.yaml",
+        "--history",
+        "history.csv",
+        "--out",
+        "fit-calibrated.yaml",
+        "--workers",
+        "1",
+        "--quiet",
+        cwd=project,
+    )
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_calibrate_refuses_a_scenario_file_it_did_not_write(project: Path) -> None:
+    result = fundsim(
+        "calibrate",
+        "fit.yaml",
+        "--history",
+        "history.csv",
+        "--out",
+        "truth.yaml",
+        "--force",
+        "--quiet",
+        cwd=project,
+    )
+    assert result.returncode == 2
+    assert "not a scenario fundsim calibrate wrote" in result.stderr
+    assert "calibrate" not in (project / "truth.yaml").read_text(encoding="utf-8")
+
+
+def test_calibrate_without_a_calibrate_section_says_how(project: Path) -> None:
+    out = project / "x.yaml"
+    result = fundsim("calibrate", "scenarios/yangjiang/baseline.yaml", "--out", str(out), cwd=ROOT)
+    assert result.returncode == 2
+    assert "no calibrate: section" in result.stderr and "care.admission_level" in result.stderr
+    assert not out.exists()
+
+
+def test_a_bad_history_file_exits_2_with_its_line(project: Path) -> None:
+    bad = project / "bad.csv"
+    bad.write_text(
+        "# source: test\nyear,fund,indicator,value,source\n2021,urrbmi_pool,income,1e8,x\n"
+        "2022,urrbmi,income,1e8,x\n2023,urrbmi_pool,spending,1e8,x\n2024,urrbmi_pool,income,lots,x\n"
+        "2025,urrbmi_pool,income,1e8,\n",
+        encoding="utf-8",
+    )
+    result = fundsim(
+        "calibrate", "fit.yaml", "--history", "bad.csv", "--out", "y.yaml", cwd=project
+    )
+    assert result.returncode == 2
+    for line in (4, 5, 6, 7):
+        assert f"bad.csv:{line}:" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_backtest_scores_the_years_after_until(project: Path) -> None:
+    result = fundsim(
+        "backtest",
+        "fit.yaml",
+        "--history",
+        "history.csv",
+        "--until",
+        "2023",
+        "--runs",
+        "20",
+        "--out",
+        "bt",
+        "--workers",
+        "1",
+        "--quiet",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader((project / "bt" / "backtest.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == [
+        "year",
+        "fund",
+        "indicator",
+        "actual",
+        "p05",
+        "p10",
+        "p25",
+        "p50",
+        "p75",
+        "p90",
+        "p95",
+    ]
+    assert {int(r["year"]) for r in rows} == {2024, 2025}  # later years only score
+    assert len(rows) == 4
+    assert "MAPE" in result.stdout and "inside 50%" in result.stdout
+    text = (project / "bt" / "backtest.md").read_text(encoding="utf-8")
+    assert "回测" in text and "Backtest" in text
+    assert (project / "bt" / "calibrated.yaml").is_file()
