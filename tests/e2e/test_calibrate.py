@@ -189,3 +189,35 @@ def test_backtest_scores_the_years_after_until(project: Path) -> None:
     text = (project / "bt" / "backtest.md").read_text(encoding="utf-8")
     assert "回测" in text and "Backtest" in text
     assert (project / "bt" / "calibrated.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_the_national_backtest_puts_most_actuals_inside_the_80_percent_band(tmp_path: Path) -> None:
+    """The README's claim: scenarios/china/baseline.yaml calibrated up to 2020 puts the
+    2021-2022 actuals of at least 6 of the 8 income and expenditure series-years (UEBMI and
+    URRBMI) inside its 10-90% band, and no figure of 2021-2022 enters the fit."""
+    out = tmp_path / "china"
+    result = fundsim(
+        "backtest",
+        "scenarios/china/baseline.yaml",
+        "--until",
+        "2020",
+        "--runs",
+        "100",
+        "--out",
+        str(out),
+        "--quiet",
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2019-2020" in result.stderr  # the fitted years
+    rows = list(csv.DictReader((out / "backtest.csv").open(encoding="utf-8")))
+    assert {int(r["year"]) for r in rows} == {2021, 2022}
+    money = [
+        r
+        for r in rows
+        if r["fund"] in ("uebmi", "urrbmi_pool") and r["indicator"] in ("income", "expenditure")
+    ]
+    assert len(money) == 8
+    inside = [float(r["p10"]) <= float(r["actual"]) <= float(r["p90"]) for r in money]
+    assert sum(inside) >= 6, [(r["year"], r["fund"], r["indicator"]) for r in money]

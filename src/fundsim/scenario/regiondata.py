@@ -198,8 +198,8 @@ HISTORY_INDICATORS = (
 )
 HISTORY_FIRST_YEAR = 1990  # the schemes began in the 1990s (as the horizon's bounds)
 # ASSUMPTION, beyond any region: a yearly figure of a whole country's funds is about 3e12
-# yuan (shared/data/national_fund_2018_2022.csv: 30,922亿 of income in 2022)
-MAX_HISTORY_VALUE = 1e13
+# yuan (shared/data/national_fund_2018_2022.csv: 30,922亿 of income in 2022), its balance 4.3e12
+MAX_HISTORY_VALUE = 1e14
 
 
 def _check_history(table: Table, problems: Collector) -> None:
