@@ -191,8 +191,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         horizon_of,
         plan,
         scenario_text,
-        validate_written,
-        write_text,
+        write_scenario,
     )
     from .results.places import check_place
     from .scenario.diagnostics import InputError
@@ -237,8 +236,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _print_fit(result, out)
     allow = [*args.allow_outside, project_root(chosen.scenario.file)]
     if args.command == "calibrate":
-        write_text(scenario_file, scenario_text(chosen, result, scenario_file))
-        validate_written(scenario_file, args.allow_outside)
+        write_scenario(
+            scenario_file, scenario_text(chosen, result, scenario_file), args.allow_outside
+        )
         checking = _Bar("check 检验", "run", err, args.quiet)
         try:
             values = band(
@@ -275,8 +275,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     def write(folder: Path) -> None:
         path = folder / "calibrated.yaml"
-        write_text(path, scenario_text(chosen, result, path))
-        validate_written(path, allow)
+        write_scenario(path, scenario_text(chosen, result, path), allow)
         scoring = _Bar("forecast 预测", "run", err, args.quiet)
         try:
             values = band(

@@ -391,6 +391,7 @@ def test_a_longer_horizon_is_valid_when_the_extending_file_dates_the_earlier_yea
         + "parameters:\n  economy:\n    average_wage: {values: {2015-01-01: 56360}, source: test}\n"
         + "  contributions:\n    source: test\n"
         + "    uebmi:\n      account_reform: {values: {2015-01-01: false}}\n"
+        + "      employer_rate: {values: {2015-01-01: 0.068}}\n"
         + f"    urrbmi:\n      fiscal_subsidy: {{{dated}}}\n"
         + "      individual_premium: {values: {2015-01-01: 120}}\n"
     )

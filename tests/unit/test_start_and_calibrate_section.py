@@ -139,7 +139,7 @@ def test_a_bad_calibrate_entry_is_a_located_error(tmp_path: Path, entry: str, me
 
 def test_the_calibrate_section_reads_bounds_and_start_values() -> None:
     plan = load_scenario(BASELINE).calibrate
-    assert plan is not None and plan.first_year == 2016
+    assert plan is not None and plan.first_year == 2019
     by_path = {p.path: p for p in plan.parameters}
     assert by_path["care.admission_level"].start == 1.0
     assert by_path["contributions.uebmi.base_to_average_wage"].low == 0.35

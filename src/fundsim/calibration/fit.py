@@ -35,7 +35,11 @@ from .observe import Point, matrix
 
 STEP = 0.04  # forward-difference step, as a share of each parameter's range
 MAX_STEPS = 12  # least_squares iterations (each k + 1 trials)
-IDENTIFIED = 1e-3  # a Jacobian column norm below this: the history does not move the parameter
+IDENTIFIED = 1e-3
+# directions of the Jacobian weaker than this share of its strongest (parameters the history
+# cannot tell apart, e.g. admission and cost levels seen through spending alone) carry no
+# sampling error: a plain pseudo-inverse would blow it up along them
+PINV_RCOND = 0.05  # a Jacobian column norm below this: the history does not move the parameter
 
 
 @dataclass
@@ -48,7 +52,8 @@ class Fit:
         relative residual
     rms : root-mean-square relative residual; ``s`` the residual standard deviation
     trials : trials evaluated; ``runs`` runs per trial
-    unidentified : paths the history does not move
+    unidentified : paths the history does not move; ``at_bound`` those fitted to a bound
+        (the history asks for more than the bounds allow: widen them, or question the model)
     """
 
     values: dict[str, float]
@@ -62,6 +67,7 @@ class Fit:
     trials: int
     runs: int
     unidentified: list[str] = field(default_factory=list)
+    at_bound: list[str] = field(default_factory=list)  # fitted to (within 0.5% of) a bound
     message: str = ""
 
 
@@ -169,7 +175,7 @@ def fit(
     # runs in every trial share one sampling error, which the fit absorbs, unseen in r
     deviations = (best - np.nanmean(best, axis=0)) / scale
     sampling = np.atleast_2d(np.cov(np.nan_to_num(deviations), rowvar=False)) / len(best)
-    A = np.linalg.pinv(J)
+    A = np.linalg.pinv(J, rcond=PINV_RCOND)
     mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
     sd, unidentified = {}, []
     for j, p in enumerate(free):
@@ -191,5 +197,6 @@ def fit(
         trials=len(trials.cache),
         runs=trials.runs,
         unidentified=unidentified,
+        at_bound=[p.path for p, v in zip(free, u, strict=True) if v < 0.005 or v > 0.995],
         message=str(result.message),
     )

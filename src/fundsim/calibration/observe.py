@@ -4,7 +4,8 @@ History rows (``history.csv``: year, fund, indicator, value, source) name funds 
 report them. ``uebmi`` is the pooled fund and the personal accounts together, without the
 money the pool credits to retirees' accounts (a transfer inside the fund); ``total`` is basic
 insurance, ``uebmi`` and ``urrbmi_pool`` together (the critical-illness premium the URRBMI
-fund pays is its spending). Insured counts are members at year end; ``insured_active`` and
+fund pays is its spending, and the surplus the insurer returns under the contract its income,
+as the fund's accounts book them). Insured counts are members at year end; ``insured_active`` and
 ``insured_retired`` belong to ``uebmi`` (or ``uebmi_pool``).
 """
 

@@ -241,6 +241,8 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
             note = "NOT IDENTIFIED by the history: its draws range uniformly over the bounds"
         else:
             note = f"residual RMS {result.rms:.1%} over {n} points, {k} parameters"
+        if path in result.at_bound:
+            note += "; AT A BOUND of the calibration (the history asks for more)"
         source = (
             f"{where} ({n} points, {result.runs} runs a trial, common random numbers), "
             f"{note}; was {result.start[path]:g}"
@@ -259,13 +261,24 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
                 "high": high,
                 "source": source,
             }
+            continue
+        # a symmetric triangle of this standard deviation (half-width √6 sd), narrowed to stay
+        # within the calibration's bounds: its mean is the fitted value, every draw valid, none
+        # clipped; a value on a bound is held there (its source says so)
+        half = min(math.sqrt(6.0) * sd, value - low, high - value)
+        if half < 0.05 * sd:
+            if path in scenario.uncertainty:  # the original draws it: held here instead
+                uncertainty[path] = "none"
         else:
             uncertainty[path] = {
-                "distribution": "normal",
-                "mean": value,
-                "sd": sd,
-                "source": f"the calibration's residual standard deviation {result.s:.1%}, as "
-                f"the move of this parameter alone that shifts the fitted figures by it ({where})",
+                "distribution": "triangular",
+                "low": _round(value - half, sd),
+                "mode": value,
+                "high": _round(value + half, sd),
+                "source": f"standard deviation {sd:.3g}: the calibration's residual standard "
+                f"deviation {result.s:.1%} as the move of this parameter alone that shifts the "
+                "fitted figures by it, with the runs' sampling error; a symmetric triangle of that "
+                f"spread, narrowed to stay within the bounds [{low:g}, {high:g}] ({where})",
             }
     title = scenario.title
     document: dict[str, Any] = {
@@ -342,10 +355,18 @@ def write_text(path: Path, text: str) -> None:
         raise
 
 
-def validate_written(path: Path, allow_outside: Sequence[str | Path]) -> None:
-    """The written scenario must load (a bug of fundsim otherwise)."""
+def write_scenario(path: Path, text: str, allow_outside: Sequence[str | Path]) -> None:
+    """Write the calibrated scenario whole, and only once it loads: first beside its place
+    under a temporary name (its extends: path is the same there), then renamed. One that
+    does not load is a bug of fundsim, and leaves nothing behind."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    write_text(partial, text)
     try:
-        load_scenario(path, allow_outside)
+        load_scenario(partial, allow_outside)
+        os.replace(partial, path)
     except ScenarioError as error:
-        text = "; ".join(d.format() for d in error.diagnostics[:3])
-        raise RuntimeError(f"the calibrated scenario does not load: {text}") from error
+        shown = "; ".join(d.format() for d in error.diagnostics[:3])
+        raise RuntimeError(f"the calibrated scenario does not load: {shown}") from error
+    finally:
+        if partial.exists():
+            partial.unlink()
