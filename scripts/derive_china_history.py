@@ -39,18 +39,34 @@ MAP = [
     (("URRBMI", "insured"), ("urrbmi_pool", "insured", WAN)),
     (("URRBMI", "insured_incl_NRCMS"), ("urrbmi_pool", "insured", WAN)),
 ]
-QUICK_2018 = (
-    "NHSA 2018 quick report (2018年全国基本医疗保障事业发展统计快报, via Xinhua; not in shared/data)"
-)
+QUICK_2018 = "NHSA 2018 quick report (2018年全国基本医疗保障事业发展统计快报, via Xinhua; not in shared/data)"
 EXTRA = [  # the 2018 year-end balances by scheme: the opening balances of a 2019 start
-    (2018, "uebmi_pool", "balance", 11465.79 * YI, f"{QUICK_2018}: 职工医保统筹基金累计结存11465.79亿元"),
+    (
+        2018,
+        "uebmi_pool",
+        "balance",
+        11465.79 * YI,
+        f"{QUICK_2018}: 职工医保统筹基金累计结存11465.79亿元",
+    ),
     (2018, "uebmi_personal", "balance", 7284.05 * YI, f"{QUICK_2018}: 个人账户累计结存7284.05亿元"),
-    (2018, "urrbmi_pool", "balance", (4372.34 + 111.56) * YI, f"{QUICK_2018}: 城乡居民医保累计结存4372.34亿元 + 新农合111.56亿元"),
+    (
+        2018,
+        "urrbmi_pool",
+        "balance",
+        (4372.34 + 111.56) * YI,
+        f"{QUICK_2018}: 城乡居民医保累计结存4372.34亿元 + 新农合111.56亿元",
+    ),
 ]
 
 
 def main(shared: Path) -> None:
-    rows = list(csv.reader(line for line in (shared / "national_fund_2018_2022.csv").open(encoding="utf-8") if not line.startswith("#")))
+    rows = list(
+        csv.reader(
+            line
+            for line in (shared / "national_fund_2018_2022.csv").open(encoding="utf-8")
+            if not line.startswith("#")
+        )
+    )
     header, body = rows[0], rows[1:]
     at = {name: i for i, name in enumerate(header)}
     found: dict[tuple[int, str, str], tuple[float, str]] = {}
@@ -77,8 +93,12 @@ def main(shared: Path) -> None:
         found[(year, fund, ind)] = (value, note)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="") as f:
-        f.write("# China's basic medical insurance 2018-2022 as fundsim history (issue 14), in yuan and persons.\n")
-        f.write("# source: NHSA statistical bulletins and quick reports as collected in shared/data/national_fund_2018_2022.csv (each row cites its own); written by scripts/derive_china_history.py\n")
+        f.write(
+            "# China's basic medical insurance 2018-2022 as fundsim history (issue 14), in yuan and persons.\n"
+        )
+        f.write(
+            "# source: NHSA statistical bulletins and quick reports as collected in shared/data/national_fund_2018_2022.csv (each row cites its own); written by scripts/derive_china_history.py\n"
+        )
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["year", "fund", "indicator", "value", "source"])
         for (year, fund, ind), (value, note) in sorted(found.items()):

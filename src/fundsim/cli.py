@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .cli_history import run as run_history
 
             return run_history(args, sys.stdout, sys.stderr)
+        if args.command == "init":
+            from .cli_history import init
+
+            return init(args, sys.stdout, sys.stderr)
     except ScenarioError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)

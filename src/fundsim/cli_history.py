@@ -16,6 +16,22 @@ EXIT_OK = 0
 def add_commands(
     commands: Any, allow: Callable[[argparse.ArgumentParser], None], runs: Any, workers: Any
 ) -> None:
+    init = commands.add_parser(
+        "init",
+        help="make a new region from a bureau's headline figures",
+        description="Write a new region (a fundsim project) into REGION_DIR from FIGURES.yaml: "
+        "insured by scheme, fund balances, recent income and spending, and what else is known; "
+        "everything else a marked default. Without --figures, write an example "
+        "REGION_DIR-figures.yaml to fill in. 由医保局掌握的主要数据新建地区。",
+    )
+    init.add_argument("region_dir", type=Path, metavar="REGION_DIR")
+    init.add_argument(
+        "--figures",
+        type=Path,
+        default=None,
+        metavar="FIGURES.yaml",
+        help="the region's headline figures (see docs/zh/)",
+    )
     calibrate = commands.add_parser(
         "calibrate",
         help="fit a scenario's calibrate: parameters to its region's history",
@@ -171,6 +187,8 @@ def _print_fit(result: Any, out: TextIO) -> None:
             if path in result.unidentified
             else ""
         )
+        if path in result.at_bound:
+            flag += "  (拟合值在边界上 / at a bound: the history asks for more)"
         print(
             f"  {path}: {result.start[path]:.4g} -> {value:.4g} ± {result.sd[path]:.3g}{flag}",
             file=out,
@@ -179,6 +197,63 @@ def _print_fit(result: Any, out: TextIO) -> None:
         f"残差均方根 / residual RMS {result.rms:.1%} ({len(result.points)} points, {result.trials} trials × {result.runs} runs)",
         file=out,
     )
+
+
+EXAMPLE = """\
+# fundsim init 的主要数据 / headline figures for fundsim init (yuan and persons).
+# 填写后运行 / fill in, then run:  fundsim init REGION_DIR --figures THIS_FILE
+region: {zh: 示例市, en: Example City}        # 地区名称 / the region's names
+code: "000000"                               # 行政区划代码 / administrative code (optional)
+data_year: 2023                              # 以下参保人数和结余所属年份（年末）/ the year-end of the counts and balances
+source: "某市医疗保障局2021-2023年统计数据"    # 数据来源，写入每个数值 / cited on every value
+insured: {uebmi_active: 300000, uebmi_retired: 110000, urrbmi: 2000000}   # 年末参保人数
+balances: {uebmi_pool: 2500000000, uebmi_personal: 1200000000, urrbmi_pool: 1100000000}  # 年末累计结余（元）
+history:                                     # 近年基金收支（元）/ fund income and spending by year
+  2021:
+    uebmi: {income: 2900000000, expenditure: 2400000000}          # 职工医保（统筹+个人账户）
+    urrbmi_pool: {income: 1900000000, expenditure: 1800000000}    # 居民医保
+  2022:
+    uebmi: {income: 3100000000, expenditure: 2600000000}
+    urrbmi_pool: {income: 2000000000, expenditure: 1950000000}
+  2023:
+    uebmi: {income: 3300000000, expenditure: 2900000000}
+    urrbmi_pool: {income: 2100000000, expenditure: 2050000000}
+# average_wage: {2021: 100000, 2022: 105000, 2023: 110000}   # 当地社平工资（可选）/ local average wage (optional)
+# horizon_years: 10                                          # 预测年数 / years forecast (default 10)
+# rules:                                                     # 当地待遇政策（可选，同情景 parameters:）
+#   benefits: {urrbmi: {inpatient: {annual_cap: {value: 150000, source: "local notice"}}}}
+"""
+
+
+def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .scenario.newregion import init_region
+
+    target = args.region_dir
+    if args.figures is None:
+        example = Path(f"{target}-figures.yaml")
+        if example.exists():
+            from .scenario.diagnostics import InputError
+
+            raise InputError(
+                f"{example} exists; fill it in and run: fundsim init {target} --figures {example}"
+            )
+        example.write_text(EXAMPLE, encoding="utf-8")
+        print(
+            f"wrote {example}: 请填写本地区数据后运行 / fill in the region's figures, then run:\n"
+            f"  fundsim init {target} --figures {example}",
+            file=out,
+        )
+        return EXIT_OK
+    written = init_region(target, args.figures)
+    print(f"wrote {target}/ ({len(written)} files). 下一步 / next:", file=out)
+    for step in (
+        f"fundsim validate {target}/scenarios/baseline.yaml",
+        f"fundsim calibrate {target}/scenarios/baseline.yaml --out {target}/scenarios/calibrated.yaml",
+        f"fundsim run {target}/scenarios/calibrated.yaml --out {target}/outputs/calibrated",
+        f"fundsim report {target}/outputs/calibrated",
+    ):
+        print(f"  {step}", file=out)
+    return EXIT_OK
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

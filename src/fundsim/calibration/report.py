@@ -98,6 +98,8 @@ def _fit_lines(chosen: Plan, result: Fit, lang: str) -> list[str]:
             if path in result.unidentified
             else ""
         )
+        if path in result.at_bound:
+            flag += " （拟合值在边界上）" if zh else " (at a bound)"
         lines.append(
             f"| `{path}`{flag} | {result.start[path]:.4g} | {value:.4g} | {result.sd[path]:.3g} | {low:g} – {high:g} |"
         )

@@ -92,8 +92,20 @@ def plan(
             f"{display_path(path)} runs {min(p.year for p in every)}-{last}"
         )
     fitted, later, skipped = [], [], []
+    data_year = scenario.region.data_year
     for p in every:
         why = observable(p.fund, p.indicator)
+        if (
+            why is None
+            and p.indicator == "balance"
+            and data_year is not None
+            and first <= data_year
+            and p.year <= data_year
+        ):
+            why = (
+                f"the fit starts in {first}, before the data year {data_year}, from the "
+                f"balances of the end of {data_year}: balances up to then cannot be compared"
+            )
         if why is not None:
             skipped.append((p, why))
         elif first <= p.year <= until:
