@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from ..ensemble.backends import make_backend
 from ..scenario.diagnostics import Collector, InputError, ScenarioError
 from ..scenario.loader import Scenario, display_path, load_scenario
+from ..scenario.newregion import merge_tree
 from ..scenario.paths import Roots
 from ..scenario.regiondata import Table, read_table
 from ..scenario.schema import Horizon
@@ -220,14 +221,6 @@ def _nested(path: str, leaf: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
-    for key, value in more.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
-
-
 def _round(value: float, sd: float) -> float:
     """A fitted value rounded to a hundredth of its standard deviation (5 figures at least)."""
     if sd <= 0 or not math.isfinite(sd):
@@ -260,7 +253,7 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
             f"{note}; was {result.start[path]:g}"
         )
         if not path.endswith(".then"):
-            _merge(parameters, _nested(path, {"value": value, "source": source}))
+            merge_tree(parameters, _nested(path, {"value": value, "source": source}))
         low, high = next(
             (p.low, p.high)
             for p in scenario.calibrate.parameters

@@ -223,10 +223,11 @@ def _wages(figures: Figures, cite: str, first: int) -> dict[str, Any]:
     return {"values": values, "source": source + "; then it grows by economy.wage_growth"}
 
 
-def _merge(into: dict[str, Any], more: dict[str, Any]) -> None:
+def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
+    """Merge the nested mapping ``more`` into ``into`` (a scenario's ``parameters:`` tree)."""
     for key, value in more.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            merge_tree(into[key], value)
         else:
             into[key] = value
 
@@ -247,7 +248,7 @@ def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
         },
     }
     if figures.rules:
-        _merge(parameters, figures.rules)
+        merge_tree(parameters, figures.rules)
     document: dict[str, Any] = {
         "extends": "defaults.yaml",
         "name": "baseline",
