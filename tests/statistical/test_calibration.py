@@ -72,3 +72,30 @@ def test_calibration_recovers_known_levels(tmp_path: Path, monkeypatch: pytest.M
         assert abs(fitted - truth) <= 2 * sd, (path, fitted, truth, sd)
     assert result.unidentified == []
     assert result.rms < 0.05
+
+
+def test_a_trial_is_the_same_on_every_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial's runs (the same run numbers, the free parameters held) give the same
+    figures bit for bit in this process and on a pool of two workers."""
+    from fundsim.calibration.fit import Trials
+    from fundsim.calibration.observe import Point
+    from fundsim.ensemble.backends import ProcessPool, Serial
+    from fundsim.scenario.loader import load_scenario
+
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))
+    scenario = load_scenario(TOY)
+    chosen = [
+        Point(2023, "urrbmi_pool", "expenditure", 1.0, "t", 1),
+        Point(2024, "urrbmi_pool", "admissions", 1.0, "t", 2),
+    ]
+    values = {"care.admission_level": 1.1, "care.cost_level": 0.9}
+    serial = Trials(Serial([scenario]), chosen, 4, 5).values([values])[0]
+    pool = ProcessPool([scenario], workers=2)
+    try:
+        pooled = Trials(pool, chosen, 4, 5).values([values])[0]
+    finally:
+        pool.close()
+    assert np.array_equal(serial, pooled)
+    held = Trials(Serial([scenario]), chosen, 4, 5).values([{**values, "care.cost_level": 1.0}])[0]
+    assert not np.array_equal(serial[:, 0], held[:, 0])  # the held value is the one used
+    assert np.array_equal(serial[:, 1], held[:, 1])  # admissions do not move with costs
