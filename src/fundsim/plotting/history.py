@@ -16,7 +16,7 @@ import numpy as np
 
 from ..calibration.observe import label
 from .figures import write_figure
-from .style import A4_WIDTH, HEIGHT, chart_style, integer_years, language, money_unit
+from .style import A4_WIDTH, HEIGHT, chart_style, language, money_unit
 
 MONEY = ("income", "expenditure", "balance")
 WORDS = {
@@ -88,7 +88,7 @@ def series_chart(
         ax.set_title(label(fund, indicator, shown))
         ax.set_ylabel(unit_label)
         ax.set_xlabel(_word("year", shown))
-        integer_years(ax)
+        ax.set_xticks(years, [str(y) for y in years])  # every year, no offset notation
         ax.legend(loc="best", frameon=False)
     return fig, shown
 
