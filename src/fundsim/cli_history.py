@@ -84,10 +84,10 @@ def add_commands(
         )
         command.add_argument(
             "--trial-runs",
-            type=runs,
+            type=_trial_runs,
             default=None,
             metavar="N",
-            help="runs a trial (default: calibrate.runs)",
+            help="runs a trial, 2 to 1,000 (default: calibrate.runs)",
         )
         if command is calibrate:
             command.add_argument(
@@ -115,6 +115,17 @@ def add_commands(
         command.add_argument("--force", action="store_true", help="replace outputs fundsim wrote")
         command.add_argument("--quiet", action="store_true", help="no progress bar")
         allow(command)
+
+
+def _trial_runs(text: str) -> int:
+    """Runs a trial: at least two (the fit's sampling error is their spread), as calibrate.runs."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 2 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{value} is outside 2-1,000 (calibrate.runs' range)")
+    return value
 
 
 class _Bar:

@@ -140,9 +140,7 @@ def calibrate(
     """Fit the plan's free parameters; returns the fit and the scenario over the fitted years."""
     scenario = chosen.scenario
     assert scenario.calibrate is not None
-    over = load_scenario(
-        scenario.file, allow_outside, horizon=horizon_of(chosen.first_year, chosen.until)
-    )
+    over = over_history(scenario.file, chosen.first_year, chosen.until, allow_outside)
     assert over.calibrate is not None
     free = over.calibrate.parameters
     if not free:
@@ -163,6 +161,23 @@ def calibrate(
     return result, over
 
 
+def over_history(
+    scenario_file: Path, first: int, last: int, allow_outside: Sequence[str | Path] = ()
+) -> Scenario:
+    """The scenario over the history's years ``first``-``last`` (InputError, saying why, when
+    it cannot be simulated over them: a policy dated after them, a value only from later)."""
+    try:
+        return load_scenario(scenario_file, allow_outside, horizon=horizon_of(first, last))
+    except ScenarioError as error:
+        shown = "\n".join(d.format() for d in error.diagnostics)
+        raise InputError(
+            f"{display_path(scenario_file)} cannot be simulated over the history's years "
+            f"{first}-{last}, as calibrating and backtesting do:\n{shown}\n"
+            "calibrate the region's baseline (its rules of those years), then let policy "
+            "scenarios extend the calibrated file"
+        ) from error
+
+
 def band(
     scenario_file: Path,
     chosen: Sequence[Point],
@@ -174,7 +189,7 @@ def band(
     on_run: Callable[[int, int], None] | None = None,
 ) -> NDArray[np.float64]:
     """The (run, point) values of ``runs`` runs of a scenario over ``horizon``, every draw on."""
-    scenario = load_scenario(scenario_file, allow_outside, horizon=horizon)
+    scenario = over_history(scenario_file, horizon.start.year, horizon.end.year, allow_outside)
     backend = make_backend([scenario], workers, scheduler)
     rows: dict[int, NDArray[np.float64]] = {}
     try:
