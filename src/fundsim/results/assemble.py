@@ -112,4 +112,7 @@ def run_dataset(
 
 def combine(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
     """Runs and scenarios of a batch in one Dataset."""
-    return xr.combine_by_coords(list(datasets), combine_attrs="drop_conflicts")  # type: ignore[return-value]
+    # xarray's defaults of today, written out (they are to change: a FutureWarning otherwise)
+    return xr.combine_by_coords(  # type: ignore[return-value]
+        list(datasets), combine_attrs="drop_conflicts", join="outer", compat="no_conflicts"
+    )
