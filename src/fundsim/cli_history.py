@@ -314,11 +314,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     bar = _Bar("trials 试算", "trial", err, args.quiet)
     try:
-        result, _ = calibrate(
+        result, over = calibrate(
             chosen, args.workers, args.scheduler, args.allow_outside, bar, args.trial_runs
         )
     finally:
         bar.close()
+    if over.start_note:  # e.g. the data year's population standing for an earlier year
+        chosen.warnings.append(over.start_note[1])
+        print(f"fundsim: note: {over.start_note[0]} / {over.start_note[1]}", file=err)
     _print_fit(result, out)
     allow = [*args.allow_outside, project_root(chosen.scenario.file)]
     if args.command == "calibrate":

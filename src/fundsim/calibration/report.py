@@ -156,7 +156,7 @@ def write_calibration(
             "",
         ]
         if chosen.warnings:
-            section += ["## 未比较的数据" if zh else "## Figures not compared", ""]
+            section += ["## 说明与未比较的数据" if zh else "## Notes and figures not compared", ""]
             section += [f"- {w}" for w in chosen.warnings] + [""]
         section += [
             f"![{r}](figures/{r}.png)"
