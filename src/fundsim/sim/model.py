@@ -729,7 +729,9 @@ class FundModel:
             self.ledger.transfer(
                 now, "critical_illness", "ci_refund", "urrbmi_pool", "ci_refund_in", refund
             )
-            self.post("critical_illness", "ci_insurer_margin", margin + surplus - refund)
+            # what the insurer keeps: the rest, to the fen (the book back at its opening)
+            kept = self.ledger.balance("critical_illness") - self.ci_opening
+            self.post("critical_illness", "ci_insurer_margin", kept)
         else:
             shared = -result * float(s[f"{c}.loss_shared"])
             self.ledger.transfer(
@@ -740,7 +742,10 @@ class FundModel:
                 "ci_loss_shared_in",
                 shared,
             )
-            self.post("critical_illness", "ci_insurer_loss", -result - shared)
+            # what the insurer bears: the rest, to the fen (the book back at its opening; a
+            # fen short of it would read as a depleted account)
+            borne = self.ci_opening - self.ledger.balance("critical_illness")
+            self.post("critical_illness", "ci_insurer_loss", borne)
         self.ci_premiums_year = 0.0
 
     def campaign_process(self) -> simpy.events.ProcessGenerator:
