@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .ensemble.batch import ProgressBar
 
 EXIT_OK = 0
 
@@ -119,45 +121,20 @@ def add_commands(
 
 def _trial_runs(text: str) -> int:
     """Runs a trial: at least two (the fit's sampling error is their spread), as calibrate.runs."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 2 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"{value} is outside 2-1,000 (calibrate.runs' range)")
-    return value
+    from .cli import _whole
+
+    return _whole(text, 2, 1000)
 
 
-class _Bar:
-    def __init__(self, description: str, unit: str, err: TextIO, quiet: bool) -> None:
-        self.description, self.unit, self.err, self.quiet = description, unit, err, quiet
-        self.bar: Any = None
+def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar | None:
+    from .ensemble.batch import ProgressBar
 
-    def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                desc=self.description,
-                unit=self.unit,
-                file=self.err,
-                dynamic_ncols=True,
-                mininterval=0.1 if getattr(self.err, "isatty", lambda: False)() else 5.0,
-            )
-        if done > self.bar.total:
-            self.bar.total = done
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    return None if quiet else ProgressBar(0, description, err, unit)
 
 
 def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
     """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
+    from .results.io import move_into_place
     from .results.places import check_replaceable, mark
 
     check_replaceable(target, kind, allowed=force)
@@ -168,9 +145,7 @@ def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None])
     try:
         write(staging)
         mark(staging, kind)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        move_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -312,13 +287,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{len(chosen.fitted)} history points {chosen.first_year}-{chosen.until}",
         file=err,
     )
-    bar = _Bar("trials 试算", "trial", err, args.quiet)
+    bar = _bar("trials 试算", "trial", err, args.quiet)
     try:
         result, over = calibrate(
             chosen, args.workers, args.scheduler, args.allow_outside, bar, args.trial_runs
         )
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     if over.start_note:  # e.g. the data year's population standing for an earlier year
         chosen.warnings.append(over.start_note[1])
         print(f"fundsim: note: {over.start_note[0]} / {over.start_note[1]}", file=err)
@@ -328,7 +304,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         write_scenario(
             scenario_file, scenario_text(chosen, result, scenario_file), args.allow_outside
         )
-        checking = _Bar("check 检验", "run", err, args.quiet)
+        checking = _bar("check 检验", "run", err, args.quiet)
         try:
             values = band(
                 scenario_file,
@@ -341,7 +317,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 checking,
             )
         finally:
-            checking.close()
+            if checking is not None:
+                checking.close()
         rows = band_table(chosen.fitted, values)
 
         def write(folder: Path) -> None:
@@ -365,7 +342,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def write(folder: Path) -> None:
         path = folder / "calibrated.yaml"
         write_scenario(path, scenario_text(chosen, result, path), allow)
-        scoring = _Bar("forecast 预测", "run", err, args.quiet)
+        scoring = _bar("forecast 预测", "run", err, args.quiet)
         try:
             values = band(
                 path,
@@ -378,7 +355,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 scoring,
             )
         finally:
-            scoring.close()
+            if scoring is not None:
+                scoring.close()
         rows = band_table(every, values)
         later = [r for r in rows if r["year"] > chosen.until]
         holder["coverage"] = report.write_backtest(folder, chosen, result, later)

@@ -82,6 +82,24 @@ def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
     return np.maximum(out, 1.0)
 
 
+def run_points(
+    backend: Backend,
+    points: Sequence[Point],
+    runs: int,
+    seed: int,
+    fixed: dict[str, float] | None = None,
+    on_run: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float64]:
+    """Runs 0 to ``runs`` - 1 of the backend's scenario (with ``fixed`` held), each run's
+    value of every point: an array (run, point), in run order whatever order they land."""
+    rows: dict[int, NDArray[np.float64]] = {}
+    for (_, run), ds in backend.run([(0, r) for r in range(runs)], seed, fixed):
+        rows[run] = matrix(ds, points)[0]
+        if on_run:
+            on_run(len(rows), runs)
+    return np.array([rows[r] for r in range(runs)])
+
+
 class Trials:
     """Evaluates trial values on the backend: each trial the same runs, cached."""
 
@@ -103,12 +121,7 @@ class Trials:
         for fixed in many:
             key = tuple(round(v, 12) for v in fixed.values())
             if key not in self.cache:
-                tasks = [(0, run) for run in range(self.runs)]
-                rows = dict(
-                    (task[1], matrix(ds, self.points)[0])
-                    for task, ds in self.backend.run(tasks, self.seed, fixed)
-                )
-                self.cache[key] = np.array([rows[run] for run in range(self.runs)])
+                self.cache[key] = run_points(self.backend, self.points, self.runs, self.seed, fixed)
                 if self.on_trial:
                     self.on_trial(len(self.cache))
             out.append(self.cache[key])

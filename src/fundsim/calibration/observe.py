@@ -18,9 +18,9 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from ..finance.ledger import ACCOUNTS
 from ..scenario.regiondata import Table
 
-ACCOUNTS = ("uebmi_pool", "uebmi_personal", "urrbmi_pool", "critical_illness", "medical_assistance")
 MONEY = ("income", "expenditure", "balance")
 INTERNAL = {"income": "retiree_credit_in", "expenditure": "retiree_credit_out"}
 SCHEMES_OF = {

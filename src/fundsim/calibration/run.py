@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,8 @@ from ..scenario.newregion import merge_tree
 from ..scenario.paths import Roots
 from ..scenario.regiondata import Table, read_table
 from ..scenario.schema import Horizon
-from .fit import Fit, Trials, fit
-from .observe import Point, matrix, observable, points
+from .fit import Fit, Trials, fit, run_points
+from .observe import Point, observable, points
 
 MARK = "# Written by fundsim calibrate"
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -156,6 +155,8 @@ def calibrate(
     try:
         trials = Trials(backend, chosen.fitted, n_runs, over.monte_carlo.seed, tick)
         result = fit(free, chosen.fitted, trials)
+        if on_trial:  # the expected count was an estimate: the bar ends at what was done
+            on_trial(result.trials, result.trials)
     finally:
         backend.close()
     return result, over
@@ -191,16 +192,10 @@ def band(
     """The (run, point) values of ``runs`` runs of a scenario over ``horizon``, every draw on."""
     scenario = over_history(scenario_file, horizon.start.year, horizon.end.year, allow_outside)
     backend = make_backend([scenario], workers, scheduler)
-    rows: dict[int, NDArray[np.float64]] = {}
     try:
-        tasks = [(0, run) for run in range(runs)]
-        for task, ds in backend.run(tasks, scenario.monte_carlo.seed):
-            rows[task[1]] = matrix(ds, chosen)[0]
-            if on_run:
-                on_run(len(rows), runs)
+        return run_points(backend, chosen, runs, scenario.monte_carlo.seed, on_run=on_run)
     finally:
         backend.close()
-    return np.array([rows[r] for r in range(runs)])
 
 
 def band_table(chosen: Sequence[Point], values: NDArray[np.float64]) -> list[dict[str, Any]]:
@@ -362,17 +357,11 @@ def check_out(
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    """Write ``text`` to ``path`` whole or not at all (:func:`fundsim.results.io.write_atomically`)."""
+    from ..results.io import write_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, text.encode("utf-8"))
 
 
 def write_scenario(path: Path, text: str, allow_outside: Sequence[str | Path]) -> None:

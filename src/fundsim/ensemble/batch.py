@@ -370,12 +370,12 @@ def run_batch(
         lock.release()
 
 
-class _Bar:
-    """tqdm's bar: runs done, rate and time left (runs resumed from disk count as done but
-    not in the rate)."""
+class ProgressBar:
+    """tqdm's bar: work done, rate and time left (runs resumed from disk count as done but
+    not in the rate; a total that was an estimate is corrected when the caller knows better)."""
 
-    def __init__(self, total: int, description: str, err: TextIO | None) -> None:
-        self.total, self.description, self.err = total, description, err
+    def __init__(self, total: int, description: str, err: TextIO | None, unit: str = "run") -> None:
+        self.total, self.description, self.err, self.unit = total, description, err, unit
         self._bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
@@ -386,7 +386,7 @@ class _Bar:
                 total=total,
                 initial=done,
                 desc=self.description,
-                unit="run",
+                unit=self.unit,
                 file=self.err,
                 smoothing=0.1,
                 dynamic_ncols=True,
@@ -394,6 +394,8 @@ class _Bar:
                 mininterval=0.1 if getattr(self.err, "isatty", lambda: False)() else 5.0,
             )
         else:
+            if total != self._bar.total:  # an estimate, corrected as the work goes
+                self._bar.total = max(total, done)
             self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
@@ -401,8 +403,10 @@ class _Bar:
             self._bar.close()
 
 
-def _progress_bar(batch: Batch, backend: Backend, quiet: bool, err: TextIO | None) -> _Bar | None:
+def _progress_bar(
+    batch: Batch, backend: Backend, quiet: bool, err: TextIO | None
+) -> ProgressBar | None:
     if quiet:
         return None
     total = len(batch.scenarios) * batch.runs
-    return _Bar(total, f"{backend.name} × {backend.workers}", err)
+    return ProgressBar(total, f"{backend.name} × {backend.workers}", err)

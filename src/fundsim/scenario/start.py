@@ -25,16 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Collector
-from .regiondata import Table
+from .regiondata import HISTORY_FUNDS, Table
 from .schema import Horizon, Region
 
-ACCOUNT_FUNDS = (
-    "uebmi_pool",
-    "uebmi_personal",
-    "urrbmi_pool",
-    "critical_illness",
-    "medical_assistance",
-)
+# the funds that are ledger accounts (not the sums uebmi and total), in the ledger's order
+ACCOUNT_FUNDS = tuple(f for f in HISTORY_FUNDS if f not in ("uebmi", "total"))
 
 
 @dataclass
