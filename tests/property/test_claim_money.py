@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundsim.benefits import build_claims, settle
-from fundsim.benefits.terms import LEVELS
+from fundsim.codes import LEVELS
 from fundsim.scenario import load_scenario
 
 SNAPSHOT = load_scenario(

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundsim.benefits.terms import LEVELS
+from fundsim.codes import LEVELS
 from fundsim.sim.run import simulate
 
 SEED = 11

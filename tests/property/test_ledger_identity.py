@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fundsim.finance.ledger import ACCOUNTS, FLOW_NAMES, FLOWS, INCOME, Ledger
+from fundsim.codes import ACCOUNTS, FLOW_CODES, FLOW_NAMES, INCOME
+from fundsim.finance.ledger import Ledger
 from fundsim.sim.model import FundModel
 
 posting = st.tuples(
@@ -36,7 +37,7 @@ def test_identity_holds_exactly_for_any_postings(postings, cuts, opening) -> Non
     # every entry is dated and has the sign of its flow's direction
     e = ledger.entries()
     assert np.all(np.isfinite(e["day"]))
-    directions = [FLOWS[FLOW_NAMES[f]][0] for f in e["flow"]]
+    directions = [FLOW_CODES[f].direction for f in e["flow"]]
     assert list(e["direction"]) == directions
 
 

@@ -21,7 +21,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 
 import fundsim.results  # noqa: F401  (registers ds.fundsim)
-from fundsim.finance.ledger import ACCOUNTS
+from fundsim.codes import ACCOUNTS
 from fundsim.plotting import charts, style
 from fundsim.plotting.figures import FORMATS, figure, write_figure
 from fundsim.plotting.style import money_unit

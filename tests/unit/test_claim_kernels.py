@@ -18,13 +18,13 @@ from fundsim.claims.inpatient import Candidates, CellIndex, draw_admissions, dra
 from fundsim.claims.kernels import TICKS, TIME_BITS, admission_keys, level_bounds, pick_level
 from fundsim.parameters.tree import Snapshot
 from fundsim.population.arrays import IDLE, Population
-from fundsim.scenario.loader import load_scenario
-from fundsim.sim.hashing import (
+from fundsim.random.hashing import (
     hashed_exponential,
     hashed_normal,
     hashed_open_uniform,
     hashed_uniform,
 )
+from fundsim.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 ZERO = ("fund", "selfpay", "selfpay_net", "assistance")

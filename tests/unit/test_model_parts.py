@@ -12,11 +12,12 @@ import pytest
 from scipy import integrate, stats
 
 from fundsim.benefits.tables import GROUP_CODES, STATUS, TermTables
-from fundsim.benefits.terms import LEVELS, claim_terms
+from fundsim.benefits.terms import claim_terms
 from fundsim.claims.outpatient import benefit_moments, layer_moments
-from fundsim.ensemble.seeds import parameter_stream, stream
+from fundsim.codes import LEVELS
 from fundsim.payment.budget import final_amount
 from fundsim.payment.effects import drg_multipliers, procurement_saving
+from fundsim.random.streams import parameter_stream, stream
 from fundsim.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

@@ -15,7 +15,7 @@ from fundsim.results.places import (
     mark,
     write_failure,
 )
-from fundsim.scenario.diagnostics import InputError
+from fundsim.source.diagnostics import InputError
 
 
 @pytest.mark.parametrize("name", ["baseline", "drg-2025", "a_b", "0"])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fundsim.scenario.diagnostics import Collector
 from fundsim.scenario.regiondata import read_table
+from fundsim.source.diagnostics import Collector
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"

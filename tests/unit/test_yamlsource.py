@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from fundsim.scenario.diagnostics import Collector
-from fundsim.scenario.yamlsource import read_yaml
+from fundsim.source.diagnostics import Collector
+from fundsim.source.document import read_yaml
 
 
 def read(tmp_path: Path, text: str) -> tuple[object, Collector]:

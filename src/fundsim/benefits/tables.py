@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..codes import LEVELS, SCHEMES, SPECIAL_GROUPS
 from .rules import Claims
-from .terms import LEVELS, SPECIAL_GROUPS, claim_terms
+from .terms import claim_terms
 
 # status codes: the population's scheme codes (0 UEBMI active, 1 UEBMI retired, 2 URRBMI)
-STATUS = ("uebmi_active", "uebmi_retired", "urrbmi")
+STATUS = SCHEMES  # membership status, the first index of every table
 GROUP_CODES = (None, *SPECIAL_GROUPS)  # 0 none, 1 extreme poverty, 2 low income
 
 

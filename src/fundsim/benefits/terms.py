@@ -11,10 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..codes import LEVELS, SPECIAL_GROUPS
 from .rules import Claims
-
-LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
-SPECIAL_GROUPS = ("extreme_poverty", "low_income")
 
 
 def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from ..finance.ledger import ACCOUNTS
+from ..codes import ACCOUNTS
 from ..scenario.regiondata import Table
 
 MONEY = ("income", "expenditure", "balance")

@@ -23,12 +23,12 @@ import yaml
 from numpy.typing import NDArray
 
 from ..ensemble.backends import make_backend
-from ..scenario.diagnostics import Collector, InputError, ScenarioError
 from ..scenario.loader import Scenario, display_path, load_scenario
 from ..scenario.newregion import merge_tree
 from ..scenario.paths import Roots
 from ..scenario.regiondata import Table, read_table
 from ..scenario.schema import Horizon
+from ..source.diagnostics import Collector, InputError, ScenarioError
 from .fit import Fit, Trials, fit, run_points
 from .observe import Point, observable, points
 

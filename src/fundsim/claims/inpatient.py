@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ..codes import SCHEMES
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
-from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
+from ..scenario.regiondata import MAX_AGE, Table
 from .kernels import (
     TICKS,
     admission_keys,

@@ -5,7 +5,7 @@ instead of a dozen numpy passes with temporaries.
 Common random numbers need each candidate admission to keep its own randomness whatever the
 scenario does to the others. So everything drawn for a candidate after its cell, position
 and time (whether a volume effect keeps it, its level, TCM and cost) comes from a
-counter-based generator (:mod:`fundsim.sim.hashing`) applied to the year's key and the
+counter-based generator (:mod:`fundsim.random.hashing`) applied to the year's key and the
 candidate's own 64-bit key. Two scenarios of run r then agree on every candidate they share.
 """
 
@@ -17,11 +17,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from ..sim.hashing import hashed_exponential, hashed_normal, hashed_uniform
+from ..random.hashing import hashed_exponential, hashed_normal, hashed_uniform
+from ..random.streams import COST, LEVEL, POSITION, POSITION_END, THIN
 
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
-THIN, LEVEL, COST, POSITION, POSITION_END = 1, 2, 3, 4, 5  # counter-based streams
 _NODES = 256  # nodes of the admission-day log table (decode_admissions)
 _NODE_SHIFT = TIME_BITS - 8  # a tick's node: its top 8 bits
 _NODE_MASK = (1 << _NODE_SHIFT) - 1

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import xarray as xr
 
-from ..scenario.diagnostics import InputError
 from ..scenario.loader import Scenario
+from ..source.diagnostics import InputError
 
 Task = tuple[int, int]  # (scenario index, run)
 

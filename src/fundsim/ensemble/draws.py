@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from ..parameters.catalogue import load_catalogue
+from ..random.streams import parameter_stream
 from ..scenario.loader import Scenario
 from ..scenario.schema import Beta, Discrete, Lognormal, Normal, Triangular, Uniform
-from .seeds import parameter_stream
 
 
 def draw_one(distribution: Any, rng: np.random.Generator) -> float:

@@ -20,24 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..scenario.diagnostics import InputError
+from ..codes import ACCOUNTS, EXPENDITURE, FLOW_CODES, FLOW_NAMES, INCOME
+from ..source.diagnostics import InputError
 
-ACCOUNTS = ("uebmi_pool", "uebmi_personal", "urrbmi_pool", "critical_illness", "medical_assistance")
-ACCOUNT_NAMES_ZH = {
-    "uebmi_pool": "职工医保统筹基金",
-    "uebmi_personal": "职工医保个人账户",
-    "urrbmi_pool": "居民医保基金",
-    "critical_illness": "居民大病保险",
-    "medical_assistance": "医疗救助",
-}
-ACCOUNT_NAMES_EN = {
-    "uebmi_pool": "UEBMI pooled fund",
-    "uebmi_personal": "UEBMI personal accounts",
-    "urrbmi_pool": "URRBMI fund",
-    "critical_illness": "critical-illness insurance",
-    "medical_assistance": "medical assistance",
-}
-INCOME, EXPENDITURE = 0, 1
 MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
 
 
@@ -45,62 +30,9 @@ class MoneyOverflow(InputError):
     """An account's money grew beyond what the ledger holds (exit 2)."""
 
 
-# flow name -> (direction, English, Chinese)
-FLOWS: dict[str, tuple[int, str, str]] = {
-    "employer_contributions": (INCOME, "employer contributions", "单位缴费"),
-    "employee_contributions": (INCOME, "employee contributions", "个人缴费"),
-    "individual_premiums": (INCOME, "individual premiums", "个人缴费"),
-    "fiscal_subsidies": (INCOME, "fiscal subsidies", "财政补助"),
-    "assistance_premiums": (INCOME, "premiums paid by medical assistance", "医疗救助资助参保"),
-    "ci_premiums": (INCOME, "critical-illness premiums", "大病保险保费"),
-    "assistance_budget": (INCOME, "medical assistance budget", "医疗救助财政资金"),
-    "ci_refund_in": (INCOME, "critical-illness surplus returned", "大病保险超额结余返还"),
-    "ci_loss_shared_in": (
-        INCOME,
-        "critical-illness loss shared by the fund",
-        "基金分担大病保险亏损",
-    ),
-    "ci_insurer_loss": (INCOME, "critical-illness loss borne by the insurer", "承办机构承担亏损"),
-    "retiree_credit_in": (INCOME, "credit to retirees' accounts", "退休人员个人账户划入"),
-    "interest": (INCOME, "interest", "利息收入"),
-    "inpatient": (EXPENDITURE, "inpatient benefits", "住院待遇支出"),
-    "supplementary": (EXPENDITURE, "supplementary high-cost cover", "大额医疗补助支出"),
-    "critical_illness_claims": (EXPENDITURE, "critical-illness claims", "大病保险赔付"),
-    "assistance_claims": (EXPENDITURE, "medical assistance for care", "医疗救助支出"),
-    "outpatient": (EXPENDITURE, "general outpatient benefits", "普通门诊统筹支出"),
-    "special_outpatient": (
-        EXPENDITURE,
-        "chronic and special outpatient benefits",
-        "门诊慢特病支出",
-    ),
-    "maternity": (EXPENDITURE, "maternity benefits", "生育待遇支出"),
-    "personal_spend": (EXPENDITURE, "personal-account spending", "个人账户支出"),
-    "retiree_credit_out": (EXPENDITURE, "credit to retirees' accounts", "退休人员个人账户划出"),
-    "ci_premiums_paid": (EXPENDITURE, "critical-illness premiums paid", "大病保险保费支出"),
-    "ci_refund": (EXPENDITURE, "critical-illness surplus returned to the fund", "超额结余返还基金"),
-    "ci_insurer_margin": (
-        EXPENDITURE,
-        "critical-illness margin kept by the insurer",
-        "承办机构费用和盈利",
-    ),
-    "ci_loss_shared": (
-        EXPENDITURE,
-        "critical-illness loss shared with the insurer",
-        "分担大病保险亏损",
-    ),
-    "assistance_premiums_paid": (EXPENDITURE, "premiums paid for special groups", "资助参保支出"),
-    "prepayment": (EXPENDITURE, "prepayment to hospitals (net)", "预付金（净额）"),
-    "clearing": (EXPENDITURE, "year-end clearing with hospitals", "年终清算"),
-    "procurement_retention": (
-        EXPENDITURE,
-        "procurement savings retained by hospitals",
-        "集采结余留用",
-    ),
-}
-FLOW_NAMES = tuple(FLOWS)
 _ACCOUNT_INDEX = {name: i for i, name in enumerate(ACCOUNTS)}
 _FLOW_INDEX = {name: i for i, name in enumerate(FLOW_NAMES)}
-_FLOW_SIGN = {name: 1 if FLOWS[name][0] == INCOME else -1 for name in FLOW_NAMES}
+_FLOW_SIGN = {f.name: 1 if f.direction == INCOME else -1 for f in FLOW_CODES}
 
 
 @dataclass
@@ -153,7 +85,7 @@ class Ledger:
     def entries(self) -> dict[str, NDArray[np.generic]]:
         """All entries as arrays: day, account, flow, direction and amount [fen]."""
         flow = np.asarray(self._flow, dtype=np.int64)
-        directions = np.array([FLOWS[name][0] for name in FLOW_NAMES], dtype=np.int64)
+        directions = np.array([f.direction for f in FLOW_CODES], dtype=np.int64)
         return {
             "day": np.asarray(self._day, dtype=np.float64),
             "account": np.asarray(self._account, dtype=np.int64),

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..scenario.diagnostics import Collector, ScenarioError
-from ..scenario.yamlsource import SourceDocument, read_yaml
+from ..source.diagnostics import Collector, ScenarioError
+from ..source.document import SourceDocument, read_yaml
 from .kinds import KINDS, Kind, bounds_text, shown_number
 
 CATALOGUE_FILE = "catalogue.yaml"

@@ -1,8 +1,8 @@
 """Charts for planning documents, in Chinese and English (DESIGN: plotting/).
 
 Each chart function takes a results Dataset and an optional Axes and returns the Axes
-(:mod:`.charts`); :mod:`.figures` makes and writes whole figures; :mod:`.report` writes the
-report (every chart in PNG, SVG and PDF, ``report.xlsx`` and ``report.md``).
+(:mod:`.charts`); :mod:`.figures` makes and writes whole figures; :mod:`fundsim.reporting`
+writes the report from them.
 """
 
 from .charts import (

@@ -30,7 +30,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..results.summary import depletion_percentile
-from ..scenario.diagnostics import InputError
+from ..source.diagnostics import InputError
 from .style import (
     FUND_COLORS,
     FUNDS_SHOWN,

@@ -10,7 +10,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ..results.places import chart_metadata, check_name
-from ..scenario.diagnostics import InputError
+from ..source.diagnostics import InputError
 from . import charts
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
 

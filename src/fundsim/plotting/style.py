@@ -31,8 +31,8 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from ..finance.ledger import ACCOUNT_NAMES_EN, ACCOUNT_NAMES_ZH, ACCOUNTS
-from ..scenario.diagnostics import InputError
+from ..codes import ACCOUNT_CODES, POOLED_ACCOUNTS, labels
+from ..source.diagnostics import InputError
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -62,14 +62,8 @@ CJK_FAMILIES = (
 # words in the file names of the same fonts, to find one matplotlib's font cache missed
 _CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy", "msyh", "simhei", "pingfang")
 
-FUND_NAMES = {"zh": dict(ACCOUNT_NAMES_ZH), "en": dict(ACCOUNT_NAMES_EN)}
-FUND_COLORS = {
-    "uebmi_pool": "#1f5fa6",
-    "uebmi_personal": "#6baed6",
-    "urrbmi_pool": "#c2541b",
-    "critical_illness": "#7b4ea3",
-    "medical_assistance": "#3b8a3e",
-}
+FUND_NAMES = {lang: labels(ACCOUNT_CODES, lang) for lang in ("zh", "en")}
+FUND_COLORS = {a.name: a.colour for a in ACCOUNT_CODES}
 # scenario colours by position in the batch: the baseline (first) is always the dark grey
 SCENARIO_COLORS = (
     "#404040",
@@ -271,4 +265,4 @@ def bands(
     ax.plot(x, q.sel(quantile=0.5), color=color, lw=1.8, label=median_label or t("median", lang))
 
 
-FUNDS_SHOWN = tuple(a for a in ACCOUNTS if a in ("uebmi_pool", "urrbmi_pool"))
+FUNDS_SHOWN = POOLED_ACCOUNTS

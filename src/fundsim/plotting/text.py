@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..finance.ledger import ACCOUNT_NAMES_ZH
+from ..codes import ACCOUNT_CODES
 
 TEXT: dict[str, dict[str, str]] = {
     "year": {"zh": "年份", "en": "year"},
@@ -108,6 +108,6 @@ def t(key: str, lang: Literal["zh", "en"], **values: object) -> str:
 def all_chinese_text() -> str:
     """Every Chinese character a chart or the report may print (for the font check)."""
     parts = [v["zh"] for v in TEXT.values()] + [v["zh"] for v in REPORT.values()]
-    parts += list(ACCOUNT_NAMES_ZH.values())
+    parts += [a.zh for a in ACCOUNT_CODES]
     parts += ["亿元万元月人次", "0123456789.-%（）：，、"]
     return "".join(parts)

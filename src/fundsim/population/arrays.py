@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..scenario.regiondata import MAX_AGE, SCHEMES, SEXES, Table
+from ..codes import SCHEMES, SEXES
+from ..scenario.regiondata import MAX_AGE, Table
 from .kernels import advance_cells
 
 ACTIVE, RETIRED, URRBMI = 0, 1, 2

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..scenario.regiondata import MAX_AGE, SCHEMES, Table
+from ..codes import POPULATION_FLOWS, SCHEMES
+from ..scenario.regiondata import MAX_AGE, Table
 from .arrays import (
     ACTIVE,
     DAYS_PER_YEAR,
@@ -39,17 +40,7 @@ from .arrays import (
 )
 from .kernels import classify_events, retirements, scan_year
 
-FLOWS = (
-    "start",
-    "births",
-    "moved_in",
-    "transfers_in",
-    "deaths",
-    "lapses",
-    "moved_out",
-    "transfers_out",
-    "end",
-)
+FLOWS = POPULATION_FLOWS
 WORKING_AGE_FROM = 16  # 劳动法 第十五条: no employment under 16
 
 

@@ -3,7 +3,7 @@
 A year of demography touches every row a few times: count the cells, find who has an event,
 find who may retire, count the special groups, and sort everyone by cell for the admission
 draws. In numpy each of those is several full passes with temporaries; these loops do them
-in one pass each. Each row's uniform of the year is counter-based (:mod:`fundsim.sim.hashing`):
+in one pass each. Each row's uniform of the year is counter-based (:mod:`fundsim.random.hashing`):
 integer arithmetic, the same on every machine, and drawn only for rows whose cell has any
 chance of an event.
 """
@@ -16,7 +16,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from ..sim.hashing import TO_UNIT, hashed_bits53
+from ..random.hashing import TO_UNIT, hashed_bits53
+from ..random.streams import ROW_YEAR
 
 _TWO_53 = 9007199254740992.0
 
@@ -66,7 +67,7 @@ def scan_year(
             current, run = c, 0
             band, retire, urrbmi = limit[c], may_retire[c], urrbmi_cell[c]
         run += 1
-        m = hashed_bits53(base, i, 0)
+        m = hashed_bits53(base, i, ROW_YEAR)
         if m < band:
             events[n_events] = i
             event_u[n_events] = float(m) * TO_UNIT

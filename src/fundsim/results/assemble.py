@@ -11,7 +11,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from .. import __version__
-from ..finance.ledger import ACCOUNTS, FLOW_NAMES, FLOWS
+from ..codes import ACCOUNTS, FLOW_CODES, FLOW_NAMES, INCOME
 from ..sim.model import FundModel
 from .schema import COORD_ATTRS, POPULATION_FLOW_NAMES, SCHEME_NAMES, VARIABLES
 
@@ -95,8 +95,10 @@ def run_dataset(
     ds["flow"].attrs.update(
         long_name="ledger flow",
         long_name_zh="收支项目",
-        direction=",".join("income" if FLOWS[f][0] == 0 else "expenditure" for f in FLOW_NAMES),
-        labels_zh=",".join(FLOWS[f][2] for f in FLOW_NAMES),
+        direction=",".join(
+            "income" if f.direction == INCOME else "expenditure" for f in FLOW_CODES
+        ),
+        labels_zh=",".join(f.zh for f in FLOW_CODES),
     )
     ds.attrs.update(fundsim_version=__version__, weight=model.weight)
     reported = model.scenario.reported_start

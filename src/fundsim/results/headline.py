@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import spearmanr
 
-from ..finance.ledger import ACCOUNT_NAMES_EN, ACCOUNT_NAMES_ZH
+from ..codes import ACCOUNT_CODES, labels
 from ..parameters.catalogue import load_catalogue
 
 MEMBERS = {"uebmi_pool": ["uebmi_active", "uebmi_retired"], "urrbmi_pool": ["urrbmi"]}
@@ -132,7 +132,7 @@ def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
     for fund in [str(f) for f in d["fund"].values]:
         first = d["depletion_year"].sel(fund=fund).values
         p = float(np.mean(first <= last))
-        name = (ACCOUNT_NAMES_ZH if lang == "zh" else ACCOUNT_NAMES_EN)[fund]
+        name = labels(ACCOUNT_CODES, lang)[fund]
         median = int(np.median(np.where(first <= last, first, np.inf))) if p >= 0.5 else None
         if lang == "zh":
             head = f"{name}：{p:.0%}的模拟在{last}年末前穿底"

@@ -127,14 +127,14 @@ def read_results(path: Path) -> xr.Dataset:
 
 
 def check_results(ds: xr.Dataset, where: str) -> None:
-    """Raise :class:`~fundsim.scenario.diagnostics.InputError` unless ``ds`` holds fundsim's
+    """Raise :class:`~fundsim.source.diagnostics.InputError` unless ``ds`` holds fundsim's
     results: every contract variable (DESIGN §4) with its dimensions and numbers, at least
     one scenario, run and year, and names that can name files (a shared results file is
     input like any other)."""
     import numpy as np
 
-    from ..finance.ledger import ACCOUNTS
-    from ..scenario.diagnostics import InputError
+    from ..codes import ACCOUNTS
+    from ..source.diagnostics import InputError
     from .places import check_name
     from .schema import CONTRACT, VARIABLES
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import __version__
-from ..scenario.diagnostics import InputError
+from ..source.diagnostics import InputError
 
 MARKER = ".fundsim"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the scenario contract's names

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..finance.ledger import ACCOUNT_NAMES_ZH, ACCOUNTS
-from ..population.demography import FLOWS as POPULATION_FLOWS
-from ..scenario.regiondata import SCHEMES
+from ..codes import ACCOUNT_CODES, ACCOUNTS, POPULATION_FLOWS, SCHEME_CODES, SCHEMES
 
 
 @dataclass(frozen=True)
@@ -77,12 +75,12 @@ COORD_ATTRS = {
     "fund": {
         "long_name": "fund account",
         "long_name_zh": "基金账户",
-        "labels_zh": ",".join(ACCOUNT_NAMES_ZH[a] for a in ACCOUNTS),
+        "labels_zh": ",".join(a.zh for a in ACCOUNT_CODES),
     },
     "scheme": {
         "long_name": "scheme",
         "long_name_zh": "参保类别",
-        "labels_zh": "职工医保在职,职工医保退休,城乡居民医保",
+        "labels_zh": ",".join(s.zh for s in SCHEME_CODES),
     },
     "year": {"long_name": "year", "long_name_zh": "年份"},
     "month": {"long_name": "month", "long_name_zh": "月份"},

@@ -6,7 +6,7 @@ reader and diagnostics, and the loader in turn needs the catalogue.
 
 from typing import Any
 
-from .diagnostics import Diagnostic, ScenarioError
+from ..source.diagnostics import Diagnostic, ScenarioError
 
 __all__ = ["Diagnostic", "Scenario", "ScenarioError", "Uncertain", "load_scenario", "validate_file"]
 

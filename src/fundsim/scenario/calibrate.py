@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from ..parameters.catalogue import Catalogue
 from ..parameters.tree import ParameterTree
-from .diagnostics import Collector, did_you_mean
-from .yamlsource import SourceDocument
+from ..source.diagnostics import Collector, did_you_mean
+from ..source.document import SourceDocument
 
 
 class ChainFile(Protocol):  # a file of the extends chain, as the loader reads it

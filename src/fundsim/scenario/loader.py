@@ -23,13 +23,21 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from ..codes import LEVELS
 from ..parameters.catalogue import Catalogue, Entry, load_catalogue
 from ..parameters.timeline import INDEX_SERIES, Origin, Rule, Step, Timeline
 from ..parameters.tree import Override, ParameterTree
+from ..source.diagnostics import (
+    Collector,
+    Diagnostic,
+    ScenarioError,
+    did_you_mean,
+    valid_names_hint,
+)
+from ..source.document import PathKey, SourceDocument, dotted, read_yaml
 from . import calibrate as calibration_section
 from . import rules
 from . import start as starting
-from .diagnostics import Collector, Diagnostic, ScenarioError, did_you_mean, valid_names_hint
 from .paths import REGION_SUFFIXES, SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
 from .regiondata import OPTIONAL, SPECS, Table, read_table
 from .schema import (
@@ -42,7 +50,6 @@ from .schema import (
     Region,
     Title,
 )
-from .yamlsource import PathKey, SourceDocument, dotted, read_yaml
 
 EARLIEST = dt.date(1900, 1, 1)
 LEAF_KEYS = {"value", "values", "source", "note", "then"}
@@ -1023,7 +1030,6 @@ MIN_SIMULATED = 100  # fewer, and a run's results are noise (and its quantiles N
 # rate × cost factor of the region data times the dearest level's cost per case. China's is
 # about 1,700 yuan (0.17 admissions a member-year at about 10,000 yuan: shared/data).
 MAX_INPATIENT_PER_MEMBER = 500_000
-LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
 MAX_ADMISSION_RATE = 5.0  # admissions a member-year, as the region data's column bound
 
 

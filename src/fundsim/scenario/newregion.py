@@ -28,10 +28,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from .diagnostics import Collector, InputError
+from ..source.diagnostics import Collector, InputError
+from ..source.document import read_yaml
 from .regiondata import HISTORY_FUNDS, HISTORY_INDICATORS
 from .schema import Strict, Text, Title
-from .yamlsource import read_yaml
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 Count = Annotated[float, Field(ge=0, le=2e9, allow_inf_nan=False)]

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Collector
+from ..codes import SCHEMES, SEXES
+from ..source.diagnostics import Collector
 
-SCHEMES = ("uebmi_active", "uebmi_retired", "urrbmi")
-SEXES = ("male", "female")
 MAX_AGE = 110
 # ASSUMPTION, beyond any region: the whole country taken as one region (a national check,
 # calibration/national/) has at most about 12 million people in one age, sex and scheme;

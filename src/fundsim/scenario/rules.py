@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from ..codes import LEVELS
 from ..parameters.tree import ParameterTree, Snapshot
-from .diagnostics import Collector
+from ..source.diagnostics import Collector
 
-LEVELS = ("community", "level1", "level2", "level3", "out_of_area")
 TOLERANCE = 1e-9
 
 

@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Collector
+from ..source.diagnostics import Collector
 from .regiondata import HISTORY_FUNDS, Table
 from .schema import Horizon, Region
 

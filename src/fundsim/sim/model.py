@@ -46,7 +46,6 @@ from ..claims.inpatient import (
 )
 from ..claims.kernels import book_by_month
 from ..claims.outpatient import benefit_moments, yearly_total
-from ..ensemble.seeds import stream
 from ..finance.contributions import average_wage, mean_base
 from ..finance.ledger import ACCOUNTS, FLOW_NAMES, Ledger
 from ..parameters.tree import ParameterTree, Snapshot
@@ -60,6 +59,7 @@ from ..population.arrays import (
     initial_population,
 )
 from ..population.demography import FLOWS, LifeTables, YearDemography, draw_year
+from ..random.streams import stream
 from ..scenario.loader import Scenario
 from ..scenario.regiondata import SCHEMES
 from .calendar import Calendar

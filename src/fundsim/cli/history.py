@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .ensemble.batch import ProgressBar
+    from ..ensemble.batch import ProgressBar
 
 EXIT_OK = 0
 
@@ -121,21 +121,21 @@ def add_commands(
 
 def _trial_runs(text: str) -> int:
     """Runs a trial: at least two (the fit's sampling error is their spread), as calibrate.runs."""
-    from .cli import _whole
+    from .main import _whole
 
     return _whole(text, 2, 1000)
 
 
 def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar | None:
-    from .ensemble.batch import ProgressBar
+    from ..ensemble.batch import ProgressBar
 
     return None if quiet else ProgressBar(0, description, err, unit)
 
 
 def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
     """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
-    from .results.io import move_into_place
-    from .results.places import check_replaceable, mark
+    from ..results.io import move_into_place
+    from ..results.places import check_replaceable, mark
 
     check_replaceable(target, kind, allowed=force)
     staging = target.with_name(f".{target.name}.partial")
@@ -154,8 +154,8 @@ def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None])
 def _charts(
     rows: list[dict[str, Any]], folder: Path, lang: str, until: int | None, err: TextIO
 ) -> None:
-    from .plotting.history import write_series_charts
-    from .plotting.style import FontWarning
+    from ..plotting.history import write_series_charts
+    from ..plotting.style import FontWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FontWarning)
@@ -212,13 +212,13 @@ history:                                     # 近年基金收支（元）/ fund
 
 
 def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .scenario.newregion import init_region
+    from ..scenario.newregion import init_region
 
     target = args.region_dir
     if args.figures is None:
         example = Path(f"{target}-figures.yaml")
         if example.exists():
-            from .scenario.diagnostics import InputError
+            from ..source.diagnostics import InputError
 
             raise InputError(
                 f"{example} exists; fill it in and run: fundsim init {target} --figures {example}"
@@ -243,8 +243,8 @@ def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .calibration import report
-    from .calibration.run import (
+    from ..calibration import report
+    from ..calibration.run import (
         band,
         band_table,
         calibrate,
@@ -254,9 +254,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         scenario_text,
         write_scenario,
     )
-    from .results.places import check_place
-    from .scenario.diagnostics import InputError
-    from .scenario.paths import project_root
+    from ..results.places import check_place
+    from ..scenario.paths import project_root
+    from ..source.diagnostics import InputError
 
     chosen = plan(args.scenario, args.history, args.until, args.allow_outside)
     for warning in chosen.warnings:
@@ -268,7 +268,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "test the forecast on; choose an earlier --until"
             )
         target = check_place(args.out)
-        from .results.places import check_replaceable
+        from ..results.places import check_replaceable
 
         check_replaceable(target, "backtest", allowed=args.force)
         scenario_file = target / "calibrated.yaml"
@@ -277,7 +277,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         target = check_place(
             args.report or scenario_file.with_name(f"{scenario_file.stem}-report"), "--report"
         )
-        from .results.places import check_replaceable
+        from ..results.places import check_replaceable
 
         check_replaceable(target, "calibration", allowed=args.force)
     for w in chosen.scenario.warnings:

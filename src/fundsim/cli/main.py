@@ -5,8 +5,8 @@ option, an output place that cannot be used, a disk that is full or refuses the 
 located messages on stderr and never a traceback; 1 an internal error (a bug: please report it,
 ``--debug`` shows the traceback); 130 interrupted.
 
-Only :class:`~fundsim.scenario.diagnostics.InputError` (and its kinds), a
-:class:`~fundsim.scenario.diagnostics.ScenarioError` and an operating-system refusal to write
+Only :class:`~fundsim.source.diagnostics.InputError` (and its kinds), a
+:class:`~fundsim.source.diagnostics.ScenarioError` and an operating-system refusal to write
 exit 2: any other exception raised inside fundsim is a bug and exits 1.
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .scenario.diagnostics import InputError, ScenarioError, did_you_mean
+from .. import __version__
+from ..source.diagnostics import InputError, ScenarioError, did_you_mean
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 # Bounds of the options, beside those of the scenario contract (monte_carlo.runs and .seed).
@@ -106,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
     _batch_options(compare, "outputs/compare-BASELINE")
 
-    from .plotting.charts import KINDS
-    from .plotting.figures import FORMATS
+    from ..plotting.charts import KINDS
+    from ..plotting.figures import FORMATS
 
     plot = commands.add_parser(
         "plot",
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the --out folder when it is a report fundsim wrote (and holds nothing else)",
     )
-    from .cli_history import add_commands
+    from .history import add_commands
 
     add_commands(commands, _allow_option, _runs, _workers)
     return parser
@@ -259,11 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("plot", "report"):
             return _chart(args, sys.stdout, sys.stderr)
         if args.command in ("calibrate", "backtest"):
-            from .cli_history import run as run_history
+            from .history import run as run_history
 
             return run_history(args, sys.stdout, sys.stderr)
         if args.command == "init":
-            from .cli_history import init
+            from .history import init
 
             return init(args, sys.stdout, sys.stderr)
     except ScenarioError as exc:
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        from .results.places import write_failure
+        from ..results.places import write_failure
 
         refused = write_failure(exc)
         if refused is None:
@@ -309,7 +309,7 @@ def _internal(exc: BaseException, debug: bool) -> int:
 
 
 def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .scenario.loader import validate_file
+    from ..scenario.loader import validate_file
 
     failed = 0
     for name in args.scenarios:
@@ -340,8 +340,8 @@ def _format_value(value: Any) -> str:
 
 
 def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .parameters.catalogue import load_catalogue
-    from .scenario.loader import display_path, load_scenario
+    from ..parameters.catalogue import load_catalogue
+    from ..scenario.loader import display_path, load_scenario
 
     scenario = load_scenario(args.scenario, args.allow_outside)
     catalogue = load_catalogue()
@@ -402,14 +402,14 @@ def _under(path: str, prefixes: Sequence[str]) -> bool:
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str] | None) -> int:
     """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
-    from .ensemble.backends import RunFailed, make_backend
-    from .ensemble.batch import Batch, run_batch
-    from .plotting.figures import write_fan_charts
-    from .results.compare import comparison_table, format_table, write_comparison
-    from .results.places import check_place
-    from .results.summary import write_summaries
-    from .scenario.loader import load_scenario
-    from .sim.allocator import keep_freed_memory
+    from ..ensemble.backends import RunFailed, make_backend
+    from ..ensemble.batch import Batch, run_batch
+    from ..plotting.figures import write_fan_charts
+    from ..results.compare import comparison_table, format_table, write_comparison
+    from ..results.places import check_place
+    from ..results.summary import write_summaries
+    from ..scenario.loader import load_scenario
+    from ..sim.allocator import keep_freed_memory
 
     keep_freed_memory()
     comparing = args.command == "compare"
@@ -464,7 +464,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             f"{elapsed:.1f} s)",
             file=out,
         )
-        from .results.headline import explain
+        from ..results.headline import explain
 
         for lang, heading in (
             ("zh", "基金为何穿底或不穿底"),
@@ -479,7 +479,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
 def _results(path: Path) -> Any:
     """The results Dataset at ``path`` (a batch directory or its ``results.nc``), checked to
     be fundsim's results with names that can name files; :class:`InputError` otherwise."""
-    from .results.io import RESULTS, check_results, read_results
+    from ..results.io import RESULTS, check_results, read_results
 
     file = path / RESULTS if path.is_dir() else path
     if not file.is_file():
@@ -501,10 +501,10 @@ def _results(path: Path) -> Any:
 def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``fundsim plot`` and ``fundsim report``."""
 
-    from .plotting.figures import figure, write_figure
-    from .plotting.report import read_manifest, write_report
-    from .plotting.style import FontWarning
-    from .results.places import check_place, check_replaceable, check_replaceable_file
+    from ..plotting.figures import figure, write_figure
+    from ..plotting.style import FontWarning
+    from ..reporting.report import read_manifest, write_report
+    from ..results.places import check_place, check_replaceable, check_replaceable_file
 
     ds = _results(args.results)
     folder = args.results if args.results.is_dir() else args.results.parent

@@ -1,4 +1,4 @@
-"""The seed tree (DESIGN §2 "Seeds and common random numbers").
+"""The seed tree and the one table of stream numbers (common random numbers).
 
 Run r of a batch with seed S uses ``SeedSequence(S, spawn_key=(r,))``; each process of the
 model draws from its own named child stream ``SeedSequence(S, spawn_key=(r, k))`` with k the
@@ -25,6 +25,15 @@ STREAMS = {
     "uncertainty": 7,
     "stays": 8,
 }
+
+# Counter-based streams of the compiled loops (the third argument of ``hashing.hashed_*``),
+# each under the base its process draws from its numpy stream above. Never renumber either.
+ROW_YEAR = 0  # demography: a population row's uniform of the year
+THIN = 1  # inpatient: whether a volume effect keeps a candidate admission
+LEVEL = 2  # inpatient: a candidate's hospital level (and TCM)
+COST = 3  # inpatient: a candidate's cost
+POSITION = 4  # inpatient: the spacing of the candidates' times within the year
+POSITION_END = 5  # inpatient: the last spacing (the year's end)
 
 
 def run_sequence(seed: int, run: int) -> np.random.SeedSequence:

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..plotting.charts import lever_chain
+from ..plotting.figures import FORMATS, figure, write_figure
+from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, language, money_unit, scenario_titles
+from ..plotting.text import REPORT, t
 from ..results import headline
 from ..results.io import move_into_place
 from ..results.places import check_name, check_replaceable, mark
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
-from .charts import lever_chain
-from .figures import FORMATS, figure, write_figure
-from .style import FUNDS_SHOWN, Lang, fund_name, language, money_unit, scenario_titles
-from .text import REPORT, t
 
 HEADERS = {
     "scenario": {"zh": "方案", "en": "scenario"},

@@ -1,0 +1,1 @@
+"""Reports from results: ``report.md`` and ``report.xlsx`` with every standard chart."""
