@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,7 @@ def one_run(insured: int, years: int, warm: bool = True) -> dict[str, float]:
     """
     from fundsim.scenario.loader import load_scenario
     from fundsim.scenario.schema import Horizon
+    from fundsim.sim import processes
     from fundsim.sim.allocator import keep_freed_memory
     from fundsim.sim.model import FundModel
 
@@ -83,15 +85,19 @@ def one_run(insured: int, years: int, warm: bool = True) -> dict[str, float]:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     model = FundModel(scenario, tree, seed=1, run=0)
-    admit, in_claims = model._admit, [0.0]
+    admit, in_claims = processes.admit, [0.0]
 
-    def timed_admit(*args: object, **kwargs: object) -> None:
+    def timed_admit(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
-        admit(*args, **kwargs)
+        batch = admit(*args, **kwargs)
         in_claims[0] += time.perf_counter() - start
+        return batch
 
-    model._admit = timed_admit  # type: ignore[method-assign]
-    model.run()
+    processes.admit = timed_admit  # the inpatient process's pricing and settling of a batch
+    try:
+        model.run()
+    finally:
+        processes.admit = admit
     seconds = time.perf_counter() - t
     claims = float(model.record.admissions.sum())
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024  # MiB (Linux: KiB)

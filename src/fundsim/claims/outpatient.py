@@ -12,9 +12,14 @@ in monthly instalments in proportion to the members of each month.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import ndtr
+
+from ..codes import POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES
 
 
 def _partial(k: int, mean: float, sigma: float, c: float) -> float:
@@ -78,3 +83,45 @@ def yearly_total(members: float, mean: float, var: float, rng: np.random.Generat
     if members <= 0:
         return 0.0
     return max(members * mean + math.sqrt(members * var) * float(rng.standard_normal()), 0.0)
+
+
+def outpatient_year(
+    s: Mapping[str, Any],
+    inflation: float,
+    members: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    """Per-member outpatient benefit of the year, (general, special) × scheme [yuan/year],
+    with its noise drawn once; ``members``: weighted members of each scheme at the year
+    start; ``inflation``: medical costs over the start's, with the year's shock."""
+    sigma = float(s["care.outpatient_sigma"])
+    out = np.zeros((2, len(SCHEMES)))
+    for status in range(len(SCHEMES)):
+        scheme = POOLS[POOL_OF_SCHEME[status]].name
+        b = f"benefits.{scheme}"
+        c = f"care.outpatient.{scheme}"
+        ratio = "retiree_ratio" if status == RETIRED else "ratio"
+        mean, var = benefit_moments(
+            float(s[f"{c}.spend"]) * inflation,
+            sigma,
+            float(s[f"{b}.outpatient.deductible"]),
+            float(s[f"{b}.outpatient.{ratio}"]),
+            float(s[f"{b}.outpatient.annual_cap"]),
+        )
+        n = max(members[status], 1.0)
+        out[0, status] = yearly_total(n, mean, var, rng) / n
+        prevalence = float(s[f"{c}.special_prevalence"])
+        smean, svar = benefit_moments(
+            float(s[f"{c}.special_spend"]) * inflation,
+            sigma,
+            0.0,
+            float(s[f"{b}.special_outpatient.ratio"]),
+            float(s[f"{b}.special_outpatient.annual_cap"]),
+        )
+        # per member: a patient with probability p; mean p·m, variance p·v + p(1−p)·m²
+        pm, pv = (
+            prevalence * smean,
+            prevalence * svar + prevalence * (1 - prevalence) * smean**2,
+        )
+        out[1, status] = yearly_total(n, pm, pv, rng) / n
+    return out

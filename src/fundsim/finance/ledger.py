@@ -15,6 +15,7 @@ compounded beyond any region) stops with a :class:`MoneyOverflow`, an input erro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ from numpy.typing import NDArray
 
 from ..codes import ACCOUNTS, EXPENDITURE, FLOW_CODES, FLOW_NAMES, INCOME
 from ..source.diagnostics import InputError
+from .books import Balances, Posting, to_fen
 
 MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
 
@@ -82,6 +84,15 @@ class Ledger:
         self.post(day, source, out_flow, amount)
         self.post(day, target, in_flow, amount)
 
+    def post_all(self, day: float, postings: Iterable[Posting]) -> None:
+        """Record every posting on ``day``, in order."""
+        for account, flow, amount in postings:
+            self.post(day, account, flow, amount)
+
+    def balances(self) -> Balances:
+        """A copy of every account's balance now, for a pure function to work on."""
+        return Balances({a: self.running[i] for i, a in enumerate(ACCOUNTS)})
+
     def entries(self) -> dict[str, NDArray[np.generic]]:
         """All entries as arrays: day, account, flow, direction and amount [fen]."""
         flow = np.asarray(self._flow, dtype=np.int64)
@@ -118,11 +129,3 @@ class Ledger:
     def balance(self, account: str) -> float:
         """Balance [yuan] of ``account`` after every entry posted so far."""
         return self.running[_ACCOUNT_INDEX[account]] / 100
-
-
-def to_fen(amount: float) -> int:
-    """Yuan to whole fen, rounding half to even.
-
-    ``float`` first: the same double, but ``round`` of a numpy scalar takes ten times as
-    long, and the model posts thousands of entries a run."""
-    return round(float(amount) * 100)

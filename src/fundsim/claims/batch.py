@@ -1,0 +1,147 @@
+"""A batch of inpatient claims: the year's candidates, then each batch's admissions priced,
+settled by the benefit rules on the claimants' running annual totals, and summed by month of
+admission and paying layer (DESIGN §2 "inpatient")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..benefits.kernel import settle_grouped
+from ..benefits.rules import RunningTotals
+from ..benefits.tables import TermTables
+from ..codes import LEVELS
+from ..payment.effects import drg_multipliers, procurement_multiplier
+from ..population.arrays import DAYS_PER_YEAR, Population
+from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
+from .kernels import book_by_month
+
+Care = dict[str, Any]
+
+
+def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
+    """The care and payment figures of a snapshot, computed once per breakpoint (``start``:
+    the horizon start's snapshot, against which DRG and procurement effects are measured)."""
+    mix = np.array(
+        [[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")]
+    )
+    drg_cost, drg_volume = drg_multipliers(s, start)
+    return {
+        "cost_per_case": np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]),
+        "level_cumulative": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
+        "stay": np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS]),
+        "policy_range_share": np.array(
+            [float(s["benefits.policy_range_share.uebmi"])] * 2
+            + [float(s["benefits.policy_range_share.urrbmi"])]
+        ),
+        "drg_cost": drg_cost,
+        "drg_volume": drg_volume,
+        "procurement": procurement_multiplier(s, start),
+        "admission_trend": float(s["care.admission_trend"]),
+        "cost_trend": float(s["care.cost_trend"]),
+        "cost_sigma": float(s["care.cost_sigma"]),
+        "admission_level": float(s["care.admission_level"]),
+        "cost_level": float(s["care.cost_level"]),
+        "tcm_share": float(s["care.tcm_share"]),
+        "drg_share": float(s["payment.drg.share"])
+        if bool(s["payment.global_budget.enabled"])
+        else 0.0,
+        "retention": float(s["payment.procurement.retention"]),
+    }
+
+
+def candidates(
+    care: Care,
+    index: CellIndex,
+    cell_rate: NDArray[np.float64],
+    shock: float,
+    start: float,
+    length: float,
+    rng: np.random.Generator,
+) -> Candidates:
+    """The year's candidate admissions, on the multipliers every scenario shares."""
+    shared = (
+        (1 + care["admission_trend"]) ** (start / DAYS_PER_YEAR) * shock * care["admission_level"]
+    )
+    bound = max(VOLUME_BOUND, float(care["drg_volume"]))
+    return Candidates.draw(
+        index, cell_rate, shared, start, length, care["admission_trend"], rng, bound=bound
+    )
+
+
+@dataclass
+class Batch:
+    """A batch's admissions: counts, cost and extra days by status, and the three paying
+    layers' sums (unweighted) by month from ``first_month`` × pool × layer."""
+
+    by_status: NDArray[np.float64]  # (status, (count, cost, extra stay days))
+    first_month: int
+    sums: NDArray[np.float64]
+    totals: RunningTotals  # the claimants' annual totals after the batch
+
+
+def admit(
+    population: Population,
+    index: CellIndex,
+    pool: Candidates,
+    care: Care,
+    terms: TermTables,
+    totals: RunningTotals,
+    cell_cost: NDArray[np.float64],
+    cost_shock: float,
+    day: float,
+    length: float,
+    carry: bool,
+    month_of_day: NDArray[np.intp],
+) -> Batch | None:
+    """Select, price and settle the admissions of ``[day, day + length)`` (None if there are
+    none). ``carry``: later batches of the same benefit year follow, so keep the claimants'
+    annual totals."""
+    c = care
+    person, first, when, cell, status, keys = draw_admissions(
+        population, index, pool, day, day + length, float(c["drg_volume"])
+    )
+    if len(person) == 0:
+        return None
+    cost_level = (
+        (1 + c["cost_trend"]) ** (day / DAYS_PER_YEAR)
+        * c["drg_cost"]
+        * c["procurement"]
+        * c["cost_level"]
+        * cost_shock
+    )
+    adm = draw_care(
+        population,
+        person,
+        first,
+        when,
+        cell,
+        status,
+        keys,
+        pool.base,
+        day,
+        c["level_cumulative"],
+        c["cost_per_case"] * cost_level,
+        c["cost_trend"],
+        cell_cost,
+        c["cost_sigma"],
+        c["tcm_share"],
+        c["stay"],
+        c["policy_range_share"],
+        terms.deductible.shape,
+    )
+    prior = totals.prior(person)
+    paid = settle_grouped(terms, adm.first, adm.total, adm.policy_range, adm.key, prior)
+    if carry:
+        totals = totals.add(person, adm.policy_range, paid)
+    days = len(month_of_day)
+    m0 = int(month_of_day[int(day)])
+    m1 = int(month_of_day[min(int(np.ceil(day + length)), days) - 1])
+    sums = book_by_month(
+        adm.day, adm.status, paid.fund, paid.layer, paid.assistance, month_of_day, m0, m1
+    )
+    return Batch(adm.by_status, m0, sums, totals)

@@ -1,0 +1,302 @@
+"""The processes of a run: each waits, calls a pure function and posts what it returns.
+
+One concern each, in the order of :class:`~.order.Order` on a shared day:
+
+- :func:`policy_clock` puts the parameters of every dated breakpoint in force;
+- :func:`policy_years` draws each policy year's deaths, births, retirements, joins and moves
+  at its start, the members of every month, the year's shocks and its outpatient benefit;
+- :func:`inpatient` draws each batch's admissions (a policy year, cut at dated policy
+  changes), prices and settles them and books the claims by month of admission;
+- :func:`prepayment` advances months of inpatient spending at each year start and recovers
+  it at the year end;
+- :func:`clearing` settles the global budget and the procurement retention the next spring;
+- :func:`settlement` pays hospitals each month's claims after the lag;
+- :func:`campaign` collects next year's URRBMI premiums over this year's window;
+- :func:`month_end` posts the month's contributions, benefits, transfers and interest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Generator
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from ..benefits.rules import RunningTotals
+from ..claims.batch import Batch, admit, candidates
+from ..claims.inpatient import CellIndex
+from ..claims.outpatient import outpatient_year
+from ..codes import ACTIVE, FLOW_NAMES, SETTLED_FLOWS, URRBMI
+from ..finance import campaign as premiums
+from ..finance.contributions import average_wage
+from ..finance.monthly import Month
+from ..finance.monthly import month_end as month_postings
+from ..payment import settlement as pay
+from ..population.arrays import DAYS_PER_YEAR
+from ..population.demography import draw_year
+from ..population.members import monthly_members
+from ..random.shocks import SHOCKS, next_shocks
+from .model import FundModel
+from .order import Order, at
+
+Process = Generator[Any, Any, None]
+
+
+def policy_clock(m: FundModel) -> Process:
+    for date in m.tree.breakpoints():
+        day = m.calendar.day(date)
+        if day <= 0:
+            continue
+        yield at(m.env, day, Order.POLICY)
+        m.set_snapshot(m.tree.at(date))
+
+
+def policy_years(m: FundModel) -> Process:
+    for y in range(len(m.year_bounds) - 1):
+        start, end = m.year_bounds[y], m.year_bounds[y + 1]
+        yield at(m.env, start, Order.YEAR)
+        m.year_index = y
+        s = m.snapshot
+        demo = draw_year(
+            m.population, start, end - start, start / DAYS_PER_YEAR, s, m.life, m.rng["demography"]
+        )
+        m.demography = demo
+        m.record.population[y] = demo.flows.T * m.weight
+        m.record.births[y] = demo.births_by_mother * m.weight
+        m.index = CellIndex.from_cells(demo.cell, demo.changing, demo.cell_sizes)
+        m0, counts = monthly_members(demo, m.month_bounds, m.month_of_day, start, end)
+        m.members_monthly[m0 : m0 + len(counts)] = counts
+        m.record.insured[y] = counts[-1] * m.weight
+        eps = m.rng["shocks"].standard_normal(len(SHOCKS))
+        (m.shock, m.cost_shock, m.wage_shock), m.shock_state = next_shocks(
+            s, eps, m.shock_state, first=y == 0
+        )
+        inflation = (
+            (1 + float(s["care.cost_trend"])) ** (start / DAYS_PER_YEAR)
+            * float(s["care.cost_level"])
+            * m.cost_shock
+        )
+        members = m.members_monthly[m0] * m.weight
+        m.outpatient_per_member = outpatient_year(s, inflation, members, m.rng["outpatient"])
+        m.group_members = demo.urrbmi_groups * m.weight
+
+
+def batches(m: FundModel) -> list[tuple[float, float]]:
+    """Spans of inpatient batches: each policy year, cut at every dated policy change
+    (and into ticks of ``tick_days`` when one is set)."""
+    changes = [m.calendar.day(d) for d in m.tree.breakpoints()]
+    spans = []
+    for y in range(len(m.year_bounds) - 1):
+        begin, end = m.year_bounds[y], m.year_bounds[y + 1]
+        cuts = {begin, end, *(c for c in changes if begin < c < end)}
+        if m.tick is not None:
+            cuts.update(np.arange(begin, end, m.tick).tolist())
+        spans.extend(pairwise(sorted(cuts)))
+    return spans
+
+
+def inpatient(m: FundModel) -> Process:
+    year = -1
+    ends = set(m.year_bounds.tolist())
+    for begin, finish in batches(m):
+        yield at(m.env, begin, Order.INPATIENT)
+        assert m.index is not None
+        if m.year_index != year:  # a new benefit year: annual totals start again
+            year = m.year_index
+            m.totals = RunningTotals.empty()
+            start, end = m.year_bounds[year], m.year_bounds[year + 1]
+            m.candidates = candidates(
+                m.care, m.index, m.cell_rate, m.shock, start, end - start, m.rng["inpatient"]
+            )
+        assert m.candidates is not None
+        batch = admit(
+            m.population,
+            m.index,
+            m.candidates,
+            m.care,
+            m.terms,
+            m.totals,
+            m.cell_cost,
+            m.cost_shock,
+            begin,
+            finish - begin,
+            finish not in ends,
+            m.month_of_day,
+        )
+        if batch is not None:
+            _record_batch(m, begin, batch)
+        m.drawn_until = finish
+
+
+def _record_batch(m: FundModel, day: float, batch: Batch) -> None:
+    """The batch's counts in the record and its claims booked for settlement."""
+    m.totals = batch.totals
+    w, y, rec = m.weight, m.year_of(day), m.record
+    count, cost, extra = batch.by_status.T
+    rec.admissions[y] += count * w
+    rec.bed_days[y] += (count + m.rng["stays"].poisson(extra)) * w
+    rec.inpatient_cost[y] += cost * w
+    c = m.care
+    saving = max(1.0 / c["procurement"] - 1.0, 0.0)
+    m.payables.book(
+        batch.first_month,
+        batch.sums * w,
+        c["drg_share"],
+        c["retention"] * saving,
+        m.pool_years,
+        y,
+        rec.incurred[y],
+    )
+
+
+def settlement(m: FundModel) -> Process:
+    """Pay each month's claims ``lag`` working days after the month ends."""
+    horizon = float(m.calendar.days)
+    yield from _opening_payables(m)
+    for month in range(len(m.month_bounds) - 1):
+        due = m.month_bounds[month + 1] - 1 + pay.lag_days(m.snapshot)
+        if due >= horizon:
+            return
+        yield at(m.env, due, Order.SETTLEMENT)
+        deposit = float(m.snapshot["payment.global_budget.quality_deposit"])
+        y = m.year_of(m.month_bounds[month])
+        m.post(m.payables.settle(month, deposit, m.pool_years, y))
+
+
+def _opening_payables(m: FundModel) -> Process:
+    """Claims incurred before the horizon start and still unpaid on day 0.
+
+    They are paid on their due days as if each earlier month cost what the first month
+    costs (estimated from the first month's claims so far), so the first year's cash
+    expenditure carries the previous year's tail as the bulletins' figures do.
+    """
+    month = DAYS_PER_YEAR / 12
+    for due in pay.opening_due_days(m.start_snapshot, month):
+        yield at(m.env, due, Order.SETTLEMENT)
+        first_end = m.month_bounds[1]
+        elapsed = max(min(m.drawn_until, first_end) - m.month_bounds[0], 1.0)
+        m.post(m.payables.opening(month / elapsed))
+
+
+def prepayment(m: FundModel) -> Process:
+    """Advance months of inpatient spending at each year start; recover it at year end."""
+    for y in range(1, len(m.year_bounds) - 1):
+        yield at(m.env, m.year_bounds[y], Order.PREPAYMENT)
+        months = float(m.snapshot["settlement.prepayment_months"])
+        if months <= 0:
+            continue
+        advance = pay.advance(m.pool_years, y, months)
+        m.post(pay.prepayment(advance))
+        m.pool_years.prepaid[y] = advance
+        yield at(m.env, m.year_bounds[y + 1] - 1, Order.PREPAYMENT)
+        m.post(pay.prepayment(-advance))
+
+
+def clearing(m: FundModel) -> Process:
+    """Settle year y's global budget and procurement retention in the spring of y + 1."""
+    g = "payment.global_budget"
+    for y in range(len(m.year_bounds) - 2):
+        month = int(m.snapshot[f"{g}.clearing_month"])
+        year = m.record.years[y] + 1
+        due = m.calendar.day(dt.date(year + month // 12, month % 12 + 1, 1)) - 1
+        if due >= m.calendar.days:
+            return
+        yield at(m.env, due, Order.CLEARING)
+        day = m.calendar.date(m.year_bounds[y])
+        values = {
+            name: float(m.tree.value(f"{g}.{name}", day))
+            for name in ("growth", "surplus_retained", "overrun_shared")
+        }
+        m.post(pay.clearing(m.pool_years, y, values, _drg_share_change(m, y), m.record.incurred[y]))
+
+
+def _drg_share_change(m: FundModel, y: int) -> float:
+    """Growth of the DRG share from last year to this (the budget covers the new share)."""
+    if y == 0:
+        return 1.0
+    share = "payment.drg.share"
+    now = float(m.tree.value(share, m.calendar.date(m.year_bounds[y])))
+    before = float(m.tree.value(share, m.calendar.date(m.year_bounds[y - 1])))
+    return now / before if before > 0 else 1.0
+
+
+def campaign(m: FundModel) -> Process:
+    """Collect next year's URRBMI premiums over the campaign window, month by month."""
+    c = "contributions.urrbmi"
+    for year in m.record.years:
+        s = m.snapshot
+        next_year = dt.date(year + 1, 1, 1)
+        premium = float(m.tree.value(f"{c}.individual_premium", min(next_year, m.calendar.end)))
+        for month_end, share in premiums.collection_days(s, year):
+            day = m.calendar.day(month_end)
+            if day >= m.calendar.days:
+                return
+            if day < 0:
+                continue
+            yield at(m.env, day, Order.CAMPAIGN)
+            residents = m.members_monthly[m.month_of(day) + 1, URRBMI] * m.weight
+            m.post(premiums.collection(m.snapshot, residents, m.group_members, premium, share))
+
+
+def month_end(m: FundModel) -> Process:
+    """Monthly contributions, outpatient, maternity, subsidies, transfers and interest."""
+    for month in range(len(m.month_bounds) - 1):
+        begin, end = m.month_bounds[month], m.month_bounds[month + 1]
+        yield at(m.env, end - 1, Order.MONTH_END)
+        s = m.snapshot
+        y = m.year_of(begin)
+        date = m.calendar.date(begin)
+        fraction = (end - begin) / (DAYS_PER_YEAR / 12)  # of a full month
+        wage = average_wage(m.tree, s, date, m.calendar.start) * m.wage_shock
+        births = 0.0
+        if m.demography is not None:
+            births = m.demography.births_by_mother[ACTIVE] * m.weight
+        inputs = Month(
+            number=date.month,
+            fraction=fraction,
+            days=end - begin,
+            year_days=m.year_bounds[y + 1] - m.year_bounds[y],
+            members=m.members(month) * fraction,
+            residents_at_end=m.members_monthly[month + 1, URRBMI] * m.weight,
+            wage=wage,
+            wage_index=wage / float(m.start_snapshot["economy.average_wage"]),
+            base_per_wage=m.base_per_wage,
+            inflation=(1 + float(s["care.cost_trend"])) ** (begin / DAYS_PER_YEAR),
+            outpatient_per_member=m.outpatient_per_member,
+            active_births=births,
+        )
+        postings, m.account_need, m.ci_premiums_year = month_postings(
+            s,
+            inputs,
+            m.ledger.balances(),
+            m.account_need,
+            (m.ci_premiums_year, m.ci_opening),
+            m.assistance_opening,
+        )
+        m.post(postings)
+
+
+PROCESSES: tuple[Callable[[FundModel], Process], ...] = (
+    policy_clock,
+    policy_years,
+    inpatient,
+    settlement,
+    prepayment,
+    clearing,
+    month_end,
+    campaign,
+)
+
+
+def close_incurred(m: FundModel) -> None:
+    """Incurred basis: cash flows other than hospital settlements, plus claims by admission."""
+    _, expenditure, _ = m.ledger.totals(m.year_bounds)
+    e = m.ledger.entries()
+    codes = [FLOW_NAMES.index(f) for f in SETTLED_FLOWS]
+    year = np.searchsorted(m.year_bounds, e["day"], side="right") - 1
+    pick = np.isin(e["flow"], codes) & (year >= 0) & (year < len(m.year_bounds) - 1)
+    settled_cash = np.zeros_like(expenditure)
+    np.add.at(settled_cash, (year[pick], e["account"][pick]), e["amount"][pick])
+    m.record.incurred += (expenditure - settled_cash) / 100
