@@ -14,6 +14,7 @@ from ..codes import SPECIAL_GROUPS
 from .books import Posting, Postings, transfer
 
 C = "contributions.urrbmi"
+WINDOW = (f"{C}.campaign_start", f"{C}.campaign_end")  # the parameters of the window
 
 
 def month_day(year: int, text: str) -> dt.date:

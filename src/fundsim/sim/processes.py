@@ -13,6 +13,11 @@ One concern each, in the order of :class:`~.order.Order` on a shared day:
 - :func:`settlement` pays hospitals each month's claims after the lag;
 - :func:`campaign` collects next year's URRBMI premiums over this year's window;
 - :func:`month_end` posts the month's contributions, benefits, transfers and interest.
+
+A process reads the parameters in force when it acts (the snapshot the policy clock keeps,
+or the tree on the day that fixes the figure: the settlement lag on the last day of the
+month whose claims are paid, the clearing month as the clearing year begins, the campaign
+window as its year begins).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from .model import FundModel
 from .order import Order, at
 
 Process = Generator[Any, Any, None]
+LAG = "settlement.lag_days"
 
 
 def policy_clock(m: FundModel) -> Process:
@@ -127,6 +133,7 @@ def inpatient(m: FundModel) -> Process:
         )
         if batch is not None:
             _record_batch(m, begin, batch)
+        del batch  # not held across the wait: the next batch's arrays replace it
         m.drawn_until = finish
 
 
@@ -156,7 +163,10 @@ def settlement(m: FundModel) -> Process:
     horizon = float(m.calendar.days)
     yield from _opening_payables(m)
     for month in range(len(m.month_bounds) - 1):
-        due = m.month_bounds[month + 1] - 1 + pay.lag_days(m.snapshot)
+        # the lag in force when the month's claims are in (its last day)
+        last_day = m.calendar.date(m.month_bounds[month + 1] - 1)
+        lag = pay.lag_days({LAG: m.tree.value(LAG, last_day)})
+        due = m.month_bounds[month + 1] - 1 + lag
         if due >= horizon:
             return
         yield at(m.env, due, Order.SETTLEMENT)
@@ -198,8 +208,9 @@ def clearing(m: FundModel) -> Process:
     """Settle year y's global budget and procurement retention in the spring of y + 1."""
     g = "payment.global_budget"
     for y in range(len(m.year_bounds) - 2):
-        month = int(m.snapshot[f"{g}.clearing_month"])
         year = m.record.years[y] + 1
+        # the clearing month in force as the clearing year begins
+        month = int(m.tree.value(f"{g}.clearing_month", dt.date(year, 1, 1)))
         due = m.calendar.day(dt.date(year + month // 12, month % 12 + 1, 1)) - 1
         if due >= m.calendar.days:
             return
@@ -226,10 +237,12 @@ def campaign(m: FundModel) -> Process:
     """Collect next year's URRBMI premiums over the campaign window, month by month."""
     c = "contributions.urrbmi"
     for year in m.record.years:
-        s = m.snapshot
+        # the window in force as the year begins (or at the horizon start)
+        opens = max(dt.date(year, 1, 1), m.calendar.start)
+        window = {p: m.tree.value(p, opens) for p in premiums.WINDOW}
         next_year = dt.date(year + 1, 1, 1)
         premium = float(m.tree.value(f"{c}.individual_premium", min(next_year, m.calendar.end)))
-        for month_end, share in premiums.collection_days(s, year):
+        for month_end, share in premiums.collection_days(window, year):
             day = m.calendar.day(month_end)
             if day >= m.calendar.days:
                 return
