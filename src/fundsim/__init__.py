@@ -7,7 +7,7 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "simulate":  # lazy: importing fundsim stays cheap for the command line
-        from .sim.run import simulate
+        from .ensemble.evaluate import simulate
 
         return simulate
     raise AttributeError(name)

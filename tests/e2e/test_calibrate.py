@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fundsim.calibration.observe import series
-from fundsim.sim.run import simulate
+from fundsim.ensemble.evaluate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = ROOT / "tests" / "statistical" / "toy" / "toy.yaml"

@@ -14,12 +14,12 @@ import pytest
 import xarray as xr
 
 from fundsim.ensemble.batch import with_scenario_coords
+from fundsim.ensemble.evaluate import simulate
 from fundsim.parameters.timeline import Origin
 from fundsim.results.assemble import combine
 from fundsim.results.headline import drivers, explain
 from fundsim.scenario import assumptions
 from fundsim.scenario.loader import load_scenario
-from fundsim.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "national_fund_2018_2022.csv"

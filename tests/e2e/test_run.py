@@ -146,7 +146,7 @@ def test_a_malformed_region_data_file_is_a_located_error(tmp_path: Path) -> None
 
 
 def test_same_seed_same_numbers(nanchuan_small) -> None:
-    from fundsim.sim.run import simulate
+    from fundsim.ensemble.evaluate import simulate
 
     a = simulate(nanchuan_small, run=3, seed=99)
     b = simulate(nanchuan_small, run=3, seed=99)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundsim.codes import LEVELS
-from fundsim.sim.run import simulate
+from fundsim.ensemble.evaluate import simulate
 
 SEED = 11
 

@@ -62,7 +62,7 @@ def test_identity_of_a_real_run_for_years_and_months(nanchuan_small) -> None:
 
 
 def test_dataset_balance_is_cumulative(nanchuan_small) -> None:
-    from fundsim.sim.run import simulate
+    from fundsim.ensemble.evaluate import simulate
 
     ds = simulate(nanchuan_small, run=1, seed=5).squeeze()
     opening = np.array(

@@ -65,8 +65,8 @@ def scenario_file(name: str, folder: Path) -> Path:
 
 
 def results(name: str, folder: Path) -> xr.Dataset:
+    from fundsim.ensemble.evaluate import simulate
     from fundsim.results.assemble import combine
-    from fundsim.sim.run import simulate
 
     os.environ.setdefault("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     path = scenario_file(name, folder)

@@ -18,7 +18,7 @@ import pytest
 
 from fundsim.calibration.observe import series
 from fundsim.calibration.run import calibrate, plan
-from fundsim.sim.run import simulate
+from fundsim.ensemble.evaluate import simulate
 
 TOY = Path(__file__).parent / "toy" / "toy.yaml"
 TRUTH = {"care.admission_level": 1.25, "care.cost_level": 0.85}

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from fundsim.ensemble.evaluate import simulate
 from fundsim.scenario.loader import load_scenario
-from fundsim.sim.run import simulate
 
 TOY = Path(__file__).parent / "toy" / "toy.yaml"
 N, RATE, MEAN, SIGMA, DEDUCTIBLE, RATIO, CAP = 20_000, 0.05, 10_000.0, 0.9, 700.0, 0.6, 20_000.0

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fundsim.ensemble.evaluate import simulate
 from fundsim.scenario.loader import load_scenario
-from fundsim.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "national_fund_2018_2022.csv"

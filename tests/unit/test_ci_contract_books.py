@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fundsim.sim.run import simulate
+from fundsim.ensemble.evaluate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 CALIBRATED = ROOT / "scenarios" / "nanchuan" / "calibrated.yaml"

@@ -289,7 +289,7 @@ def test_an_unknown_series_suggests_the_nearest(tmp_path: Path) -> None:
 
 
 def test_a_rules_growth_is_drawn_once_per_run(tmp_path: Path) -> None:
-    from fundsim.ensemble.draws import draw_inputs
+    from fundsim.ensemble.sampling import draw_inputs
     from fundsim.parameters import Origin
 
     file = write(
@@ -347,7 +347,7 @@ def test_an_inherited_rule_draw_is_not_drawn_where_the_scenario_stops_the_rule(
 ) -> None:
     """The baseline draws the subsidy's growth; a stress scenario that stops the rule
     (then: none) is valid and has no such draw; every other draw is unchanged."""
-    from fundsim.ensemble.draws import draw_inputs
+    from fundsim.ensemble.sampling import draw_inputs
 
     file = write(
         tmp_path,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fundsim.ensemble.evaluate import simulate
 from fundsim.scenario import ScenarioError, load_scenario
-from fundsim.sim.run import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "nanchuan" / "baseline.yaml"

@@ -59,7 +59,7 @@ def run_task(
 ) -> xr.Dataset:
     """Simulate one run of one scenario (in whichever process the backend chose), with the
     parameters in ``fixed`` held at their values (a calibration's trial)."""
-    from ..sim.run import simulate
+    from .evaluate import simulate
 
     index, run = task
     chosen = (scenarios if scenarios is not None else _SCENARIOS)[index]
@@ -278,7 +278,7 @@ def keep_freed_memory_on_worker() -> bool:
 def _dask_chunk(
     runs: Sequence[int], seed: int, scenario: Scenario, fixed: Mapping[str, float]
 ) -> list[xr.Dataset]:
-    from ..sim.run import simulate
+    from .evaluate import simulate
 
     return [simulate(scenario, run=run, seed=seed, fixed=fixed or None) for run in runs]
 

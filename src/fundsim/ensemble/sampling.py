@@ -1,10 +1,17 @@
-"""Draws of uncertain parameters, once per run (DESIGN §2 "Uncertainty")."""
+"""Sampling the uncertain inputs, apart from evaluating runs (DESIGN §2 "Uncertainty").
+
+Run r's inputs are drawn from each parameter's own stream (:func:`draw_inputs`); a batch's
+draws form a sample matrix (:func:`sample_matrix`, one row per run) that
+:func:`fundsim.ensemble.evaluate.evaluate` runs row by row, as it runs any other matrix (a
+sensitivity design, a calibration's trial points).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..parameters.catalogue import load_catalogue
 from ..random.streams import parameter_stream
@@ -55,3 +62,14 @@ def draw_inputs(scenario: Scenario, seed: int, run: int) -> dict[str, float]:
             value = round(value)
         values[path] = value
     return values
+
+
+def sample_matrix(
+    scenario: Scenario, seed: int, runs: range | list[int]
+) -> tuple[list[str], NDArray[np.float64]]:
+    """The uncertain parameters' paths and their draws, one row per run of ``runs``."""
+    paths = sorted(scenario.uncertainty)
+    rows = [draw_inputs(scenario, seed, r) for r in runs]
+    return paths, np.array([[row[p] for p in paths] for row in rows], dtype=float).reshape(
+        len(rows), len(paths)
+    )
