@@ -238,8 +238,11 @@ class RunningTotals:
         people, inverse = np.unique(np.concatenate([self.person, person]), return_inverse=True)
 
         def total(before: Array, amount: Array) -> Array:
-            summed: Array = np.bincount(
-                inverse, weights=np.concatenate([before, amount]), minlength=len(people)
+            summed: Array = np.asarray(
+                np.bincount(
+                    inverse, weights=np.concatenate([before, amount]), minlength=len(people)
+                ),
+                dtype=np.float64,
             )
             return summed
 

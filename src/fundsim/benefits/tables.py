@@ -81,7 +81,7 @@ class TermTables:
             ratios[index][: len(t["layer_ratios"])] = t["layer_ratios"]
 
         def table(name: str, dtype: type = float) -> NDArray[Any]:
-            out = np.empty(shape, dtype=dtype)
+            out: NDArray[Any] = np.empty(shape, dtype=dtype)
             for index, t in cells.items():
                 out[index] = t[name]
             return out

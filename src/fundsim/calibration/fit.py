@@ -79,7 +79,8 @@ def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
         if p.indicator == "balance":
             same = [abs(q.value) for q in points if q.series == p.series]
             out[k] = max(out[k], 0.05 * float(np.mean(same)))
-    return np.maximum(out, 1.0)
+    floor: NDArray[np.float64] = np.maximum(out, 1.0)
+    return floor
 
 
 def run_points(
@@ -145,7 +146,8 @@ def fit(
         return {p.path: float(v) for p, v in zip(free, x, strict=True)}
 
     def residuals_of(m: NDArray[np.float64]) -> NDArray[np.float64]:
-        return (np.nanmean(m, axis=0) - actual) / scale
+        residual: NDArray[np.float64] = (np.nanmean(m, axis=0) - actual) / scale
+        return residual
 
     def fun(u: NDArray[np.float64]) -> NDArray[np.float64]:
         return residuals_of(trials.values([to_values(u)])[0])

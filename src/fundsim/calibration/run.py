@@ -264,11 +264,8 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
         )
         if not path.endswith(".then"):
             merge_tree(parameters, _nested(path, {"value": value, "source": source}))
-        low, high = next(
-            (p.low, p.high)
-            for p in scenario.calibrate.parameters
-            if p.path == path  # type: ignore[union-attr]
-        )
+        assert scenario.calibrate is not None  # a plan comes from the calibrate section
+        low, high = next((p.low, p.high) for p in scenario.calibrate.parameters if p.path == path)
         if path in result.unidentified:
             uncertainty[path] = {
                 "distribution": "uniform",

@@ -84,7 +84,7 @@ def admission_keys(
 def decode_admissions(
     keys: NDArray[np.int64],
     cells: NDArray[np.int64],
-    order: NDArray[np.intp],
+    order: NDArray[np.int32],
     scheme_of_cell: NDArray[np.int8],
     changing: NDArray[np.bool_],
     entry: NDArray[np.float64],

@@ -321,11 +321,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 checking.close()
         rows = band_table(chosen.fitted, values)
 
-        def write(folder: Path) -> None:
+        def write_calibration(folder: Path) -> None:
             report.write_calibration(folder, chosen, result, rows, scenario_file)
             _charts(rows, folder, args.lang, None, err)
 
-        _staged(target, "calibration", args.force, write)
+        _staged(target, "calibration", args.force, write_calibration)
         inside = report.coverage(rows)["inside_80"]
         print(
             f"wrote {args.out} and {target}/ (calibration.md, calibration.csv, charts); "

@@ -212,7 +212,9 @@ class DaskBackend:
                     "--scheduler (tcp://HOST:PORT or 'local') or DASK_SCHEDULER_ADDRESS, or "
                     "leave both out to run on a local process pool"
                 ) from error
-        self.address = self._client.scheduler.address
+        scheduler = self._client.scheduler
+        assert scheduler is not None  # a connected client has one
+        self.address = scheduler.address
         self.workers = max(len(self._client.scheduler_info()["workers"]), 1)
         self._client.run(keep_freed_memory_on_worker)
         self._scenarios = self._client.scatter(list(scenarios), broadcast=True)

@@ -24,7 +24,8 @@ def average_wage(
     step = tree.timeline("economy.average_wage").step_at(date)
     since = max(step.start, horizon_start)
     years = (date - since).days / DAYS_PER_YEAR
-    return float(step.value) * (1 + float(snapshot["economy.wage_growth"])) ** years
+    growth = 1 + float(snapshot["economy.wage_growth"])
+    return float(step.value) * float(growth**years)
 
 
 def mean_base(snapshot: Mapping[str, Any], wage: float) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,7 +94,7 @@ class Ledger:
         """A copy of every account's balance now, for a pure function to work on."""
         return Balances({a: self.running[i] for i, a in enumerate(ACCOUNTS)})
 
-    def entries(self) -> dict[str, NDArray[np.generic]]:
+    def entries(self) -> dict[str, NDArray[Any]]:
         """All entries as arrays: day, account, flow, direction and amount [fen]."""
         flow = np.asarray(self._flow, dtype=np.int64)
         directions = np.array([f.direction for f in FLOW_CODES], dtype=np.int64)

@@ -127,7 +127,8 @@ def prepayment(advance: NDArray[np.float64]) -> Postings:
 
 def advance(years: PoolYears, y: int, months: float) -> NDArray[np.float64]:
     """``months`` of last year's inpatient claims of each pool."""
-    return years.pool_incurred[y - 1] / 12 * months
+    out: NDArray[np.float64] = years.pool_incurred[y - 1] / 12 * months
+    return out
 
 
 def clearing(

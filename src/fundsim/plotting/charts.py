@@ -556,8 +556,8 @@ def cashflow(
         draw_bands(ax, x, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
         for y in range(first, last + 1):
             ax.axvspan(
-                np.datetime64(f"{y}-09-30"),
-                np.datetime64(f"{y}-12-31"),
+                mdates.date2num(np.datetime64(f"{y}-09-30")),
+                mdates.date2num(np.datetime64(f"{y}-12-31")),
                 color="#fab005",
                 alpha=0.12,
                 lw=0,

@@ -25,14 +25,13 @@ WORDS = {
     "median": ("模型中位数", "model median"),
     "actual": ("实际值", "actual"),
     "fitted": ("拟合截止", "fitted up to here"),
-    "persons_zh": "万人",
-    "persons_en": "thousand persons",
+    "persons": ("万人", "thousand persons"),
     "year": ("年份", "year"),
 }
 
 
 def _word(key: str, lang: str) -> str:
-    return WORDS[key][0 if lang == "zh" else 1]  # type: ignore[index]
+    return WORDS[key][0 if lang == "zh" else 1]
 
 
 def series_chart(
@@ -48,7 +47,7 @@ def series_chart(
         divisor, unit_label = unit.divisor, unit.label
     else:
         divisor = 1e4 if shown == "zh" else 1e3
-        unit_label = WORDS["persons_zh"] if shown == "zh" else WORDS["persons_en"]
+        unit_label = _word("persons", shown)
 
     def col(name: str) -> Any:
         return np.array([r[name] for r in rows]) / divisor
@@ -102,8 +101,8 @@ def write_series_charts(
         by_series.setdefault((r["fund"], r["indicator"]), []).append(r)
     written = []
     for (fund, indicator), chosen in by_series.items():
-        fig, shown = series_chart(chosen, lang, until)
+        fig, shown_lang = series_chart(chosen, lang, until)
         written += write_figure(
-            fig, shown, folder / "figures" / f"{fund}_{indicator}", ("png",), dpi=150
+            fig, language(shown_lang), folder / "figures" / f"{fund}_{indicator}", ("png",), dpi=150
         )
     return written

@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import matplotlib
+from matplotlib.typing import RcKeyType
 
 matplotlib.use("Agg")  # files only; never needs a display
 
@@ -140,7 +141,7 @@ def language(lang: str) -> Lang:
             )
             _warned = True
         return "en"
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 @contextmanager
@@ -154,7 +155,7 @@ def chart_style(lang: Lang) -> Iterator[None]:
         if lang == "zh"
         else ["DejaVu Sans", cjk or "DejaVu Sans"]
     )
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "font.family": "sans-serif",
         "font.sans-serif": families,
         "axes.unicode_minus": lang != "zh",  # CJK fonts may lack U+2212; use the hyphen

@@ -12,6 +12,7 @@ Scheme codes follow ``SCHEMES``; sex codes ``SEXES``; special groups ``GROUPS`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,7 +78,7 @@ class Population:
 
     weight: float
     n: int = 0
-    arrays: dict[str, NDArray[np.generic]] = field(default_factory=dict)
+    arrays: dict[str, NDArray[Any]] = field(default_factory=dict)
     switched: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
     # rows that left during the current year, and the year's newborns (for the next ageing)
     left: NDArray[np.intp] = field(default_factory=lambda: np.empty(0, dtype=np.intp))
@@ -88,13 +89,14 @@ class Population:
         if not self.arrays:
             self.arrays = {name: np.empty(0, dtype=dtype) for name, dtype in _COLUMNS.items()}
 
-    def __getattr__(self, name: str) -> NDArray[np.generic]:
+    def __getattr__(self, name: str) -> NDArray[Any]:
         arrays = self.__dict__.get("arrays")
         if arrays is not None and name in arrays:
-            return arrays[name][: self.n]
+            column: NDArray[Any] = arrays[name][: self.n]
+            return column
         raise AttributeError(name)
 
-    def append(self, **columns: NDArray[np.generic]) -> None:
+    def append(self, **columns: NDArray[Any]) -> None:
         """Add people; columns left out take their empty value (no switch, member, no group)."""
         count = len(next(iter(columns.values())))
         if self.n + count > len(self.arrays["birth"]):

@@ -272,7 +272,7 @@ def draw_year(
             sex=nsex,
             scheme=nscheme,
             entry=born,
-            group=draw_groups(nscheme, _group_shares(snapshot), rng),
+            group=draw_groups(nscheme, group_shares(snapshot), rng),
             cadre=cadre,
             cell=cell_codes(np.zeros(newborns, dtype=np.int64), nsex, nscheme),
         )
@@ -342,6 +342,6 @@ def _commit(pop: Population, start: float) -> None:
         pop.compact(start)
 
 
-def _group_shares(snapshot: Mapping[str, Any]) -> tuple[float, float]:
+def group_shares(snapshot: Mapping[str, Any]) -> tuple[float, float]:
     base = "population.special_groups"
     return float(snapshot[f"{base}.extreme_poverty"]), float(snapshot[f"{base}.low_income"])

@@ -33,25 +33,31 @@ def _mix(z: np.uint64) -> np.uint64:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _hash(base: np.uint64, key: np.int64, stream: np.uint64) -> np.uint64:  # pragma: no cover
+def _hash(base: np.uint64, key: int | np.int64, stream: np.uint64) -> np.uint64:  # pragma: no cover
     """The 64-bit word of ``key`` in ``stream`` under ``base``: every draw starts here."""
     return _mix(base + np.uint64(key) * _GOLDEN + stream * _STREAM)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hashed_bits53(base: np.uint64, key: np.int64, stream: int) -> np.int64:  # pragma: no cover
+def hashed_bits53(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> np.int64:  # pragma: no cover
     """The 53 bits of :func:`hashed_uniform` as an integer m (the uniform is m × 2⁻⁵³)."""
     return np.int64(_hash(base, key, np.uint64(stream)) >> np.uint64(11))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hashed_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+def hashed_uniform(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> float:  # pragma: no cover
     """A uniform on [0, 1) (53 bits) for ``key`` in ``stream`` under ``base``."""
     return float(hashed_bits53(base, key, stream)) * TO_UNIT
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hashed_open_uniform(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+def hashed_open_uniform(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> float:  # pragma: no cover
     """A uniform on (0, 1), the midpoints of the 2⁵³ cells: safe for a quantile function."""
     return (float(hashed_bits53(base, key, stream)) + 0.5) * TO_UNIT
 
@@ -76,7 +82,9 @@ _ATTEMPT = np.uint64(1 << 12)  # stream numbers of a normal's later attempts
 
 
 @njit(cache=True, nogil=True)
-def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+def _normal_from_start(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> float:  # pragma: no cover
     """The whole ziggurat draw of :func:`hashed_normal`, its first attempt included (called
     for the 1.2% of draws that leave the fast path, which repeats that attempt's hash)."""
     s = np.uint64(stream) << np.uint64(24)
@@ -86,7 +94,7 @@ def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  #
         layer = np.intp(z & np.uint64(127))
         u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
         if abs(u) < _ZIG_RATIO[layer]:
-            return u * _ZIG_X[layer]
+            return float(u * _ZIG_X[layer])
         if layer == 0:  # the tail beyond R
             tries = np.uint64(0)
             while True:
@@ -104,12 +112,14 @@ def _normal_from_start(base: np.uint64, key: np.int64, stream: int) -> float:  #
             bottom + hashed_open_uniform(base, key, s + attempt + np.uint64(1)) * (top - bottom)
             < 1.0
         ):
-            return x
+            return float(x)
         attempt += _ATTEMPT
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+def hashed_normal(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> float:  # pragma: no cover
     """A standard normal for ``key`` in ``stream`` under ``base``, by the ziggurat.
 
     One hash gives the layer (7 bits) and a uniform (53 bits); about 98.8% of draws end
@@ -124,7 +134,7 @@ def hashed_normal(base: np.uint64, key: np.int64, stream: int) -> float:  # prag
     layer = np.intp(z & np.uint64(127))
     u = 2.0 * (float(z >> np.uint64(11)) * TO_UNIT) - 1.0
     if abs(u) < _ZIG_RATIO[layer]:
-        return u * _ZIG_X[layer]
+        return float(u * _ZIG_X[layer])
     return _normal_from_start(base, key, stream)
 
 
@@ -147,7 +157,7 @@ _EXP_X, _EXP_RATIO, _EXP_F = _exponential_tables()
 
 @njit(cache=True, nogil=True)
 def _exponential_from_start(
-    base: np.uint64, key: np.int64, stream: int
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
 ) -> float:  # pragma: no cover - compiled
     """The whole ziggurat draw of :func:`hashed_exponential`, its first attempt included."""
     s = np.uint64(stream) << np.uint64(24)
@@ -157,7 +167,7 @@ def _exponential_from_start(
         layer = np.intp(z & np.uint64(255))
         u = float(z >> np.uint64(11)) * TO_UNIT
         if u < _EXP_RATIO[layer]:
-            return u * _EXP_X[layer]
+            return float(u * _EXP_X[layer])
         if layer == 0:  # the tail beyond R: R plus an exponential (memoryless)
             return _EXP_R - math.log(hashed_open_uniform(base, key, s + attempt + np.uint64(1)))
         x = u * _EXP_X[layer]
@@ -165,12 +175,14 @@ def _exponential_from_start(
             _EXP_F[layer + 1] - _EXP_F[layer]
         )
         if y < math.exp(-x):
-            return x
+            return float(x)
         attempt += _ATTEMPT
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hashed_exponential(base: np.uint64, key: np.int64, stream: int) -> float:  # pragma: no cover
+def hashed_exponential(
+    base: np.uint64, key: int | np.int64, stream: int | np.uint64
+) -> float:  # pragma: no cover
     """A standard exponential for ``key`` in ``stream`` under ``base``, by the ziggurat.
 
     One hash gives the layer (8 bits) and a uniform (53 bits); about 98% of draws end
@@ -182,5 +194,5 @@ def hashed_exponential(base: np.uint64, key: np.int64, stream: int) -> float:  #
     layer = np.intp(z & np.uint64(255))
     u = float(z >> np.uint64(11)) * TO_UNIT
     if u < _EXP_RATIO[layer]:
-        return u * _EXP_X[layer]
+        return float(u * _EXP_X[layer])
     return _exponential_from_start(base, key, stream)

@@ -168,7 +168,10 @@ def tables(
     for s in names:
         for f in funds:
             first = ds["depletion_year"].sel(scenario=s, fund=f).values
-            row = {h("scenario", lang): titles[s], h("fund", lang): fund_name(f, lang)}
+            row: dict[str, object] = {
+                h("scenario", lang): titles[s],
+                h("fund", lang): fund_name(f, lang),
+            }
             for p in DEPLETION_PERCENTILES:
                 row[h("percentile", lang, p=p)] = _depletion_year(first, p, last, lang)
             row[h("never", lang)] = round(float(np.mean(np.isnan(first))), 3)
@@ -393,6 +396,7 @@ def read_manifest(results: Path) -> dict[str, object] | None:
         results.parent / "manifest.json" if results.suffix == ".nc" else results / "manifest.json"
     )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+        return manifest
     except (OSError, ValueError):
         return None

@@ -200,14 +200,14 @@ class RunStore:
             if n in template:
                 variables[n] = (template[n].dims, data[n], template[n].attrs)
             else:
-                path = n.removeprefix("input__")
+                parameter = n.removeprefix("input__")
                 variables[n] = (
                     ("scenario", "run"),
                     data[n],
                     {
                         "units": "1",
-                        "long_name": f"drawn value of {path}",
-                        "long_name_zh": f"{path} 本次抽样值",
+                        "long_name": f"drawn value of {parameter}",
+                        "long_name_zh": f"{parameter} 本次抽样值",
                     },
                 )
         coords = {n: template[n] for n in template.coords if n not in ("scenario", "run")}

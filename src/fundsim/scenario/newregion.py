@@ -91,7 +91,7 @@ class Figures(Strict):
     source: Text  # where the figures come from: cited on every value taken from them
     insured: Insured  # members at the end of data_year
     balances: Balances  # fund balances at the end of data_year
-    history: Annotated[dict[Year, dict[Fund, dict[Indicator, Money]]], Field(default_factory=dict)]  # type: ignore[valid-type]
+    history: Annotated[dict[Year, dict[Fund, dict[Indicator, Money]]], Field(default_factory=dict)]
     average_wage: dict[Year, Annotated[float, Field(gt=0, le=5e6)]] | None = None
     horizon_years: Annotated[int, Field(ge=1, le=30)] = 10
     rules: dict[str, Any] | None = None  # parameters, as in a scenario's parameters:

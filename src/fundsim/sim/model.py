@@ -27,7 +27,7 @@ from ..finance.ledger import Ledger
 from ..parameters.tree import ParameterTree, Snapshot
 from ..payment.settlement import Payables, PoolYears
 from ..population.arrays import initial_population
-from ..population.demography import LifeTables, YearDemography
+from ..population.demography import LifeTables, YearDemography, group_shares
 from ..random.shocks import SHOCKS
 from ..random.streams import stream
 from ..scenario.loader import Scenario
@@ -94,7 +94,7 @@ class FundModel:
         self.population = initial_population(
             tables["population"],
             float(s["population.sample"]),
-            tuple(float(s[f"population.special_groups.{g}"]) for g in SPECIAL_GROUPS),
+            group_shares(s),
             float(s["population.female_cadre_share"]),
             self.rng["population"],
             need_by_cell=self.cell_rate,
@@ -128,7 +128,7 @@ class FundModel:
         self.outpatient_per_member = np.zeros((2, len(SCHEMES)))  # (general, special)
         self.shock = self.cost_shock = self.wage_shock = 1.0
         self.shock_state = np.zeros(len(SHOCKS))
-        self.group_members = np.zeros(len(SPECIAL_GROUPS) + 1)
+        self.group_members: NDArray[np.float64] = np.zeros(len(SPECIAL_GROUPS) + 1)
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Put ``snapshot`` in force, with its lookup tables (computed once per breakpoint)."""
@@ -150,7 +150,9 @@ class FundModel:
 
     def members(self, month: int) -> NDArray[np.float64]:
         """Weighted members of each scheme over month ``month`` (mean of its two ends)."""
-        return 0.5 * (self.members_monthly[month] + self.members_monthly[month + 1]) * self.weight
+        ends = self.members_monthly[month] + self.members_monthly[month + 1]
+        out: NDArray[np.float64] = 0.5 * ends * self.weight
+        return out
 
     def run(self) -> RunRecord:
         from . import processes

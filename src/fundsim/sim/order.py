@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import simpy
+from simpy.events import EventPriority
 
 
 class Order(IntEnum):
@@ -33,7 +34,7 @@ class At(simpy.events.Event):
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, int(order), max(day - env.now, 0.0))
+        env.schedule(self, EventPriority(int(order)), max(day - env.now, 0.0))
 
 
 def at(env: simpy.Environment, day: float, order: Order) -> At:

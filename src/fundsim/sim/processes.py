@@ -86,14 +86,14 @@ def policy_years(m: FundModel) -> Process:
         )
         members = m.members_monthly[m0] * m.weight
         m.outpatient_per_member = outpatient_year(s, inflation, members, m.rng["outpatient"])
-        m.group_members = demo.urrbmi_groups * m.weight
+        m.group_members = demo.urrbmi_groups.astype(np.float64) * m.weight
 
 
 def batches(m: FundModel) -> list[tuple[float, float]]:
     """Spans of inpatient batches: each policy year, cut at every dated policy change
     (and into ticks of ``tick_days`` when one is set)."""
     changes = [m.calendar.day(d) for d in m.tree.breakpoints()]
-    spans = []
+    spans: list[tuple[float, float]] = []
     for y in range(len(m.year_bounds) - 1):
         begin, end = m.year_bounds[y], m.year_bounds[y + 1]
         cuts = {begin, end, *(c for c in changes if begin < c < end)}
