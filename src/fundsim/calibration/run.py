@@ -23,9 +23,9 @@ import yaml
 from numpy.typing import NDArray
 
 from ..ensemble.backends import make_backend
-from ..scenario.loader import Scenario, display_path, load_scenario
+from ..scenario.loader import Scenario, load_scenario
 from ..scenario.newregion import merge_tree
-from ..scenario.paths import Roots
+from ..scenario.paths import Roots, display_path
 from ..scenario.regiondata import Table, read_table
 from ..scenario.schema import Horizon
 from ..source.diagnostics import Collector, InputError, ScenarioError

@@ -341,7 +341,8 @@ def _format_value(value: Any) -> str:
 
 def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..parameters.catalogue import load_catalogue
-    from ..scenario.loader import display_path, load_scenario
+    from ..scenario.loader import load_scenario
+    from ..scenario.paths import display_path
 
     scenario = load_scenario(args.scenario, args.allow_outside)
     catalogue = load_catalogue()

@@ -38,7 +38,8 @@ from ..results.io import RESULTS, manifest, move_into_place, write_manifest, wri
 from ..results.places import OutputError, check_replaceable, mark
 from ..results.store import RunStore
 from ..scenario import assumptions
-from ..scenario.loader import Scenario, display_path
+from ..scenario.loader import Scenario
+from ..scenario.paths import display_path
 from ..source.diagnostics import InputError
 from .backends import Backend
 

@@ -72,3 +72,11 @@ def suffix_problem(path: Path, suffixes: Sequence[str], what: str) -> str | None
     if path.suffix.lower() in suffixes:
         return None
     return f"{what} must be a {' or '.join(suffixes)} file, not {path.name!r}"
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
