@@ -1,0 +1,301 @@
+"""The charts of one scenario's funds: fan, income and expenditure, reserve months,
+depletion, monthly cash flow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.axes import Axes
+
+from ..results.summary import depletion_percentile
+from .common import (
+    QUANTILES,
+    RESERVE_ZONES,
+    ReserveZones,
+    check_dataset,
+    first_scenario,
+    percent_text,
+    runs_note,
+    year_label,
+    year_ranges,
+)
+from .style import (
+    FUND_COLORS,
+    FUNDS_SHOWN,
+    Lang,
+    chart_style,
+    fund_name,
+    integer_years,
+    label,
+    money_unit,
+    new_axes,
+    scenario_titles,
+)
+from .style import bands as draw_bands
+from .text import t
+
+
+def fan(
+    ds: xr.Dataset,
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+) -> Axes:
+    """Balance of ``fund`` at each year end: 5–95% and 25–75% bands, the median, the zero
+    line, and the probability that the fund is depleted by the final year."""
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario, fund)
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        balance = ds["balance"].sel(scenario=scenario, fund=fund)
+        unit = money_unit(balance, lang)
+        q = (balance / unit.divisor).quantile(QUANTILES, dim="run")
+        years = ds["year"].values
+        draw_bands(ax, years, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
+        ax.axhline(0, color="black", lw=0.8)
+        last = int(years[-1])
+        p = float(ds.fundsim.prob_depleted().sel(scenario=scenario, fund=fund, year=last))
+        ax.text(
+            0.01,
+            0.02,
+            f"{t('fan_note', lang, year=last, p=percent_text(p))}（{runs_note(ds, lang)}）"
+            if lang == "zh"
+            else f"{t('fan_note', lang, year=last, p=percent_text(p))} ({runs_note(ds, lang)})",
+            transform=ax.transAxes,
+            fontsize=7.5,
+            va="bottom",
+        )
+        titles = scenario_titles(ds, lang)
+        ax.set_title(t("fan_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
+        ax.set_xlabel(year_label(ds, lang))
+        ax.set_ylabel(label(ds, "balance", lang, unit.label))
+        integer_years(ax)
+        ax.legend(loc="upper left", frameon=False, ncols=3)
+        ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def income_expenditure(
+    ds: xr.Dataset,
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+) -> Axes:
+    """Yearly income and expenditure of ``fund`` (当期收支): medians with 25–75% bands; the
+    years where the median expenditure exceeds the median income are noted."""
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario, fund)
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        income = ds["income"].sel(scenario=scenario, fund=fund)
+        spent = ds["expenditure"].sel(scenario=scenario, fund=fund)
+        unit = money_unit(xr.concat([income, spent], "kind"), lang)
+        years = ds["year"].values
+        medians = {}
+        for name, values, color in (
+            ("income", income, "#2b8a3e"),
+            ("expenditure", spent, "#c92a2a"),
+        ):
+            q = (values / unit.divisor).quantile(QUANTILES, dim="run")
+            ax.fill_between(
+                years, q.sel(quantile=0.25), q.sel(quantile=0.75), color=color, alpha=0.25, lw=0
+            )
+            ax.plot(
+                years,
+                q.sel(quantile=0.5),
+                color=color,
+                lw=1.8,
+                marker="o",
+                ms=3,
+                label=label(ds, name, lang).split("（")[0].split(" [")[0],
+            )
+            medians[name] = q.sel(quantile=0.5).values
+        short = [
+            int(y)
+            for y, i, e in zip(years, medians["income"], medians["expenditure"], strict=True)
+            if e > i
+        ]
+        ax.text(
+            0.01,
+            0.02,
+            t(
+                "surplus_note",
+                lang,
+                years=year_ranges(short, lang) or t("none", lang),
+            ),
+            transform=ax.transAxes,
+            fontsize=7.5,
+            va="bottom",
+        )
+        titles = scenario_titles(ds, lang)
+        ax.set_title(t("ie_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
+        ax.set_xlabel(year_label(ds, lang))
+        ax.set_ylabel(t("ie_ylabel", lang, unit=unit.label))
+        integer_years(ax)
+        ax.legend(loc="upper left", frameon=False, title=t("band_inner", lang), title_fontsize=7.5)
+        ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def reserve(
+    ds: xr.Dataset,
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+    zones: ReserveZones = RESERVE_ZONES,
+) -> Axes:
+    """Reserve months (可支付月数) of ``fund``: bands and median over the zones of
+    :class:`ReserveZones` (short, target, excessive)."""
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario, fund)
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        months = ds["reserve_months"].sel(scenario=scenario, fund=fund)
+        q = months.quantile(QUANTILES, dim="run")
+        years = ds["year"].values
+        low = min(float(q.sel(quantile=0.05).min()), 0.0) - 1
+        high = max(float(q.sel(quantile=0.95).max()), zones.excessive + 3)
+        high = min(high, max(3 * zones.excessive, float(q.sel(quantile=0.75).max()) + 3))
+        ax.axhspan(low, zones.short, color="#e03131", alpha=0.10, lw=0, label=t("zone_short", lang))
+        ax.axhspan(*zones.target, color="#2f9e44", alpha=0.14, lw=0, label=t("zone_target", lang))
+        ax.axhspan(
+            zones.excessive, high, color="#f08c00", alpha=0.10, lw=0, label=t("zone_excess", lang)
+        )
+        draw_bands(ax, years, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylim(low, high)
+        titles = scenario_titles(ds, lang)
+        ax.set_title(t("reserve_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
+        ax.set_xlabel(year_label(ds, lang))
+        ax.set_ylabel(label(ds, "reserve_months", lang))
+        ax.text(
+            1.0,
+            -0.16,
+            t("zone_source", lang),
+            transform=ax.transAxes,
+            fontsize=6.5,
+            ha="right",
+            va="top",
+            color="#555555",
+        )
+        integer_years(ax)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def depletion(
+    ds: xr.Dataset,
+    scenario: str | None = None,
+    funds: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+) -> Axes:
+    """Probability that each fund is depleted (balance below zero at some year end) by each
+    year, with its depletion-year percentiles (10, 50, 90) in the legend."""
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario)
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        p = ds.fundsim.prob_depleted().sel(scenario=scenario)
+        years = ds["year"].values
+        last = int(years[-1])
+        shown = (
+            list(funds)
+            if funds is not None
+            else [
+                str(f)
+                for f in ds["fund"].values
+                if str(f) in FUNDS_SHOWN or float(p.sel(fund=f).max()) > 0
+            ]
+        )
+        for fund in shown:
+            check_dataset(ds, fund=fund)
+            first = ds["depletion_year"].sel(scenario=scenario, fund=fund).values
+            marks = []
+            for pct in (10, 50, 90):
+                year = depletion_percentile(first, pct)
+                marks.append(
+                    f"P{pct} " + (t("after", lang, year=last) if np.isinf(year) else str(int(year)))
+                )
+            ax.step(
+                years,
+                p.sel(fund=fund).values,
+                where="post",
+                color=FUND_COLORS.get(fund, "#333333"),
+                lw=1.8,
+                label=f"{fund_name(fund, lang)}：" + "，".join(marks)
+                if lang == "zh"
+                else f"{fund_name(fund, lang)}: " + ", ".join(marks),
+            )
+        ax.set_ylim(-0.02, 1.02)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        titles = scenario_titles(ds, lang)
+        ax.set_title(t("depletion_title", lang) + "\n" + titles[scenario])
+        ax.set_xlabel(year_label(ds, lang))
+        ax.set_ylabel(t("depletion_ylabel", lang))
+        integer_years(ax)
+        ax.legend(
+            loc="upper left", frameon=False, title=t("percentiles_head", lang), title_fontsize=7.5
+        )
+        ax.grid(alpha=0.3)
+    return ax
+
+
+def cashflow(
+    ds: xr.Dataset,
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    years: int = 3,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+) -> Axes:
+    """Cash balance of ``fund`` at each month end over the first ``years`` years: bands and
+    median, with the fourth quarters shaded (URRBMI premiums arrive in the campaign; claims
+    are paid every month, after the settlement lag)."""
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario, fund)
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        months = pd.DatetimeIndex(ds["month"].values)
+        first = int(months[0].year)
+        last = min(first + years - 1, int(months[-1].year))
+        keep = months.year <= last
+        cash = ds["cash_balance"].sel(scenario=scenario, fund=fund).isel(month=np.flatnonzero(keep))
+        unit = money_unit(cash, lang)
+        q = (cash / unit.divisor).quantile(QUANTILES, dim="run")
+        x = months[keep].to_period("M").to_timestamp(how="end").to_numpy()  # month ends
+        draw_bands(ax, x, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
+        for y in range(first, last + 1):
+            ax.axvspan(
+                mdates.date2num(np.datetime64(f"{y}-09-30")),
+                mdates.date2num(np.datetime64(f"{y}-12-31")),
+                color="#fab005",
+                alpha=0.12,
+                lw=0,
+                label=t("quarter4", lang) if y == first else None,
+            )
+        ax.axhline(0, color="black", lw=0.8)
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y年%-m月" if lang == "zh" else "%b %Y"))
+        titles = scenario_titles(ds, lang)
+        ax.set_title(
+            t("cashflow_title", lang, fund=fund_name(fund, lang), first=first, last=last)
+            + "\n"
+            + titles[scenario]
+        )
+        month_attrs = ds["month"].attrs
+        ax.set_xlabel(
+            str(month_attrs.get("long_name_zh" if lang == "zh" else "long_name", t("month", lang)))
+        )
+        ax.set_ylabel(label(ds, "cash_balance", lang, unit.label))
+        ax.legend(loc="upper left", frameon=False, ncols=2)
+        ax.grid(axis="y", alpha=0.3)
+    return ax
