@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ..ensemble.batch import ProgressBar
+    from ..ensemble.progress import ProgressBar
 
 EXIT_OK = 0
 
@@ -121,13 +121,13 @@ def add_commands(
 
 def _trial_runs(text: str) -> int:
     """Runs a trial: at least two (the fit's sampling error is their spread), as calibrate.runs."""
-    from .main import _whole
+    from .parser import whole_number
 
-    return _whole(text, 2, 1000)
+    return whole_number(text, 2, 1000)
 
 
 def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar | None:
-    from ..ensemble.batch import ProgressBar
+    from ..ensemble.progress import ProgressBar
 
     return None if quiet else ProgressBar(0, description, err, unit)
 
