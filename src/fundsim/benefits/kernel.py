@@ -9,12 +9,11 @@ times faster. A test holds the two to the same payments on random batches.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from .fields import COLUMN, PRIOR_FIELDS
 from .rules import Settlement
 from .tables import TermTables
 
@@ -34,6 +33,19 @@ def _tiered(x: float, starts: Array, ratios: Array) -> float:  # pragma: no cove
     return paid
 
 
+# the columns of the term table (benefits.fields): compile-time constants of the kernel
+DEDUCTIBLE, RATIO, POOL_CAP = COLUMN["deductible"], COLUMN["ratio"], COLUMN["pool_cap"]
+LAYER_CAP, LAYER_NET = COLUMN["layer_cap"], COLUMN["layer_net"]
+ASSIST_RATIO, ASSIST_CAP = COLUMN["assistance_ratio"], COLUMN["assistance_cap"]
+ASSIST_OUTSIDE = COLUMN["assistance_outside"]
+# rows of the prior totals and of the output
+PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ASSISTANCE = (
+    PRIOR_FIELDS.index(name) for name in ("fund", "selfpay", "selfpay_net", "assistance")
+)
+PAID = ("fund", "layer", "assistance", "patient", "deductible_applied")
+FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED = range(len(PAID))
+
+
 @njit(cache=True, nogil=True)
 def _settle_grouped(
     first: NDArray[np.bool_],
@@ -41,25 +53,11 @@ def _settle_grouped(
     policy_range: Array,
     key: NDArray[np.intp],
     has_prior: bool,
-    prior_fund: Array,
-    prior_selfpay: Array,
-    prior_selfpay_net: Array,
-    prior_assistance: Array,
-    deductible: Array,
-    ratio: Array,
-    pool_cap: Array,
-    layer_starts: Array,
+    prior: Array,  # (PRIOR_FIELDS, claims)
+    terms: Array,  # (cells, TERM_FIELDS)
+    layer_starts: Array,  # (cells, tiers)
     layer_ratios: Array,
-    layer_cap: Array,
-    layer_net: NDArray[np.bool_],
-    assistance_ratio: Array,
-    assistance_cap: Array,
-    assistance_outside: NDArray[np.bool_],
-    fund: Array,
-    layer: Array,
-    assistance: Array,
-    patient: Array,
-    deductible_applied: Array,
+    out: Array,  # (PAID, claims)
 ) -> None:  # pragma: no cover - compiled
     run_uncapped = 0.0
     run_basis = 0.0
@@ -72,44 +70,44 @@ def _settle_grouped(
         k = key[i]
         in_range = policy_range[i]
         # 1. pooled fund on the running uncapped amount, within the annual cap
-        d = min(deductible[k], in_range)
-        uncapped = (in_range - d) * ratio[k]
-        before = (prior_fund[i] if has_prior else 0.0) + run_uncapped
-        cap = pool_cap[k]
+        d = min(terms[k, DEDUCTIBLE], in_range)
+        uncapped = (in_range - d) * terms[k, RATIO]
+        before = (prior[PRIOR_FUND, i] if has_prior else 0.0) + run_uncapped
+        cap = terms[k, POOL_CAP]
         f = min(before + uncapped, cap) - min(before, cap)
         run_uncapped += uncapped
         selfpay = in_range - f
         # 2./3. second layer on the annual policy-range self-pay
-        if layer_net[k]:
+        if terms[k, LAYER_NET] != 0.0:
             basis = selfpay - d
-            basis_before = (prior_selfpay_net[i] if has_prior else 0.0) + run_basis
+            basis_before = (prior[PRIOR_SELFPAY_NET, i] if has_prior else 0.0) + run_basis
         else:
             basis = selfpay
-            basis_before = (prior_selfpay[i] if has_prior else 0.0) + run_basis
+            basis_before = (prior[PRIOR_SELFPAY, i] if has_prior else 0.0) + run_basis
         run_basis += basis
         basis_after = basis_before + basis
         second = 0.0
         if max(basis_before, basis_after) > layer_starts[k, 0]:
-            lcap = layer_cap[k]
+            lcap = terms[k, LAYER_CAP]
             paid_after = min(_tiered(basis_after, layer_starts[k], layer_ratios[k]), lcap)
             paid_before = min(_tiered(basis_before, layer_starts[k], layer_ratios[k]), lcap)
             second = min(max(paid_after - paid_before, 0.0), selfpay)
         # 4. medical assistance on what is left inside the policy range (and outside it
         # where the region's assistance pays on that too)
         a = 0.0
-        r = assistance_ratio[k]
+        r = terms[k, ASSIST_RATIO]
         if r > 0:
-            outside = (total[i] - in_range) if assistance_outside[k] else 0.0
+            outside = (total[i] - in_range) if terms[k, ASSIST_OUTSIDE] != 0.0 else 0.0
             wanted = (selfpay - second + outside) * r
-            assist_before = (prior_assistance[i] if has_prior else 0.0) + run_wanted
-            acap = assistance_cap[k]
+            assist_before = (prior[PRIOR_ASSISTANCE, i] if has_prior else 0.0) + run_wanted
+            acap = terms[k, ASSIST_CAP]
             a = min(assist_before + wanted, acap) - min(assist_before, acap)
             run_wanted += wanted
-        fund[i] = f
-        layer[i] = second
-        assistance[i] = a
-        patient[i] = total[i] - f - second - a
-        deductible_applied[i] = d
+        out[FUND, i] = f
+        out[LAYER, i] = second
+        out[ASSISTANCE, i] = a
+        out[PATIENT, i] = total[i] - f - second - a
+        out[DEDUCTED, i] = d
 
 
 def settle_grouped(
@@ -127,12 +125,12 @@ def settle_grouped(
     """
     n = len(first)
     has_prior = prior is not None
-    if prior is None:
-        none = np.zeros(1)
-        prior = {"fund": none, "selfpay": none, "selfpay_net": none, "assistance": none}
-    out: dict[str, Any] = {
-        name: np.empty(n) for name in ("fund", "layer", "assistance", "patient", "deductible")
-    }
+    priors = (
+        np.stack([prior[name] for name in PRIOR_FIELDS])
+        if prior is not None
+        else np.zeros((len(PRIOR_FIELDS), 1))
+    )
+    out = np.empty((len(PAID), n))
     width = terms.layer_starts.shape[-1]
     _settle_grouped(
         np.ascontiguousarray(first),
@@ -140,30 +138,10 @@ def settle_grouped(
         np.ascontiguousarray(policy_range, dtype=np.float64),
         np.ascontiguousarray(key, dtype=np.intp),
         has_prior,
-        prior["fund"],
-        prior["selfpay"],
-        prior["selfpay_net"],
-        prior["assistance"],
-        terms.deductible.reshape(-1),
-        terms.ratio.reshape(-1),
-        terms.pool_cap.reshape(-1),
+        np.ascontiguousarray(priors, dtype=np.float64),
+        terms.flat(),
         np.ascontiguousarray(terms.layer_starts.reshape(-1, width)),
         np.ascontiguousarray(terms.layer_ratios.reshape(-1, width)),
-        terms.layer_cap.reshape(-1),
-        terms.layer_net.reshape(-1),
-        terms.assistance_ratio.reshape(-1),
-        terms.assistance_cap.reshape(-1),
-        terms.assistance_outside.reshape(-1),
-        out["fund"],
-        out["layer"],
-        out["assistance"],
-        out["patient"],
-        out["deductible"],
+        out,
     )
-    return Settlement(
-        fund=out["fund"],
-        layer=out["layer"],
-        assistance=out["assistance"],
-        patient=out["patient"],
-        deductible_applied=out["deductible"],
-    )
+    return Settlement(*out)

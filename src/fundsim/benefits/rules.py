@@ -21,10 +21,14 @@ fund + supplementary + critical illness + assistance + patient = total cost, to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .fields import PRIOR_FIELDS
 
 Array = NDArray[np.float64]
 
@@ -79,32 +83,40 @@ def running_before(amount: Array, starts: NDArray[np.intp]) -> Array:
 class Claims:
     """A batch of inpatient claims of one benefit year, in time order.
 
-    All arrays have one entry per claim. Money in yuan, ratios as fractions.
-    ``prior_*`` are the person's totals from earlier batches of the same year.
+    All arrays have one entry per claim. Money in yuan, ratios as fractions. ``terms`` holds
+    every field of :mod:`fundsim.benefits.fields` (``TERM_FIELDS`` and the tier tables, the
+    second layer per claim: UEBMI supplementary, URRBMI critical illness, a zero ratio for
+    none); ``prior`` the person's totals from earlier batches of the same year
+    (``PRIOR_FIELDS``: pooled fund paid, policy-range self-pay after the fund, the same with
+    deductibles excluded, assistance paid). Fields read as attributes too:
+    ``claims.deductible``, ``claims.prior_fund``.
     """
 
     person: NDArray[np.int64]
     total: Array  # total cost of the admission
     policy_range: Array  # part of ``total`` inside the policy range
-    deductible: Array
-    ratio: Array  # pooled-fund ratio incl. any TCM bonus
-    pool_cap: Array  # annual pooled-fund cap of the person's scheme
-    prior_fund: Array  # pooled fund already paid to the person this year
-    prior_selfpay: Array  # policy-range self-pay already accumulated this year (after the fund)
-    prior_selfpay_net: Array  # the same, deductibles excluded
-    prior_assistance: Array  # medical assistance already paid this year
-    # Second layer, per claim (UEBMI: supplementary; URRBMI: critical illness; 0-ratio: none)
-    layer_starts: Array  # shape (n, k): tier thresholds
-    layer_ratios: Array  # shape (n, k)
-    layer_cap: Array  # np.inf when uncapped
-    layer_net_of_deductible: NDArray[
-        np.bool_
-    ]  # True: basis excludes deductibles (UEBMI supplementary)
-    assistance_ratio: Array  # 0 for members outside special groups
-    assistance_cap: Array
-    assistance_outside: NDArray[
-        np.bool_
-    ]  # True: assistance also pays on costs outside the policy range
+    terms: Mapping[str, NDArray[Any]]
+    prior: Mapping[str, Array]
+
+    def __getattr__(self, name: str) -> NDArray[Any]:
+        terms, prior = self.__dict__.get("terms", {}), self.__dict__.get("prior", {})
+        if name in terms:
+            column: NDArray[Any] = terms[name]
+            return column
+        if name.startswith("prior_") and name[6:] in prior:
+            value: NDArray[Any] = prior[name[6:]]
+            return value
+        raise AttributeError(name)
+
+    def columns(self) -> dict[str, NDArray[Any]]:
+        """Every per-claim array by name (``prior_*`` for the priors)."""
+        return {
+            "person": self.person,
+            "total": self.total,
+            "policy_range": self.policy_range,
+            **self.terms,
+            **{f"prior_{k}": v for k, v in self.prior.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ def settle(claims: Claims) -> Settlement:
     to it by a test.
     """
     order, first = group_order(claims.person)
-    c = {name: np.asarray(getattr(claims, name))[order] for name in Claims.__dataclass_fields__}
+    c = {name: np.asarray(column)[order] for name, column in claims.columns().items()}
     n = len(first)
     # running totals within the batch matter only for people with several claims in it
     last = np.append(first[1:], True)
@@ -151,7 +163,7 @@ def settle(claims: Claims) -> Settlement:
 
     # 2./3. second layer on the annual policy-range self-pay; only claims whose annual basis
     # passes the first threshold can be paid, so the tiers are evaluated for those alone
-    net = c["layer_net_of_deductible"]
+    net = c["layer_net"]
     basis = selfpay - deductible_applied * net
     basis_before = np.where(net, c["prior_selfpay_net"], c["prior_selfpay"])
     basis_before += earlier(basis)
@@ -225,10 +237,7 @@ class RunningTotals:
             return None
         at = np.minimum(np.searchsorted(self.person, person), len(self.person) - 1)
         found = self.person[at] == person
-        return {
-            k: np.where(found, getattr(self, k)[at], 0.0)
-            for k in ("fund", "selfpay", "selfpay_net", "assistance")
-        }
+        return {k: np.where(found, getattr(self, k)[at], 0.0) for k in PRIOR_FIELDS}
 
     def add(
         self, person: NDArray[np.int64], policy_range: Array, paid: Settlement

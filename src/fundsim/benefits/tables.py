@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..codes import LEVELS, SCHEMES, SPECIAL_GROUPS
+from .fields import COLUMN, FLAGS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 from .terms import claim_terms
 
@@ -29,18 +30,26 @@ _CACHE: dict[tuple[tuple[str, str], ...], TermTables] = {}
 
 @dataclass(frozen=True)
 class TermTables:
-    """Arrays of shape (status, level, tcm, group[, tier])."""
+    """The terms of every cell, (status, level, tcm, group): ``scalars`` with one column per
+    field of ``TERM_FIELDS`` (flags as 1/0), and the tier tables (…, tier). Each field also
+    reads as an attribute of the cell shape (``tables.deductible``)."""
 
-    deductible: NDArray[np.float64]
-    ratio: NDArray[np.float64]
-    pool_cap: NDArray[np.float64]
-    layer_starts: NDArray[np.float64]
+    scalars: NDArray[np.float64]  # (status, level, tcm, group, field)
+    layer_starts: NDArray[np.float64]  # (status, level, tcm, group, tier)
     layer_ratios: NDArray[np.float64]
-    layer_cap: NDArray[np.float64]
-    layer_net: NDArray[np.bool_]
-    assistance_ratio: NDArray[np.float64]
-    assistance_cap: NDArray[np.float64]
-    assistance_outside: NDArray[np.bool_]
+
+    def __getattr__(self, name: str) -> NDArray[Any]:
+        scalars = self.__dict__.get("scalars")
+        if scalars is None or name not in COLUMN:
+            raise AttributeError(name)
+        column: NDArray[Any] = scalars[..., COLUMN[name]]
+        return column.astype(bool) if name in FLAGS else column
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """The cell shape: (status, level, tcm, group)."""
+        status, level, tcm, group = self.scalars.shape[:-1]
+        return status, level, tcm, group
 
     @classmethod
     def cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
@@ -60,7 +69,7 @@ class TermTables:
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> TermTables:
         shape = (len(STATUS), len(LEVELS), 2, len(GROUP_CODES))
-        cells: dict[tuple[int, int, int, int], dict[str, Any]] = {}
+        cells: dict[tuple[int, ...], dict[str, Any]] = {}
         for index in np.ndindex(*shape):
             status, level, tcm, group = index
             scheme = "urrbmi" if status == 2 else "uebmi"
@@ -76,28 +85,12 @@ class TermTables:
         width = max(len(t["layer_starts"]) for t in cells.values())
         starts = np.full((*shape, width), np.inf)
         ratios = np.zeros((*shape, width))
+        scalars = np.empty((*shape, len(TERM_NAMES)))
         for index, t in cells.items():
             starts[index][: len(t["layer_starts"])] = t["layer_starts"]
             ratios[index][: len(t["layer_ratios"])] = t["layer_ratios"]
-
-        def table(name: str, dtype: type = float) -> NDArray[Any]:
-            out: NDArray[Any] = np.empty(shape, dtype=dtype)
-            for index, t in cells.items():
-                out[index] = t[name]
-            return out
-
-        return cls(
-            deductible=table("deductible"),
-            ratio=table("ratio"),
-            pool_cap=table("pool_cap"),
-            layer_starts=starts,
-            layer_ratios=ratios,
-            layer_cap=table("layer_cap"),
-            layer_net=table("layer_net_of_deductible", bool),
-            assistance_ratio=table("assistance_ratio"),
-            assistance_cap=table("assistance_cap"),
-            assistance_outside=table("assistance_outside", bool),
-        )
+            scalars[index] = [float(t[name]) for name in TERM_NAMES]
+        return cls(scalars=scalars, layer_starts=starts, layer_ratios=ratios)
 
     def key(
         self,
@@ -107,12 +100,16 @@ class TermTables:
         group: NDArray[np.integer[Any]],
     ) -> NDArray[np.intp]:
         """Index of each claim's terms in the flattened tables (groups count for URRBMI only)."""
-        shape = self.deductible.shape
+        shape = self.shape
         group = np.where(status == 2, group, 0)
         key: NDArray[np.intp] = (
             (status.astype(np.intp) * shape[1] + level) * shape[2] + tcm
         ) * shape[3] + group
         return key
+
+    def flat(self) -> NDArray[np.float64]:
+        """The scalar terms as one (cell, field) table, cells in :meth:`key` order."""
+        return np.ascontiguousarray(self.scalars.reshape(-1, len(TERM_NAMES)))
 
     def claims(
         self,
@@ -128,29 +125,11 @@ class TermTables:
         """A :class:`Claims` batch with each claim's terms looked up by its codes."""
         key = self.key(status, level, tcm, group)
         width = self.layer_starts.shape[-1]
-
-        def take(table: NDArray[Any]) -> NDArray[Any]:
-            return np.take(table.reshape(-1), key)
-
-        def take_rows(table: NDArray[Any]) -> NDArray[Any]:
-            return np.take(table.reshape(-1, width), key, axis=0)
-
-        return Claims(
-            person=person,
-            total=total,
-            policy_range=policy_range,
-            deductible=take(self.deductible),
-            ratio=take(self.ratio),
-            pool_cap=take(self.pool_cap),
-            prior_fund=prior["fund"],
-            prior_selfpay=prior["selfpay"],
-            prior_selfpay_net=prior["selfpay_net"],
-            prior_assistance=prior["assistance"],
-            layer_starts=take_rows(self.layer_starts),
-            layer_ratios=take_rows(self.layer_ratios),
-            layer_cap=take(self.layer_cap),
-            layer_net_of_deductible=take(self.layer_net),
-            assistance_ratio=take(self.assistance_ratio),
-            assistance_cap=take(self.assistance_cap),
-            assistance_outside=take(self.assistance_outside),
-        )
+        rows = np.take(self.flat(), key, axis=0)
+        terms: dict[str, NDArray[Any]] = {
+            name: rows[:, j].astype(bool) if name in FLAGS else rows[:, j]
+            for name, j in COLUMN.items()
+        }
+        for name in TIER_FIELDS:
+            terms[name] = np.take(getattr(self, name).reshape(-1, width), key, axis=0)
+        return Claims(person, total, policy_range, terms, dict(prior))

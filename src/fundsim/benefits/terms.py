@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..codes import LEVELS, SPECIAL_GROUPS
+from .fields import FLAGS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
 
@@ -66,7 +67,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         "layer_starts": starts,
         "layer_ratios": ratios,
         "layer_cap": layer_cap,
-        "layer_net_of_deductible": net,
+        "layer_net": net,
         "assistance_ratio": assistance,
         "assistance_cap": snapshot["benefits.medical_assistance.annual_cap"],
         "assistance_outside": bool(snapshot["benefits.medical_assistance.outside_policy_range"]),
@@ -74,38 +75,29 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
 
 
 def build_claims(snapshot: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> Claims:
-    """A :class:`Claims` batch from claim records (person, total, policy_range, scheme, level, …).
+    """A :class:`Claims` batch from claim records (person, total, policy_range, scheme, level,
+    …, and optionally the person's ``prior_*`` totals of the year).
 
     Tier tables of different lengths are padded with zero-ratio tiers at infinity.
     """
     terms = [claim_terms(snapshot, row) for row in rows]
     width = max(len(t["layer_starts"]) for t in terms)
-    starts = np.full((len(rows), width), np.inf)
-    ratios = np.zeros((len(rows), width))
+    tiers = {"layer_starts": np.full((len(rows), width), np.inf)}
+    tiers["layer_ratios"] = np.zeros((len(rows), width))
     for i, t in enumerate(terms):
-        starts[i, : len(t["layer_starts"])] = t["layer_starts"]
-        ratios[i, : len(t["layer_ratios"])] = t["layer_ratios"]
-
-    def column(name: str, default: float | None = None) -> np.ndarray:
-        return np.array([row.get(name, default) for row in rows], dtype=float)
-
-    total = column("total")
+        for name in TIER_FIELDS:
+            tiers[name][i, : len(t[name])] = t[name]
+    scalars = {
+        name: np.array([t[name] for t in terms], dtype=bool if name in FLAGS else float)
+        for name in TERM_NAMES
+    }
     return Claims(
         person=np.array([row["person"] for row in rows], dtype=np.int64),
-        total=total,
+        total=np.array([row["total"] for row in rows], dtype=float),
         policy_range=np.array([row.get("policy_range", row["total"]) for row in rows], dtype=float),
-        deductible=np.array([t["deductible"] for t in terms]),
-        ratio=np.array([t["ratio"] for t in terms]),
-        pool_cap=np.array([t["pool_cap"] for t in terms]),
-        prior_fund=column("prior_fund", 0.0),
-        prior_selfpay=column("prior_selfpay", 0.0),
-        prior_selfpay_net=column("prior_selfpay_net", 0.0),
-        prior_assistance=column("prior_assistance", 0.0),
-        layer_starts=starts,
-        layer_ratios=ratios,
-        layer_cap=np.array([t["layer_cap"] for t in terms], dtype=float),
-        layer_net_of_deductible=np.array([t["layer_net_of_deductible"] for t in terms]),
-        assistance_ratio=np.array([t["assistance_ratio"] for t in terms]),
-        assistance_cap=np.array([t["assistance_cap"] for t in terms]),
-        assistance_outside=np.array([t["assistance_outside"] for t in terms], dtype=bool),
+        terms={**scalars, **tiers},
+        prior={
+            name: np.array([row.get(f"prior_{name}", 0.0) for row in rows], dtype=float)
+            for name in PRIOR_FIELDS
+        },
     )

@@ -132,7 +132,7 @@ def admit(
         c["tcm_share"],
         c["stay"],
         c["policy_range_share"],
-        terms.deductible.shape,
+        terms.shape,
     )
     prior = totals.prior(person)
     paid = settle_grouped(terms, adm.first, adm.total, adm.policy_range, adm.key, prior)

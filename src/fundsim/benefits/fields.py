@@ -1,0 +1,46 @@
+"""The fields of a claim's benefit terms, declared once.
+
+A claim's terms (what :func:`fundsim.benefits.terms.claim_terms` reads from the parameters)
+are these fields; :class:`~fundsim.benefits.tables.TermTables` holds them for every cell,
+:class:`~fundsim.benefits.rules.Claims` carries them per claim, and the compiled kernel
+reads them from one table by the column given here. A new rule is a row below, the lookup
+that gives its value in ``claim_terms`` and the arithmetic that uses it in the rules (and the
+kernel held to them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class TermField:
+    name: str
+    kind: Literal["amount", "ratio", "flag"]  # yuan, a fraction, or yes/no (stored as 1/0)
+    meaning: str
+
+
+# Scalar terms of a claim, in their column order of the term table.
+TERM_FIELDS = (
+    TermField("deductible", "amount", "the deductible of the claim's level (起付线)"),
+    TermField("ratio", "ratio", "the pooled fund's ratio, any TCM bonus included"),
+    TermField("pool_cap", "amount", "the pooled fund's annual cap of the person's scheme"),
+    TermField("layer_cap", "amount", "the second layer's annual cap (inf: uncapped)"),
+    TermField(
+        "layer_net", "flag", "the second layer's basis excludes deductibles (UEBMI supplementary)"
+    ),
+    TermField("assistance_ratio", "ratio", "medical assistance's share (0 outside special groups)"),
+    TermField("assistance_cap", "amount", "medical assistance's annual cap"),
+    TermField(
+        "assistance_outside", "flag", "assistance also pays on cost outside the policy range"
+    ),
+)
+TERM_NAMES = tuple(f.name for f in TERM_FIELDS)
+COLUMN = {name: j for j, name in enumerate(TERM_NAMES)}
+FLAGS = tuple(f.name for f in TERM_FIELDS if f.kind == "flag")
+# Tier tables of the second layer, (claims, tiers): thresholds and the share paid in each,
+# padded with zero-ratio tiers at infinity to the widest table.
+TIER_FIELDS = ("layer_starts", "layer_ratios")
+# A person's totals of the benefit year carried from one batch to the next.
+PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "assistance")
