@@ -32,21 +32,26 @@ class Account(Code):
 
 @dataclass(frozen=True)
 class Flow(Code):
-    """A kind of ledger entry: income or expenditure of the account it is posted to."""
+    """A kind of ledger entry: income or expenditure of the account it is posted to.
+    ``internal``: a transfer between the areas of a city and its reserve, left out of the
+    city total's income and expenditure (its two sides cancel)."""
 
     direction: int
+    internal: bool = False
 
 
 @dataclass(frozen=True)
 class Pool:
     """A pooled fund and the schemes it covers, with who pays each layer of its claims:
     the pooled fund, the second layer (UEBMI high-cost cover or URRBMI critical illness) and
-    medical assistance, each as (account, flow)."""
+    medical assistance, each as (account, flow); ``reserve`` is the city's risk adjustment
+    reserve of the pool."""
 
     name: str
     account: str
     schemes: tuple[str, ...]
     payers: tuple[tuple[str, str], tuple[str, str], tuple[str, str]]
+    reserve: str
 
 
 def names(codes: tuple[Code, ...] | tuple[Pool, ...]) -> tuple[str, ...]:
@@ -95,6 +100,18 @@ ACCOUNT_CODES = (
 )
 ACCOUNTS = names(ACCOUNT_CODES)
 POOLED_ACCOUNTS = tuple(a.name for a in ACCOUNT_CODES if a.pooled)
+# the city's own accounts when a scenario holds several areas: the risk adjustment reserve
+# (风险调剂金) of each pool
+CITY_ACCOUNT_CODES = (
+    Account(
+        "uebmi_reserve", "职工医保风险调剂金", "UEBMI risk adjustment reserve", "#0b3d6e", True
+    ),
+    Account(
+        "urrbmi_reserve", "居民医保风险调剂金", "URRBMI risk adjustment reserve", "#7a330f", True
+    ),
+)
+CITY_ACCOUNTS = names(CITY_ACCOUNT_CODES)
+ALL_ACCOUNT_CODES = ACCOUNT_CODES + CITY_ACCOUNT_CODES
 
 POOLS = (
     Pool(
@@ -106,6 +123,7 @@ POOLS = (
             ("uebmi_pool", "supplementary"),
             ("medical_assistance", "assistance_claims"),
         ),
+        "uebmi_reserve",
     ),
     Pool(
         "urrbmi",
@@ -116,6 +134,7 @@ POOLS = (
             ("critical_illness", "critical_illness_claims"),
             ("medical_assistance", "assistance_claims"),
         ),
+        "urrbmi_reserve",
     ),
 )
 # the pool of each scheme (by status index)
@@ -185,6 +204,20 @@ FLOW_CODES = (
         "procurement savings retained by hospitals",
         EXPENDITURE,
     ),
+    # between the areas of a city and its risk adjustment reserve (pooling.*)
+    Flow(
+        "reserve_contributions",
+        "上解调剂金",
+        "paid to the risk adjustment reserve",
+        EXPENDITURE,
+        True,
+    ),
+    Flow("reserve_contributions_in", "调剂金收入", "contributions from the areas", INCOME, True),
+    Flow("reserve_draws", "调剂金拨付", "paid to areas in deficit", EXPENDITURE, True),
+    Flow(
+        "reserve_draws_in", "调剂金补助收入", "drawn from the risk adjustment reserve", INCOME, True
+    ),
+    Flow("fiscal_deficit_cover", "地方财政补缺口", "deficit covered by the local budget", INCOME),
 )
 FLOW_NAMES = names(FLOW_CODES)
 # flows that settle hospital claims (cash basis), replaced by claims by admission date on the

@@ -13,8 +13,10 @@ from pathlib import Path
 import xarray as xr
 
 from ..parameters.timeline import Origin
-from ..results.assemble import run_dataset
+from ..parameters.tree import ParameterTree
+from ..results.assemble import city_dataset, run_dataset
 from ..scenario.loader import Scenario, load_scenario
+from ..sim.city import CityModel
 from ..sim.model import FundModel
 from .sampling import draw_inputs
 
@@ -30,13 +32,28 @@ def evaluate(
     """Run ``run`` (its process noise from ``seed`` and ``run``) with the uncertain
     parameters at ``inputs`` and the parameters of ``fixed`` held at their values; the
     Dataset records ``inputs`` as the run's drawn inputs."""
-    tree = scenario.tree
     if fixed:
         inputs = {p: v for p, v in inputs.items() if p not in fixed}
-        tree = tree.with_values(fixed, Origin("calibration", str(scenario.file), 0, "trial"))
-    if inputs:
-        tree = tree.with_values(inputs, Origin("draw", str(scenario.file), 0, f"run {run}"))
-    model = FundModel(scenario, tree, seed, run, tick_days=tick_days)
+
+    def held(tree: ParameterTree) -> ParameterTree:
+        if fixed:
+            tree = tree.with_values(fixed, Origin("calibration", str(scenario.file), 0, "trial"))
+        if inputs:
+            tree = tree.with_values(inputs, Origin("draw", str(scenario.file), 0, f"run {run}"))
+        return tree
+
+    if scenario.areas:  # a city: every area draws the city's inputs
+        city = CityModel(
+            scenario,
+            held(scenario.tree),
+            [held(a.tree) for a in scenario.areas],
+            seed,
+            run,
+            tick_days,
+        )
+        city.run()
+        return city_dataset(city, scenario.name, run, inputs)
+    model = FundModel(scenario, held(scenario.tree), seed, run, tick_days=tick_days)
     model.run()
     return run_dataset(model, scenario.name, run, inputs)
 

@@ -15,7 +15,7 @@ compounded beyond any region) stops with a :class:`MoneyOverflow`, an input erro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,37 +33,75 @@ class MoneyOverflow(InputError):
     """An account's money grew beyond what the ledger holds (exit 2)."""
 
 
-_ACCOUNT_INDEX = {name: i for i, name in enumerate(ACCOUNTS)}
 _FLOW_INDEX = {name: i for i, name in enumerate(FLOW_NAMES)}
 _FLOW_SIGN = {f.name: 1 if f.direction == INCOME else -1 for f in FLOW_CODES}
 
 
 @dataclass
 class Ledger:
-    """Dated entries of every account; opening balances in fen."""
+    """Dated entries of every account; opening balances in fen. ``accounts``: an area's
+    (:data:`~fundsim.codes.ACCOUNTS`) or the city's (``CITY_ACCOUNTS``)."""
 
     opening: NDArray[np.int64]
+    accounts: tuple[str, ...] = ACCOUNTS
     _day: list[float] = field(default_factory=list)
     _account: list[int] = field(default_factory=list)
     _flow: list[int] = field(default_factory=list)
     _amount: list[int] = field(default_factory=list)
     running: list[int] = field(init=False)  # balance of each account [fen], Python ints
     turnover: list[int] = field(init=False)  # sum of each account's entry sizes [fen]
+    _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.running = [int(x) for x in self.opening]
         self.turnover = [abs(int(x)) for x in self.opening]
+        self._index = {name: i for i, name in enumerate(self.accounts)}
 
     @classmethod
-    def open(cls, balances: dict[str, float]) -> Ledger:
-        return cls(opening=np.array([to_fen(balances[a]) for a in ACCOUNTS], dtype=np.int64))
+    def open(cls, balances: dict[str, float], accounts: tuple[str, ...] = ACCOUNTS) -> Ledger:
+        opening = np.array([to_fen(balances[a]) for a in accounts], dtype=np.int64)
+        return cls(opening=opening, accounts=accounts)
+
+    @classmethod
+    def consolidated(
+        cls,
+        parts: Sequence[tuple[Ledger, Mapping[str, str]]],
+        accounts: tuple[str, ...],
+        leave_out: Iterable[str],
+    ) -> Ledger:
+        """One ledger of several: each part's accounts renamed by its mapping (a name it
+        leaves out keeps its own), the entries of the ``leave_out`` flows dropped. Closing =
+        opening + income − expenditure holds for it when the dropped entries net to zero on
+        each account of the result (a transfer whose two sides land on one account)."""
+        index = {name: i for i, name in enumerate(accounts)}
+        dropped = [_FLOW_INDEX[f] for f in leave_out]
+        opening = np.zeros(len(accounts), dtype=np.int64)
+        days, codes, flows, amounts = [], [], [], []
+        for ledger, rename in parts:
+            target = np.array([index[rename.get(a, a)] for a in ledger.accounts], dtype=np.int64)
+            for i, value in enumerate(ledger.opening):
+                opening[target[i]] += int(value)
+            e = ledger.entries()
+            keep = ~np.isin(e["flow"], dropped)
+            days.append(e["day"][keep])
+            codes.append(target[e["account"][keep]] if len(e["account"]) else e["account"][keep])
+            flows.append(e["flow"][keep])
+            amounts.append(e["amount"][keep])
+        out = cls(opening=opening, accounts=accounts)
+        out._day = np.concatenate(days).tolist()
+        out._account = np.concatenate(codes).astype(np.int64).tolist()
+        out._flow = np.concatenate(flows).astype(np.int64).tolist()
+        out._amount = np.concatenate(amounts).astype(np.int64).tolist()
+        for a, f, amount in zip(out._account, out._flow, out._amount, strict=True):
+            out.running[a] += _FLOW_SIGN[FLOW_NAMES[f]] * amount
+        return out
 
     def post(self, day: float, account: str, flow: str, amount: float) -> None:
         """Record ``amount`` yuan of ``flow`` on ``account`` on ``day`` (rounded to the fen)."""
         fen = to_fen(amount)
         if fen == 0:
             return
-        a = _ACCOUNT_INDEX[account]
+        a = self._index[account]
         self._day.append(day)
         self._account.append(a)
         self._flow.append(_FLOW_INDEX[flow])
@@ -92,7 +130,7 @@ class Ledger:
 
     def balances(self) -> Balances:
         """A copy of every account's balance now, for a pure function to work on."""
-        return Balances({a: self.running[i] for i, a in enumerate(ACCOUNTS)})
+        return Balances({a: self.running[i] for i, a in enumerate(self.accounts)})
 
     def entries(self) -> dict[str, NDArray[Any]]:
         """All entries as arrays: day, account, flow, direction and amount [fen]."""
@@ -118,7 +156,7 @@ class Ledger:
         e = self.entries()
         period = np.searchsorted(bounds, e["day"], side="right") - 1
         inside = (period >= 0) & (period < len(bounds) - 1)
-        shape = (len(bounds) - 1, len(ACCOUNTS))
+        shape = (len(bounds) - 1, len(self.accounts))
         income = np.zeros(shape, dtype=np.int64)
         expenditure = np.zeros(shape, dtype=np.int64)
         for direction, target in ((INCOME, income), (EXPENDITURE, expenditure)):
@@ -127,6 +165,18 @@ class Ledger:
         closing = self.opening + np.cumsum(income - expenditure, axis=0)
         return income, expenditure, closing
 
+    def income(self, account: str, after: float, until: float, flows: Iterable[str]) -> float:
+        """Income [yuan] of ``account`` from the ``flows`` given, on days in (after, until]."""
+        codes = [_FLOW_INDEX[f] for f in flows]
+        e = self.entries()
+        pick = (
+            (e["account"] == self._index[account])
+            & np.isin(e["flow"], codes)
+            & (e["day"] > after)
+            & (e["day"] <= until)
+        )
+        return float(e["amount"][pick].sum()) / 100
+
     def balance(self, account: str) -> float:
         """Balance [yuan] of ``account`` after every entry posted so far."""
-        return self.running[_ACCOUNT_INDEX[account]] / 100
+        return self.running[self._index[account]] / 100

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -209,6 +209,22 @@ KINDS: dict[str, Kind] = {
                     str, Field(strict=True, pattern=r"^\d\d-\d\d$"), AfterValidator(_monthday)
                 ]
             ),
+            numeric=False,
+        ),
+        Kind(
+            "pooling_mode",
+            "pooling mode",
+            "separate (each area its own fund), reserve (area funds with a city risk "
+            "adjustment reserve) or unified (one city fund, 统收统支)",
+            TypeAdapter(Literal["separate", "reserve", "unified"]),
+            numeric=False,
+        ),
+        Kind(
+            "reserve_basis",
+            "basis of the reserve's share",
+            "income (a share of each area's pooled-fund income since the last payment) or "
+            "balance (a share of its balance on the payment day)",
+            TypeAdapter(Literal["income", "balance"]),
             numeric=False,
         ),
         Kind(

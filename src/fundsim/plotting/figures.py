@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import xarray as xr
 from matplotlib.figure import Figure
 
+from ..results.areas import area_names, select_area
 from ..results.places import chart_metadata, check_name
 from ..source.diagnostics import InputError
 from . import charts
@@ -92,13 +93,18 @@ def write_figure(
 
 def write_fan_charts(ds: xr.Dataset, folder: Path, lang: str = "zh", dpi: int = 150) -> list[Path]:
     """The main job's charts: one fan chart PNG per scenario and fund,
-    ``folder/fan_<scenario>_<fund>.png``."""
+    ``folder/fan_<scenario>_<fund>.png``; for a city, per area too,
+    ``folder/fan_<scenario>_<area>_<fund>.png`` (each area, its reserves, the city total)."""
     written = []
-    for scenario in ds["scenario"].values:
-        for fund in ds["fund"].values:
-            stem = f"fan_{check_name(str(scenario), 'scenario', 'the results')}_{check_name(str(fund), 'fund', 'the results')}"
-            fig, shown = figure(ds, "fan", lang, str(fund), str(scenario))
-            written += write_figure(fig, shown, folder / stem, ("png",), dpi)
+    areas: list[str | None] = [*area_names(ds)] or [None]
+    for area in areas:
+        one = select_area(ds, area)
+        for scenario in one["scenario"].values:
+            for fund in one["fund"].values:
+                parts = [str(scenario), *([area] if area else []), str(fund)]
+                stem = "fan_" + "_".join(check_name(p, "name", "the results") for p in parts)
+                fig, shown = figure(one, "fan", lang, str(fund), str(scenario))
+                written += write_figure(fig, shown, folder / stem, ("png",), dpi)
     return written
 
 

@@ -32,7 +32,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from ..codes import ACCOUNT_CODES, POOLED_ACCOUNTS, labels
+from ..codes import ALL_ACCOUNT_CODES, labels
 from ..source.diagnostics import InputError
 
 Lang = Literal["zh", "en"]
@@ -63,8 +63,8 @@ CJK_FAMILIES = (
 # words in the file names of the same fonts, to find one matplotlib's font cache missed
 _CJK_FILES = ("notosanscjk", "notosanssc", "sourcehansans", "wqy", "msyh", "simhei", "pingfang")
 
-FUND_NAMES = {lang: labels(ACCOUNT_CODES, lang) for lang in ("zh", "en")}
-FUND_COLORS = {a.name: a.colour for a in ACCOUNT_CODES}
+FUND_NAMES = {lang: labels(ALL_ACCOUNT_CODES, lang) for lang in ("zh", "en")}
+FUND_COLORS = {a.name: a.colour for a in ALL_ACCOUNT_CODES}
 # scenario colours by position in the batch: the baseline (first) is always the dark grey
 SCENARIO_COLORS = (
     "#404040",
@@ -266,4 +266,4 @@ def bands(
     ax.plot(x, q.sel(quantile=0.5), color=color, lw=1.8, label=median_label or t("median", lang))
 
 
-FUNDS_SHOWN = POOLED_ACCOUNTS
+FUNDS_SHOWN = tuple(a.name for a in ALL_ACCOUNT_CODES if a.pooled)

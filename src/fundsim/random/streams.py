@@ -40,11 +40,13 @@ def run_sequence(seed: int, run: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(run,))
 
 
-def stream(seed: int, run: int, name: str) -> np.random.Generator:
-    """The named child stream of run ``run``."""
-    return np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(run, STREAMS[name])))
-    )
+def stream(seed: int, run: int, name: str, area: str | None = None) -> np.random.Generator:
+    """The named child stream of run ``run`` (of one area of a city: keyed by its name, so
+    an area keeps its draws whatever other areas the city lists)."""
+    key: tuple[int, ...] = (run, STREAMS[name])
+    if area is not None:
+        key = (*key, zlib.crc32(area.encode()))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
 def parameter_stream(seed: int, run: int, path: str) -> np.random.Generator:

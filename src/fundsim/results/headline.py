@@ -17,8 +17,9 @@ import numpy as np
 import xarray as xr
 from scipy.stats import spearmanr
 
-from ..codes import ACCOUNT_CODES, labels
+from ..codes import ACCOUNTS, ALL_ACCOUNT_CODES, POOLS, labels
 from ..parameters.catalogue import load_catalogue
+from .areas import CITY, TOTAL, area_label, area_names, select_area
 
 MEMBERS = {"uebmi_pool": ["uebmi_active", "uebmi_retired"], "urrbmi_pool": ["urrbmi"]}
 MIN_RHO = 0.2  # below this a rank correlation over a few hundred runs says little
@@ -123,16 +124,20 @@ def _second_layer(d: xr.Dataset, fund: str, lang: str) -> str:
 
 
 def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
-    """One sentence per fund of the scenario at position ``scenario``."""
+    """One sentence per fund of the scenario at position ``scenario``; for a city, the city
+    total's, then one per area (its pooled funds and what it drew from the reserve) and the
+    reserves'."""
     if "balance" not in ds or "by_flow" not in ds:
         return []
+    if area_names(ds):
+        return _explain_city(ds, lang, scenario)
     d = ds.isel(scenario=scenario)
     last = int(d["year"].values[-1])
     lines = []
     for fund in [str(f) for f in d["fund"].values]:
         first = d["depletion_year"].sel(fund=fund).values
         p = float(np.mean(first <= last))
-        name = labels(ACCOUNT_CODES, lang)[fund]
+        name = labels(ALL_ACCOUNT_CODES, lang)[fund]
         median = int(np.median(np.where(first <= last, first, np.inf))) if p >= 0.5 else None
         if lang == "zh":
             head = f"{name}：{p:.0%}的模拟在{last}年末前穿底"
@@ -158,4 +163,67 @@ def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
                 else "the inputs that move its last balance most: " + "; ".join(named)
             )
         lines.append(("；" if lang == "zh" else "; ").join(parts) + ("。" if lang == "zh" else "."))
+    return lines
+
+
+def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
+    zh = lang == "zh"
+    whole = select_area(ds, TOTAL)
+    total = explain(
+        whole.sel(fund=[f for f in whole["fund"].values if str(f) in ACCOUNTS]), lang, scenario
+    )
+    lines = [("全市合计（含调剂金）：" if zh else "City total (reserves included): ") + total[0]]
+    lines += total[1:]
+    d = ds.isel(scenario=scenario)
+    last = int(d["year"].values[-1])
+    pools = [p.account for p in POOLS]
+    for area in area_names(ds):
+        if area == TOTAL:
+            continue
+        one = d.sel(area=area)
+        name = area_label(ds, area, lang)
+        if area == CITY:
+            funds = [p.reserve for p in POOLS]
+            uncovered = d["deficit_uncovered"].sel(area=TOTAL).sum("year")
+            short = float((uncovered > 0).any("fund").mean("run"))
+            parts = []
+            for fund in funds:
+                balance = float(one["balance"].sel(fund=fund).isel(year=-1).median("run"))
+                peak = one["balance"].sel(fund=fund).median("run")
+                top = int(peak["year"].values[int(np.argmax(peak.values))])
+                fname = labels(ALL_ACCOUNT_CODES, lang)[fund]
+                parts.append(
+                    f"{fname}{last}年末中位数{balance / 1e8:.2f}亿元（{top}年最高）"
+                    if zh
+                    else f"{fname} {balance / 1e8:.2f} bn yuan at the end of {last} (median; highest in {top})"
+                )
+            tail = (
+                f"；{short:.0%}的模拟出现调剂金不足以弥补的缺口"
+                if zh
+                else f"; in {short:.0%} of runs the reserves fall short of a deficit"
+            )
+            lines.append(
+                f"{name}：" + "，".join(parts) + tail + "。"
+                if zh
+                else f"{name}: " + "; ".join(parts) + tail + "."
+            )
+            continue
+        parts = []
+        for fund in pools:
+            p = float((one["depletion_year"].sel(fund=fund) <= last).mean())
+            drawn = float(
+                one["by_flow"].sel(fund=fund, flow="reserve_draws_in").sum("year").median("run")
+            )
+            fname = labels(ALL_ACCOUNT_CODES, lang)[fund]
+            text = f"{fname}{p:.0%}的模拟穿底" if zh else f"{fname} depleted in {p:.0%} of runs"
+            if drawn > 0:
+                text += (
+                    f"，自调剂金获得{drawn / 1e8:.2f}亿元（中位数）"
+                    if zh
+                    else f", {drawn / 1e8:.2f} bn yuan drawn from the reserve (median)"
+                )
+            parts.append(text)
+        lines.append(
+            f"{name}：" + "；".join(parts) + "。" if zh else f"{name}: " + "; ".join(parts) + "."
+        )
     return lines

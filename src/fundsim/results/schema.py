@@ -55,6 +55,12 @@ VARIABLES: dict[str, Variable] = {
         "population accounts",
         "参保人数变动",
     ),
+    "deficit_uncovered": Variable(
+        (*RUN, "year", "fund"),
+        "yuan",
+        "deficit left uncovered when the city's reserve ran short (city scenarios)",
+        "风险调剂金不足、未能弥补的基金缺口",
+    ),
     "births_to_members": Variable(
         (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
     ),

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .areas import area_names, funds_of, select_area
+
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 DEPLETION_PERCENTILES = (10, 25, 50, 75, 90)
 SUMMARISED = ("balance", "income", "expenditure", "reserve_months")
@@ -99,15 +101,21 @@ class FundAccessor:
         last = int(ds["year"].max())
         rows = []
         for scenario in ds["scenario"].values:
-            for fund in ds["fund"].values:
-                years = ds["depletion_year"].sel(scenario=scenario, fund=fund).values
-                never = np.isnan(years)
-                row: dict[str, object] = {"scenario": str(scenario), "fund": str(fund)}
-                for p in percentiles:
-                    row[f"p{p}"] = shown_year(depletion_percentile(years, p), last)
-                row["never_depleted"] = float(never.mean())
-                row["runs"] = len(years)
-                rows.append(row)
+            areas: list[str | None] = [*area_names(ds)] or [None]
+            for area in areas:
+                one = select_area(ds.sel(scenario=scenario), area)
+                for fund in one["fund"].values:
+                    years = one["depletion_year"].sel(fund=fund).values
+                    never = np.isnan(years)
+                    row: dict[str, object] = {"scenario": str(scenario)}
+                    if area is not None:
+                        row["area"] = area
+                    row["fund"] = str(fund)
+                    for p in percentiles:
+                        row[f"p{p}"] = shown_year(depletion_percentile(years, p), last)
+                    row["never_depleted"] = float(never.mean())
+                    row["runs"] = len(years)
+                    rows.append(row)
         return pd.DataFrame(rows)
 
     def table(self) -> pd.DataFrame:
@@ -134,11 +142,16 @@ class FundAccessor:
             wide.insert(0, "variable", name)
             frames.append(wide)
         table = pd.concat(frames).reset_index()
-        order = ["scenario", "fund", "year", "variable", "variable_zh", "units", "mean"]
+        if "area" in table.columns:  # each area with its own funds
+            own = [
+                fund in funds_of(area)
+                for area, fund in zip(table["area"], table["fund"], strict=True)
+            ]
+            table = table[own]
+        where = ["scenario", "area"] if "area" in table.columns else ["scenario"]
+        order = [*where, "fund", "year", "variable", "variable_zh", "units", "mean"]
         rest = [c for c in table.columns if c not in order]
-        return table[order + rest].sort_values(
-            ["scenario", "fund", "variable", "year"], kind="stable"
-        )
+        return table[order + rest].sort_values([*where, "fund", "variable", "year"], kind="stable")
 
 
 def write_summaries(ds: xr.Dataset, folder: Path) -> list[Path]:

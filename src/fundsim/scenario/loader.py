@@ -23,6 +23,7 @@ from ..source.diagnostics import Collector, Diagnostic, ScenarioError
 from . import calibrate as calibration_section
 from . import rules
 from . import start as starting
+from .areas import AreaPlan, read_areas
 from .chain import ChainFile, read_chain
 from .paths import Roots, display_path
 from .policy import read_policy
@@ -79,12 +80,15 @@ class Scenario:
     # results are kept from this day (a roll-forward from the data year), None: all
     reported_start: dt.date | None = None
     start_note: tuple[str, str] | None = None  # how the start was bridged (zh, en)
+    # the areas of a city scenario, each over the city's rules and data (none: one area)
+    areas: list[AreaPlan] = field(default_factory=list)
 
     @property
     def sha256(self) -> str:
         """SHA-256 over every file the scenario depends on (the chain and the region data)."""
         digest = hashlib.sha256()
-        for path in [*self.files, *self.region_files.values()]:
+        area_files = [p for a in self.areas for p in a.region_files.values()]
+        for path in [*self.files, *self.region_files.values(), *area_files]:
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()
@@ -210,9 +214,26 @@ def _resolve(
     if problems.has_errors:
         return None
     rules.check(tree, [f.name for f in chain], problems)
+    areas = read_areas(chain, catalogue, horizon, timelines, overrides, tables, roots, problems)
+    if areas and region.document.region.start_from == "history":
+        problems.error(
+            region.name,
+            region.source.line_of(("region", "start_from")),
+            "region.start_from",
+            "a city scenario cannot start from the history yet (its areas have no history)",
+            "start from the data year (start_from: data) or roll forward (roll_forward)",
+        )
+    if problems.has_errors:
+        return None
     uncertainty = read_uncertainty(chain, catalogue, tree, problems)
     calibrate = calibration_section.read(chain, catalogue, tree, problems)
-    check_size(region, tables, tree, horizon, uncertainty, catalogue, problems)
+    if areas:
+        for area in areas:
+            check_size(
+                region, area.region_tables, area.tree, horizon, uncertainty, catalogue, problems
+            )
+    else:
+        check_size(region, tables, tree, horizon, uncertainty, catalogue, problems)
     monte_carlo = MonteCarlo()
     for file in chain:
         if file.document.monte_carlo is not None:
@@ -239,6 +260,7 @@ def _resolve(
         calibrate=calibrate,
         reported_start=start.reported_start,
         start_note=start.note,
+        areas=areas,
     )
 
 

@@ -12,7 +12,7 @@ from ..source.diagnostics import Collector
 from .chain import ChainFile
 from .paths import REGION_SUFFIXES, Roots, display_path, outside_hint, suffix_problem
 from .regiondata import OPTIONAL, SPECS, Table, read_table
-from .schema import Horizon
+from .schema import Area, Horizon
 from .uncertainty import Uncertain
 
 
@@ -27,35 +27,69 @@ def read_region(
         relative = getattr(region.data, kind)
         if relative is None and kind in OPTIONAL:
             continue
-        path = (region_file.path.parent / relative).resolve()
-        paths[kind] = path
-        where = region_file.source.line_of(("region", "data", kind))
-        if not roots.contain(path):
-            problems.error(
-                region_file.name,
-                where,
-                f"region.data.{kind}",
-                f"region data file outside the scenario's project: {relative}",
-                outside_hint(roots),
-            )
-            continue
-        wrong = suffix_problem(path, REGION_SUFFIXES, "a region data file")
-        if wrong:
-            problems.error(region_file.name, where, f"region.data.{kind}", wrong)
-            continue
-        if not path.is_file():
-            problems.error(
-                region_file.name,
-                where,
-                f"region.data.{kind}",
-                f"region data file not found: {relative}",
-                f"paths are relative to the scenario file; looked for {display_path(path)}",
-            )
-            continue
-        table = read_table(kind, path, problems, display=display_path(path))
-        if table is not None:
-            tables[kind] = table
+        _read_file(
+            region_file, ("region", "data", kind), kind, relative, roots, paths, tables, problems
+        )
     return paths, tables
+
+
+def read_area_data(
+    file: ChainFile,
+    key: str,
+    area: Area,
+    city: dict[str, Table],
+    roots: Roots,
+    problems: Collector,
+) -> tuple[dict[str, Path], dict[str, Table]]:
+    """An area's own data files, and the city's tables for those it leaves out."""
+    paths: dict[str, Path] = {}
+    tables = {kind: table for kind, table in city.items() if kind != "history"}
+    for kind, relative in area.data.model_dump(exclude_none=True).items():
+        tables.pop(kind, None)
+        where = ("areas", key, "data", kind)
+        _read_file(file, where, kind, relative, roots, paths, tables, problems)
+    return paths, tables
+
+
+def _read_file(
+    file: ChainFile,
+    key_path: tuple[str, ...],
+    kind: str,
+    relative: str,
+    roots: Roots,
+    paths: dict[str, Path],
+    tables: dict[str, Table],
+    problems: Collector,
+) -> None:
+    path = (file.path.parent / relative).resolve()
+    paths[kind] = path
+    where = file.source.line_of(key_path)
+    dotted_path = ".".join(key_path)
+    if not roots.contain(path):
+        problems.error(
+            file.name,
+            where,
+            dotted_path,
+            f"region data file outside the scenario's project: {relative}",
+            outside_hint(roots),
+        )
+        return
+    wrong = suffix_problem(path, REGION_SUFFIXES, "a region data file")
+    if wrong:
+        problems.error(file.name, where, dotted_path, wrong)
+        return
+    if not path.is_file():
+        problems.error(
+            file.name,
+            where,
+            dotted_path,
+            f"region data file not found: {relative}",
+            f"paths are relative to the scenario file; looked for {display_path(path)}",
+        )
+        return
+    table = read_table(kind, path, problems, display=display_path(path))
+    if table is not None:
+        tables[kind] = table
 
 
 MAX_SIMULATED = 40_000_000  # persons in memory per run (about 150 bytes each: 6 GB)

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Text = Annotated[str, Field(min_length=1)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -85,6 +85,43 @@ class Region(Strict):
     # the horizon start (roll_forward), or scale the population and set the balances to the
     # history's year-end figures before the horizon start (history)
     start_from: Literal["data", "roll_forward", "history"] = "data"
+
+
+class AreaData(Strict):
+    """An area's own region data files (relative to the scenario file); the region's files
+    stand for those left out."""
+
+    population: Text
+    mortality: Text | None = None
+    admission_rates: Text | None = None
+    fertility: Text | None = None
+
+
+RESERVED_AREAS = ("total", "city")  # the city total and the city's own accounts
+
+
+def _not_reserved(key: str) -> str:
+    if key in RESERVED_AREAS:
+        raise ValueError(
+            f"'{key}' names the city's own rows of the results; call the area otherwise"
+        )
+    return key
+
+
+AreaKey = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32), AfterValidator(_not_reserved)
+]
+MAX_AREAS = 30  # a prefecture-level city has 3 to 20 counties and districts
+
+
+class Area(Strict):
+    """One area of a city scenario (a county or district): its population, and the
+    parameters where its rules or figures differ from the city's (opening balances, wages,
+    premiums…); everything else is the city's."""
+
+    name: Title
+    data: AreaData
+    parameters: dict[str, Any] | None = None
 
 
 class CalibrationBound(Strict):
@@ -265,5 +302,13 @@ class Document(Strict):
     # "none" removes a draw inherited from an extended file (the value given holds)
     uncertainty: dict[str, Distribution | Literal["none"]] | None = None
     calibrate: Calibrate | None = None
+    # the areas of a city (its counties); pooling between them is parameters.pooling.*
+    areas: (
+        Annotated[
+            dict[AreaKey, Area],
+            Field(min_length=2, max_length=MAX_AREAS),
+        ]
+        | None
+    ) = None
     monte_carlo: MonteCarlo | None = None
     outputs: Outputs | None = None

@@ -71,8 +71,14 @@ def read_parameters(
     timelines: dict[str, Timeline],
     given: set[str],
     problems: Collector,
+    root: tuple[str, ...] = ("parameters",),
+    node: Mapping[str, Any] | None = None,
 ) -> None:
-    assert file.document.parameters is not None
+    """Read the parameters of ``file`` (or ``node`` under ``root``: an area's) into
+    ``timelines``, over what they hold."""
+    section = file.document.parameters if node is None else node
+    assert section is not None
+    where = ".".join(root)
 
     def walk(node: Mapping[str, Any], prefix: tuple[str, ...], inherited_source: str) -> None:
         written = node.get("source")
@@ -82,7 +88,7 @@ def read_parameters(
                 continue
             path = (*prefix, key)
             dotted_path = ".".join(path)
-            key_path: PathKey = ("parameters", *path)
+            key_path: PathKey = (*root, *path)
             line = file.source.line_of(key_path)
             if dotted_path in catalogue:
                 leaf = _read_leaf(
@@ -96,7 +102,7 @@ def read_parameters(
                     problems.error(
                         file.name,
                         line,
-                        f"parameters.{dotted_path}",
+                        f"{where}.{dotted_path}",
                         "is a group of parameters, not a value",
                         valid_names_hint(catalogue.children(dotted_path)),
                     )
@@ -108,12 +114,12 @@ def read_parameters(
                 problems.error(
                     file.name,
                     line,
-                    f"parameters.{dotted_path}",
+                    f"{where}.{dotted_path}",
                     f"unknown parameter '{key}'",
                     hint or valid_names_hint(siblings),
                 )
 
-    walk(file.document.parameters, (), "")
+    walk(section, (), "")
 
 
 def _read_leaf(

@@ -31,10 +31,13 @@ from ..population.demography import LifeTables, YearDemography, group_shares
 from ..random.shocks import SHOCKS
 from ..random.streams import stream
 from ..scenario.loader import Scenario
+from ..scenario.regiondata import Table
 from .calendar import Calendar
+from .order import At, Order
 
 # the numpy streams a run draws from, each named in random.streams
 STREAM_NAMES = ("population", "demography", "inpatient", "stays", "outpatient", "shocks")
+CITY_STREAMS = ("shocks",)  # the same in every area of a city
 
 
 @dataclass
@@ -67,7 +70,12 @@ class RunRecord:
 
 
 class FundModel:
-    """One run of a scenario."""
+    """One run of a scenario, or of one area of a city scenario.
+
+    An area (``area``: its key and place in the city) shares the city's SimPy environment
+    ``env``; its own draws come from streams keyed by its name, except the yearly shocks,
+    which are the city's (wages and medical costs move together across its counties).
+    """
 
     def __init__(
         self,
@@ -76,16 +84,23 @@ class FundModel:
         seed: int,
         run: int,
         tick_days: float | None = None,
+        env: simpy.Environment | None = None,
+        tables: dict[str, Table] | None = None,
+        area: tuple[str, int] | None = None,
     ) -> None:
         self.scenario = scenario
         self.tree = tree
         self.calendar = Calendar(scenario.horizon.start, scenario.horizon.end)
         self.tick = tick_days
-        self.rng = {name: stream(seed, run, name) for name in STREAM_NAMES}
-        self.env = simpy.Environment()
+        key, self.area_index = area if area is not None else (None, 0)
+        self.rng = {
+            name: stream(seed, run, name, None if name in CITY_STREAMS else key)
+            for name in STREAM_NAMES
+        }
+        self.env = env if env is not None else simpy.Environment()
         self.start_snapshot = tree.at(self.calendar.start)
         self.set_snapshot(self.start_snapshot)
-        tables = scenario.region_tables
+        tables = scenario.region_tables if tables is None else tables
         self.life = LifeTables.from_tables(tables["mortality"], tables["fertility"])
         self.admission_table = AdmissionTable.from_table(tables["admission_rates"])
         self.cell_rate = self.admission_table.by_cell(self.admission_table.rate)
@@ -142,6 +157,10 @@ class FundModel:
         """Post ``postings`` to the ledger today."""
         self.ledger.post_all(self.env.now, postings)
 
+    def at(self, day: float, order: Order) -> At:
+        """Wait until ``day``, in the day's ``order`` (this area's turn in it)."""
+        return At(self.env, day, order, self.area_index)
+
     def month_of(self, day: float) -> int:
         return bisect.bisect_right(self._month_list, day) - 1
 
@@ -154,11 +173,21 @@ class FundModel:
         out: NDArray[np.float64] = 0.5 * ends * self.weight
         return out
 
-    def run(self) -> RunRecord:
+    def start(self) -> None:
+        """Register this model's processes with its environment."""
         from . import processes
 
         for process in processes.PROCESSES:
             self.env.process(process(self))
-        self.env.run(until=float(self.calendar.days))
+
+    def close(self) -> RunRecord:
+        """The record, completed once the environment has run to the horizon's end."""
+        from . import processes
+
         processes.close_incurred(self)
         return self.record
+
+    def run(self) -> RunRecord:
+        self.start()
+        self.env.run(until=float(self.calendar.days))
+        return self.close()

@@ -25,18 +25,24 @@ class Order(IntEnum):
     SETTLEMENT = 7  # a month's claims paid to hospitals
     CAMPAIGN = 8  # a month's part of next year's URRBMI premiums
     MONTH_END = 9  # the month's contributions, benefits, transfers and interest
+    POOLING = 10  # the city's reserve: the areas' shares paid in, deficits covered
+
+
+AREA_SLOTS = 64  # areas of a city, in their order within each place of the day
 
 
 class At(simpy.events.Event):
-    """An event at ``day`` with a place in the day's order."""
+    """An event at ``day`` with a place in the day's order (the areas of a city one after
+    another in each place, in the scenario's order)."""
 
-    def __init__(self, env: simpy.Environment, day: float, order: Order) -> None:
+    def __init__(self, env: simpy.Environment, day: float, order: Order, area: int = 0) -> None:
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, EventPriority(int(order)), max(day - env.now, 0.0))
+        priority = EventPriority(int(order) * AREA_SLOTS + area)
+        env.schedule(self, priority, max(day - env.now, 0.0))
 
 
-def at(env: simpy.Environment, day: float, order: Order) -> At:
+def at(env: simpy.Environment, day: float, order: Order, area: int = 0) -> At:
     """Wait until ``day`` (not earlier than now), in the day's ``order``."""
-    return At(env, day, order)
+    return At(env, day, order, area)

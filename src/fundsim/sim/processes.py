@@ -44,7 +44,7 @@ from ..population.demography import draw_year
 from ..population.members import monthly_members
 from ..random.shocks import SHOCKS, next_shocks
 from .model import FundModel
-from .order import Order, at
+from .order import Order
 
 Process = Generator[Any, Any, None]
 LAG = "settlement.lag_days"
@@ -55,14 +55,14 @@ def policy_clock(m: FundModel) -> Process:
         day = m.calendar.day(date)
         if day <= 0:
             continue
-        yield at(m.env, day, Order.POLICY)
+        yield m.at(day, Order.POLICY)
         m.set_snapshot(m.tree.at(date))
 
 
 def policy_years(m: FundModel) -> Process:
     for y in range(len(m.year_bounds) - 1):
         start, end = m.year_bounds[y], m.year_bounds[y + 1]
-        yield at(m.env, start, Order.YEAR)
+        yield m.at(start, Order.YEAR)
         m.year_index = y
         s = m.snapshot
         demo = draw_year(
@@ -107,7 +107,7 @@ def inpatient(m: FundModel) -> Process:
     year = -1
     ends = set(m.year_bounds.tolist())
     for begin, finish in batches(m):
-        yield at(m.env, begin, Order.INPATIENT)
+        yield m.at(begin, Order.INPATIENT)
         assert m.index is not None
         if m.year_index != year:  # a new benefit year: annual totals start again
             year = m.year_index
@@ -169,7 +169,7 @@ def settlement(m: FundModel) -> Process:
         due = m.month_bounds[month + 1] - 1 + lag
         if due >= horizon:
             return
-        yield at(m.env, due, Order.SETTLEMENT)
+        yield m.at(due, Order.SETTLEMENT)
         deposit = float(m.snapshot["payment.global_budget.quality_deposit"])
         y = m.year_of(m.month_bounds[month])
         m.post(m.payables.settle(month, deposit, m.pool_years, y))
@@ -184,7 +184,7 @@ def _opening_payables(m: FundModel) -> Process:
     """
     month = DAYS_PER_YEAR / 12
     for due in pay.opening_due_days(m.start_snapshot, month):
-        yield at(m.env, due, Order.SETTLEMENT)
+        yield m.at(due, Order.SETTLEMENT)
         first_end = m.month_bounds[1]
         elapsed = max(min(m.drawn_until, first_end) - m.month_bounds[0], 1.0)
         m.post(m.payables.opening(month / elapsed))
@@ -193,14 +193,14 @@ def _opening_payables(m: FundModel) -> Process:
 def prepayment(m: FundModel) -> Process:
     """Advance months of inpatient spending at each year start; recover it at year end."""
     for y in range(1, len(m.year_bounds) - 1):
-        yield at(m.env, m.year_bounds[y], Order.PREPAYMENT)
+        yield m.at(m.year_bounds[y], Order.PREPAYMENT)
         months = float(m.snapshot["settlement.prepayment_months"])
         if months <= 0:
             continue
         advance = pay.advance(m.pool_years, y, months)
         m.post(pay.prepayment(advance))
         m.pool_years.prepaid[y] = advance
-        yield at(m.env, m.year_bounds[y + 1] - 1, Order.PREPAYMENT)
+        yield m.at(m.year_bounds[y + 1] - 1, Order.PREPAYMENT)
         m.post(pay.prepayment(-advance))
 
 
@@ -214,7 +214,7 @@ def clearing(m: FundModel) -> Process:
         due = m.calendar.day(dt.date(year + month // 12, month % 12 + 1, 1)) - 1
         if due >= m.calendar.days:
             return
-        yield at(m.env, due, Order.CLEARING)
+        yield m.at(due, Order.CLEARING)
         day = m.calendar.date(m.year_bounds[y])
         values = {
             name: float(m.tree.value(f"{g}.{name}", day))
@@ -248,7 +248,7 @@ def campaign(m: FundModel) -> Process:
                 return
             if day < 0:
                 continue
-            yield at(m.env, day, Order.CAMPAIGN)
+            yield m.at(day, Order.CAMPAIGN)
             residents = m.members_monthly[m.month_of(day) + 1, URRBMI] * m.weight
             m.post(premiums.collection(m.snapshot, residents, m.group_members, premium, share))
 
@@ -257,7 +257,7 @@ def month_end(m: FundModel) -> Process:
     """Monthly contributions, outpatient, maternity, subsidies, transfers and interest."""
     for month in range(len(m.month_bounds) - 1):
         begin, end = m.month_bounds[month], m.month_bounds[month + 1]
-        yield at(m.env, end - 1, Order.MONTH_END)
+        yield m.at(end - 1, Order.MONTH_END)
         s = m.snapshot
         y = m.year_of(begin)
         date = m.calendar.date(begin)

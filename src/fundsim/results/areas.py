@@ -1,0 +1,64 @@
+"""The ``area`` dimension of a city scenario's results: its names and one area at a time.
+
+A city's results hold each area, ``city`` (the city's own accounts: the risk adjustment
+reserves) and ``total`` (the city consolidated). Summaries, charts and reports take one of
+them: :func:`select_area` gives the Dataset of one, without the dimension and with the funds
+that area has, so every function written for a one-area Dataset works on it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import xarray as xr
+
+from ..codes import ACCOUNTS, CITY_ACCOUNTS
+from ..source.diagnostics import InputError
+
+CITY, TOTAL = "city", "total"
+CITY_LABELS = {
+    CITY: ("市级账户（风险调剂金）", "city accounts (reserves)"),
+    TOTAL: ("全市合计", "city total"),
+}
+
+
+def area_names(ds: xr.Dataset) -> list[str]:
+    """The areas of a city's results, ``city`` and ``total`` last; [] for one area."""
+    return [str(a) for a in ds["area"].values] if "area" in ds.dims else []
+
+
+def area_label(ds: xr.Dataset, area: str, lang: str) -> str:
+    """The area's name in ``lang`` (from the results' area labels)."""
+    if area in CITY_LABELS:
+        return CITY_LABELS[area][0 if lang == "zh" else 1]
+    names = area_names(ds)
+    key = "labels_zh" if lang == "zh" else "labels_en"
+    try:
+        labels = json.loads(str(ds["area"].attrs.get(key, "[]")))
+    except ValueError:
+        labels = []
+    return labels[names.index(area)] if len(labels) == len(names) and area in names else area
+
+
+def funds_of(area: str) -> tuple[str, ...]:
+    """The funds an area of a city's results has."""
+    return {CITY: CITY_ACCOUNTS, TOTAL: ACCOUNTS + CITY_ACCOUNTS}.get(area, ACCOUNTS)
+
+
+def select_area(ds: xr.Dataset, area: str | None = None) -> xr.Dataset:
+    """The results of one area (default: the city total), without the ``area`` dimension
+    and with its funds (an area's own, the city's reserves, or all for the total); a
+    one-area Dataset as it is (``area`` must then be None)."""
+    names = area_names(ds)
+    if not names:
+        if area not in (None, TOTAL):
+            raise InputError(f"these results hold one area; --area {area} names none of them")
+        return ds
+    area = TOTAL if area is None else area
+    if area not in names:
+        raise InputError(f"no area '{area}' in these results; valid: {', '.join(names)}")
+    one = ds.sel(area=area, drop=True)
+    funds = funds_of(area)
+    one = one.sel(fund=[f for f in one["fund"].values if str(f) in funds])
+    one.attrs["area"] = area
+    return one
