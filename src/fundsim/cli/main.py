@@ -285,12 +285,18 @@ def _results(path: Path) -> Any:
 def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``fundsim plot`` and ``fundsim report``."""
 
+    from ..plotting.charts import CITY_KINDS
     from ..plotting.figures import figure, write_figure
     from ..plotting.style import FontWarning
+    from ..reporting.areas import area_table
     from ..reporting.report import read_manifest, write_report
+    from ..results.areas import area_names, select_area
     from ..results.places import check_place, check_replaceable, check_replaceable_file
 
-    ds = _results(args.results)
+    whole = _results(args.results)
+    # a city's: the area chosen (the total by default); the draws chart shows every area
+    every = args.command == "plot" and args.kind in CITY_KINDS
+    ds = whole if every else select_area(whole, args.area)
     folder = args.results if args.results.is_dir() else args.results.parent
     if args.command == "plot":
         chain = args.chain.split(",") if args.chain else None
@@ -305,7 +311,8 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"no fund {args.fund!r} in {args.results}; it has: "
                 f"{', '.join(map(str, ds['fund'].values))}"
             )
-        parts = [args.kind, *(x for x in (args.scenario, args.fund) if x)]
+        area = args.area if area_names(whole) and args.area else None
+        parts = [args.kind, *(x for x in (args.scenario, area, args.fund) if x)]
         stem = args.out.with_suffix("") if args.out else folder / "figures" / "_".join(parts)
         target = stem.with_name(f"{stem.name}.{args.format}")
         if args.out:  # the file written is the stem with the format's suffix
@@ -314,7 +321,12 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stem = target.with_suffix("")
         check_replaceable_file(target, allowed=args.force or not args.out)
     else:
-        target = check_place(args.out) if args.out else folder / "report" / args.lang
+        shown_area = [args.area] if area_names(whole) and args.area else []
+        target = (
+            check_place(args.out)
+            if args.out
+            else folder / "report" / "-".join([args.lang, *shown_area])
+        )
         check_replaceable(target, "report", allowed=args.force or not args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FontWarning)
@@ -331,6 +343,8 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 dpi=args.dpi,
                 manifest=read_manifest(args.results),
                 replace=args.force or not args.out,
+                areas=area_table(whole, "zh" if args.lang == "zh" else "en"),
+                city=whole if area_names(whole) else None,
             )
     for warning in caught:
         if issubclass(warning.category, FontWarning):

@@ -10,6 +10,7 @@ from typing import Any
 from .. import __version__
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+AREA_HELP = "a city's results: the area shown, its key, 'city' (the reserves) or 'total' (default)"
 # Bounds of the options, beside those of the scenario contract (monte_carlo.runs and .seed).
 MAX_RUNS = 100_000
 
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
     batch_options(compare, "outputs/compare-BASELINE")
 
-    from ..plotting.charts import KINDS
+    from ..plotting.charts import CITY_KINDS, KINDS
     from ..plotting.figures import FORMATS
 
     plot = commands.add_parser(
@@ -108,9 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         "or cashflow. Writes RESULTS/figures/KIND_....FORMAT unless --out is given.",
     )
     plot.add_argument("results", type=Path, metavar="RESULTS", help="batch directory or results.nc")
-    plot.add_argument("--kind", choices=KINDS, required=True, help="the chart")
+    plot.add_argument(
+        "--kind", choices=(*KINDS, *CITY_KINDS), required=True, help="the chart (draws: a city's)"
+    )
     plot.add_argument("--fund", default="urrbmi_pool", help="fund account (default urrbmi_pool)")
     plot.add_argument("--scenario", help="scenario (default: the first, the baseline)")
+    plot.add_argument("--area", help=AREA_HELP)
     plot.add_argument("--year", type=int, help="waterfall: the year (default: the last)")
     plot.add_argument(
         "--chain", help="waterfall: scenarios in order, comma-separated (default: found)"
@@ -138,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         "results", type=Path, metavar="RESULTS", help="batch directory or results.nc"
     )
     report.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
+    report.add_argument("--area", help=AREA_HELP)
     report.add_argument("--out", type=Path, help="output directory")
     report.add_argument(
         "--dpi", type=dpi_option, default=200, help=f"resolution (png; {DPI[0]}-{DPI[1]})"

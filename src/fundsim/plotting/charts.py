@@ -24,8 +24,10 @@ from .funds import cashflow, depletion, fan, income_expenditure, reserve
 from .scenarios import compare, difference, lever_chain, waterfall
 
 KINDS = ("fan", "income-expenditure", "reserve", "depletion", "compare", "waterfall", "cashflow")
+CITY_KINDS = ("draws",)  # of a city's results (every area at once): plotting.city
 
 __all__ = [
+    "CITY_KINDS",
     "KINDS",
     "QUANTILES",
     "RESERVE_ZONES",

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from ..results.areas import area_names, select_area
 from ..results.places import chart_metadata, check_name
 from ..source.diagnostics import InputError
-from . import charts
+from . import charts, city
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
 
 FORMATS = ("png", "svg", "pdf")
@@ -57,6 +57,8 @@ def figure(
             charts.depletion(ds, scenario, ax=ax, lang=shown)
         elif kind == "waterfall":
             charts.waterfall(ds, fund, year, chain, ax=ax, lang=shown)
+        elif kind == "draws":
+            city.draws(ds, fund, scenario, ax=ax, lang=shown)
         elif kind == "cashflow":
             charts.cashflow(ds, fund, scenario, ax=ax, lang=shown)
         else:

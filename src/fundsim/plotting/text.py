@@ -79,6 +79,14 @@ TEXT: dict[str, dict[str, str]] = {
     "quarter4": {"zh": "第四季度（居民医保集中缴费）", "en": "fourth quarter (URRBMI premiums)"},
     # generic y labels
     "balance_ylabel": {"zh": "年末累计结余（{unit}）", "en": "balance at year end [{unit}]"},
+    # draws (a city's reserve)
+    "draws_title": {
+        "zh": "{fund}：各地区调剂补助与调剂金结余",
+        "en": "{fund}: draws by area and the reserve's balance",
+    },
+    "drawn_by": {"zh": "{area}获得补助（中位数）", "en": "drawn by {area} (median)"},
+    "reserve_balance": {"zh": "调剂金年末结余（中位数）", "en": "the reserve at year end (median)"},
+    "money_ylabel": {"zh": "金额（{unit}）", "en": "amount [{unit}]"},
 }
 
 # report headings

@@ -19,14 +19,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..codes import POOLS
 from ..plotting.charts import lever_chain
 from ..plotting.figures import FORMATS, figure, write_figure
 from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, language, money_unit, scenario_titles
 from ..plotting.text import REPORT, t
 from ..results import headline
+from ..results.areas import area_label
 from ..results.io import move_into_place
 from ..results.places import check_name, check_replaceable, mark
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
+from .areas import SHEET as AREA_SHEET
 
 HEADERS = {
     "scenario": {"zh": "方案", "en": "scenario"},
@@ -241,7 +244,11 @@ def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:
         charts += [("fan", {"fund": f, "scenario": s}) for f in funds]
         charts.append(("depletion", {"scenario": s}))
     for kind in ("income-expenditure", "reserve", "cashflow"):
-        charts += [(kind, {"fund": f, "scenario": names[0]}) for f in funds]
+        for f in funds:
+            months = ds["reserve_months"].sel(scenario=names[0], fund=f)
+            if kind == "reserve" and bool(months.isnull().all()):  # a fund that spends nothing
+                continue
+            charts.append((kind, {"fund": f, "scenario": names[0]}))
     if len(names) > 1:
         charts += [("compare", {"fund": f}) for f in funds]
     if len(lever_chain(ds)) > 1:
@@ -265,6 +272,8 @@ def write_report(
     dpi: int = 200,
     manifest: dict[str, object] | None = None,
     replace: bool = False,
+    areas: pd.DataFrame | None = None,
+    city: xr.Dataset | None = None,
 ) -> list[Path]:
     """Write the report into ``folder``: built beside it, marked as fundsim's, then moved into
     place in one step; a failure leaves nothing behind.
@@ -278,7 +287,7 @@ def write_report(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        figures = _write_contents(ds, partial, shown, formats, dpi, manifest)
+        figures = _write_contents(ds, partial, shown, formats, dpi, manifest, areas, city)
         check_replaceable(folder, "report", replace)  # nothing appeared meanwhile
         move_into_place(partial, folder)
     except BaseException:
@@ -296,8 +305,17 @@ def _write_contents(
     formats: Sequence[str],
     dpi: int,
     manifest: dict[str, object] | None,
+    areas: pd.DataFrame | None = None,
+    city: xr.Dataset | None = None,
 ) -> list[Path]:
     figures: list[Path] = []
+    if city is not None:  # the reserve: every area's draws
+        for pool in POOLS:
+            for s in [str(x) for x in city["scenario"].values]:
+                fig, used = figure(city, "draws", shown, pool.account, s)
+                named: dict[str, object] = {"fund": pool.account, "scenario": s}
+                stem = partial / "figures" / shown / _stem("draws", named)
+                figures += write_figure(fig, used, stem, formats, dpi)
     for kind, args in chart_list(ds):
         fig, used = figure(ds, kind, shown, **args)  # type: ignore[arg-type]
         paths = write_figure(
@@ -305,6 +323,8 @@ def _write_contents(
         )
         figures += paths
     sheets = tables(ds, shown)
+    if areas is not None:  # a city's: every area, whichever the report shows
+        sheets[AREA_SHEET[0 if shown == "zh" else 1]] = areas
     with pd.ExcelWriter(partial / "report.xlsx", engine="openpyxl") as writer:
         for name, table in sheets.items():
             table.to_excel(writer, sheet_name=name[:31], index=False)
@@ -316,7 +336,7 @@ def _write_contents(
                 )
             sheet.freeze_panes = "A2"
     (partial / "report.md").write_text(
-        _markdown(ds, shown, sheets, figures, partial, manifest), encoding="utf-8"
+        _markdown(ds, shown, sheets, figures, partial, manifest, areas), encoding="utf-8"
     )
     mark(partial, "report")
     return figures
@@ -329,6 +349,7 @@ def _markdown(
     figures: list[Path],
     root: Path,
     manifest: dict[str, object] | None,
+    areas: pd.DataFrame | None = None,
 ) -> str:
     years = ds["year"].values
     meta = manifest or {}
@@ -371,6 +392,20 @@ def _markdown(
         _md_table(sheets[SHEETS["key"][lang]]),
         "",
     ]
+    if areas is not None:
+        shown = area_label(ds, str(ds.attrs.get("area", "total")), lang)
+        lines += [
+            f"## {AREA_SHEET[0 if lang == 'zh' else 1]}",
+            "",
+            (
+                f"本报告的图表为：{shown}。"
+                if lang == "zh"
+                else f"The charts of this report show: {shown}."
+            ),
+            "",
+            _md_table(areas),
+            "",
+        ]
     lines += [f"## {REPORT['charts'][lang]}", ""]
     stems: dict[Path, list[str]] = {}
     for p in figures:

@@ -42,13 +42,14 @@ def area_label(ds: xr.Dataset, area: str, lang: str) -> str:
 
 def funds_of(area: str) -> tuple[str, ...]:
     """The funds an area of a city's results has."""
-    return {CITY: CITY_ACCOUNTS, TOTAL: ACCOUNTS + CITY_ACCOUNTS}.get(area, ACCOUNTS)
+    return CITY_ACCOUNTS if area == CITY else ACCOUNTS
 
 
 def select_area(ds: xr.Dataset, area: str | None = None) -> xr.Dataset:
     """The results of one area (default: the city total), without the ``area`` dimension
-    and with its funds (an area's own, the city's reserves, or all for the total); a
-    one-area Dataset as it is (``area`` must then be None)."""
+    and with its funds (an area's own; the city's reserves; the total's pooled funds hold
+    the reserves, so it shows the area funds only); a one-area Dataset as it is (``area``
+    must then be None or ``total``)."""
     names = area_names(ds)
     if not names:
         if area not in (None, TOTAL):

@@ -37,6 +37,7 @@ from ..sim.model import FundModel, RunRecord
 from .schema import COORD_ATTRS, POPULATION_FLOW_NAMES, SCHEME_NAMES, VARIABLES
 
 FEN = 100.0
+MODES = ("separate", "reserve", "unified")  # the codes of pooling_mode
 COUNTS = ("insured", "admissions", "bed_days", "inpatient_cost", "population", "births_to_members")
 
 
@@ -165,6 +166,10 @@ def city_dataset(
     for k in (*COUNTS, "expenditure_incurred", "deficit_uncovered"):
         rows[-1][k] = np.sum([r[k] for r in rows[: len(city.areas)]], axis=0)
     data = {k: np.stack([np.asarray(r[k], dtype=np.float64) for r in rows]) for k in rows[0]}
+    ends = [city.calendar.date(day - 1) for day in city.year_bounds[1:]]
+    data["pooling_mode"] = np.array(
+        [MODES.index(str(city.tree.value("pooling.mode", end))) for end in ends], dtype=float
+    )
     keys = [a.key for a in city.scenario.areas]
     ds = _dataset(
         data, city.areas[0], scenario_name, run, inputs, list(funds), [*keys, "city", "total"]
@@ -215,7 +220,8 @@ def _dataset(
     variables = {}
     for name, values in data.items():
         spec = VARIABLES[name]
-        dims = spec.dims if areas is None else (*spec.dims[:2], "area", *spec.dims[2:])
+        areal = areas is not None and spec.areal
+        dims = (*spec.dims[:2], "area", *spec.dims[2:]) if areal else spec.dims
         attrs = {
             "units": spec.units,
             "long_name": spec.long_name,

@@ -13,9 +13,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..codes import ALL_ACCOUNT_CODES
+from .areas import area_names, select_area
 from .summary import depletion_percentile, shown_year
 
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
+SHOWN = [a.name for a in ALL_ACCOUNT_CODES if a.pooled]
 COMPARED = ("balance", "income", "expenditure")
 
 
@@ -40,6 +43,12 @@ def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> 
     and its change, and the median depletion year in each (``after <last year>`` when
     fewer than half the runs deplete) and its change.
     """
+    areas = area_names(ds)
+    if areas:  # a city: each area with its own funds, the total last
+        frames = [comparison_table(select_area(ds, a), baseline, year) for a in areas]
+        for frame, area in zip(frames, areas, strict=True):
+            frame.insert(1, "area", area)
+        return pd.concat(frames, ignore_index=True)
     year = int(ds["year"].max()) if year is None else int(year)
     last = int(ds["year"].max())
     diff = paired_differences(ds, baseline).sel(year=year)
@@ -79,12 +88,15 @@ def comparison_table(ds: xr.Dataset, baseline: str, year: int | None = None) -> 
 def format_table(table: pd.DataFrame) -> str:
     """A plain-text table for the terminal and for pasting (money in 10,000 yuan)."""
     lines = []
+    area = "area" in table.columns
     header = (
-        f"{'scenario':<18} {'fund':<20} {'Δ balance 万元 (5–95%)':>32} "
-        f"{'P(depleted) base→scen':>22} {'median depletion':>22}"
+        f"{'scenario':<18} " + (f"{'area':<10} " if area else "") + f"{'fund':<20} "
+        f"{'Δ balance 万元 (5–95%)':>32} {'P(depleted) base→scen':>22} {'median depletion':>22}"
     )
     lines.append(header)
     lines.append("-" * len(header))
+    if area:  # a city: the pooled funds and the reserves on the terminal (every fund in the files)
+        table = table[table["fund"].isin(SHOWN)]
     for _, r in table.iterrows():
         band = (
             f"{r['balance_diff_median'] / 1e4:,.0f} "
@@ -92,7 +104,10 @@ def format_table(table: pd.DataFrame) -> str:
         )
         prob = f"{r['p_depleted_baseline']:.0%} → {r['p_depleted_scenario']:.0%}"
         median = f"{r['median_depletion_baseline']} → {r['median_depletion_scenario']}"
-        lines.append(f"{r['scenario']:<18} {r['fund']:<20} {band:>32} {prob:>22} {median:>22}")
+        where = f"{r['area']:<10} " if area else ""
+        lines.append(
+            f"{r['scenario']:<18} {where}{r['fund']:<20} {band:>32} {prob:>22} {median:>22}"
+        )
     return "\n".join(lines)
 
 
@@ -101,6 +116,8 @@ def write_comparison(ds: xr.Dataset, baseline: str, folder: Path) -> list[Path]:
     differences' bands for every year)."""
     table = comparison_table(ds, baseline)
     bands = paired_differences(ds, baseline).quantile(list(BANDS), dim="run")
+    if "area" in bands.dims:  # each area with its own funds
+        bands = bands.sel(area=area_names(ds))
     long = bands.to_dataframe().reset_index()
     csv = folder / "comparison.csv"
     table.to_csv(csv, index=False, encoding="utf-8-sig")

@@ -20,6 +20,7 @@ from scipy.stats import spearmanr
 from ..codes import ACCOUNTS, ALL_ACCOUNT_CODES, POOLS, labels
 from ..parameters.catalogue import load_catalogue
 from .areas import CITY, TOTAL, area_label, area_names, select_area
+from .summary import depletion_percentile
 
 MEMBERS = {"uebmi_pool": ["uebmi_active", "uebmi_retired"], "urrbmi_pool": ["urrbmi"]}
 MIN_RHO = 0.2  # below this a rank correlation over a few hundred runs says little
@@ -138,7 +139,10 @@ def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
         first = d["depletion_year"].sel(fund=fund).values
         p = float(np.mean(first <= last))
         name = labels(ALL_ACCOUNT_CODES, lang)[fund]
-        median = int(np.median(np.where(first <= last, first, np.inf))) if p >= 0.5 else None
+        # the median depletion year when at least half the runs deplete (the summary's
+        # percentile: a year of a run, never the mean of a year and "never")
+        middle = depletion_percentile(first, 50)
+        median = int(middle) if np.isfinite(middle) and middle <= last else None
         if lang == "zh":
             head = f"{name}：{p:.0%}的模拟在{last}年末前穿底"
             head += f"（穿底年份中位数{median}年）" if median else ""
@@ -183,6 +187,11 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
         one = d.sel(area=area)
         name = area_label(ds, area, lang)
         if area == CITY:
+            flows = one["by_flow"].sel(fund=[p.reserve for p in POOLS])
+            if not bool(flows.any()) and not bool(
+                one["balance"].sel(fund=[p.reserve for p in POOLS]).any()
+            ):
+                continue  # no reserve in this scenario
             funds = [p.reserve for p in POOLS]
             uncovered = d["deficit_uncovered"].sel(area=TOTAL).sum("year")
             short = float((uncovered > 0).any("fund").mean("run"))
@@ -195,7 +204,7 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
                 parts.append(
                     f"{fname}{last}年末中位数{balance / 1e8:.2f}亿元（{top}年最高）"
                     if zh
-                    else f"{fname} {balance / 1e8:.2f} bn yuan at the end of {last} (median; highest in {top})"
+                    else f"{fname} {balance / 1e9:.3f} bn yuan at the end of {last} (median; highest in {top})"
                 )
             tail = (
                 f"；{short:.0%}的模拟出现调剂金不足以弥补的缺口"
@@ -209,7 +218,19 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
             )
             continue
         parts = []
+        modes = d["pooling_mode"].isel(year=-1) if "pooling_mode" in d else None
+        one_fund = modes is not None and bool((modes == 2).all())
         for fund in pools:
+            if one_fund:  # one city fund: the area is accounted apart, never depleted itself
+                balance = float(one["balance"].sel(fund=fund).isel(year=-1).median("run"))
+                fname = labels(ALL_ACCOUNT_CODES, lang)[fund]
+                parts.append(
+                    f"{fname}单独核算结余{last}年末中位数{balance / 1e8:.2f}亿元（统收统支）"
+                    if zh
+                    else f"{fname} accounted apart: {balance / 1e9:.3f} bn yuan at the end of "
+                    f"{last} (median; one city fund)"
+                )
+                continue
             p = float((one["depletion_year"].sel(fund=fund) <= last).mean())
             drawn = float(
                 one["by_flow"].sel(fund=fund, flow="reserve_draws_in").sum("year").median("run")
@@ -220,7 +241,7 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
                 text += (
                     f"，自调剂金获得{drawn / 1e8:.2f}亿元（中位数）"
                     if zh
-                    else f", {drawn / 1e8:.2f} bn yuan drawn from the reserve (median)"
+                    else f", {drawn / 1e9:.3f} bn yuan drawn from the reserve (median)"
                 )
             parts.append(text)
         lines.append(

@@ -133,15 +133,19 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     input like any other)."""
     import numpy as np
 
-    from ..codes import ACCOUNTS
+    from ..codes import ALL_ACCOUNT_CODES
     from ..source.diagnostics import InputError
     from .places import check_name
     from .schema import CONTRACT, VARIABLES
 
+    accounts = [a.name for a in ALL_ACCOUNT_CODES]
+    city = "area" in ds.dims  # a city's results: the area after the run
     for name in CONTRACT:
         if name not in ds:
             raise InputError(f"{where}: not fundsim results (no {name})")
         dims = VARIABLES[name].dims
+        if city:
+            dims = (*dims[:2], "area", *dims[2:])
         if ds[name].dims != dims:
             raise InputError(
                 f"{where}: not fundsim results ({name} has dimensions {ds[name].dims}, not {dims})"
@@ -156,7 +160,9 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     for scenario in ds["scenario"].values:
         check_name(str(scenario), "scenario", where)
     for fund in ds["fund"].values:
-        if str(fund) not in ACCOUNTS:
+        if str(fund) not in accounts:
             raise InputError(
-                f"{where}: unknown fund {str(fund)!r} in the results (funds are: {', '.join(ACCOUNTS)})"
+                f"{where}: unknown fund {str(fund)!r} in the results (funds are: {', '.join(accounts)})"
             )
+    for area in ds["area"].values if city else ():
+        check_name(str(area), "area", where)

@@ -16,6 +16,7 @@ class Variable:
     units: str
     long_name: str
     long_name_zh: str
+    areal: bool = True  # a city's results hold it per area (after ``run``)
 
 
 RUN = ("scenario", "run")
@@ -60,6 +61,13 @@ VARIABLES: dict[str, Variable] = {
         "yuan",
         "deficit left uncovered when the city's reserve ran short (city scenarios)",
         "风险调剂金不足、未能弥补的基金缺口",
+    ),
+    "pooling_mode": Variable(
+        (*RUN, "year"),
+        "1",
+        "pooling between the areas at the year end (0 separate, 1 reserve, 2 one city fund)",
+        "年末统筹模式（0各县分别统筹，1风险调剂金，2市级统收统支）",
+        areal=False,
     ),
     "births_to_members": Variable(
         (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
