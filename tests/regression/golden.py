@@ -1,7 +1,7 @@
 """Golden results (issue 15, item 1): small runs of both baselines and one policy scenario,
 stored as NetCDF, that every restructuring must reproduce.
 
-    python tests/regression/golden.py      # writes tests/regression/golden/*.nc
+    python tests/regression/golden.py [NAME ...]   # writes tests/regression/golden/NAME.nc
 
 A golden file records the machine it was made on (numpy and numba versions, the CPU features
 numpy dispatches to). On the same kind of machine the test asks for the same numbers bit for
@@ -25,11 +25,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GOLDEN = HERE / "golden"
 RUNS = (0, 1)
-SAMPLE = {"nanchuan-baseline": 0.05, "yangjiang-baseline": 0.02, "nanchuan-drg": 0.05}
+SAMPLE = {
+    "nanchuan-baseline": 0.05,
+    "yangjiang-baseline": 0.02,
+    "nanchuan-drg": 0.05,
+    "hengshui-unified": 0.01,
+}
 SOURCES = {
     "nanchuan-baseline": "scenarios/nanchuan/baseline.yaml",
     "yangjiang-baseline": "scenarios/yangjiang/baseline.yaml",
     "nanchuan-drg": "scenarios/nanchuan/drg.yaml",
+    # a city of four areas: the reserve from 2022, one city fund from 2026 (added with them)
+    "hengshui-unified": "scenarios/hengshui/unified.yaml",
 }
 VARIABLES = ("income", "expenditure", "balance", "cash_balance", "insured", "admissions", "by_flow")
 
@@ -79,7 +86,7 @@ def main() -> None:
 
     GOLDEN.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for name in SOURCES:
+        for name in sys.argv[1:] or SOURCES:
             ds = results(name, Path(tmp))
             ds.attrs = {"machine": machine(), "made_by": "tests/regression/golden.py"}
             ds.to_netcdf(GOLDEN / f"{name}.nc", engine="h5netcdf")

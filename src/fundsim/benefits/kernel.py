@@ -3,7 +3,7 @@
 ``settle`` is the specification: pure numpy, any claim order, tested against the rule cases.
 The simulation settles half a million claims a year per three million insured, already
 grouped by person in time order; a compiled loop over them keeps each person's running
-totals in registers instead of taking segmented cumulative sums (DESIGN §5), about ten
+totals in registers instead of taking segmented cumulative sums (architecture §5), about ten
 times faster. A test holds the two to the same payments on random batches.
 """
 

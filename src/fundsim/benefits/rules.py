@@ -13,7 +13,7 @@ Order of payment for a claim, each layer on what the previous left to the patien
    within its annual cap;
 5. the patient pays the rest, including the cost outside the policy range assistance leaves.
 
-Annual caps and tiers depend on a person's running total (DESIGN §5): claims are ordered by
+Annual caps and tiers depend on a person's running total (architecture §5): claims are ordered by
 person (stable, so time order is kept within a person), the running totals are segmented
 cumulative sums, and each claim gets F(total after) − F(total before). For every claim
 fund + supplementary + critical illness + assistance + patient = total cost, to rounding.

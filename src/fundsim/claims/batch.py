@@ -1,6 +1,6 @@
 """A batch of inpatient claims: the year's candidates, then each batch's admissions priced,
 settled by the benefit rules on the claimants' running annual totals, and summed by month of
-admission and paying layer (DESIGN §2 "inpatient")."""
+admission and paying layer (architecture §2 "inpatient")."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ exactly, including newborns, leavers and newcomers of the year; only the few peo
 membership or scheme changes during the year (``CellIndex.changing``) need the check.
 
 Position within the cell and admission time are packed in one 64-bit key, drawn already in
-order (DESIGN §5 sorts them; order statistics drawn directly need no sort), which leaves the
+order (architecture §5 sorts them; order statistics drawn directly need no sort), which leaves the
 batch grouped by person in time order: the benefit rules need no further sort.
 """
 

@@ -1,4 +1,4 @@
-"""Compiled loops of the admission draw (DESIGN §5): numpy draws the counts; these draw the
+"""Compiled loops of the admission draw (architecture §5): numpy draws the counts; these draw the
 sorted keys, select and decode a batch's admissions, and price them, in one pass each
 instead of a dozen numpy passes with temporaries.
 

@@ -1,4 +1,4 @@
-"""Outpatient care as per-person annual spend, paid in aggregate (DESIGN §2 "outpatient").
+"""Outpatient care as per-person annual spend, paid in aggregate (architecture §2 "outpatient").
 
 A member's annual general-outpatient spend X is lognormal (mean ``spend``, sigma
 ``care.outpatient_sigma``); the fund pays ``ratio`` × (X − deductible)⁺ up to the annual

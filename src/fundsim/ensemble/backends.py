@@ -1,8 +1,8 @@
-"""Where the runs of a batch execute (DESIGN §6): one small interface, three implementations.
+"""Where the runs of a batch execute (architecture §6): one small interface, three implementations.
 
 A backend takes the batch's scenarios once (each worker keeps them) and a list of tasks
 ``(scenario index, run)``, and yields ``(task, result)`` as runs finish, in any order. A run
-depends only on its scenario, its run number and the seed (DESIGN §2), so every backend and
+depends only on its scenario, its run number and the seed (architecture §2), so every backend and
 every worker count gives the same numbers, bit for bit.
 
 - :class:`Serial`: in this process (``--workers 1``).

@@ -1,6 +1,6 @@
 """A Monte Carlo batch: every scenario × every run, on a backend, resumable, written atomically.
 
-Run r of every scenario uses the same seed key (common random numbers, DESIGN §2), so the
+Run r of every scenario uses the same seed key (common random numbers, architecture §2), so the
 difference between two scenarios in run r is the policy's effect, not noise.
 
 On disk, a batch bound for ``DIR`` works in ``DIR.partial/``:

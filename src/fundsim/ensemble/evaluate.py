@@ -65,12 +65,12 @@ def simulate(
     tick_days: float | None = None,
     fixed: Mapping[str, float] | None = None,
 ) -> xr.Dataset:
-    """Simulate run ``run`` of ``scenario`` and return its results (DESIGN §4).
+    """Simulate run ``run`` of ``scenario`` and return its results (architecture §4).
 
     Parameters
     ----------
     scenario : a loaded scenario or the path of its YAML file
-    run : the run number; with ``seed`` it fixes every random draw (DESIGN §2)
+    run : the run number; with ``seed`` it fixes every random draw (architecture §2)
     seed : the batch seed (default: the scenario's ``monte_carlo.seed``)
     tick_days : cut inpatient batches into ticks of this many days (default: one batch per
         policy year, cut at dated policy changes; the same process, drawn in fewer pieces)

@@ -1,4 +1,4 @@
-"""Sampling the uncertain inputs, apart from evaluating runs (DESIGN §2 "Uncertainty").
+"""Sampling the uncertain inputs, apart from evaluating runs (architecture §2 "Uncertainty").
 
 Run r's inputs are drawn from each parameter's own stream (:func:`draw_inputs`); a batch's
 draws form a sample matrix (:func:`sample_matrix`, one row per run) that

@@ -1,4 +1,4 @@
-"""Contributions and premiums (DESIGN §2 "contributions").
+"""Contributions and premiums (architecture §2 "contributions").
 
 UEBMI: members' contribution bases are lognormal around ``base_to_average_wage`` × the
 average wage (sigma ``economy.wage_sigma``), clipped to the floor and cap (multiples of the

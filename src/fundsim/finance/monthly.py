@@ -1,5 +1,5 @@
 """The money of a month end: contributions, personal accounts, outpatient care, maternity,
-subsidies, the critical-illness premium, medical assistance and interest (DESIGN §2).
+subsidies, the critical-illness premium, medical assistance and interest (architecture §2).
 
 :func:`month_end` is a pure function of the month's members and the parameters in force; it
 returns the postings in the order the ledger takes them, and the personal accounts' need per

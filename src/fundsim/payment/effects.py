@@ -1,4 +1,4 @@
-"""Payment reforms as multipliers on admissions and cost per case (DESIGN ``payment/``).
+"""Payment reforms as multipliers on admissions and cost per case (architecture §1).
 
 The region's cost per case and admission rates are observed at the horizon start, under the
 payment mix of that day. A reform acts through its change since then:

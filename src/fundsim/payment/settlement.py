@@ -1,5 +1,5 @@
 """Claims awaiting settlement, the monthly payment to hospitals, the yearly prepayment and
-the year-end clearing (DESIGN §2 "settlement").
+the year-end clearing (architecture §2 "settlement").
 
 :class:`Payables` holds each month's claims by paying layer until they are paid; the pure
 functions below return the postings of each payment. Pools are looped over as

@@ -1,4 +1,4 @@
-"""Charts for planning documents, in Chinese and English (DESIGN: plotting/).
+"""Charts for planning documents, in Chinese and English (architecture §1).
 
 Each chart function takes a results Dataset and an optional Axes and returns the Axes
 (:mod:`.charts`); :mod:`.figures` makes and writes whole figures; :mod:`fundsim.reporting`

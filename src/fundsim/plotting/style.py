@@ -209,6 +209,9 @@ def scenario_titles(ds: xr.Dataset, lang: Lang, short: bool = True) -> dict[str,
     titles = {n: str(t) or n for n, t in zip(names, ds[key].values, strict=True)}
     if short:
         titles = {n: t.split("（")[0].split(" (")[0].strip() or t for n, t in titles.items()}
+    shown = ds.attrs.get(f"area_labels_{lang}")  # one area of a city's results
+    if shown:
+        titles = {n: f"{t} · {shown}" for n, t in titles.items()}
     return titles
 
 

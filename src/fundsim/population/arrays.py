@@ -1,4 +1,4 @@
-"""The insured population as a struct of numpy arrays (DESIGN §2: people are arrays).
+"""The insured population as a struct of numpy arrays (architecture §2: people are arrays).
 
 Time is counted in days from the horizon start (the SimPy clock). A person's membership is
 the interval ``[entry, exit)``; their scheme is ``scheme`` until ``switch_day`` and

@@ -1,4 +1,4 @@
-"""Demography of one policy year, drawn at its start as event days (DESIGN §2).
+"""Demography of one policy year, drawn at its start as event days (architecture §2).
 
 For every member, one uniform draw decides whether and when they die, lapse (URRBMI) or move
 away within the year, or switches scheme: a URRBMI member of working age joins UEBMI

@@ -1,4 +1,4 @@
-"""Compiled passes over the whole population, one per policy year (DESIGN §5).
+"""Compiled passes over the whole population, one per policy year (architecture §5).
 
 A year of demography touches every row a few times: count the cells, find who has an event,
 find who may retire, count the special groups, and sort everyone by cell for the admission

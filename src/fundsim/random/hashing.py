@@ -1,4 +1,4 @@
-"""Counter-based random numbers for compiled loops (DESIGN §2, §5).
+"""Counter-based random numbers for compiled loops (architecture §2, §5).
 
 Common random numbers need a draw that belongs to one thing (a candidate admission, a row of
 the population in a year) whatever else a scenario does. A counter-based generator gives

@@ -1,4 +1,4 @@
-"""The yearly shocks on admissions, costs and wages (DESIGN §2)."""
+"""The yearly shocks on admissions, costs and wages (architecture §2)."""
 
 from __future__ import annotations
 

@@ -31,8 +31,10 @@ def area_label(ds: xr.Dataset, area: str, lang: str) -> str:
     """The area's name in ``lang`` (from the results' area labels)."""
     if area in CITY_LABELS:
         return CITY_LABELS[area][0 if lang == "zh" else 1]
-    names = area_names(ds)
     key = "labels_zh" if lang == "zh" else "labels_en"
+    if "area" not in ds.coords:  # one area selected: its labels kept with it
+        return str(ds.attrs.get(f"area_{key}", area))
+    names = area_names(ds)
     try:
         labels = json.loads(str(ds["area"].attrs.get(key, "[]")))
     except ValueError:
@@ -62,4 +64,6 @@ def select_area(ds: xr.Dataset, area: str | None = None) -> xr.Dataset:
     funds = funds_of(area)
     one = one.sel(fund=[f for f in one["fund"].values if str(f) in funds])
     one.attrs["area"] = area
+    for lang in ("zh", "en"):
+        one.attrs[f"area_labels_{lang}"] = area_label(ds, area, lang)
     return one

@@ -1,4 +1,4 @@
-"""From a run's ledgers and records to the results Dataset (DESIGN §4).
+"""From a run's ledgers and records to the results Dataset (architecture §4).
 
 A one-area run gives the variables of :data:`~fundsim.results.schema.VARIABLES`; a city run
 adds an ``area`` dimension after ``run``: each area, ``city`` (the city's own accounts, the

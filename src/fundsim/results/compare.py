@@ -1,6 +1,6 @@
 """Scenario comparison under common random numbers: paired differences per run.
 
-Run r of every scenario shares its random numbers (DESIGN §2), so ``other − baseline`` in run
+Run r of every scenario shares its random numbers (architecture §2), so ``other − baseline`` in run
 r is the policy's effect in that run; its spread across runs is the uncertainty of the
 effect itself, far narrower than the spread of either scenario.
 """

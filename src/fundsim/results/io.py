@@ -128,7 +128,7 @@ def read_results(path: Path) -> xr.Dataset:
 
 def check_results(ds: xr.Dataset, where: str) -> None:
     """Raise :class:`~fundsim.source.diagnostics.InputError` unless ``ds`` holds fundsim's
-    results: every contract variable (DESIGN §4) with its dimensions and numbers, at least
+    results: every contract variable (architecture §4) with its dimensions and numbers, at least
     one scenario, run and year, and names that can name files (a shared results file is
     input like any other)."""
     import numpy as np

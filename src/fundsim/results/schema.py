@@ -1,4 +1,4 @@
-"""The results contract (DESIGN §4): the one place that names, sizes and labels results.
+"""The results contract (architecture §4): the one place that names, sizes and labels results.
 
 Every variable carries ``units``, ``long_name`` and ``long_name_zh``. Money is yuan.
 """
@@ -73,7 +73,7 @@ VARIABLES: dict[str, Variable] = {
         (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
     ),
 }
-# The variables DESIGN §4 fixes (the others are welcome additions): a results file without
+# The variables the results contract fixes (architecture §4) (the others are welcome additions): a results file without
 # any of them is not fundsim's.
 CONTRACT = (
     "income",

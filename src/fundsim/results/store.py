@@ -1,4 +1,4 @@
-"""The store of a batch in progress: every finished run written as it lands (DESIGN §6).
+"""The store of a batch in progress: every finished run written as it lands (architecture §6).
 
 A directory with ``template.nc`` (the coordinates and attributes, from the first run) and
 one ``runs/S-R.npy`` file per finished run (scenario index S, run R) holding that run's

@@ -1,6 +1,6 @@
 """Load a scenario: read its ``extends`` chain, validate everything, build the parameter tree.
 
-Order of work (DESIGN §3): every file of the chain is read strictly and checked against the
+Order of work (architecture §3): every file of the chain is read strictly and checked against the
 schema; then the ``parameters`` of the chain are merged over the catalogue's national
 defaults into the baseline tree; then every ``policy`` override is checked and applied to a
 copy; then the cross-parameter rules are checked on every breakpoint, the uncertainty

@@ -1,4 +1,4 @@
-"""The shape of a scenario file (DESIGN §3), as pydantic v2 models.
+"""The shape of a scenario file (architecture §3), as pydantic v2 models.
 
 Unknown keys are forbidden and types are strict (``"0.5"`` is not a number, ``2021`` is not
 a date). The contents of ``parameters`` and ``policy`` are checked against the parameter
@@ -79,7 +79,7 @@ class Region(Strict):
     name: Title
     code: Text | None = None
     data: RegionData
-    # the year whose end the population file and the opening balances describe (DESIGN §3)
+    # the year whose end the population file and the opening balances describe (architecture §3)
     data_year: Annotated[int, Field(ge=FIRST_YEAR - 1, le=LAST_YEAR)] | None = None
     # a horizon that starts after data_year + 1: simulate the years between and report from
     # the horizon start (roll_forward), or scale the population and set the balances to the

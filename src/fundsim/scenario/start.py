@@ -1,7 +1,7 @@
 """Where a run starts: the data year, the horizon start and how the gap between them is bridged.
 
 The population file and the opening balances describe one year end, ``region.data_year``
-(DESIGN §3). A horizon that starts on 1 January of the next year starts from them as they
+(architecture §3). A horizon that starts on 1 January of the next year starts from them as they
 are. A horizon that starts later has three ways on (``region.start_from``):
 
 - ``data`` (the default): restart from the data year's figures at the horizon start; only

@@ -1,5 +1,5 @@
 """A run of a city scenario: one model per area in one SimPy environment, and the city's
-reserve (DESIGN §2 "Areas")."""
+reserve (architecture §2 "Areas")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SimPy model of one run: its state, and the processes that act on it (DESIGN §2).
+"""The SimPy model of one run: its state, and the processes that act on it (architecture §2).
 
 :class:`FundModel` holds what a run carries from one event to the next: the population, the
 parameters in force, the claims awaiting settlement, the ledger and the record. The
