@@ -286,3 +286,54 @@ def test_a_days_events_run_in_their_order_not_the_order_they_were_made() -> None
 
 def test_every_scheme_has_one_pool() -> None:
     assert sorted(s for p in POOLS for s in p.schemes) == sorted(SCHEMES)
+
+
+def test_members_count_every_event_from_the_month_after_its_day() -> None:
+    from types import SimpleNamespace
+
+    from fundsim.codes import POPULATION_FLOWS
+    from fundsim.population.members import monthly_members
+
+    bounds = np.array([0.0, 31.0, 59.0, 90.0])  # Jan, Feb, Mar and the day after
+    month_of_day = (np.searchsorted(bounds, np.arange(90), side="right") - 1).astype(np.intp)
+    flows = np.zeros((len(POPULATION_FLOWS), len(SCHEMES)), dtype=np.int64)
+    flows[POPULATION_FLOWS.index("start")] = (10, 5, 20)
+    demo = SimpleNamespace(
+        flows=flows,
+        exits=(
+            np.array([3.0, 40.0]),
+            np.array([URRBMI, ACTIVE]),
+        ),  # a death in Jan, a leaver in Feb
+        switches=(np.array([35.0]), np.array([ACTIVE]), np.array([RETIRED])),  # a retirement
+        entries=(np.array([60.0]), np.array([URRBMI])),  # a newborn in March
+    )
+    m0, counts = monthly_members(demo, bounds, month_of_day, 0.0, 90.0)  # type: ignore[arg-type]
+    assert m0 == 0
+    assert counts.tolist() == [
+        [10, 5, 20],  # 1 January
+        [10, 5, 19],  # 1 February: the January death
+        [8, 6, 19],  # 1 March: the leaver and the retirement
+        [8, 6, 20],  # the year's end: the newborn
+    ]
+
+
+def test_the_outpatient_year_has_the_closed_form_mean(snapshot: dict[str, Any]) -> None:
+    from fundsim.claims.outpatient import benefit_moments, outpatient_year
+
+    members = np.array([4e4, 2e4, 1e5])
+    draws = np.array(
+        [outpatient_year(snapshot, 1.0, members, np.random.default_rng(i)) for i in range(400)]
+    )
+    b, c = "benefits.urrbmi", "care.outpatient.urrbmi"
+    mean, var = benefit_moments(
+        float(snapshot[f"{c}.spend"]),
+        float(snapshot["care.outpatient_sigma"]),
+        float(snapshot[f"{b}.outpatient.deductible"]),
+        float(snapshot[f"{b}.outpatient.ratio"]),
+        float(snapshot[f"{b}.outpatient.annual_cap"]),
+    )
+    got = draws[:, 0, URRBMI]
+    # the mean per member within 4 standard errors of the yearly draw's spread sqrt(var / n)
+    se = np.sqrt(var / members[URRBMI]) / np.sqrt(len(got))
+    assert abs(got.mean() - mean) < 4 * se + 1e-9
+    assert got.std() == pytest.approx(np.sqrt(var / members[URRBMI]), rel=0.15)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..codes import LEVELS, SCHEMES, SPECIAL_GROUPS
+from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
 from .fields import COLUMN, FLAGS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 from .terms import claim_terms
@@ -72,14 +72,14 @@ class TermTables:
         cells: dict[tuple[int, ...], dict[str, Any]] = {}
         for index in np.ndindex(*shape):
             status, level, tcm, group = index
-            scheme = "urrbmi" if status == 2 else "uebmi"
+            scheme = POOLS[POOL_OF_SCHEME[status]].name
             claim = {
                 "scheme": scheme,
                 "level": LEVELS[level],
-                "retired": status == 1,
+                "retired": status == RETIRED,
                 "tcm": bool(tcm),
                 # special groups are URRBMI members; employees get the plain terms
-                "group": GROUP_CODES[group] if scheme == "urrbmi" else None,
+                "group": GROUP_CODES[group] if status == URRBMI else None,
             }
             cells[index] = claim_terms(snapshot, claim)
         width = max(len(t["layer_starts"]) for t in cells.values())
@@ -101,7 +101,7 @@ class TermTables:
     ) -> NDArray[np.intp]:
         """Index of each claim's terms in the flattened tables (groups count for URRBMI only)."""
         shape = self.shape
-        group = np.where(status == 2, group, 0)
+        group = np.where(status == URRBMI, group, 0)
         key: NDArray[np.intp] = (
             (status.astype(np.intp) * shape[1] + level) * shape[2] + tcm
         ) * shape[3] + group

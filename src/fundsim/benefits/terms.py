@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..codes import LEVELS, SPECIAL_GROUPS
+from ..codes import LEVELS, POOLS, SPECIAL_GROUPS, names
 from .fields import FLAGS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
@@ -26,7 +26,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         ``tcm`` (bool) and ``group`` (one of SPECIAL_GROUPS)
     """
     scheme, level = claim["scheme"], claim["level"]
-    if scheme not in ("uebmi", "urrbmi") or level not in LEVELS:
+    if scheme not in names(POOLS) or level not in LEVELS:
         raise ValueError(f"unknown scheme or level: {scheme!r}, {level!r}")
     group = claim.get("group")
     if group is not None and group not in SPECIAL_GROUPS:

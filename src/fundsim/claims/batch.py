@@ -14,20 +14,21 @@ from numpy.typing import NDArray
 from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
-from ..codes import LEVELS
+from ..codes import LEVELS, POOLS, names
 from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import DAYS_PER_YEAR, Population
 from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
 from .kernels import book_by_month
 
 Care = dict[str, Any]
+POOL_NAMES = names(POOLS)
 
 
 def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
     """The care and payment figures of a snapshot, computed once per breakpoint (``start``:
     the horizon start's snapshot, against which DRG and procurement effects are measured)."""
     mix = np.array(
-        [[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in ("uebmi", "urrbmi")]
+        [[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in POOL_NAMES]
     )
     drg_cost, drg_volume = drg_multipliers(s, start)
     return {

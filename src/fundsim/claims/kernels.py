@@ -17,9 +17,12 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from ..codes import POOL_OF_SCHEME, POOLS, URRBMI
 from ..random.hashing import hashed_exponential, hashed_normal, hashed_uniform
 from ..random.streams import COST, LEVEL, POSITION, POSITION_END, THIN
 
+POOL_OF_STATUS = np.array(POOL_OF_SCHEME, dtype=np.intp)  # a compile-time constant
+N_POOLS = len(POOLS)
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
 _NODES = 256  # nodes of the admission-day log table (decode_admissions)
@@ -243,7 +246,7 @@ def price_admissions(
     n0 = n1 = n2 = c0 = c1 = c2 = e0 = e1 = e2 = 0.0
     for i in range(n):
         s = status[i]
-        pool = 1 if s == 2 else 0
+        pool = POOL_OF_STATUS[s]
         bounds = level_bounds[pool]
         u = hashed_uniform(base, keys[i], LEVEL)
         level = pick_level(bounds, u)
@@ -252,7 +255,7 @@ def price_admissions(
         z = hashed_normal(base, keys[i], COST)
         spread = math.exp(sigma * z + inflation * (when[i] - day) - half_variance)
         cost = (mean_cost[level] * cell_cost_factor[cell[i]]) * spread
-        g = group[person[i]] if s == 2 else 0
+        g = group[person[i]] if s == URRBMI else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]
         key[i] = ((s * n_levels + level) * n_tcm + tcm) * n_groups + g
@@ -288,12 +291,12 @@ def book_by_month(
 ) -> NDArray[np.float64]:  # pragma: no cover - compiled
     """Sums of the three paying layers by month of admission and pool, for admissions in
     months ``first_month`` to ``last_month``: an array (months, pool, layer)."""
-    sums = np.zeros((last_month - first_month + 1, 2, 3))
+    sums = np.zeros((last_month - first_month + 1, N_POOLS, 3))
     for i in range(len(when)):
         m = month_of_day[np.intp(when[i])] - first_month
         if m < 0 or m >= len(sums):
             raise ValueError("an admission outside the months of its batch")
-        pool = 1 if status[i] == 2 else 0
+        pool = POOL_OF_STATUS[status[i]]
         sums[m, pool, 0] += fund[i]
         sums[m, pool, 1] += layer[i]
         sums[m, pool, 2] += assistance[i]

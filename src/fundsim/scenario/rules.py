@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from ..codes import LEVELS
+from ..codes import LEVELS, POOLS, names
 from ..parameters.tree import ParameterTree, Snapshot
 from ..source.diagnostics import Collector
 
@@ -67,11 +67,11 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
             f"benefits.{scheme}.inpatient.deductible.{level}",
             f"benefits.{scheme}.inpatient.annual_cap",
         )
-        for scheme in ("uebmi", "urrbmi")
+        for scheme in names(POOLS)
         for level in LEVELS
     ] + [
         (f"benefits.{scheme}.outpatient.deductible", f"benefits.{scheme}.outpatient.annual_cap")
-        for scheme in ("uebmi", "urrbmi")
+        for scheme in names(POOLS)
     ]
     for deductible, cap in pairs:
         if s[deductible] > s[cap]:
@@ -111,7 +111,7 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
 
 
 def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
-    for scheme in ("uebmi", "urrbmi"):
+    for scheme in names(POOLS):
         prefix = f"care.level_mix.{scheme}"
         total = sum(s[f"{prefix}.{level}"] for level in LEVELS)
         if abs(total - 1) > 1e-6:
@@ -194,7 +194,7 @@ def _suspicious(ctx: _Context, s: Snapshot) -> None:
                 f"level-3 ratio {s[f'{prefix}.level3']:g} is above level-1 ratio {s[f'{prefix}.level1']:g}",
                 "in the seeds' rule tables the ratio falls as the hospital level rises",
             )
-    for scheme in ("uebmi", "urrbmi"):
+    for scheme in names(POOLS):
         prefix = f"benefits.{scheme}.inpatient.deductible"
         if s[f"{prefix}.level3"] + TOLERANCE < s[f"{prefix}.level1"]:
             ctx.report(
