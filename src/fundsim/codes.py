@@ -28,6 +28,7 @@ class Account(Code):
 
     colour: str
     pooled: bool  # a pooled fund, shown by default on charts and in headlines
+    interest: bool = True  # earns the funds' interest on a positive balance
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,15 @@ ACCOUNT_CODES = (
     Account("uebmi_pool", "职工医保统筹基金", "UEBMI pooled fund", "#1f5fa6", True),
     Account("uebmi_personal", "职工医保个人账户", "UEBMI personal accounts", "#6baed6", False),
     Account("urrbmi_pool", "居民医保基金", "URRBMI fund", "#c2541b", True),
-    Account("critical_illness", "居民大病保险", "critical-illness insurance", "#7b4ea3", False),
-    Account("medical_assistance", "医疗救助", "medical assistance", "#3b8a3e", False),
+    # the insurer's book of the contract, and a budget paid as needed: no interest
+    Account(
+        "critical_illness", "居民大病保险", "critical-illness insurance", "#7b4ea3", False, False
+    ),
+    Account("medical_assistance", "医疗救助", "medical assistance", "#3b8a3e", False, False),
 )
 ACCOUNTS = names(ACCOUNT_CODES)
 POOLED_ACCOUNTS = tuple(a.name for a in ACCOUNT_CODES if a.pooled)
+INTEREST_ACCOUNTS = tuple(a.name for a in ACCOUNT_CODES if a.interest)
 # the city's own accounts when a scenario holds several areas: the risk adjustment reserve
 # (风险调剂金) of each pool
 CITY_ACCOUNT_CODES = (

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..codes import ACTIVE, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, URRBMI
+from ..codes import ACTIVE, INTEREST_ACCOUNTS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, URRBMI
 from .books import Balances, Posting, Postings, transfer
 from .critical_illness import settle_contract
 
@@ -141,7 +141,7 @@ def month_end(
 
     # interest on the pooled funds and personal accounts (positive balances)
     rate = float(s["finance.interest_rate"]) / 12 * month.fraction
-    for account in (POOLS[0].account, "uebmi_personal", POOLS[1].account):
+    for account in INTEREST_ACCOUNTS:
         balance = running.yuan(account)
         if balance > 0:
             add([Posting(account, "interest", balance * rate)])

@@ -1,0 +1,221 @@
+"""The report's tables: key figures, quantiles, depletion by year and percentiles, in
+zh or en with units in the headers."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..plotting.charts import lever_chain
+from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, money_unit, scenario_titles
+from ..plotting.text import t
+from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
+
+HEADERS = {
+    "scenario": {"zh": "方案", "en": "scenario"},
+    "fund": {"zh": "基金", "en": "fund"},
+    "year": {"zh": "年份", "en": "year"},
+    "p_depleted": {"zh": "至{year}年穿底概率", "en": "P(depleted by {year})"},
+    "median_depletion": {"zh": "穿底年份中位数", "en": "median depletion year"},
+    "balance_median": {
+        "zh": "{year}年末累计结余中位数（{unit}）",
+        "en": "median balance {year} [{unit}]",
+    },
+    "reserve_median": {
+        "zh": "{year}年末可支付月数中位数（月）",
+        "en": "median reserve {year} [months]",
+    },
+    "quantile": {"zh": "P{q}（{unit}）", "en": "P{q} [{unit}]"},
+    "months_quantile": {"zh": "P{q}（月）", "en": "P{q} [months]"},
+    "income": {"zh": "收入中位数（{unit}）", "en": "median income [{unit}]"},
+    "expenditure": {"zh": "支出中位数（{unit}）", "en": "median expenditure [{unit}]"},
+    "percentile": {"zh": "穿底年份P{p}", "en": "depletion year P{p}"},
+    "never": {"zh": "期内未穿底比例", "en": "share never depleted"},
+    "difference": {
+        "zh": "与{baseline}结余差值中位数（{unit}）",
+        "en": "median difference from {baseline} [{unit}]",
+    },
+    "difference_band": {"zh": "差值5%–95%区间（{unit}）", "en": "difference 5–95% [{unit}]"},
+    "step": {"zh": "政策", "en": "lever"},
+    "contribution": {
+        "zh": "{year}年末结余贡献均值（{unit}）",
+        "en": "mean contribution to the {year} balance [{unit}]",
+    },
+}
+
+
+SHEETS = {
+    "key": {"zh": "主要指标", "en": "key figures"},
+    "balance": {"zh": "累计结余分位数", "en": "balance quantiles"},
+    "flows": {"zh": "当期收支", "en": "income and expenditure"},
+    "reserve": {"zh": "可支付月数", "en": "reserve months"},
+    "depleted": {"zh": "穿底概率", "en": "P(depleted)"},
+    "percentiles": {"zh": "穿底年份分位数", "en": "depletion years"},
+    "compare": {"zh": "方案比较", "en": "scenario comparison"},
+    "waterfall": {"zh": "政策贡献", "en": "policy contributions"},
+}
+
+
+def h(key: str, lang: Lang, **values: object) -> str:
+    return HEADERS[key][lang].format(**values)
+
+
+def _depletion_year(first: np.ndarray, p: float, last: int, lang: Lang) -> object:
+    year = depletion_percentile(first, p)
+    return t("after", lang, year=last) if np.isinf(year) else int(year)
+
+
+def tables(
+    ds: xr.Dataset, lang: Lang, chain: Sequence[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The report's tables, keyed by sheet name in ``lang``."""
+    names = [str(s) for s in ds["scenario"].values]
+    titles = scenario_titles(ds, lang, short=False)
+    funds = [str(f) for f in ds["fund"].values if str(f) in FUNDS_SHOWN]
+    last = int(ds["year"].values[-1])
+    unit = money_unit(ds["balance"].sel(fund=funds).median("run"), lang)
+    depleted = ds.fundsim.prob_depleted()
+    rows = []
+    for s in names:
+        for f in funds:
+            first = ds["depletion_year"].sel(scenario=s, fund=f).values
+            rows.append(
+                {
+                    h("scenario", lang): titles[s],
+                    h("fund", lang): fund_name(f, lang),
+                    h("p_depleted", lang, year=last): round(
+                        float(depleted.sel(scenario=s, fund=f, year=last)), 3
+                    ),
+                    h("median_depletion", lang): _depletion_year(first, 50, last, lang),
+                    h("balance_median", lang, year=last, unit=unit.label): round(
+                        float(ds["balance"].sel(scenario=s, fund=f, year=last).median())
+                        / unit.divisor,
+                        2,
+                    ),
+                    h("reserve_median", lang, year=last): round(
+                        float(ds["reserve_months"].sel(scenario=s, fund=f, year=last).median()), 1
+                    ),
+                }
+            )
+    out = {SHEETS["key"][lang]: pd.DataFrame(rows)}
+
+    def quantile_table(variable: str, money: bool) -> pd.DataFrame:
+        q = ds[variable].sel(fund=funds).quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim="run")
+        records = []
+        for s in names:
+            for f in funds:
+                for y in ds["year"].values:
+                    row = {
+                        h("scenario", lang): titles[s],
+                        h("fund", lang): fund_name(f, lang),
+                        h("year", lang): int(y),
+                    }
+                    for qq in (5, 25, 50, 75, 95):
+                        v = float(q.sel(scenario=s, fund=f, year=y, quantile=qq / 100))
+                        key = (
+                            h("quantile", lang, q=qq, unit=unit.label)
+                            if money
+                            else h("months_quantile", lang, q=qq)
+                        )
+                        row[key] = round(v / unit.divisor, 3) if money else round(v, 2)
+                    records.append(row)
+        return pd.DataFrame(records)
+
+    out[SHEETS["balance"][lang]] = quantile_table("balance", True)
+    flows = []
+    for s in names:
+        for f in funds:
+            inc = ds["income"].sel(scenario=s, fund=f).median("run")
+            exp = ds["expenditure"].sel(scenario=s, fund=f).median("run")
+            for y in ds["year"].values:
+                flows.append(
+                    {
+                        h("scenario", lang): titles[s],
+                        h("fund", lang): fund_name(f, lang),
+                        h("year", lang): int(y),
+                        h("income", lang, unit=unit.label): round(
+                            float(inc.sel(year=y)) / unit.divisor, 3
+                        ),
+                        h("expenditure", lang, unit=unit.label): round(
+                            float(exp.sel(year=y)) / unit.divisor, 3
+                        ),
+                    }
+                )
+    out[SHEETS["flows"][lang]] = pd.DataFrame(flows)
+    out[SHEETS["reserve"][lang]] = quantile_table("reserve_months", False)
+    wide = depleted.sel(fund=funds).to_dataframe(name="p")["p"].unstack("year").round(3)
+    wide.index = [f"{titles[str(s)]} · {fund_name(str(f), lang)}" for s, f in wide.index]
+    wide.columns = [int(c) for c in wide.columns]
+    out[SHEETS["depleted"][lang]] = wide.rename_axis(
+        f"{h('scenario', lang)} · {h('fund', lang)}"
+    ).reset_index()
+    pct = []
+    for s in names:
+        for f in funds:
+            first = ds["depletion_year"].sel(scenario=s, fund=f).values
+            row: dict[str, object] = {
+                h("scenario", lang): titles[s],
+                h("fund", lang): fund_name(f, lang),
+            }
+            for p in DEPLETION_PERCENTILES:
+                row[h("percentile", lang, p=p)] = _depletion_year(first, p, last, lang)
+            row[h("never", lang)] = round(float(np.mean(np.isnan(first))), 3)
+            pct.append(row)
+    out[SHEETS["percentiles"][lang]] = pd.DataFrame(pct)
+    if len(names) > 1:
+        base = names[0]
+        diff = ds["balance"].sel(fund=funds, year=last)
+        diff = diff.sel(scenario=names[1:]) - diff.sel(scenario=base)
+        dunit = money_unit(diff.quantile([0.05, 0.95], dim="run"), lang)
+        cmp_rows = []
+        for s in names[1:]:
+            for f in funds:
+                d = diff.sel(scenario=s, fund=f) / dunit.divisor
+                lo, med, hi = (float(v) for v in d.quantile([0.05, 0.5, 0.95], dim="run"))
+                cmp_rows.append(
+                    {
+                        h("scenario", lang): titles[s],
+                        h("fund", lang): fund_name(f, lang),
+                        h(
+                            "difference",
+                            lang,
+                            baseline=scenario_titles(ds, lang)[base],
+                            unit=dunit.label,
+                        ): round(med, 3),
+                        h("difference_band", lang, unit=dunit.label): f"{lo:.3f} – {hi:.3f}",
+                        h("p_depleted", lang, year=last): round(
+                            float(depleted.sel(scenario=s, fund=f, year=last)), 3
+                        ),
+                    }
+                )
+        out[SHEETS["compare"][lang]] = pd.DataFrame(cmp_rows)
+    chain = list(chain) if chain is not None else lever_chain(ds)
+    if len(chain) > 1:
+        short = scenario_titles(ds, lang)
+        steps = []
+        bal = ds["balance"].sel(fund=funds, year=last) / unit.divisor
+        for f in funds:
+            steps.append(
+                {
+                    h("fund", lang): fund_name(f, lang),
+                    h("step", lang): short[chain[0]],
+                    h("contribution", lang, year=last, unit=unit.label): round(
+                        float(bal.sel(scenario=chain[0], fund=f).mean()), 3
+                    ),
+                }
+            )
+            for a, b in itertools.pairwise(chain):
+                delta = float((bal.sel(scenario=b, fund=f) - bal.sel(scenario=a, fund=f)).mean())
+                steps.append(
+                    {
+                        h("fund", lang): fund_name(f, lang),
+                        h("step", lang): "+" + short[b],
+                        h("contribution", lang, year=last, unit=unit.label): round(delta, 3),
+                    }
+                )
+        out[SHEETS["waterfall"][lang]] = pd.DataFrame(steps)
+    return out
