@@ -4,6 +4,7 @@ as the simulation applies them (Hengshui-like scenarios, small samples)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,29 @@ def test_an_area_draws_only_after_its_own_balance_is_used_and_the_budget_pays_it
                     assert balance[y] == pytest.approx(-uncovered[y], abs=0.01)
                     assert fiscal[y] == pytest.approx(share * (covered + uncovered[y]), abs=0.02)
     assert drew > 0  # the scenario has areas in deficit
+
+
+@pytest.mark.slow
+def test_each_area_pays_its_share_of_the_years_own_income_from_the_reserves_first_year(
+    tmp_path: Path,
+) -> None:
+    scenario = small(tmp_path, "reserve.yaml")
+    d = simulate(scenario, run=2, seed=3).isel(scenario=0, run=0)
+    internal = {f.name for f in FLOW_CODES if f.internal} | {"fiscal_deficit_cover"}
+    own = [f for f in INCOME_FLOWS if f not in internal]
+    for area in [a.key for a in scenario.areas]:
+        for pool in POOLS:
+            flows = d["by_flow"].sel(area=area, fund=pool.account)
+            paid = flows.sel(flow="reserve_contributions").values
+            income = flows.sel(flow=own).sum("flow").values
+            years = d["year"].values
+            share = np.array(
+                [
+                    float(scenario.tree.value("pooling.reserve.share", dt.date(int(y), 12, 31)))
+                    if scenario.tree.value("pooling.mode", dt.date(int(y), 12, 31)) == "reserve"
+                    else 0.0
+                    for y in years
+                ]
+            )
+            # income of a year before the reserve owes nothing; later, the year's own income
+            np.testing.assert_allclose(paid, share * np.maximum(income, 0), rtol=1e-9, atol=0.02)

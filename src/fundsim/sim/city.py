@@ -89,7 +89,7 @@ def reserve_process(city: CityModel) -> Generator[Any, Any, None]:
     their deficits covered (a balance below zero at a settlement of the reserve, not a
     seasonal dip between them: URRBMI premiums arrive in the campaign); at every month end
     the reserve's interest."""
-    paid_until = -1.0  # the last day whose income has paid its share
+    paid_until = -1.0  # the last day whose income has paid its share (or owed none)
     for month in range(len(city.month_bounds) - 1):
         begin, end = city.month_bounds[month], city.month_bounds[month + 1]
         day = end - 1
@@ -119,6 +119,8 @@ def reserve_process(city: CityModel) -> Generator[Any, Any, None]:
             for a, uncovered in enumerate(short):
                 for account, amount in uncovered.items():
                     city.uncovered[a, y, ACCOUNTS.index(account)] += amount
+        elif s["pooling.mode"] != "reserve":
+            paid_until = day  # no share is due on income earned before the reserve
         fraction = (end - begin) / (DAYS_PER_YEAR / 12)
         reserves = {r: city.ledger.balance(r) for r in CITY_ACCOUNTS}
         city.ledger.post_all(city.env.now, pooling.reserve_interest(s, reserves, fraction))
