@@ -109,3 +109,15 @@ def test_a_city_runs_and_reports_every_area(
     capsys.readouterr()
     assert main(["plot", str(out), "--kind", "fan", "--area", "nowhere"]) == 2
     assert "no area 'nowhere'" in capsys.readouterr().err
+
+
+def test_a_city_cannot_be_calibrated_as_a_whole_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        tmp_path,
+        "calibrate:\n  parameters:\n    care.admission_level: {low: 0.7, high: 1.4}\n",
+    )
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "fitted.yaml")]) == 2
+    assert "a city of 4 areas" in capsys.readouterr().err
+    assert not (tmp_path / "fitted.yaml").exists()

@@ -60,6 +60,13 @@ def plan(
     """Read the scenario and its history and choose the points (InputError when the
     calibration cannot start)."""
     scenario = load_scenario(scenario_file, allow_outside)
+    if scenario.areas:
+        raise InputError(
+            f"{display_path(scenario.file)} is a city of {len(scenario.areas)} areas: a "
+            "calibration or backtest takes one area's history (城市情景暂不能整体校准); "
+            "calibrate each area as a region of its own (fundsim init), then give its fitted "
+            "values in areas.<key>.parameters"
+        )
     if scenario.calibrate is None:
         raise InputError(
             f"{display_path(scenario.file)} has no calibrate: section; add one naming the "
