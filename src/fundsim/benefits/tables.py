@@ -8,7 +8,7 @@ arrays indexed by those codes, so the two can never disagree (a unit test checks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ STATUS = SCHEMES  # membership status, the first index of every table
 GROUP_CODES = (None, *SPECIAL_GROUPS)  # 0 none, 1 extreme poverty, 2 low income
 
 
-_CACHE: dict[tuple[tuple[str, str], ...], TermTables] = {}
+_CACHE: dict[tuple[object, ...], TermTables] = {}
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,23 @@ class TermTables:
         return status, level, tcm, group
 
     @classmethod
-    def cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
+    def cached(cls, snapshot: Mapping[str, Any], filing: str = "filed") -> TermTables:
         """:meth:`from_snapshot`, reused while the benefit rules (``benefits.*``) are the
         same: a run swaps snapshots at every dated change of any parameter, and a batch
         repeats the same rules in every run."""
-        key = tuple(
-            (path, repr(value)) for path, value in snapshot.items() if path.startswith("benefits.")
-        )
+        rules = [(p, repr(v)) for p, v in snapshot.items() if p.startswith("benefits.")]
+        key = (filing, *rules)
         tables = _CACHE.get(key)
         if tables is None:
             if len(_CACHE) >= 64:
                 _CACHE.pop(next(iter(_CACHE)))
-            tables = _CACHE[key] = cls.from_snapshot(snapshot)
+            tables = _CACHE[key] = cls.from_snapshot(snapshot, filing)
         return tables
 
     @classmethod
-    def from_snapshot(cls, snapshot: Mapping[str, Any]) -> TermTables:
+    def from_snapshot(cls, snapshot: Mapping[str, Any], filing: str = "filed") -> TermTables:
+        """Every cell's terms, out-of-area stays of filing status ``filing`` (the model's
+        are filed)."""
         shape = (len(STATUS), len(LEVELS), 2, len(GROUP_CODES))
         cells: dict[tuple[int, ...], dict[str, Any]] = {}
         for index in np.ndindex(*shape):
@@ -80,6 +81,7 @@ class TermTables:
                 "tcm": bool(tcm),
                 # special groups are URRBMI members; employees get the plain terms
                 "group": GROUP_CODES[group] if status == URRBMI else None,
+                "filing": filing,
             }
             cells[index] = claim_terms(snapshot, claim)
         width = max(len(t["layer_starts"]) for t in cells.values())
@@ -91,6 +93,16 @@ class TermTables:
             ratios[index][: len(t["layer_ratios"])] = t["layer_ratios"]
             scalars[index] = [float(t[name]) for name in TERM_NAMES]
         return cls(scalars=scalars, layer_starts=starts, layer_ratios=ratios)
+
+    @classmethod
+    def stacked(cls, tables: Sequence[TermTables]) -> TermTables:
+        """Several tables as one, the k-th's statuses after the first k's (index a claim of
+        table k with status ``k × len(STATUS) + status``)."""
+        return cls(
+            scalars=np.concatenate([t.scalars for t in tables]),
+            layer_starts=np.concatenate([t.layer_starts for t in tables]),
+            layer_ratios=np.concatenate([t.layer_ratios for t in tables]),
+        )
 
     def key(
         self,

@@ -15,6 +15,8 @@ from ..codes import LEVELS, POOLS, SPECIAL_GROUPS, names
 from .fields import FLAGS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
+FILINGS = ("filed", "unfiled", "emergency", "transfer")  # of an out-of-area stay
+
 
 def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[str, Any]:
     """Deductible, ratio, caps, second-layer tiers and assistance for one claim.
@@ -23,7 +25,8 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
     ----------
     snapshot : parameter values on the claim's date
     claim : ``scheme`` (uebmi|urrbmi), ``level`` (one of LEVELS), optional ``retired`` (bool),
-        ``tcm`` (bool) and ``group`` (one of SPECIAL_GROUPS)
+        ``tcm`` (bool), ``group`` (one of SPECIAL_GROUPS) and, for an out-of-area stay,
+        ``filing`` (one of FILINGS, default filed: its factor on the ratio)
     """
     scheme, level = claim["scheme"], claim["level"]
     if scheme not in names(POOLS) or level not in LEVELS:
@@ -59,6 +62,11 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
             ratios = [snapshot[f"{special}.ratio"]]
             if snapshot[f"{special}.uncapped"]:
                 layer_cap = np.inf
+    if level == "out_of_area":  # the ratio by filing status (异地就医备案)
+        filing = claim.get("filing") or "filed"
+        if filing not in FILINGS:
+            raise ValueError(f"unknown filing status {filing!r}; valid: {', '.join(FILINGS)}")
+        ratio *= snapshot[f"{base}.filing_factor.{filing}"]
     assistance = snapshot[f"benefits.medical_assistance.inpatient_ratio.{group}"] if group else 0.0
     return {
         "deductible": snapshot[f"{base}.deductible.{level}"],

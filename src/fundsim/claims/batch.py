@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
-from ..codes import LEVELS, POOLS, names
+from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, SCHEMES, names
 from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import DAYS_PER_YEAR, Population
 from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
@@ -35,9 +35,14 @@ def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
         "cost_per_case": np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]),
         "level_cumulative": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
         "stay": np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS]),
+        # the policy range, less the class-B items' first self-pay (乙类先行自付)
         "policy_range_share": np.array(
-            [float(s["benefits.policy_range_share.uebmi"])] * 2
-            + [float(s["benefits.policy_range_share.urrbmi"])]
+            [
+                float(s[f"benefits.policy_range_share.{scheme}"])
+                - float(s["care.class_b_share"])
+                * float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"])
+                for scheme in (POOLS[POOL_OF_SCHEME[status]].name for status in range(len(SCHEMES)))
+            ]
         ),
         "drg_cost": drg_cost,
         "drg_volume": drg_volume,

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .history import add_commands
 
     add_commands(commands, allow_option, runs_option, workers_option)
+    from .benefit import add_command
+
+    add_command(commands, allow_option)
     return parser
 
 

@@ -227,8 +227,26 @@ def _suspicious(ctx: _Context, s: Snapshot) -> None:
         )
 
 
+def _class_b_within_the_range(ctx: _Context, s: Snapshot) -> None:
+    """The class-B first self-pay leaves part of the policy range: never more than all of it."""
+    for scheme in names(POOLS):
+        share = f"benefits.policy_range_share.{scheme}"
+        selfpay = f"benefits.{scheme}.inpatient.class_b_selfpay"
+        taken = s["care.class_b_share"] * s[selfpay]
+        if taken > s[share] + TOLERANCE:
+            ctx.report(
+                "error",
+                s.date,
+                [share, selfpay, "care.class_b_share"],
+                f"the class-B first self-pay ({s['care.class_b_share']:g} × {s[selfpay]:g}) "
+                f"takes more than the policy range share {s[share]:g}",
+                "class-B items lie inside the policy range: their first self-pay cannot exceed it",
+            )
+
+
 RULES: tuple[Callable[[_Context, Snapshot], None], ...] = (
     _deductible_below_cap,
+    _class_b_within_the_range,
     _ratio_plus_bonus,
     _shares_sum_to_one,
     _ordered_bounds,

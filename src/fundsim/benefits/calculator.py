@@ -1,0 +1,265 @@
+"""The claim calculator: what each layer pays for given claims, on the model's own code.
+
+``calculate(scenario, claims)`` settles a table of inpatient claims under the scenario's rules
+on each claim's date: the policy range from the bill (the cost outside the catalogue and the
+class-B items' first self-pay taken out), the terms of the claim's scheme, level, TCM, special
+group and filing status (``claim_terms``, through the same term tables and compiled kernel as
+the model), a person's claims of one calendar year in date order with the running annual
+totals (the deductible per admission, the pooled cap, the second layer's tiers and cap,
+assistance's cap). Layers in order: deductible, pooled ratio and cap, high-cost cover (UEBMI)
+or critical illness (URRBMI), medical assistance, the patient's rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
+from ..parameters.tree import ParameterTree, Snapshot
+from ..source.diagnostics import Collector
+from .kernel import settle_grouped
+from .rules import RunningTotals
+from .tables import TermTables
+from .terms import FILINGS
+
+MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, date, choice, flag, money
+    default: str | None  # None: required
+    choices: tuple[str, ...] = ()
+    meaning: str = ""
+
+
+COLUMNS = (
+    Column("person", "text", None, meaning="an identifier; a person's claims share annual totals"),
+    Column("date", "date", None, meaning="admission date, YYYY-MM-DD: the rules in force then"),
+    Column("scheme", "choice", None, ("uebmi", "urrbmi"), "uebmi (employees) or urrbmi"),
+    Column("retired", "flag", None, meaning="1 for a retired employee, else 0"),
+    Column("level", "choice", None, LEVELS, "the hospital level"),
+    Column("total", "money", None, meaning="the bill [yuan]"),
+    Column("non_insured", "money", "0", meaning="cost outside the catalogue [yuan]"),
+    Column("class_b", "money", "0", meaning="cost of class-B items (乙类) [yuan]"),
+    Column("tcm", "flag", "0", meaning="1 for a traditional Chinese medicine admission"),
+    Column(
+        "special_group",
+        "choice",
+        "none",
+        ("none", *SPECIAL_GROUPS),
+        "a URRBMI member's special group",
+    ),
+    Column(
+        "filing",
+        "choice",
+        "local",
+        ("local", *FILINGS),
+        "local, or an out-of-area stay's filing status",
+    ),
+)
+OUTPUT = (
+    "policy_range",
+    "deductible",
+    "fund",
+    "high_cost",
+    "critical_illness",
+    "assistance",
+    "patient",
+)
+
+
+def check_claims(
+    claims: pd.DataFrame,
+    display: str,
+    problems: Collector,
+    lines: NDArray[np.int64] | None = None,
+) -> pd.DataFrame:
+    """The claims as typed columns (defaults filled); each bad cell an error at its line and
+    column (row i of ``claims`` is line ``lines[i]`` of ``display``; by default i + 2, under
+    a header)."""
+    missing = [c.name for c in COLUMNS if c.default is None and c.name not in claims.columns]
+    if missing:
+        problems.error(
+            display,
+            1,
+            "",
+            f"missing column(s) {', '.join(missing)}",
+            "a claims file has columns " + ", ".join(c.name for c in COLUMNS),
+        )
+        return claims
+    unknown = [c for c in claims.columns if c not in {col.name for col in COLUMNS}]
+    if unknown:
+        problems.error(
+            display,
+            1,
+            "",
+            f"unknown column(s) {', '.join(map(str, unknown))}",
+            "the columns are " + ", ".join(c.name for c in COLUMNS),
+        )
+    out = pd.DataFrame(index=claims.index)
+    lines = np.arange(len(claims)) + 2 if lines is None else lines
+
+    def bad(mask: NDArray[np.bool_], column: str, message: str) -> None:
+        for i in np.flatnonzero(mask)[:20]:  # the first 20 of a column: enough to fix a file
+            value = claims[column].iloc[i]
+            problems.error(display, int(lines[i]), column, message.format(value=value))
+
+    for c in COLUMNS:
+        text = (
+            claims[c.name].astype(str).str.strip()
+            if c.name in claims.columns
+            else pd.Series(c.default, index=claims.index)
+        )
+        if c.default is not None:
+            text = text.where(text != "", c.default).where(text != "nan", c.default)
+        if c.kind == "text":
+            bad((text == "").to_numpy(), c.name, "no person given")
+            out[c.name] = text
+        elif c.kind == "date":
+            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+            bad(parsed.isna().to_numpy(), c.name, "'{value}' is not a date YYYY-MM-DD")
+            out[c.name] = parsed
+        elif c.kind == "choice":
+            bad(
+                ~text.isin(c.choices).to_numpy(),
+                c.name,
+                "'{value}' is not one of " + ", ".join(c.choices),
+            )
+            out[c.name] = text
+        elif c.kind == "flag":
+            bad(~text.isin(("0", "1")).to_numpy(), c.name, "'{value}' is not 0 or 1")
+            out[c.name] = text == "1"
+        else:
+            number = pd.to_numeric(text, errors="coerce")
+            outside = number.isna() | (number < 0) | (number > MAX_YUAN)
+            bad(
+                outside.to_numpy(),
+                c.name,
+                f"'{{value}}' is not an amount of yuan from 0 to {MAX_YUAN:g}",
+            )
+            out[c.name] = number
+    if problems.has_errors:
+        return out
+    parts = out["non_insured"] + out["class_b"]
+    bad(
+        (parts > out["total"] + 1e-9).to_numpy(),
+        "total",
+        "{value} is less than non_insured + class_b",
+    )
+    employee = out["scheme"] == "uebmi"
+    bad((~employee & out["retired"]).to_numpy(), "retired", "only an employee (uebmi) is retired")
+    bad(
+        (employee & (out["special_group"] != "none")).to_numpy(),
+        "special_group",
+        "special groups are URRBMI members'",
+    )
+    # an out-of-area stay given as local counts as filed (the model's case)
+    away = out["level"] == "out_of_area"
+    bad(
+        (~away & (out["filing"] != "local")).to_numpy(),
+        "filing",
+        "'{value}' is a filing status of an out_of_area stay; a local stay is local",
+    )
+    return out
+
+
+def calculate(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
+    """What each layer pays for ``claims`` (checked: :func:`check_claims`) under ``tree``'s
+    rules on each claim's date; the input columns plus :data:`OUTPUT` [yuan, two decimals]."""
+    c = claims.reset_index(drop=True)
+    n = len(c)
+    scheme = c["scheme"].to_numpy()
+    status = np.where(scheme == "urrbmi", URRBMI, np.where(c["retired"].to_numpy(), RETIRED, 0))
+    away = c["level"].to_numpy() == "out_of_area"
+    filing = np.where(away, np.where(c["filing"] == "local", "filed", c["filing"]), "filed")
+    dates = c["date"].to_numpy().astype("datetime64[D]").astype(np.int64)  # days since 1970
+    years = c["date"].dt.year.to_numpy()
+    person_codes = pd.factorize(c["person"])[0].astype(np.int64)
+    # a person's claims of a year in date order (stable: the file's order on one day)
+    order = np.lexsort((np.arange(n), dates, person_codes, years))
+    out = {name: np.zeros(n) for name in OUTPUT}
+    breaks = sorted({d for d in tree.breakpoints()})
+    for year in np.unique(years):
+        in_year = order[years[order] == year]
+        totals = RunningTotals.empty()
+        # cut the year at the dates its rules change; each piece under the rules of its start
+        starts = [
+            dt.date(int(year), 1, 1),
+            *(b for b in breaks if b.year == year and b.month * 100 + b.day > 101),
+        ]
+        for k, begin in enumerate(starts):
+            end = starts[k + 1] if k + 1 < len(starts) else dt.date(int(year) + 1, 1, 1)
+            first_day, after = (np.datetime64(d, "D").astype(np.int64) for d in (begin, end))
+            rows = in_year[(dates[in_year] >= first_day) & (dates[in_year] < after)]
+            if len(rows) == 0:
+                continue
+            totals = _settle(tree.at(begin), c, rows, status, filing, person_codes, totals, out)
+    result = claims.reset_index(drop=True).copy()
+    result["date"] = c["date"].dt.strftime("%Y-%m-%d")
+    for flag in (col.name for col in COLUMNS if col.kind == "flag"):
+        result[flag] = result[flag].astype(int)
+    for name in OUTPUT:
+        result[name] = np.round(out[name], 2)
+    return result
+
+
+def _settle(
+    s: Snapshot,
+    c: pd.DataFrame,
+    rows: NDArray[np.intp],
+    status: NDArray[np.int64],
+    filing: NDArray[np.str_],
+    person: NDArray[np.int64],
+    totals: RunningTotals,
+    out: dict[str, NDArray[np.float64]],
+) -> RunningTotals:
+    """Settle ``rows`` (one piece of a year, grouped by person in date order) under snapshot
+    ``s``, with the people's totals so far; the totals after."""
+    # one table per filing status, stacked: a claim's key starts at its status's block
+    tables = TermTables.stacked([TermTables.cached(s, f) for f in FILINGS])
+    _, levels, tcms, groups = tables.shape
+    st = status[rows]
+    block = _codes(filing[rows], FILINGS) * len(SCHEMES) + st
+    level = _codes(c["level"].to_numpy()[rows], LEVELS)
+    group = np.where(st == URRBMI, _codes(c["special_group"].to_numpy()[rows], GROUPS), 0)
+    tcm = c["tcm"].to_numpy()[rows].astype(np.int64)
+    key = ((block * levels + level) * tcms + tcm) * groups + group
+    total = c["total"].to_numpy(dtype=float)[rows]
+    selfpay_b = np.array(
+        [
+            float(s[f"benefits.{POOLS[POOL_OF_SCHEME[x]].name}.inpatient.class_b_selfpay"])
+            for x in range(len(SCHEMES))
+        ]
+    )[st]
+    outside = c["non_insured"].to_numpy(dtype=float)[rows]
+    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
+    who = person[rows]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    paid = settle_grouped(
+        tables, first, total, policy_range, key.astype(np.intp), totals.prior(who)
+    )
+    employee = st != URRBMI
+    out["policy_range"][rows] = policy_range
+    out["deductible"][rows] = paid.deductible_applied
+    out["fund"][rows] = paid.fund
+    out["high_cost"][rows] = np.where(employee, paid.layer, 0.0)
+    out["critical_illness"][rows] = np.where(employee, 0.0, paid.layer)
+    out["assistance"][rows] = paid.assistance
+    out["patient"][rows] = paid.patient
+    return totals.add(who, policy_range, paid)
+
+
+GROUPS = ("none", *SPECIAL_GROUPS)  # the group codes of the term tables (GROUP_CODES)
+
+
+def _codes(values: NDArray[Any], names: tuple[str, ...]) -> NDArray[np.int64]:
+    return np.asarray(pd.Categorical(values, categories=list(names)).codes, dtype=np.int64)
