@@ -94,6 +94,7 @@ def test_splitting_a_batch_with_carried_totals_changes_nothing(draws: list[dict]
                 "prior_selfpay": 0.0,
                 "prior_selfpay_net": 0.0,
                 "prior_assistance": 0.0,
+                "prior_admissions": 0.0,
             },
         )
         selfpay = head_claims.policy_range[i] - head.fund[i]
@@ -101,6 +102,7 @@ def test_splitting_a_batch_with_carried_totals_changes_nothing(draws: list[dict]
         t["prior_selfpay"] += selfpay
         t["prior_selfpay_net"] += selfpay - head.deductible_applied[i]
         t["prior_assistance"] += head.assistance[i]
+        t["prior_admissions"] += 1
     tail_rows = [{**row, **carried.get(row["person"], {})} for row in batch[cut:]]
     tail = settle(build_claims(SNAPSHOT, tail_rows))
     for name in ("fund", "layer", "assistance", "patient"):

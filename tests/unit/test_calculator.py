@@ -210,3 +210,18 @@ def test_the_command_writes_every_claim_and_replaces_a_file_only_with_force(
     assert paid["assistance"].iloc[0] > 0  # a low-income member's assistance
     assert main(args) == 2 and "exists" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
+
+
+def test_the_calculator_lowers_a_years_later_deductibles_as_the_rule_says() -> None:
+    rules = ROOT / "tests" / "cases" / "benefits" / "rules" / "half-from-second.yaml"
+    tree = load_scenario(rules).tree
+    rows = [
+        {"person": "a", "day": d, "scheme": "urrbmi", "retired": False, "level": "level3",
+         "total": 10_000.0, "outside": 0.0, "tcm": False, "group": "none", "filing": "filed"}
+        for d in (200, 20, 100)  # out of date order in the file
+    ]  # fmt: skip
+    problems = Collector()
+    got = calculate(tree, check_claims(frame(rows), "c.csv", problems))
+    full = float(tree.value("benefits.urrbmi.inpatient.deductible.level3", DAY))
+    # the earliest admission pays the whole deductible, the later ones half, whatever the order
+    assert got["deductible"].tolist() == [full / 2, full, full / 2]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from fundsim.benefits.fields import PRIOR_FIELDS
 from fundsim.benefits.kernel import settle_grouped
 from fundsim.benefits.rules import RunningTotals, settle
 from fundsim.benefits.tables import TermTables
@@ -27,7 +28,7 @@ from fundsim.random.hashing import (
 from fundsim.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-ZERO = ("fund", "selfpay", "selfpay_net", "assistance")
+ZERO = PRIOR_FIELDS
 
 
 def random_batch(terms: TermTables, n: int, people: int, rng: np.random.Generator) -> dict:
@@ -49,7 +50,11 @@ def random_batch(terms: TermTables, n: int, people: int, rng: np.random.Generato
         "level": level,
         "tcm": tcm.astype(np.intp),
         "group": group_of[person],
-        "prior": {k: rng.uniform(0, 30_000, n) * (rng.random(n) < 0.3) for k in ZERO},
+        "prior": {
+            k: (rng.integers(0, 4, n) if k == "admissions" else rng.uniform(0, 30_000, n))
+            * (rng.random(n) < 0.3)
+            for k in ZERO
+        },
     }
 
 
@@ -363,3 +368,31 @@ def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
     np.testing.assert_allclose(in_range, total * np.array([0.9, 0.9, 0.8])[status])
     np.testing.assert_allclose(by_status[:, 0], np.bincount(status, minlength=3))
     np.testing.assert_allclose(by_status[:, 1], np.bincount(status, weights=total, minlength=3))
+
+
+@pytest.mark.parametrize("rule", ["half-from-second", "free-from-third", "step-100-floor-200"])
+def test_compiled_settlement_follows_the_repeat_admission_rules(rule: str) -> None:
+    rules = Path(__file__).resolve().parents[1] / "cases" / "benefits" / "rules"
+    snapshot = load_scenario(rules / f"{rule}.yaml").tree.at(dt.date(2023, 6, 1))
+    terms = TermTables.from_snapshot(snapshot)
+    rng = np.random.default_rng(3)
+    b = random_batch(terms, 20_000, 500, rng)  # many admissions a person
+    prior = {k: v[np.searchsorted(b["person"], b["person"])] for k, v in b["prior"].items()}
+    claims = terms.claims(
+        b["person"],
+        b["total"],
+        b["policy_range"],
+        b["status"],
+        b["level"],
+        b["tcm"],
+        b["group"],
+        prior,
+    )
+    want = settle(claims)
+    key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
+    got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
+    for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6)
+    # the ladder was used: some URRBMI deductibles fall below their level's own
+    lowered = want.deductible_applied < np.minimum(claims.deductible, b["policy_range"]) - 1e-9
+    assert lowered[b["status"] == 2].any()

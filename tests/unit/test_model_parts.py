@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from fundsim.benefits.fields import PRIOR_FIELDS
 from fundsim.benefits.tables import GROUP_CODES, STATUS, TermTables
 from fundsim.benefits.terms import claim_terms
 from fundsim.claims.outpatient import benefit_moments, layer_moments
@@ -47,7 +48,7 @@ def test_term_tables_agree_with_claim_terms_in_every_cell(region: str) -> None:
                         np.array([lv]),
                         np.array([tcm]),
                         np.array([g]),
-                        {k: np.zeros(1) for k in ("fund", "selfpay", "selfpay_net", "assistance")},
+                        {k: np.zeros(1) for k in PRIOR_FIELDS},
                     )
                     assert got.deductible[0] == want["deductible"] and got.ratio[0] == want["ratio"]
                     assert (

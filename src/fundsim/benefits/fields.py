@@ -35,6 +35,8 @@ TERM_FIELDS = (
     TermField(
         "assistance_outside", "flag", "assistance also pays on cost outside the policy range"
     ),
+    TermField("repeat_step", "amount", "yuan less on the deductible per earlier admission"),
+    TermField("repeat_floor", "amount", "the lowest the step takes the deductible"),
 )
 TERM_NAMES = tuple(f.name for f in TERM_FIELDS)
 COLUMN = {name: j for j, name in enumerate(TERM_NAMES)}
@@ -42,5 +44,8 @@ FLAGS = tuple(f.name for f in TERM_FIELDS if f.kind == "flag")
 # Tier tables of the second layer, (claims, tiers): thresholds and the share paid in each,
 # padded with zero-ratio tiers at infinity to the widest table.
 TIER_FIELDS = ("layer_starts", "layer_ratios")
+# The deductible's factor by the admission's place in the person's year (first, second, ...),
+# padded with its last factor to the longest ladder.
+LADDER_FIELDS = ("repeat_factors",)
 # A person's totals of the benefit year carried from one batch to the next.
-PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "assistance")
+PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "assistance", "admissions")

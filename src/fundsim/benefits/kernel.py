@@ -38,9 +38,11 @@ DEDUCTIBLE, RATIO, POOL_CAP = COLUMN["deductible"], COLUMN["ratio"], COLUMN["poo
 LAYER_CAP, LAYER_NET = COLUMN["layer_cap"], COLUMN["layer_net"]
 ASSIST_RATIO, ASSIST_CAP = COLUMN["assistance_ratio"], COLUMN["assistance_cap"]
 ASSIST_OUTSIDE = COLUMN["assistance_outside"]
+REPEAT_STEP, REPEAT_FLOOR = COLUMN["repeat_step"], COLUMN["repeat_floor"]
 # rows of the prior totals and of the output
-PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ASSISTANCE = (
-    PRIOR_FIELDS.index(name) for name in ("fund", "selfpay", "selfpay_net", "assistance")
+PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ASSISTANCE, PRIOR_ADMISSIONS = (
+    PRIOR_FIELDS.index(name)
+    for name in ("fund", "selfpay", "selfpay_net", "assistance", "admissions")
 )
 PAID = ("fund", "layer", "assistance", "patient", "deductible_applied")
 FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED = range(len(PAID))
@@ -57,20 +59,32 @@ def _settle_grouped(
     terms: Array,  # (cells, TERM_FIELDS)
     layer_starts: Array,  # (cells, tiers)
     layer_ratios: Array,
+    repeat_factors: Array,  # (cells, places in the year)
     out: Array,  # (PAID, claims)
 ) -> None:  # pragma: no cover - compiled
     run_uncapped = 0.0
     run_basis = 0.0
     run_wanted = 0.0
+    run_count = 0.0
+    places = repeat_factors.shape[1]
     for i in range(len(first)):
         if first[i]:
             run_uncapped = 0.0
             run_basis = 0.0
             run_wanted = 0.0
+            run_count = 0.0
         k = key[i]
         in_range = policy_range[i]
-        # 1. pooled fund on the running uncapped amount, within the annual cap
-        d = min(terms[k, DEDUCTIBLE], in_range)
+        # 1. the deductible of the admission's place in the year, then the pooled fund on
+        # the running uncapped amount, within the annual cap
+        place = (prior[PRIOR_ADMISSIONS, i] if has_prior else 0.0) + run_count
+        run_count += 1.0
+        own = terms[k, DEDUCTIBLE]
+        factor = repeat_factors[k, min(int(place), places - 1)]
+        lowered = max(
+            own * factor - terms[k, REPEAT_STEP] * place, min(terms[k, REPEAT_FLOOR], own)
+        )
+        d = min(lowered, in_range)
         uncapped = (in_range - d) * terms[k, RATIO]
         before = (prior[PRIOR_FUND, i] if has_prior else 0.0) + run_uncapped
         cap = terms[k, POOL_CAP]
@@ -142,6 +156,7 @@ def settle_grouped(
         terms.flat(),
         np.ascontiguousarray(terms.layer_starts.reshape(-1, width)),
         np.ascontiguousarray(terms.layer_ratios.reshape(-1, width)),
+        np.ascontiguousarray(terms.repeat_factors.reshape(-1, terms.repeat_factors.shape[-1])),
         out,
     )
     return Settlement(*out)

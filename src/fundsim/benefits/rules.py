@@ -2,7 +2,9 @@
 
 Order of payment for a claim, each layer on what the previous left to the patient:
 
-1. pooled fund: (policy-range cost − deductible)⁺ × ratio, within the annual pooled cap;
+1. pooled fund: (policy-range cost − deductible)⁺ × ratio, within the annual pooled cap; the
+   deductible is the level's, times the factor of the admission's place in the person's year
+   (``repeat.factors``), less ``repeat.step`` per earlier admission down to ``repeat.floor``;
 2. UEBMI supplementary high-cost cover: a share of the annual policy-range self-pay above a
    threshold, deductibles excluded (seed 003: "个人自付累计超过12000元(不含起付线)"), within its cap;
 3. URRBMI critical illness: tiers on the annual cumulative policy-range self-pay (seed 003: 60%
@@ -153,8 +155,15 @@ def settle(claims: Claims) -> Settlement:
             out[several] = running_before(amount[several], several_starts)
         return out
 
-    # 1. pooled fund: F(x) = min(x, cap) on the running uncapped amount
-    deductible_applied = np.minimum(c["deductible"], c["policy_range"])
+    # 1. the deductible of the admission's place in the person's year (a ladder of factors,
+    # a step less per earlier admission down to a floor never above the level's own)
+    place = c["prior_admissions"] + earlier(np.ones(n))
+    ladder = np.asarray(c["repeat_factors"])
+    factor = ladder[np.arange(n), np.minimum(place, ladder.shape[1] - 1).astype(np.intp)]
+    deductible = c["deductible"] * factor - c["repeat_step"] * place
+    deductible = np.maximum(deductible, np.minimum(c["repeat_floor"], c["deductible"]))
+    # pooled fund: F(x) = min(x, cap) on the running uncapped amount
+    deductible_applied = np.minimum(deductible, c["policy_range"])
     uncapped = (c["policy_range"] - deductible_applied) * c["ratio"]
     before = c["prior_fund"] + earlier(uncapped)
     cap = c["pool_cap"]
@@ -224,11 +233,12 @@ class RunningTotals:
     selfpay: Array
     selfpay_net: Array
     assistance: Array
+    admissions: Array  # the person's admissions of the year so far
 
     @classmethod
     def empty(cls) -> RunningTotals:
         none = np.empty(0)
-        return cls(np.empty(0, dtype=np.int64), none, none, none, none)
+        return cls(np.empty(0, dtype=np.int64), none, none, none, none, none)
 
     def prior(self, person: NDArray[np.int64]) -> dict[str, Array] | None:
         """Each claim's person's totals so far (0 for people without earlier claims); None
@@ -261,4 +271,5 @@ class RunningTotals:
             selfpay=total(self.selfpay, selfpay),
             selfpay_net=total(self.selfpay_net, selfpay - paid.deductible_applied),
             assistance=total(self.assistance, paid.assistance),
+            admissions=total(self.admissions, np.ones(len(person))),
         )

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
-from .fields import COLUMN, FLAGS, TERM_NAMES, TIER_FIELDS
+from .fields import COLUMN, FLAGS, LADDER_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
-from .terms import claim_terms
+from .terms import claim_terms, ladder
 
 # status codes: the population's scheme codes (0 UEBMI active, 1 UEBMI retired, 2 URRBMI)
 STATUS = SCHEMES  # membership status, the first index of every table
@@ -37,6 +37,7 @@ class TermTables:
     scalars: NDArray[np.float64]  # (status, level, tcm, group, field)
     layer_starts: NDArray[np.float64]  # (status, level, tcm, group, tier)
     layer_ratios: NDArray[np.float64]
+    repeat_factors: NDArray[np.float64]  # (status, level, tcm, group, place in the year)
 
     def __getattr__(self, name: str) -> NDArray[Any]:
         scalars = self.__dict__.get("scalars")
@@ -92,7 +93,9 @@ class TermTables:
             starts[index][: len(t["layer_starts"])] = t["layer_starts"]
             ratios[index][: len(t["layer_ratios"])] = t["layer_ratios"]
             scalars[index] = [float(t[name]) for name in TERM_NAMES]
-        return cls(scalars=scalars, layer_starts=starts, layer_ratios=ratios)
+        ladders = ladder([t["repeat_factors"] for t in cells.values()])
+        repeat = ladders.reshape(*shape, ladders.shape[-1])
+        return cls(scalars=scalars, layer_starts=starts, layer_ratios=ratios, repeat_factors=repeat)
 
     @classmethod
     def stacked(cls, tables: Sequence[TermTables]) -> TermTables:
@@ -102,6 +105,7 @@ class TermTables:
             scalars=np.concatenate([t.scalars for t in tables]),
             layer_starts=np.concatenate([t.layer_starts for t in tables]),
             layer_ratios=np.concatenate([t.layer_ratios for t in tables]),
+            repeat_factors=np.concatenate([t.repeat_factors for t in tables]),
         )
 
     def key(
@@ -144,4 +148,7 @@ class TermTables:
         }
         for name in TIER_FIELDS:
             terms[name] = np.take(getattr(self, name).reshape(-1, width), key, axis=0)
+        for name in LADDER_FIELDS:
+            table = getattr(self, name)
+            terms[name] = np.take(table.reshape(-1, table.shape[-1]), key, axis=0)
         return Claims(person, total, policy_range, terms, dict(prior))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..codes import LEVELS, POOLS, SPECIAL_GROUPS, names
-from .fields import FLAGS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
+from .fields import FLAGS, LADDER_FIELDS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
 FILINGS = ("filed", "unfiled", "emergency", "transfer")  # of an out-of-area stay
@@ -79,6 +79,9 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         "assistance_ratio": assistance,
         "assistance_cap": snapshot["benefits.medical_assistance.annual_cap"],
         "assistance_outside": bool(snapshot["benefits.medical_assistance.outside_policy_range"]),
+        "repeat_factors": [float(f) for f in snapshot[f"{base}.repeat.factors"]],
+        "repeat_step": snapshot[f"{base}.repeat.step"],
+        "repeat_floor": snapshot[f"{base}.repeat.floor"],
     }
 
 
@@ -95,6 +98,8 @@ def build_claims(snapshot: Mapping[str, Any], rows: Sequence[Mapping[str, Any]])
     for i, t in enumerate(terms):
         for name in TIER_FIELDS:
             tiers[name][i, : len(t[name])] = t[name]
+    for name in LADDER_FIELDS:
+        tiers[name] = ladder([t[name] for t in terms])
     scalars = {
         name: np.array([t[name] for t in terms], dtype=bool if name in FLAGS else float)
         for name in TERM_NAMES
@@ -109,3 +114,13 @@ def build_claims(snapshot: Mapping[str, Any], rows: Sequence[Mapping[str, Any]])
             for name in PRIOR_FIELDS
         },
     )
+
+
+def ladder(rows: Sequence[Sequence[float]]) -> np.ndarray:
+    """Ladders of different lengths as one table, each padded with its last factor."""
+    width = max(len(r) for r in rows)
+    table = np.empty((len(rows), width))
+    for i, r in enumerate(rows):
+        table[i, : len(r)] = r
+        table[i, len(r) :] = r[-1]
+    return table

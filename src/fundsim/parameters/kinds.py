@@ -39,6 +39,16 @@ def _increasing(tiers: list[Tier]) -> list[Tier]:
     return tiers
 
 
+def _not_rising(values: list[float]) -> list[float]:
+    for before, after in itertools.pairwise(values):
+        if after > before:
+            raise ValueError(
+                f"a deductible ladder may not rise: {after:g} follows {before:g} "
+                "(the second and later admissions of a year pay no more than the first)"
+            )
+    return values
+
+
 def _monthday(value: str) -> str:
     try:
         dt.date.fromisoformat(f"2001-{value}")
@@ -207,6 +217,19 @@ KINDS: dict[str, Kind] = {
             TypeAdapter(
                 Annotated[
                     str, Field(strict=True, pattern=r"^\d\d-\d\d$"), AfterValidator(_monthday)
+                ]
+            ),
+            numeric=False,
+        ),
+        Kind(
+            "ladder",
+            "ladder of factors",
+            "a list of numbers from 0 to 1 that never rises, e.g. [1, 0.5] (the last repeats)",
+            TypeAdapter(
+                Annotated[
+                    list[Annotated[float, Field(strict=False, ge=0, le=1, allow_inf_nan=False)]],
+                    Field(min_length=1, max_length=12, strict=True),
+                    AfterValidator(_not_rising),
                 ]
             ),
             numeric=False,
