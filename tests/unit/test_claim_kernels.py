@@ -370,8 +370,17 @@ def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
     np.testing.assert_allclose(by_status[:, 1], np.bincount(status, weights=total, minlength=3))
 
 
-@pytest.mark.parametrize("rule", ["half-from-second", "free-from-third", "step-100-floor-200"])
-def test_compiled_settlement_follows_the_repeat_admission_rules(rule: str) -> None:
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "half-from-second",
+        "free-from-third",
+        "step-100-floor-200",
+        "uebmi-three-tiers",
+        "uebmi-above-cap",
+    ],
+)
+def test_compiled_settlement_follows_the_rules_of_issue_16(rule: str) -> None:
     rules = Path(__file__).resolve().parents[1] / "cases" / "benefits" / "rules"
     snapshot = load_scenario(rules / f"{rule}.yaml").tree.at(dt.date(2023, 6, 1))
     terms = TermTables.from_snapshot(snapshot)
@@ -393,6 +402,8 @@ def test_compiled_settlement_follows_the_repeat_admission_rules(rule: str) -> No
     got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
     for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
         np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6)
-    # the ladder was used: some URRBMI deductibles fall below their level's own
-    lowered = want.deductible_applied < np.minimum(claims.deductible, b["policy_range"]) - 1e-9
-    assert lowered[b["status"] == 2].any()
+    if rule.startswith("uebmi"):  # the employees' high-cost layer was used
+        assert (want.layer[b["status"] < 2] > 0).any()
+    else:  # the ladder was used: some URRBMI deductibles fall below their level's own
+        lowered = want.deductible_applied < np.minimum(claims.deductible, b["policy_range"]) - 1e-9
+        assert lowered[b["status"] == 2].any()

@@ -30,6 +30,11 @@ TERM_FIELDS = (
     TermField(
         "layer_net", "flag", "the second layer's basis excludes deductibles (UEBMI supplementary)"
     ),
+    TermField(
+        "layer_above_cap",
+        "flag",
+        "the second layer's basis is the policy-range cost above the pooled fund's annual cap",
+    ),
     TermField("assistance_ratio", "ratio", "medical assistance's share (0 outside special groups)"),
     TermField("assistance_cap", "amount", "medical assistance's annual cap"),
     TermField(
@@ -48,4 +53,4 @@ TIER_FIELDS = ("layer_starts", "layer_ratios")
 # padded with its last factor to the longest ladder.
 LADDER_FIELDS = ("repeat_factors",)
 # A person's totals of the benefit year carried from one batch to the next.
-PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "assistance", "admissions")
+PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "above_cap", "assistance", "admissions")

@@ -35,17 +35,21 @@ def _tiered(x: float, starts: Array, ratios: Array) -> float:  # pragma: no cove
 
 # the columns of the term table (benefits.fields): compile-time constants of the kernel
 DEDUCTIBLE, RATIO, POOL_CAP = COLUMN["deductible"], COLUMN["ratio"], COLUMN["pool_cap"]
-LAYER_CAP, LAYER_NET = COLUMN["layer_cap"], COLUMN["layer_net"]
+LAYER_CAP, LAYER_NET, LAYER_ABOVE = (
+    COLUMN["layer_cap"],
+    COLUMN["layer_net"],
+    COLUMN["layer_above_cap"],
+)
 ASSIST_RATIO, ASSIST_CAP = COLUMN["assistance_ratio"], COLUMN["assistance_cap"]
 ASSIST_OUTSIDE = COLUMN["assistance_outside"]
 REPEAT_STEP, REPEAT_FLOOR = COLUMN["repeat_step"], COLUMN["repeat_floor"]
 # rows of the prior totals and of the output
-PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ASSISTANCE, PRIOR_ADMISSIONS = (
+PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ABOVE, PRIOR_ASSISTANCE, PRIOR_ADMISSIONS = (
     PRIOR_FIELDS.index(name)
-    for name in ("fund", "selfpay", "selfpay_net", "assistance", "admissions")
+    for name in ("fund", "selfpay", "selfpay_net", "above_cap", "assistance", "admissions")
 )
-PAID = ("fund", "layer", "assistance", "patient", "deductible_applied")
-FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED = range(len(PAID))
+PAID = ("fund", "layer", "assistance", "patient", "deductible_applied", "above_cap")
+FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED, ABOVE = range(len(PAID))
 
 
 @njit(cache=True, nogil=True)
@@ -91,8 +95,15 @@ def _settle_grouped(
         f = min(before + uncapped, cap) - min(before, cap)
         run_uncapped += uncapped
         selfpay = in_range - f
-        # 2./3. second layer on the annual policy-range self-pay
-        if terms[k, LAYER_NET] != 0.0:
+        # the cost the pool would have paid on beyond its cap, grossed up by its ratio
+        excess = max(before + uncapped - max(before, cap), 0.0)
+        r_fund = terms[k, RATIO]
+        above = excess / r_fund if r_fund > 0 else 0.0
+        # 2./3. second layer on the annual policy-range self-pay, or on the cost above the cap
+        if terms[k, LAYER_ABOVE] != 0.0:
+            basis = above
+            basis_before = (prior[PRIOR_ABOVE, i] if has_prior else 0.0) + run_basis
+        elif terms[k, LAYER_NET] != 0.0:
             basis = selfpay - d
             basis_before = (prior[PRIOR_SELFPAY_NET, i] if has_prior else 0.0) + run_basis
         else:
@@ -122,6 +133,7 @@ def _settle_grouped(
         out[ASSISTANCE, i] = a
         out[PATIENT, i] = total[i] - f - second - a
         out[DEDUCTED, i] = d
+        out[ABOVE, i] = above
 
 
 def settle_grouped(

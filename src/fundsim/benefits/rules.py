@@ -5,8 +5,10 @@ Order of payment for a claim, each layer on what the previous left to the patien
 1. pooled fund: (policy-range cost − deductible)⁺ × ratio, within the annual pooled cap; the
    deductible is the level's, times the factor of the admission's place in the person's year
    (``repeat.factors``), less ``repeat.step`` per earlier admission down to ``repeat.floor``;
-2. UEBMI supplementary high-cost cover: a share of the annual policy-range self-pay above a
-   threshold, deductibles excluded (seed 003: "个人自付累计超过12000元(不含起付线)"), within its cap;
+2. UEBMI supplementary high-cost cover, in tiers: on the annual policy-range self-pay above
+   each threshold, deductibles excluded (seed 003: "个人自付累计超过12000元(不含起付线)"), or on
+   the policy-range cost above the pooled fund's annual cap (``basis: above_cap``: it starts
+   where the pool stops), within its cap;
 3. URRBMI critical illness: tiers on the annual cumulative policy-range self-pay (seed 003: 60%
    for 15,000–65,000, 70% above), within its cap; special groups have a lower threshold, a
    higher ratio and may be uncapped;
@@ -130,6 +132,7 @@ class Settlement:
     assistance: Array
     patient: Array
     deductible_applied: Array
+    above_cap: Array  # the policy-range cost above the pooled fund's annual cap
 
 
 def settle(claims: Claims) -> Settlement:
@@ -169,12 +172,18 @@ def settle(claims: Claims) -> Settlement:
     cap = c["pool_cap"]
     fund = np.minimum(before + uncapped, cap) - np.minimum(before, cap)
     selfpay = c["policy_range"] - fund
+    # the cost the pool would have paid on beyond its cap, grossed up by its ratio
+    excess = np.maximum(before + uncapped - np.maximum(before, cap), 0.0)
+    above = np.divide(excess, c["ratio"], out=np.zeros(n), where=c["ratio"] > 0)
 
     # 2./3. second layer on the annual policy-range self-pay; only claims whose annual basis
     # passes the first threshold can be paid, so the tiers are evaluated for those alone
     net = c["layer_net"]
-    basis = selfpay - deductible_applied * net
-    basis_before = np.where(net, c["prior_selfpay_net"], c["prior_selfpay"])
+    over = c["layer_above_cap"]
+    basis = np.where(over, above, selfpay - deductible_applied * net)
+    basis_before = np.where(
+        over, c["prior_above_cap"], np.where(net, c["prior_selfpay_net"], c["prior_selfpay"])
+    )
     basis_before += earlier(basis)
     basis_after = basis_before + basis
     reach = np.flatnonzero(
@@ -217,6 +226,7 @@ def settle(claims: Claims) -> Settlement:
         assistance=assistance[inverse],
         patient=patient[inverse],
         deductible_applied=deductible_applied[inverse],
+        above_cap=above[inverse],
     )
 
 
@@ -232,13 +242,14 @@ class RunningTotals:
     fund: Array
     selfpay: Array
     selfpay_net: Array
+    above_cap: Array
     assistance: Array
     admissions: Array  # the person's admissions of the year so far
 
     @classmethod
     def empty(cls) -> RunningTotals:
         none = np.empty(0)
-        return cls(np.empty(0, dtype=np.int64), none, none, none, none, none)
+        return cls(np.empty(0, dtype=np.int64), none, none, none, none, none, none)
 
     def prior(self, person: NDArray[np.int64]) -> dict[str, Array] | None:
         """Each claim's person's totals so far (0 for people without earlier claims); None
@@ -270,6 +281,7 @@ class RunningTotals:
             fund=total(self.fund, paid.fund),
             selfpay=total(self.selfpay, selfpay),
             selfpay_net=total(self.selfpay_net, selfpay - paid.deductible_applied),
+            above_cap=total(self.above_cap, paid.above_cap),
             assistance=total(self.assistance, paid.assistance),
             admissions=total(self.admissions, np.ones(len(person))),
         )

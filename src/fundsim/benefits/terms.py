@@ -42,10 +42,11 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
             snapshot[f"{base}.tcm_bonus"] if tcm else 0.0
         )
         supplementary = "benefits.uebmi.supplementary"
-        starts = [snapshot[f"{supplementary}.threshold"]]
-        ratios = [snapshot[f"{supplementary}.ratio"]]
+        starts = [t[0] for t in snapshot[f"{supplementary}.tiers"]]
+        ratios = [t[1] for t in snapshot[f"{supplementary}.tiers"]]
         layer_cap = snapshot[f"{supplementary}.annual_cap"]
-        net = True
+        above_cap = snapshot[f"{supplementary}.basis"] == "above_cap"
+        net = not above_cap
     else:
         ratio = snapshot[f"{base}.ratio.{level}"] + (
             snapshot[f"{base}.tcm_bonus.{level}"] if tcm else 0.0
@@ -55,7 +56,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         starts = [t[0] for t in tiers]
         ratios = [t[1] for t in tiers]
         layer_cap = snapshot[f"{ci}.annual_cap"]
-        net = False
+        net = above_cap = False
         if group is not None:
             special = f"{ci}.special_groups.{group}"
             starts = [starts[0] * (1 - snapshot[f"{special}.threshold_cut"])]
@@ -76,6 +77,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         "layer_ratios": ratios,
         "layer_cap": layer_cap,
         "layer_net": net,
+        "layer_above_cap": above_cap,
         "assistance_ratio": assistance,
         "assistance_cap": snapshot["benefits.medical_assistance.annual_cap"],
         "assistance_outside": bool(snapshot["benefits.medical_assistance.outside_policy_range"]),

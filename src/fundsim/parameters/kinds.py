@@ -235,6 +235,14 @@ KINDS: dict[str, Kind] = {
             numeric=False,
         ),
         Kind(
+            "layer_basis",
+            "basis of a high-cost layer",
+            "selfpay_net (the annual policy-range self-pay without deductibles) or above_cap "
+            "(the policy-range cost above the pooled fund's annual cap)",
+            TypeAdapter(Literal["selfpay_net", "above_cap"]),
+            numeric=False,
+        ),
+        Kind(
             "pooling_mode",
             "pooling mode",
             "separate (each area its own fund), reserve (area funds with a city risk "
