@@ -55,7 +55,7 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         tiers = snapshot[f"{ci}.tiers"]
         starts = [t[0] for t in tiers]
         ratios = [t[1] for t in tiers]
-        layer_cap = snapshot[f"{ci}.annual_cap"]
+        layer_cap = np.inf if snapshot[f"{ci}.uncapped"] else snapshot[f"{ci}.annual_cap"]
         net = above_cap = False
         if group is not None:
             special = f"{ci}.special_groups.{group}"
