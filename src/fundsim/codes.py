@@ -84,6 +84,14 @@ LEVEL_CODES = (
     Code("out_of_area", "异地就医", "out of area"),
 )
 LEVELS = names(LEVEL_CODES)
+# filing status of an out-of-area stay (异地就医), each with its factor on the ratio
+FILING_CODES = (
+    Code("filed", "已备案", "filed"),
+    Code("unfiled", "未备案", "unfiled"),
+    Code("emergency", "急诊抢救", "emergency"),
+    Code("transfer", "转诊", "referred"),
+)
+FILINGS = names(FILING_CODES)
 
 # URRBMI special groups (group code 0 is none, then these in order)
 SPECIAL_GROUP_CODES = (

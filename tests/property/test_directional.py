@@ -76,3 +76,25 @@ def test_a_later_retirement_age_raises_uebmi_income(nanchuan_small, make_variant
         later.insured.sel(scheme="uebmi_retired").values[0, 0, -1]
         < now.insured.sel(scheme="uebmi_retired").values[0, 0, -1]
     )
+
+
+@settings(max_examples=3, deadline=None)
+@given(unfiled=st.floats(0.1, 0.6), factor=st.floats(0.3, 0.9), run=st.integers(0, 50))
+def test_unfiled_out_of_area_stays_at_a_lower_ratio_never_raise_expenditure(
+    nanchuan_small, make_variant, unfiled, factor, run
+) -> None:
+    shares = {
+        "care.out_of_area_filing.filed": 1 - unfiled,
+        "care.out_of_area_filing.unfiled": unfiled,
+    }
+    full = simulate(make_variant(nanchuan_small, shares), run=run, seed=SEED)
+    cut = simulate(
+        make_variant(
+            nanchuan_small, {**shares, "benefits.urrbmi.inpatient.filing_factor.unfiled": factor}
+        ),
+        run=run,
+        seed=SEED,
+    )
+    assert np.all(_spent(cut, "urrbmi_pool") <= _spent(full, "urrbmi_pool") + 1e-6)
+    assert _spent(cut, "urrbmi_pool").sum() < _spent(full, "urrbmi_pool").sum()
+    np.testing.assert_array_equal(cut.admissions.values, full.admissions.values)

@@ -224,7 +224,7 @@ def _settle(
     """Settle ``rows`` (one piece of a year, grouped by person in date order) under snapshot
     ``s``, with the people's totals so far; the totals after."""
     # one table per filing status, stacked: a claim's key starts at its status's block
-    tables = TermTables.stacked([TermTables.cached(s, f) for f in FILINGS])
+    tables = TermTables.stacked_cached(s)
     _, levels, tcms, groups = tables.shape
     st = status[rows]
     block = _codes(filing[rows], FILINGS) * len(SCHEMES) + st

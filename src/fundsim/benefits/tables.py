@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
+from ..codes import (
+    FILINGS,
+    LEVELS,
+    POOL_OF_SCHEME,
+    POOLS,
+    RETIRED,
+    SCHEMES,
+    SPECIAL_GROUPS,
+    URRBMI,
+)
 from .fields import COLUMN, FLAGS, LADDER_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 from .terms import claim_terms, ladder
@@ -96,6 +105,19 @@ class TermTables:
         ladders = ladder([t["repeat_factors"] for t in cells.values()])
         repeat = ladders.reshape(*shape, ladders.shape[-1])
         return cls(scalars=scalars, layer_starts=starts, layer_ratios=ratios, repeat_factors=repeat)
+
+    @classmethod
+    def stacked_cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
+        """The tables of every filing status (FILINGS, filed first) stacked, cached as
+        :meth:`cached` is."""
+        rules = [(p, repr(v)) for p, v in snapshot.items() if p.startswith("benefits.")]
+        key = ("stacked", *rules)
+        tables = _CACHE.get(key)
+        if tables is None:
+            if len(_CACHE) >= 64:
+                _CACHE.pop(next(iter(_CACHE)))
+            tables = _CACHE[key] = cls.stacked([cls.cached(snapshot, f) for f in FILINGS])
+        return tables
 
     @classmethod
     def stacked(cls, tables: Sequence[TermTables]) -> TermTables:

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..codes import LEVELS, POOLS, SPECIAL_GROUPS, names
+from ..codes import FILINGS, LEVELS, POOLS, SPECIAL_GROUPS, names
 from .fields import FLAGS, LADDER_FIELDS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
-FILINGS = ("filed", "unfiled", "emergency", "transfer")  # of an out-of-area stay
+__all__ = ["FILINGS", "build_claims", "claim_terms", "ladder"]
 
 
 def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
-from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, SCHEMES, names
+from ..codes import FILINGS, LEVELS, POOL_OF_SCHEME, POOLS, SCHEMES, names
 from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import DAYS_PER_YEAR, Population
 from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
@@ -57,6 +57,7 @@ def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
         if bool(s["payment.global_budget.enabled"])
         else 0.0,
         "retention": float(s["payment.procurement.retention"]),
+        "filing_shares": np.array([float(s[f"care.out_of_area_filing.{f}"]) for f in FILINGS]),
     }
 
 
@@ -139,6 +140,7 @@ def admit(
         c["stay"],
         c["policy_range_share"],
         terms.shape,
+        c["filing_shares"],
     )
     prior = totals.prior(person)
     paid = settle_grouped(terms, adm.first, adm.total, adm.policy_range, adm.key, prior)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..codes import SCHEMES
+from ..codes import LEVELS, SCHEMES
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, Table
@@ -235,6 +235,7 @@ def draw_care(
     mean_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
     term_shape: tuple[int, int, int, int],
+    filing_shares: NDArray[np.float64] | None = None,
 ) -> Admissions:
     """Level, TCM, cost, policy-range cost and benefit terms of each admission (their
     randomness hashed from each admission's candidate ``keys`` and the year's ``base``).
@@ -251,7 +252,11 @@ def draw_care(
         − 1), so the batch's bed days are its admissions + one Poisson draw of the extra days
     policy_range_share : share of the cost inside the policy range, by scheme status
     term_shape : shape of the benefit term tables (status, level, TCM, group)
+    filing_shares : shares of out-of-area stays by filing status (FILINGS; None: all filed);
+        the term tables then hold a block of statuses per filing status, filed first
     """
+    shares = np.array([1.0, 0.0, 0.0, 0.0]) if filing_shares is None else filing_shares
+    filing_bounds = level_bounds(np.cumsum(shares)[None, :])[0]
     total, policy_range, key, by_status = price_admissions(
         person,
         when,
@@ -270,6 +275,8 @@ def draw_care(
         np.maximum(mean_stay - 1.0, 0.0),
         policy_range_share,
         term_shape,
+        filing_bounds,
+        LEVELS.index("out_of_area"),
     )
     return Admissions(
         person=person,

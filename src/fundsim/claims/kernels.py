@@ -19,10 +19,11 @@ from numpy.typing import NDArray
 
 from ..codes import POOL_OF_SCHEME, POOLS, URRBMI
 from ..random.hashing import hashed_exponential, hashed_normal, hashed_uniform
-from ..random.streams import COST, LEVEL, POSITION, POSITION_END, THIN
+from ..random.streams import COST, FILING, LEVEL, POSITION, POSITION_END, THIN
 
 POOL_OF_STATUS = np.array(POOL_OF_SCHEME, dtype=np.intp)  # a compile-time constant
 N_POOLS = len(POOLS)
+N_STATUS = len(POOL_OF_SCHEME)
 TIME_BITS = 32  # admission time within the year, in 2⁻³² of its span (~8 ms)
 TICKS = 1 << TIME_BITS
 _NODES = 256  # nodes of the admission-day log table (decode_admissions)
@@ -220,6 +221,8 @@ def price_admissions(
     extra_stay: NDArray[np.float64],
     policy_range_share: NDArray[np.float64],
     term_shape: tuple[int, int, int, int],
+    filing_bounds: NDArray[np.float64],
+    away_level: int,
 ) -> tuple[
     NDArray[np.float64], NDArray[np.float64], NDArray[np.intp], NDArray[np.float64]
 ]:  # pragma: no cover - compiled
@@ -232,7 +235,10 @@ def price_admissions(
     where u falls within its level's band (uniform on [0, 1) and independent of the level)
     ``< tcm_share``; the cost is the level's mean on ``day`` × the cell's factor × a
     lognormal factor of mean 1 and log-sd ``sigma`` (its normal hashed from the ``COST``
-    stream by the ziggurat) × medical inflation ``exp(inflation × (when − day))``.
+    stream by the ziggurat) × medical inflation ``exp(inflation × (when − day))``. An
+    out-of-area stay's filing status comes from its ``FILING`` uniform against the cumulative
+    shares ``filing_bounds`` (filed first); its terms are in the block of the stacked term
+    tables of that status (block 0, the filed, for every other stay).
     """
     n = len(person)
     total = np.empty(n)
@@ -258,7 +264,10 @@ def price_admissions(
         g = group[person[i]] if s == URRBMI else 0
         total[i] = cost
         in_range[i] = cost * policy_range_share[s]
-        key[i] = ((s * n_levels + level) * n_tcm + tcm) * n_groups + g
+        block = s
+        if level == away_level and filing_bounds[1] < 1.0:  # not every stay filed
+            block += N_STATUS * pick_level(filing_bounds, hashed_uniform(base, keys[i], FILING))
+        key[i] = ((block * n_levels + level) * n_tcm + tcm) * n_groups + g
         extra = extra_stay[level]
         if s == 0:
             n0 += 1.0

@@ -34,6 +34,7 @@ LEVEL = 2  # inpatient: a candidate's hospital level (and TCM)
 COST = 3  # inpatient: a candidate's cost
 POSITION = 4  # inpatient: the spacing of the candidates' times within the year
 POSITION_END = 5  # inpatient: the last spacing (the year's end)
+FILING = 6  # inpatient: an out-of-area stay's filing status
 
 
 def run_sequence(seed: int, run: int) -> np.random.SeedSequence:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from ..codes import LEVELS, POOLS, names
+from ..codes import FILINGS, LEVELS, POOLS, names
 from ..parameters.tree import ParameterTree, Snapshot
 from ..source.diagnostics import Collector
 
@@ -122,6 +122,15 @@ def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
                 f"hospital-level shares of {scheme} sum to {total:.6g}, not 1",
                 f"{', '.join(LEVELS)} must add up to 1",
             )
+    filing = [f"care.out_of_area_filing.{f}" for f in FILINGS]
+    if abs(sum(s[p] for p in filing) - 1) > 1e-6:
+        ctx.report(
+            "error",
+            s.date,
+            filing,
+            f"out-of-area filing shares sum to {sum(s[p] for p in filing):.6g}, not 1",
+            f"{', '.join(FILINGS)} must add up to 1",
+        )
     drugs, consumables = (
         s["payment.procurement.drug_share"],
         s["payment.procurement.consumable_share"],

@@ -148,7 +148,8 @@ class FundModel:
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Put ``snapshot`` in force, with its lookup tables (computed once per breakpoint)."""
         self.snapshot = snapshot
-        self.terms = TermTables.cached(snapshot)
+        # one block of terms per filing status of an out-of-area stay, filed first
+        self.terms = TermTables.stacked_cached(snapshot)
         # the mean contribution base is proportional to the wage (floor, cap and mean are)
         self.base_per_wage = mean_base(snapshot, 1.0)
         self.care: Care = care_terms(snapshot, self.start_snapshot)
