@@ -143,3 +143,20 @@ def test_term_tables_are_reused_only_while_the_benefit_rules_are_the_same() -> N
     assert raised is not TermTables.cached(before)
     assert (raised.ratio >= TermTables.cached(before).ratio).all()
     assert (raised.ratio > TermTables.cached(before).ratio).any()
+
+
+def test_refiled_tables_equal_a_full_lookup_for_every_filing_status() -> None:
+    from fundsim.codes import FILINGS
+
+    snapshot = dict(
+        load_scenario(SCENARIOS / "yangjiang" / "rules-2024.yaml").tree.at(dt.date(2025, 1, 1))
+    )
+    snapshot["benefits.urrbmi.inpatient.filing_factor.unfiled"] = 0.6
+    snapshot["benefits.uebmi.inpatient.filing_factor.emergency"] = 0.8
+    filed = TermTables.from_snapshot(snapshot, "filed")
+    for filing in FILINGS:
+        full, quick = TermTables.from_snapshot(snapshot, filing), filed.refiled(snapshot, filing)
+        np.testing.assert_array_equal(quick.scalars, full.scalars)
+        np.testing.assert_array_equal(quick.layer_starts, full.layer_starts)
+        np.testing.assert_array_equal(quick.repeat_factors, full.repeat_factors)
+    assert not np.array_equal(filed.ratio, filed.refiled(snapshot, "unfiled").ratio)

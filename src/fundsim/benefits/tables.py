@@ -116,8 +116,35 @@ class TermTables:
         if tables is None:
             if len(_CACHE) >= 64:
                 _CACHE.pop(next(iter(_CACHE)))
-            tables = _CACHE[key] = cls.stacked([cls.cached(snapshot, f) for f in FILINGS])
+            filed = cls.cached(snapshot, FILINGS[0])
+            blocks = [filed, *(filed.refiled(snapshot, f) for f in FILINGS[1:])]
+            tables = _CACHE[key] = cls.stacked(blocks)
         return tables
+
+    def refiled(self, snapshot: Mapping[str, Any], filing: str) -> TermTables:
+        """These (filed) tables for out-of-area stays of status ``filing``: only the
+        out-of-area cells' terms differ, so only they are looked up again."""
+        factors = [
+            snapshot[f"benefits.{pool.name}.inpatient.filing_factor.{name}"]
+            for pool in POOLS
+            for name in (FILINGS[0], filing)
+        ]
+        if len(set(factors)) == 1:  # the same factor as the filed: the same terms
+            return self
+        scalars = self.scalars.copy()
+        away = LEVELS.index("out_of_area")
+        for status, tcm, group in np.ndindex(len(STATUS), 2, len(GROUP_CODES)):
+            claim = {
+                "scheme": POOLS[POOL_OF_SCHEME[status]].name,
+                "level": LEVELS[away],
+                "retired": status == RETIRED,
+                "tcm": bool(tcm),
+                "group": GROUP_CODES[group] if status == URRBMI else None,
+                "filing": filing,
+            }
+            t = claim_terms(snapshot, claim)
+            scalars[status, away, tcm, group] = [float(t[name]) for name in TERM_NAMES]
+        return TermTables(scalars, self.layer_starts, self.layer_ratios, self.repeat_factors)
 
     @classmethod
     def stacked(cls, tables: Sequence[TermTables]) -> TermTables:
