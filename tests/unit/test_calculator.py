@@ -225,3 +225,18 @@ def test_the_calculator_lowers_a_years_later_deductibles_as_the_rule_says() -> N
     full = float(tree.value("benefits.urrbmi.inpatient.deductible.level3", DAY))
     # the earliest admission pays the whole deductible, the later ones half, whatever the order
     assert got["deductible"].tolist() == [full / 2, full, full / 2]
+
+
+def test_a_claim_outside_the_scenarios_horizon_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = tmp_path / "early.csv"
+    claims.write_text(
+        "person,date,scheme,retired,level,total\na,2012-03-01,urrbmi,0,level1,1000\n",
+        encoding="utf-8",
+    )
+    scenario = str(ROOT / "scenarios" / "yangjiang" / "baseline.yaml")
+    assert main(["benefit", scenario, "--claims", str(claims)]) == 2
+    assert "early.csv:2: error: date: '2012-03-01' lies outside" in capsys.readouterr().err
+    assert main(["benefit", scenario, "--claims", str(claims), "--date", "2040-01-01"]) == 2
+    assert "--date 2040-01-01 lies outside" in capsys.readouterr().err

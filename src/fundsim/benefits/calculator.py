@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
 from ..parameters.tree import ParameterTree, Snapshot
-from ..source.diagnostics import Collector
+from ..source.diagnostics import Collector, InputError
 from .kernel import settle_grouped
 from .rules import RunningTotals
 from .tables import TermTables
@@ -81,6 +81,7 @@ def check_claims(
     display: str,
     problems: Collector,
     lines: NDArray[np.int64] | None = None,
+    horizon: tuple[dt.date, dt.date] | None = None,
 ) -> pd.DataFrame:
     """The claims as typed columns (defaults filled); each bad cell an error at its line and
     column (row i of ``claims`` is line ``lines[i]`` of ``display``; by default i + 2, under
@@ -148,6 +149,15 @@ def check_claims(
             out[c.name] = number
     if problems.has_errors:
         return out
+    if horizon is not None:  # the rules are known within the scenario's horizon only
+        first, last = (pd.Timestamp(d) for d in horizon)
+        outside = (out["date"] < first) | (out["date"] > last)
+        bad(
+            outside.to_numpy(),
+            "date",
+            f"'{{value}}' lies outside the scenario's horizon {horizon[0]} to {horizon[1]}, "
+            "whose rules are the ones known",
+        )
     parts = out["non_insured"] + out["class_b"]
     bad(
         (parts > out["total"] + 1e-9).to_numpy(),
@@ -176,6 +186,12 @@ def calculate(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
     rules on each claim's date; the input columns plus :data:`OUTPUT` [yuan, two decimals]."""
     c = claims.reset_index(drop=True)
     n = len(c)
+    first, last = pd.Timestamp(tree.start), pd.Timestamp(tree.end)
+    if ((c["date"] < first) | (c["date"] > last)).any():
+        raise InputError(
+            f"claims dated outside the rules' horizon {tree.start} to {tree.end}; "
+            "check_claims(..., horizon=...) names them"
+        )
     scheme = c["scheme"].to_numpy()
     status = np.where(scheme == "urrbmi", URRBMI, np.where(c["retired"].to_numpy(), RETIRED, 0))
     away = c["level"].to_numpy() == "out_of_area"
