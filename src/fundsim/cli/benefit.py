@@ -70,15 +70,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"{shown}: no claims (a header and no rows)")
     problems = Collector()
     horizon = (scenario.horizon.start, scenario.horizon.end)
-    claims = check_claims(raw.reset_index(drop=True), shown, problems, lines=lines, horizon=horizon)
+    if args.date is not None and not horizon[0] <= args.date <= horizon[1]:
+        raise InputError(
+            f"--date {args.date} lies outside the scenario's horizon {horizon[0]} to {horizon[1]}"
+        )
+    # with --date every claim is settled on that day: its own date need only be a date
+    within = horizon if args.date is None else None
+    claims = check_claims(raw.reset_index(drop=True), shown, problems, lines=lines, horizon=within)
     if problems.has_errors:
         raise ScenarioError(problems.items)
     if args.date is not None:
-        if not horizon[0] <= args.date <= horizon[1]:
-            raise InputError(
-                f"--date {args.date} lies outside the scenario's horizon {horizon[0]} to "
-                f"{horizon[1]}"
-            )
         claims["date"] = pd.Timestamp(args.date)
     result = calculate(scenario.tree, claims)
     elapsed = time.perf_counter() - started
