@@ -59,6 +59,29 @@ def random_batch(terms: TermTables, n: int, people: int, rng: np.random.Generato
     }
 
 
+def kernel_against_rules(terms: TermTables, b: dict) -> tuple:  # type: ignore[type-arg]
+    """The batch ``b`` settled by the compiled kernel and by the numpy rules: the same
+    payments (the claims and the rules' settlement returned for further checks)."""
+    # a person's prior totals are the same on all their claims
+    prior = {k: v[np.searchsorted(b["person"], b["person"])] for k, v in b["prior"].items()}
+    claims = terms.claims(
+        b["person"],
+        b["total"],
+        b["policy_range"],
+        b["status"],
+        b["level"],
+        b["tcm"],
+        b["group"],
+        prior,
+    )
+    want = settle(claims)
+    key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
+    got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
+    for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6)
+    return claims, want
+
+
 @pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
 def test_compiled_settlement_pays_what_the_rules_pay(region: str) -> None:
     rng = np.random.default_rng(7)
@@ -66,25 +89,7 @@ def test_compiled_settlement_pays_what_the_rules_pay(region: str) -> None:
     terms = TermTables.from_snapshot(snapshot)
     for people in (50, 2_000, 40_000):  # few people: long runs of claims that reach the caps
         b = random_batch(terms, 20_000, people, rng)
-        # a person's prior totals are the same on all their claims
-        prior = {k: v[np.searchsorted(b["person"], b["person"])] for k, v in b["prior"].items()}
-        claims = terms.claims(
-            b["person"],
-            b["total"],
-            b["policy_range"],
-            b["status"],
-            b["level"],
-            b["tcm"],
-            b["group"],
-            prior,
-        )
-        want = settle(claims)
-        key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
-        got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
-        for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
-            np.testing.assert_allclose(
-                getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6
-            )
+        claims, want = kernel_against_rules(terms, b)
         assert (want.layer > 0).any() and (want.assistance > 0).any()  # the layers were exercised
         assert (
             np.minimum.reduceat(claims.pool_cap - want.fund, np.flatnonzero(b["first"])) >= -1e-6
@@ -387,22 +392,7 @@ def test_compiled_settlement_follows_the_rules_of_issue_16(rule: str) -> None:
     terms = TermTables.from_snapshot(snapshot)
     rng = np.random.default_rng(3)
     b = random_batch(terms, 20_000, 500, rng)  # many admissions a person
-    prior = {k: v[np.searchsorted(b["person"], b["person"])] for k, v in b["prior"].items()}
-    claims = terms.claims(
-        b["person"],
-        b["total"],
-        b["policy_range"],
-        b["status"],
-        b["level"],
-        b["tcm"],
-        b["group"],
-        prior,
-    )
-    want = settle(claims)
-    key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
-    got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
-    for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
-        np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6)
+    claims, want = kernel_against_rules(terms, b)
     if rule.startswith("uebmi"):  # the employees' high-cost layer was used
         assert (want.layer[b["status"] < 2] > 0).any()
     else:  # the ladder was used: some URRBMI deductibles fall below their level's own
