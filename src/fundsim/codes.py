@@ -150,8 +150,9 @@ POOLS = (
         "urrbmi_reserve",
     ),
 )
-# the pool of each scheme (by status index)
+# the pool of each scheme (by status index), and its name (the parameters' scheme prefix)
 POOL_OF_SCHEME = tuple(next(i for i, p in enumerate(POOLS) if s in p.schemes) for s in SCHEMES)
+SCHEME_POOL = tuple(POOLS[p].name for p in POOL_OF_SCHEME)  # uebmi, uebmi, urrbmi
 
 FLOW_CODES = (
     Flow("employer_contributions", "单位缴费", "employer contributions", INCOME),

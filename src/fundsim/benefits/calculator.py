@@ -20,13 +20,20 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..codes import LEVELS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, SPECIAL_GROUPS, URRBMI
+from ..codes import (
+    FILINGS,
+    LEVELS,
+    RETIRED,
+    SCHEME_POOL,
+    SCHEMES,
+    SPECIAL_GROUPS,
+    URRBMI,
+)
 from ..parameters.tree import ParameterTree, Snapshot
 from ..source.diagnostics import Collector, InputError
 from .kernel import settle_grouped
 from .rules import RunningTotals
 from .tables import TermTables
-from .terms import FILINGS
 
 MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
 
@@ -250,10 +257,7 @@ def _settle(
     key = ((block * levels + level) * tcms + tcm) * groups + group
     total = c["total"].to_numpy(dtype=float)[rows]
     selfpay_b = np.array(
-        [
-            float(s[f"benefits.{POOLS[POOL_OF_SCHEME[x]].name}.inpatient.class_b_selfpay"])
-            for x in range(len(SCHEMES))
-        ]
+        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
     )[st]
     outside = c["non_insured"].to_numpy(dtype=float)[rows]
     policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b

@@ -8,7 +8,7 @@ arrays indexed by those codes, so the two can never disagree (a unit test checks
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from ..codes import (
     FILINGS,
     LEVELS,
-    POOL_OF_SCHEME,
     POOLS,
     RETIRED,
+    SCHEME_POOL,
     SCHEMES,
     SPECIAL_GROUPS,
     URRBMI,
@@ -66,14 +66,7 @@ class TermTables:
         """:meth:`from_snapshot`, reused while the benefit rules (``benefits.*``) are the
         same: a run swaps snapshots at every dated change of any parameter, and a batch
         repeats the same rules in every run."""
-        rules = [(p, repr(v)) for p, v in snapshot.items() if p.startswith("benefits.")]
-        key = (filing, *rules)
-        tables = _CACHE.get(key)
-        if tables is None:
-            if len(_CACHE) >= 64:
-                _CACHE.pop(next(iter(_CACHE)))
-            tables = _CACHE[key] = cls.from_snapshot(snapshot, filing)
-        return tables
+        return _cached(snapshot, filing, lambda: cls.from_snapshot(snapshot, filing))
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any], filing: str = "filed") -> TermTables:
@@ -83,17 +76,7 @@ class TermTables:
         cells: dict[tuple[int, ...], dict[str, Any]] = {}
         for index in np.ndindex(*shape):
             status, level, tcm, group = index
-            scheme = POOLS[POOL_OF_SCHEME[status]].name
-            claim = {
-                "scheme": scheme,
-                "level": LEVELS[level],
-                "retired": status == RETIRED,
-                "tcm": bool(tcm),
-                # special groups are URRBMI members; employees get the plain terms
-                "group": GROUP_CODES[group] if status == URRBMI else None,
-                "filing": filing,
-            }
-            cells[index] = claim_terms(snapshot, claim)
+            cells[index] = claim_terms(snapshot, _cell_claim(status, level, tcm, group, filing))
         width = max(len(t["layer_starts"]) for t in cells.values())
         starts = np.full((*shape, width), np.inf)
         ratios = np.zeros((*shape, width))
@@ -110,16 +93,12 @@ class TermTables:
     def stacked_cached(cls, snapshot: Mapping[str, Any]) -> TermTables:
         """The tables of every filing status (FILINGS, filed first) stacked, cached as
         :meth:`cached` is."""
-        rules = [(p, repr(v)) for p, v in snapshot.items() if p.startswith("benefits.")]
-        key = ("stacked", *rules)
-        tables = _CACHE.get(key)
-        if tables is None:
-            if len(_CACHE) >= 64:
-                _CACHE.pop(next(iter(_CACHE)))
+
+        def build() -> TermTables:
             filed = cls.cached(snapshot, FILINGS[0])
-            blocks = [filed, *(filed.refiled(snapshot, f) for f in FILINGS[1:])]
-            tables = _CACHE[key] = cls.stacked(blocks)
-        return tables
+            return cls.stacked([filed, *(filed.refiled(snapshot, f) for f in FILINGS[1:])])
+
+        return _cached(snapshot, "stacked", build)
 
     def refiled(self, snapshot: Mapping[str, Any], filing: str) -> TermTables:
         """These (filed) tables for out-of-area stays of status ``filing``: only the
@@ -134,15 +113,7 @@ class TermTables:
         scalars = self.scalars.copy()
         away = LEVELS.index("out_of_area")
         for status, tcm, group in np.ndindex(len(STATUS), 2, len(GROUP_CODES)):
-            claim = {
-                "scheme": POOLS[POOL_OF_SCHEME[status]].name,
-                "level": LEVELS[away],
-                "retired": status == RETIRED,
-                "tcm": bool(tcm),
-                "group": GROUP_CODES[group] if status == URRBMI else None,
-                "filing": filing,
-            }
-            t = claim_terms(snapshot, claim)
+            t = claim_terms(snapshot, _cell_claim(status, away, tcm, group, filing))
             scalars[status, away, tcm, group] = [float(t[name]) for name in TERM_NAMES]
         return TermTables(scalars, self.layer_starts, self.layer_ratios, self.repeat_factors)
 
@@ -201,3 +172,29 @@ class TermTables:
             table = getattr(self, name)
             terms[name] = np.take(table.reshape(-1, table.shape[-1]), key, axis=0)
         return Claims(person, total, policy_range, terms, dict(prior))
+
+
+def _cell_claim(status: int, level: int, tcm: int, group: int, filing: str) -> dict[str, Any]:
+    """The claim whose terms fill one cell of the tables."""
+    return {
+        "scheme": SCHEME_POOL[status],
+        "level": LEVELS[level],
+        "retired": status == RETIRED,
+        "tcm": bool(tcm),
+        # special groups are URRBMI members; employees get the plain terms
+        "group": GROUP_CODES[group] if status == URRBMI else None,
+        "filing": filing,
+    }
+
+
+def _cached(snapshot: Mapping[str, Any], kind: str, build: Callable[[], TermTables]) -> TermTables:
+    """The tables ``build`` makes, reused while the benefit rules (``benefits.*``) are the
+    same (at most 64 rule sets kept, the oldest dropped first)."""
+    rules = [(p, repr(v)) for p, v in snapshot.items() if p.startswith("benefits.")]
+    key = (kind, *rules)
+    tables = _CACHE.get(key)
+    if tables is None:
+        if len(_CACHE) >= 64:
+            _CACHE.pop(next(iter(_CACHE)))
+        tables = _CACHE[key] = build()
+    return tables

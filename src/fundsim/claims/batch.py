@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
-from ..codes import FILINGS, LEVELS, POOL_OF_SCHEME, POOLS, SCHEMES, names
+from ..codes import FILINGS, LEVELS, POOLS, SCHEME_POOL, names
 from ..payment.effects import drg_multipliers, procurement_multiplier
 from ..population.arrays import DAYS_PER_YEAR, Population
 from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
@@ -41,7 +41,7 @@ def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
                 float(s[f"benefits.policy_range_share.{scheme}"])
                 - float(s["care.class_b_share"])
                 * float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"])
-                for scheme in (POOLS[POOL_OF_SCHEME[status]].name for status in range(len(SCHEMES)))
+                for scheme in SCHEME_POOL
             ]
         ),
         "drg_cost": drg_cost,

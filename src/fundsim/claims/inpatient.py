@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..codes import LEVELS, SCHEMES
+from ..codes import FILINGS, LEVELS, SCHEMES
 from ..population.arrays import DAYS_PER_YEAR, N_CELLS, Population
 from ..population.kernels import order_by_cell
 from ..scenario.regiondata import MAX_AGE, Table
@@ -255,7 +255,7 @@ def draw_care(
     filing_shares : shares of out-of-area stays by filing status (FILINGS; None: all filed);
         the term tables then hold a block of statuses per filing status, filed first
     """
-    shares = np.array([1.0, 0.0, 0.0, 0.0]) if filing_shares is None else filing_shares
+    shares = np.eye(len(FILINGS))[0] if filing_shares is None else filing_shares  # all filed
     filing_bounds = level_bounds(np.cumsum(shares)[None, :])[0]
     total, policy_range, key, by_status = price_admissions(
         person,

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtr
 
-from ..codes import POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES
+from ..codes import RETIRED, SCHEME_POOL, SCHEMES
 
 
 def _partial(k: int, mean: float, sigma: float, c: float) -> float:
@@ -97,7 +97,7 @@ def outpatient_year(
     sigma = float(s["care.outpatient_sigma"])
     out = np.zeros((2, len(SCHEMES)))
     for status in range(len(SCHEMES)):
-        scheme = POOLS[POOL_OF_SCHEME[status]].name
+        scheme = SCHEME_POOL[status]
         b = f"benefits.{scheme}"
         c = f"care.outpatient.{scheme}"
         ratio = "retiree_ratio" if status == RETIRED else "ratio"

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from ..codes import ACCOUNTS, EXPENDITURE, FLOW_CODES, FLOW_NAMES, INCOME
 from ..source.diagnostics import InputError
-from .books import Balances, Posting, to_fen
+from .books import SIGN, Balances, Posting, to_fen
 
 MAX_FEN = 2**62  # 4.6e16 yuan: 5,000 years of China's health spending
 
@@ -34,7 +34,6 @@ class MoneyOverflow(InputError):
 
 
 _FLOW_INDEX = {name: i for i, name in enumerate(FLOW_NAMES)}
-_FLOW_SIGN = {f.name: 1 if f.direction == INCOME else -1 for f in FLOW_CODES}
 
 
 @dataclass
@@ -79,8 +78,7 @@ class Ledger:
         days, codes, flows, amounts = [], [], [], []
         for ledger, rename in parts:
             target = np.array([index[rename.get(a, a)] for a in ledger.accounts], dtype=np.int64)
-            for i, value in enumerate(ledger.opening):
-                opening[target[i]] += int(value)
+            np.add.at(opening, target, ledger.opening)
             e = ledger.entries()
             keep = ~np.isin(e["flow"], dropped)
             days.append(e["day"][keep])
@@ -92,8 +90,10 @@ class Ledger:
         out._account = np.concatenate(codes).astype(np.int64).tolist()
         out._flow = np.concatenate(flows).astype(np.int64).tolist()
         out._amount = np.concatenate(amounts).astype(np.int64).tolist()
-        for a, f, amount in zip(out._account, out._flow, out._amount, strict=True):
-            out.running[a] += _FLOW_SIGN[FLOW_NAMES[f]] * amount
+        signs = np.array([SIGN[f] for f in FLOW_NAMES], dtype=np.int64)
+        balance = opening.copy()  # exact: whole fen in 64-bit integers
+        np.add.at(balance, out._account, signs[out._flow] * np.asarray(out._amount, dtype=np.int64))
+        out.running = [int(x) for x in balance]
         return out
 
     def post(self, day: float, account: str, flow: str, amount: float) -> None:
@@ -115,7 +115,7 @@ class Ledger:
                 "finance.interest_rate), the wages and the population"
             )
         self._amount.append(fen)
-        self.running[a] += _FLOW_SIGN[flow] * fen
+        self.running[a] += SIGN[flow] * fen
 
     def transfer(
         self, day: float, source: str, out_flow: str, target: str, in_flow: str, amount: float
@@ -165,17 +165,17 @@ class Ledger:
         closing = self.opening + np.cumsum(income - expenditure, axis=0)
         return income, expenditure, closing
 
-    def income(self, account: str, after: float, until: float, flows: Iterable[str]) -> float:
-        """Income [yuan] of ``account`` from the ``flows`` given, on days in (after, until]."""
+    def income(
+        self, accounts: Sequence[str], after: float, until: float, flows: Iterable[str]
+    ) -> dict[str, float]:
+        """Income [yuan] of each of ``accounts`` from the ``flows`` given, on days in
+        (after, until]."""
         codes = [_FLOW_INDEX[f] for f in flows]
         e = self.entries()
-        pick = (
-            (e["account"] == self._index[account])
-            & np.isin(e["flow"], codes)
-            & (e["day"] > after)
-            & (e["day"] <= until)
-        )
-        return float(e["amount"][pick].sum()) / 100
+        pick = np.isin(e["flow"], codes) & (e["day"] > after) & (e["day"] <= until)
+        sums = np.zeros(len(self.accounts), dtype=np.int64)
+        np.add.at(sums, e["account"][pick], e["amount"][pick])
+        return {a: int(sums[self._index[a]]) / 100 for a in accounts}
 
     def balance(self, account: str) -> float:
         """Balance [yuan] of ``account`` after every entry posted so far."""

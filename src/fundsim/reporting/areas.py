@@ -8,8 +8,7 @@ import xarray as xr
 
 from ..codes import POOLS
 from ..plotting.style import Lang, fund_name, scenario_titles
-from ..results.areas import CITY, TOTAL, area_label, area_names
-from ..results.assemble import MODES
+from ..results.areas import CITY, TOTAL, area_label, area_names, unified_at_end
 
 HEADERS = {
     "scenario": ("情景", "scenario"),
@@ -43,6 +42,8 @@ def area_table(ds: xr.Dataset, lang: Lang) -> pd.DataFrame | None:
     titles = scenario_titles(ds, lang, short=False)
     rows = []
     for s in [str(x) for x in ds["scenario"].values]:
+        # under one city fund an area is accounted apart (单独核算), never depleted
+        one_fund = unified_at_end(ds, s)
         for area in area_names(ds):
             if area == TOTAL:
                 continue
@@ -56,8 +57,6 @@ def area_table(ds: xr.Dataset, lang: Lang) -> pd.DataFrame | None:
                     return round(float(flows.sel(flow=flow).median("run")) / 1e4, 1)
 
                 first = d["depletion_year"].values
-                # under one city fund an area is accounted apart (单独核算), never depleted
-                one_fund = unified_at_end(ds, s)
                 row: dict[str, object] = {
                     head("scenario"): titles[s],
                     head("area"): area_label(ds, area, lang),
@@ -83,11 +82,3 @@ def area_table(ds: xr.Dataset, lang: Lang) -> pd.DataFrame | None:
                     row[head("fiscal")] = median("fiscal_deficit_cover")
                 rows.append(row)
     return pd.DataFrame(rows).fillna(NOT_APPLICABLE)
-
-
-def unified_at_end(ds: xr.Dataset, scenario: str) -> bool:
-    """Whether the scenario's areas are one city fund at the horizon's end."""
-    if "pooling_mode" not in ds:
-        return False
-    mode = ds["pooling_mode"].sel(scenario=scenario).isel(year=-1)
-    return bool((mode == MODES.index("unified")).all())

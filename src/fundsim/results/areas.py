@@ -22,6 +22,17 @@ CITY_LABELS = {
 }
 
 
+MODES = ("separate", "reserve", "unified")  # the codes of the results' pooling_mode
+
+
+def unified_at_end(ds: xr.Dataset, scenario: str) -> bool:
+    """Whether the scenario's areas are one city fund at the horizon's end."""
+    if "pooling_mode" not in ds:
+        return False
+    mode = ds["pooling_mode"].sel(scenario=scenario).isel(year=-1)
+    return bool((mode == MODES.index("unified")).all())
+
+
 def area_names(ds: xr.Dataset) -> list[str]:
     """The areas of a city's results, ``city`` and ``total`` last; [] for one area."""
     return [str(a) for a in ds["area"].values] if "area" in ds.dims else []

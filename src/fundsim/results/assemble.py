@@ -34,10 +34,10 @@ from ..finance.ledger import Ledger
 from ..scenario.loader import Scenario
 from ..sim.city import CityModel
 from ..sim.model import FundModel, RunRecord
+from .areas import CITY, CITY_LABELS, MODES, TOTAL
 from .schema import COORD_ATTRS, POPULATION_FLOW_NAMES, SCHEME_NAMES, VARIABLES
 
 FEN = 100.0
-MODES = ("separate", "reserve", "unified")  # the codes of pooling_mode
 COUNTS = ("insured", "admissions", "bed_days", "inpatient_cost", "population", "births_to_members")
 
 
@@ -172,7 +172,7 @@ def city_dataset(
     )
     keys = [a.key for a in city.scenario.areas]
     ds = _dataset(
-        data, city.areas[0], scenario_name, run, inputs, list(funds), [*keys, "city", "total"]
+        data, city.areas[0], scenario_name, run, inputs, list(funds), [*keys, CITY, TOTAL]
     )
     ds.attrs.update(weight=",".join(f"{a.weight:g}" for a in city.areas))
     ds["area"].attrs.update(
@@ -180,10 +180,11 @@ def city_dataset(
         long_name_zh="统筹地区",
         # JSON lists: a name may hold a comma
         labels_zh=json.dumps(
-            [*(a.name.zh for a in city.scenario.areas), "市级账户", "全市合计"], ensure_ascii=False
+            [*(a.name.zh for a in city.scenario.areas), *(z for z, _ in CITY_LABELS.values())],
+            ensure_ascii=False,
         ),
         labels_en=json.dumps(
-            [*(a.name.en for a in city.scenario.areas), "city accounts", "city total"]
+            [*(a.name.en for a in city.scenario.areas), *(e for _, e in CITY_LABELS.values())]
         ),
     )
     return _trimmed(ds, city.scenario)

@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 
 from ..codes import ACCOUNTS, ALL_ACCOUNT_CODES, POOLS, labels
 from ..parameters.catalogue import load_catalogue
-from .areas import CITY, TOTAL, area_label, area_names, select_area
+from .areas import CITY, TOTAL, area_label, area_names, select_area, unified_at_end
 from .summary import depletion_percentile
 
 MEMBERS = {"uebmi_pool": ["uebmi_active", "uebmi_retired"], "urrbmi_pool": ["urrbmi"]}
@@ -181,6 +181,7 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
     d = ds.isel(scenario=scenario)
     last = int(d["year"].values[-1])
     pools = [p.account for p in POOLS]
+    one_fund = unified_at_end(ds, str(ds["scenario"].values[scenario]))
     for area in area_names(ds):
         if area == TOTAL:
             continue
@@ -218,8 +219,6 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
             )
             continue
         parts = []
-        modes = d["pooling_mode"].isel(year=-1) if "pooling_mode" in d else None
-        one_fund = modes is not None and bool((modes == 2).all())
         for fund in pools:
             if one_fund:  # one city fund: the area is accounted apart, never depleted itself
                 balance = float(one["balance"].sel(fund=fund).isel(year=-1).median("run"))

@@ -19,6 +19,7 @@ from .model import FundModel, RunRecord
 from .order import Order, at
 
 # the income a reserve's share is taken of: the pool's own, not transfers within the city
+POOL_ACCOUNTS = tuple(p.account for p in POOLS)
 OWN_INCOME = tuple(
     f.name
     for f in FLOW_CODES
@@ -99,19 +100,13 @@ def reserve_process(city: CityModel) -> Generator[Any, Any, None]:
         if s["pooling.mode"] == "reserve" and date.month in list(s["pooling.reserve.months"]):
             if s["pooling.reserve.basis"] == "income":
                 bases = [
-                    {
-                        p.account: a.ledger.income(p.account, paid_until, day, OWN_INCOME)
-                        for p in POOLS
-                    }
-                    for a in city.areas
+                    a.ledger.income(POOL_ACCOUNTS, paid_until, day, OWN_INCOME) for a in city.areas
                 ]
             else:
-                bases = [
-                    {p.account: a.ledger.balance(p.account) for p in POOLS} for a in city.areas
-                ]
+                bases = [_pool_balances(a) for a in city.areas]
             _post(city, *pooling.contributions(s, bases))
             paid_until = day
-            balances = [{p.account: a.ledger.balance(p.account) for p in POOLS} for a in city.areas]
+            balances = [_pool_balances(a) for a in city.areas]
             reserves = {r: city.ledger.balance(r) for r in CITY_ACCOUNTS}
             areas, own, short = pooling.deficit_cover(s, balances, reserves)
             _post(city, areas, own)
@@ -124,6 +119,10 @@ def reserve_process(city: CityModel) -> Generator[Any, Any, None]:
         fraction = (end - begin) / (DAYS_PER_YEAR / 12)
         reserves = {r: city.ledger.balance(r) for r in CITY_ACCOUNTS}
         city.ledger.post_all(city.env.now, pooling.reserve_interest(s, reserves, fraction))
+
+
+def _pool_balances(area: FundModel) -> dict[str, float]:
+    return {account: area.ledger.balance(account) for account in POOL_ACCOUNTS}
 
 
 def _post(city: CityModel, areas: list[Any], own: Any) -> None:
