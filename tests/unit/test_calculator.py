@@ -202,7 +202,7 @@ def test_the_command_writes_every_claim_and_replaces_a_file_only_with_force(
     args = ["benefit", scenario, "--claims", str(claims), "--out", str(out)]
     assert main(args) == 0
     said = capsys.readouterr().out
-    assert "1 claims of 1 persons" in said and "统筹基金支付" in said
+    assert "1 claims (1 stays, 0 outpatient) of 1 persons" in said and "统筹基金支付" in said
     paid = pd.read_csv(out, encoding="utf-8-sig")
     assert list(paid.columns[-7:]) == [
         "policy_range", "deductible", "fund", "high_cost", "critical_illness", "assistance", "patient",

@@ -426,3 +426,45 @@ def test_a_value_over_an_inherited_draw_is_warned_and_none_holds_it(tmp_path: Pa
         write(tmp_path, "n.yaml", head() + "uncertainty:\n  care.tcm_share: none\n")
     )
     assert any("no file before this one draws" in w.message for w in stray.warnings)
+
+
+def test_one_value_sets_a_group_by_level_or_status_in_parameters_and_policy(
+    tmp_path: Path,
+) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head()
+        + textwrap.dedent("""
+        parameters:
+          benefits:
+            uebmi:
+              outpatient:
+                ratio:
+                  active: {value: 0.6, source: test}
+                  retired: {community: 0.9, level1: 0.8, level2: 0.7, level3: 0.65, source: test}
+        policy:
+          benefits.urrbmi.outpatient.ratio:
+            2024-01-01: 0.55
+        """),
+    )
+    tree = load_scenario(file).tree
+    before, after = tree.at(dt.date(2023, 6, 1)), tree.at(dt.date(2024, 6, 1))
+    levels = ("community", "level1", "level2", "level3")
+    assert [before[f"benefits.uebmi.outpatient.ratio.active.{lv}"] for lv in levels] == [0.6] * 4
+    assert before["benefits.uebmi.outpatient.ratio.retired.level3"] == 0.65
+    assert [after[f"benefits.urrbmi.outpatient.ratio.{lv}"] for lv in levels] == [0.55] * 4
+    assert before["benefits.urrbmi.outpatient.ratio.level1"] != 0.55
+
+
+def test_one_value_for_a_group_of_different_quantities_is_an_error(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head() + "policy:\n  benefits.urrbmi.outpatient:\n    2024-01-01: 0.5\n",
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    text = str(caught.value)
+    assert "is a group of parameters, not one parameter" in text
+    assert "by level or status" in text

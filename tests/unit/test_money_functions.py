@@ -318,19 +318,16 @@ def test_members_count_every_event_from_the_month_after_its_day() -> None:
 
 
 def test_the_outpatient_year_has_the_closed_form_mean(snapshot: dict[str, Any]) -> None:
-    from fundsim.claims.outpatient import benefit_moments, outpatient_year
+    from fundsim.claims.outpatient import benefit_moments, general_terms, outpatient_year
 
     members = np.array([4e4, 2e4, 1e5])
     draws = np.array(
         [outpatient_year(snapshot, 1.0, members, np.random.default_rng(i)) for i in range(400)]
     )
-    b, c = "benefits.urrbmi", "care.outpatient.urrbmi"
     mean, var = benefit_moments(
-        float(snapshot[f"{c}.spend"]),
+        float(snapshot["care.outpatient.urrbmi.spend"]),
         float(snapshot["care.outpatient_sigma"]),
-        float(snapshot[f"{b}.outpatient.deductible"]),
-        float(snapshot[f"{b}.outpatient.ratio"]),
-        float(snapshot[f"{b}.outpatient.annual_cap"]),
+        *general_terms(snapshot, URRBMI, 1.0),
     )
     got = draws[:, 0, URRBMI]
     # the mean per member within 4 standard errors of the yearly draw's spread sqrt(var / n)

@@ -1,13 +1,15 @@
 """The claim calculator: what each layer pays for given claims, on the model's own code.
 
-``calculate(scenario, claims)`` settles a table of inpatient claims under the scenario's rules
+``calculate(scenario, claims)`` settles a table of claims under the scenario's rules
 on each claim's date: the policy range from the bill (the cost outside the catalogue and the
 class-B items' first self-pay taken out), the terms of the claim's scheme, level, TCM, special
 group and filing status (``claim_terms``, through the same term tables and compiled kernel as
 the model), a person's claims of one calendar year in date order with the running annual
 totals (the deductible per admission, the pooled cap, the second layer's tiers and cap,
 assistance's cap). Layers in order: deductible, pooled ratio and cap, high-cost cover (UEBMI)
-or critical illness (URRBMI), medical assistance, the patient's rest.
+or critical illness (URRBMI), medical assistance, the patient's rest. Outpatient visits
+(``kind`` outpatient or two_diseases) are settled by :mod:`fundsim.benefits.outpatient`:
+per-visit deductible, annual deductible, ratio and annual cap of their cover.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..codes import (
 from ..parameters.tree import ParameterTree, Snapshot
 from ..source.diagnostics import Collector, InputError
 from .kernel import settle_grouped
+from .outpatient import KINDS, VisitTotals, settle_visits, visit_terms
 from .rules import RunningTotals
 from .tables import TermTables
 
@@ -70,6 +73,14 @@ COLUMNS = (
         "local",
         ("local", *FILINGS),
         "local, or an out-of-area stay's filing status",
+    ),
+    Column(
+        "kind",
+        "choice",
+        "inpatient",
+        KINDS,
+        "inpatient (a stay), outpatient (a general outpatient visit) or two_diseases "
+        "(a resident's hypertension or diabetes drugs, 两病)",
     ),
 )
 OUTPUT = (
@@ -185,6 +196,22 @@ def check_claims(
         "filing",
         "'{value}' is a filing status of an out_of_area stay; a local stay is local",
     )
+    visit = out["kind"] != "inpatient"
+    bad(
+        (visit & away).to_numpy(),
+        "level",
+        "outpatient visits are settled at a local level, not '{value}'",
+    )
+    bad(
+        (visit & out["tcm"]).to_numpy(),
+        "tcm",
+        "the TCM bonus is an inpatient rule; an outpatient visit has tcm 0",
+    )
+    bad(
+        ((out["kind"] == "two_diseases") & employee).to_numpy(),
+        "kind",
+        "'{value}' (两病 drugs) is a cover of residents (urrbmi)",
+    )
     return out
 
 
@@ -210,9 +237,13 @@ def calculate(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((np.arange(n), dates, person_codes, years))
     out = {name: np.zeros(n) for name in OUTPUT}
     breaks = sorted({d for d in tree.breakpoints()})
+    kind = c["kind"].to_numpy()
+    people = int(person_codes.max()) + 1 if n else 0
     for year in np.unique(years):
         in_year = order[years[order] == year]
         totals = RunningTotals.empty()
+        # each outpatient cover's totals of the year, by person
+        covers = {cover: VisitTotals(np.zeros(people), np.zeros(people)) for cover in KINDS[1:]}
         # cut the year at the dates its rules change; each piece under the rules of its start
         starts = [
             dt.date(int(year), 1, 1),
@@ -224,7 +255,14 @@ def calculate(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
             rows = in_year[(dates[in_year] >= first_day) & (dates[in_year] < after)]
             if len(rows) == 0:
                 continue
-            totals = _settle(tree.at(begin), c, rows, status, filing, person_codes, totals, out)
+            s = tree.at(begin)
+            inpatient = rows[kind[rows] == "inpatient"]
+            if len(inpatient):
+                totals = _settle(s, c, inpatient, status, filing, person_codes, totals, out)
+            for cover in KINDS[1:]:
+                visits = rows[kind[rows] == cover]
+                if len(visits):
+                    _settle_visits(s, c, visits, status, person_codes, cover, covers[cover], out)
     result = claims.reset_index(drop=True).copy()
     result["date"] = c["date"].dt.strftime("%Y-%m-%d")
     for flag in (col.name for col in COLUMNS if col.kind == "flag"):
@@ -276,6 +314,48 @@ def _settle(
     out["assistance"][rows] = paid.assistance
     out["patient"][rows] = paid.patient
     return totals.add(who, policy_range, paid)
+
+
+def _settle_visits(
+    s: Snapshot,
+    c: pd.DataFrame,
+    rows: NDArray[np.intp],
+    status: NDArray[np.int64],
+    person: NDArray[np.int64],
+    cover: str,
+    totals: VisitTotals,
+    out: dict[str, NDArray[np.float64]],
+) -> None:
+    """Settle outpatient visits ``rows`` of one cover (one piece of a year, grouped by person
+    in date order) under snapshot ``s``; ``totals`` (by person) updated in place."""
+    st = status[rows]
+    level = c["level"].to_numpy()[rows]
+    cells = {(a, b) for a, b in zip(st.tolist(), level.tolist(), strict=True)}
+    looked = {cell: visit_terms(s, cell[0], cell[1], cover) for cell in cells}
+    terms = {
+        name: np.array([looked[(a, b)][name] for a, b in zip(st, level, strict=True)])
+        for name in ("visit_deductible", "deductible", "ratio", "cap")
+    }
+    total = c["total"].to_numpy(dtype=float)[rows]
+    selfpay_b = np.array(
+        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
+    )[st]
+    outside = c["non_insured"].to_numpy(dtype=float)[rows]
+    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
+    who = person[rows]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    paid = settle_visits(
+        first, total, policy_range, terms, VisitTotals(totals.used[who], totals.uncapped[who])
+    )
+    out["policy_range"][rows] = policy_range
+    out["deductible"][rows] = paid.deductible
+    out["fund"][rows] = paid.fund
+    out["patient"][rows] = paid.patient
+    # each person's totals after their last visit here
+    last = np.append(first[1:], True)
+    totals.used[who[last]] = paid.totals_after.used[last]
+    totals.uncapped[who[last]] = paid.totals_after.uncapped[last]
 
 
 GROUPS = ("none", *SPECIAL_GROUPS)  # the group codes of the term tables (GROUP_CODES)

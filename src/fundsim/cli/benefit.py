@@ -17,12 +17,13 @@ def add_command(commands: Any, allow: Any) -> None:
     benefit = commands.add_parser(
         "benefit",
         help="settle claims under a scenario's rules: what each layer pays (the claim calculator)",
-        description="Settle the inpatient claims of CLAIMS.csv under the scenario's rules on "
+        description="Settle the claims of CLAIMS.csv under the scenario's rules on "
         "each claim's date (or --date): policy range, deductible, pooled fund, high-cost cover, "
         "critical illness, assistance and the patient's part, a person's claims of a year in "
         "date order with their annual totals. Columns: person, date, scheme, retired, level, "
-        "total; optional non_insured, class_b, tcm, special_group, filing. "
-        "按情景政策逐笔计算住院待遇（政策范围、起付线、统筹基金、大额/大病、救助、个人负担）。",
+        "total; optional non_insured, class_b, tcm, special_group, filing, kind (inpatient, "
+        "outpatient, two_diseases). "
+        "按情景政策逐笔计算住院及门诊待遇（政策范围、起付线、统筹基金、大额/大病、救助、个人负担）。",
     )
     benefit.add_argument("scenario", type=Path, metavar="SCENARIO")
     benefit.add_argument("--claims", type=Path, required=True, metavar="CLAIMS.csv")
@@ -93,13 +94,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _summary(result: Any, persons: int, elapsed: float, out: TextIO) -> None:
     total = float(result["total"].sum())
+    stays = int((result["kind"] == "inpatient").sum())
+    visits = len(result) - stays
     print(
-        f"{len(result):,} claims of {persons:,} persons, settled in {elapsed:.1f} s "
-        f"({len(result):,}笔住院，{persons:,}人):",
+        f"{len(result):,} claims ({stays:,} stays, {visits:,} outpatient) of {persons:,} "
+        f"persons, settled in {elapsed:.1f} s ({stays:,}笔住院、{visits:,}笔门诊，{persons:,}人):",
         file=out,
     )
     rows = (
-        ("total", "住院总费用"),
+        ("total", "医疗总费用"),
         ("policy_range", "政策范围内费用"),
         ("fund", "统筹基金支付"),
         ("high_cost", "大额医疗补助"),

@@ -70,9 +70,10 @@ def _deductible_below_cap(ctx: _Context, s: Snapshot) -> None:
         for scheme in names(POOLS)
         for level in LEVELS
     ] + [
-        (f"benefits.{scheme}.outpatient.deductible", f"benefits.{scheme}.outpatient.annual_cap")
-        for scheme in names(POOLS)
+        (f"benefits.uebmi.outpatient.deductible.{x}", f"benefits.uebmi.outpatient.annual_cap.{x}")
+        for x in ("active", "retired")
     ]
+    pairs.append(("benefits.urrbmi.outpatient.deductible", "benefits.urrbmi.outpatient.annual_cap"))
     for deductible, cap in pairs:
         if s[deductible] > s[cap]:
             ctx.report(
@@ -122,6 +123,28 @@ def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
                 f"hospital-level shares of {scheme} sum to {total:.6g}, not 1",
                 f"{', '.join(LEVELS)} must add up to 1",
             )
+        prefix = f"care.outpatient_visits.level_share.{scheme}"
+        local = [level for level in LEVELS if level != "out_of_area"]
+        total = sum(s[f"{prefix}.{level}"] for level in local)
+        if abs(total - 1) > 1e-6:
+            ctx.report(
+                "error",
+                s.date,
+                [f"{prefix}.{level}" for level in local],
+                f"outpatient spending shares of {scheme} by level sum to {total:.6g}, not 1",
+                f"{', '.join(local)} must add up to 1",
+            )
+    c = "care.outpatient.urrbmi"
+    two = s[f"{c}.two_diseases_prevalence"] * s[f"{c}.two_diseases_spend"]
+    if two >= s[f"{c}.spend"]:
+        ctx.report(
+            "error",
+            s.date,
+            [f"{c}.two_diseases_prevalence", f"{c}.two_diseases_spend", f"{c}.spend"],
+            f"the hypertension and diabetes drug spending per resident ({two:g} yuan) is not "
+            f"below the general outpatient spending per resident ({s[f'{c}.spend']:g})",
+            "两病 drugs are part of a resident's outpatient spending: their share must be less",
+        )
     filing = [f"care.out_of_area_filing.{f}" for f in FILINGS]
     if abs(sum(s[p] for p in filing) - 1) > 1e-6:
         ctx.report(

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..codes import LEVELS
 from ..parameters.catalogue import Catalogue, Entry
 from ..parameters.timeline import INDEX_SERIES, Origin, Rule, Step, Timeline
 from ..parameters.tree import ParameterTree
@@ -98,16 +99,29 @@ def read_parameters(
                     timelines[dotted_path] = leaf
                     given.add(dotted_path)
             elif dotted_path in catalogue.groups:
-                if not isinstance(value, dict):
+                if isinstance(value, dict) and not {"value", "values"}.intersection(value):
+                    walk(value, path, source_here)
+                    continue
+                # a value for a whole group sets each parameter in it (ratio: 0.5 for every level)
+                leaves = group_leaves(catalogue, dotted_path)
+                if leaves is None:
                     problems.error(
                         file.name,
                         line,
                         f"{where}.{dotted_path}",
                         "is a group of parameters, not a value",
-                        valid_names_hint(catalogue.children(dotted_path)),
+                        "one value sets a whole group only where it is one quantity by level "
+                        "or status (e.g. ratio: 0.9); "
+                        + valid_names_hint(catalogue.children(dotted_path)),
                     )
                     continue
-                walk(value, path, source_here)
+                for leaf_path in leaves:
+                    leaf = _read_leaf(
+                        file, catalogue[leaf_path], key_path, value, horizon, source_here, problems
+                    )
+                    if leaf is not None:
+                        timelines[leaf_path] = leaf
+                        given.add(leaf_path)
             else:
                 siblings = catalogue.children(".".join(prefix))
                 hint = did_you_mean(key, siblings) or did_you_mean(dotted_path, catalogue.paths)
@@ -120,6 +134,20 @@ def read_parameters(
                 )
 
     walk(section, (), "")
+
+
+# the names a group may be split by for one value to set it all (a ratio by level and status)
+BY_NAMES = frozenset((*LEVELS, "active", "retired"))
+
+
+def group_leaves(catalogue: Catalogue, group: str) -> list[str] | None:
+    """The parameters a value given for ``group`` sets: every one under it, when the group is
+    one quantity by hospital level or membership status (all below it named by those, of one
+    kind and unit); None for any other group."""
+    leaves = catalogue.under(group)
+    kinds = {(catalogue[p].kind, catalogue[p].unit) for p in leaves}
+    named = all(set(p[len(group) + 1 :].split(".")) <= BY_NAMES for p in leaves)
+    return leaves if leaves and named and len(kinds) == 1 else None
 
 
 def _read_leaf(
