@@ -4,6 +4,8 @@ one batch, and the admission draw's order and dates."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 from pathlib import Path
 
@@ -56,6 +58,11 @@ def random_batch(terms: TermTables, n: int, people: int, rng: np.random.Generato
             * (rng.random(n) < 0.3)
             for k in ZERO
         },
+        # a few long stays and transfers (the rules of issue 16 that read them)
+        "stay": {
+            "days": np.where(rng.random(n) < 0.1, rng.integers(1, 300, n), 8).astype(float),
+            "transfer": (rng.random(n) < 0.2).astype(float),
+        },
     }
 
 
@@ -74,10 +81,11 @@ def kernel_against_rules(terms: TermTables, b: dict) -> tuple:  # type: ignore[t
         b["group"],
         prior,
     )
+    claims = dataclasses.replace(claims, stay=b["stay"])
     want = settle(claims)
     key = terms.key(b["status"], b["level"], b["tcm"], b["group"])
-    got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior)
-    for name in ("fund", "layer", "assistance", "patient", "deductible_applied"):
+    got = settle_grouped(terms, b["first"], b["total"], b["policy_range"], key, prior, b["stay"])
+    for name in ("fund", "layer", "assistance", "patient", "deductible_applied", "standard"):
         np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9, atol=1e-6)
     return claims, want
 
@@ -384,6 +392,9 @@ def test_pricing_draws_the_level_mix_tcm_share_and_mean_cost() -> None:
         "step-100-floor-200",
         "uebmi-three-tiers",
         "uebmi-above-cap",
+        "once-a-year",
+        "transfer-difference",
+        "long-stay-90",
     ],
 )
 def test_compiled_settlement_follows_the_rules_of_issue_16(rule: str) -> None:
@@ -395,6 +406,8 @@ def test_compiled_settlement_follows_the_rules_of_issue_16(rule: str) -> None:
     claims, want = kernel_against_rules(terms, b)
     if rule.startswith("uebmi"):  # the employees' high-cost layer was used
         assert (want.layer[b["status"] < 2] > 0).any()
+    elif rule == "long-stay-90":  # some long stays paid their deductible more than once
+        assert (want.standard > claims.deductible + 1e-9).any()
     else:  # the ladder was used: some URRBMI deductibles fall below their level's own
         lowered = want.deductible_applied < np.minimum(claims.deductible, b["policy_range"]) - 1e-9
         assert lowered[b["status"] == 2].any()

@@ -39,6 +39,7 @@ from .rules import RunningTotals
 from .tables import TermTables
 
 MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
+MAX_DAYS = 3660  # ASSUMPTION: a stay of ten years is beyond any bill
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ COLUMNS = (
         KINDS,
         "inpatient (a stay), outpatient (a general outpatient visit) or two_diseases "
         "(a resident's hypertension or diabetes drugs, 两病)",
+    ),
+    Column("days", "days", "0", meaning="length of the stay [days] (0: not given)"),
+    Column(
+        "transfer", "flag", "0", meaning="1 for a stay entered on transfer from another local one"
     ),
 )
 OUTPUT = (
@@ -156,6 +161,15 @@ def check_claims(
         elif c.kind == "flag":
             bad(~text.isin(("0", "1")).to_numpy(), c.name, "'{value}' is not 0 or 1")
             out[c.name] = text == "1"
+        elif c.kind == "days":
+            number = pd.to_numeric(text, errors="coerce")
+            outside = number.isna() | (number < 0) | (number > MAX_DAYS) | (number % 1 != 0)
+            bad(
+                outside.to_numpy(),
+                c.name,
+                f"'{{value}}' is not a whole number of days from 0 to {MAX_DAYS}",
+            )
+            out[c.name] = number
         else:
             number = pd.to_numeric(text, errors="coerce")
             outside = number.isna() | (number < 0) | (number > MAX_YUAN)
@@ -206,6 +220,11 @@ def check_claims(
         (visit & out["tcm"]).to_numpy(),
         "tcm",
         "the TCM bonus is an inpatient rule; an outpatient visit has tcm 0",
+    )
+    bad(
+        (visit & ((out["days"] > 0) | out["transfer"])).to_numpy(),
+        "kind",
+        "'{value}' is a visit: days and transfer describe an inpatient stay",
     )
     bad(
         ((out["kind"] == "two_diseases") & employee).to_numpy(),
@@ -302,8 +321,12 @@ def _settle(
     who = person[rows]
     first = np.ones(len(rows), dtype=bool)
     first[1:] = who[1:] != who[:-1]
+    stay = {
+        "days": c["days"].to_numpy(dtype=float)[rows],
+        "transfer": c["transfer"].to_numpy()[rows].astype(float),
+    }
     paid = settle_grouped(
-        tables, first, total, policy_range, key.astype(np.intp), totals.prior(who)
+        tables, first, total, policy_range, key.astype(np.intp), totals.prior(who), stay
     )
     employee = st != URRBMI
     out["policy_range"][rows] = policy_range

@@ -17,7 +17,7 @@ from typing import Literal
 @dataclass(frozen=True)
 class TermField:
     name: str
-    kind: Literal["amount", "ratio", "flag"]  # yuan, a fraction, or yes/no (stored as 1/0)
+    kind: Literal["amount", "ratio", "flag", "days"]  # yuan, a fraction, yes/no (1/0), days
     meaning: str
 
 
@@ -42,6 +42,15 @@ TERM_FIELDS = (
     ),
     TermField("repeat_step", "amount", "yuan less on the deductible per earlier admission"),
     TermField("repeat_floor", "amount", "the lowest the step takes the deductible"),
+    TermField(
+        "once_a_year", "flag", "the deductible is paid once a year, at the highest level used"
+    ),
+    TermField(
+        "transfer_difference",
+        "flag",
+        "a stay entered on transfer pays only its deductible's difference over the previous",
+    ),
+    TermField("long_stay_days", "days", "a stay pays its deductible again every so many days"),
 )
 TERM_NAMES = tuple(f.name for f in TERM_FIELDS)
 COLUMN = {name: j for j, name in enumerate(TERM_NAMES)}
@@ -53,4 +62,18 @@ TIER_FIELDS = ("layer_starts", "layer_ratios")
 # padded with its last factor to the longest ladder.
 LADDER_FIELDS = ("repeat_factors",)
 # A person's totals of the benefit year carried from one batch to the next.
-PRIOR_FIELDS = ("fund", "selfpay", "selfpay_net", "above_cap", "assistance", "admissions")
+# ``deducted``: deductibles paid so far; ``last_standard``: the deductible standard of the
+# person's latest stay (not a sum: carried as the latest value).
+PRIOR_FIELDS = (
+    "fund",
+    "selfpay",
+    "selfpay_net",
+    "above_cap",
+    "assistance",
+    "admissions",
+    "deducted",
+    "last_standard",
+)
+# Facts of a stay beyond its cost: its length [days] and whether it was entered on transfer
+# from another local hospital (both 0 in the model: see docs/architecture.md §5).
+STAY_FIELDS = ("days", "transfer")

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from .fields import COLUMN, PRIOR_FIELDS
+from .fields import COLUMN, PRIOR_FIELDS, STAY_FIELDS
 from .rules import Settlement
 from .tables import TermTables
 
@@ -43,13 +43,20 @@ LAYER_CAP, LAYER_NET, LAYER_ABOVE = (
 ASSIST_RATIO, ASSIST_CAP = COLUMN["assistance_ratio"], COLUMN["assistance_cap"]
 ASSIST_OUTSIDE = COLUMN["assistance_outside"]
 REPEAT_STEP, REPEAT_FLOOR = COLUMN["repeat_step"], COLUMN["repeat_floor"]
-# rows of the prior totals and of the output
+ONCE, TRANSFER_DIFF, LONG_STAY = (
+    COLUMN["once_a_year"],
+    COLUMN["transfer_difference"],
+    COLUMN["long_stay_days"],
+)
+# rows of the prior totals, of the stays' facts and of the output
 PRIOR_FUND, PRIOR_SELFPAY, PRIOR_SELFPAY_NET, PRIOR_ABOVE, PRIOR_ASSISTANCE, PRIOR_ADMISSIONS = (
     PRIOR_FIELDS.index(name)
     for name in ("fund", "selfpay", "selfpay_net", "above_cap", "assistance", "admissions")
 )
-PAID = ("fund", "layer", "assistance", "patient", "deductible_applied", "above_cap")
-FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED, ABOVE = range(len(PAID))
+PRIOR_DEDUCTED, PRIOR_LAST = PRIOR_FIELDS.index("deducted"), PRIOR_FIELDS.index("last_standard")
+STAY_DAYS, STAY_TRANSFER = STAY_FIELDS.index("days"), STAY_FIELDS.index("transfer")
+PAID = ("fund", "layer", "assistance", "patient", "deductible_applied", "above_cap", "standard")
+FUND, LAYER, ASSISTANCE, PATIENT, DEDUCTED, ABOVE, STANDARD = range(len(PAID))
 
 
 @njit(cache=True, nogil=True)
@@ -64,12 +71,16 @@ def _settle_grouped(
     layer_starts: Array,  # (cells, tiers)
     layer_ratios: Array,
     repeat_factors: Array,  # (cells, places in the year)
+    has_stay: bool,
+    stay: Array,  # (STAY_FIELDS, claims)
     out: Array,  # (PAID, claims)
 ) -> None:  # pragma: no cover - compiled
     run_uncapped = 0.0
     run_basis = 0.0
     run_wanted = 0.0
     run_count = 0.0
+    run_deducted = 0.0
+    last = 0.0
     places = repeat_factors.shape[1]
     for i in range(len(first)):
         if first[i]:
@@ -77,6 +88,8 @@ def _settle_grouped(
             run_basis = 0.0
             run_wanted = 0.0
             run_count = 0.0
+            run_deducted = prior[PRIOR_DEDUCTED, i] if has_prior else 0.0
+            last = prior[PRIOR_LAST, i] if has_prior else 0.0
         k = key[i]
         in_range = policy_range[i]
         # 1. the deductible of the admission's place in the year, then the pooled fund on
@@ -85,10 +98,22 @@ def _settle_grouped(
         run_count += 1.0
         own = terms[k, DEDUCTIBLE]
         factor = repeat_factors[k, min(int(place), places - 1)]
-        lowered = max(
+        standard = max(
             own * factor - terms[k, REPEAT_STEP] * place, min(terms[k, REPEAT_FLOOR], own)
         )
-        d = min(lowered, in_range)
+        owed = standard
+        if has_stay:
+            period = terms[k, LONG_STAY]
+            if period > 0 and stay[STAY_DAYS, i] > period:
+                standard *= np.ceil(stay[STAY_DAYS, i] / period)
+            owed = standard
+            if terms[k, TRANSFER_DIFF] != 0.0 and stay[STAY_TRANSFER, i] > 0:
+                owed = max(standard - last, 0.0)
+        if terms[k, ONCE] != 0.0:
+            owed = max(owed - run_deducted, 0.0)
+        d = min(owed, in_range)
+        run_deducted += d
+        last = standard
         uncapped = (in_range - d) * terms[k, RATIO]
         before = (prior[PRIOR_FUND, i] if has_prior else 0.0) + run_uncapped
         cap = terms[k, POOL_CAP]
@@ -134,6 +159,7 @@ def _settle_grouped(
         out[PATIENT, i] = total[i] - f - second - a
         out[DEDUCTED, i] = d
         out[ABOVE, i] = above
+        out[STANDARD, i] = standard
 
 
 def settle_grouped(
@@ -143,11 +169,14 @@ def settle_grouped(
     policy_range: Array,
     key: NDArray[np.intp],
     prior: dict[str, Array] | None = None,
+    stay: dict[str, Array] | None = None,
 ) -> Settlement:
     """Settle claims grouped by person in time order (``first`` marks each person's first).
 
     ``key`` is each claim's index in the flattened term tables (:meth:`TermTables.key`);
-    ``prior`` the people's totals from earlier batches of the year, per claim (None: none).
+    ``prior`` the people's totals from earlier batches of the year, per claim (None: none);
+    ``stay`` each stay's length and transfer flag (STAY_FIELDS; None: no length known and no
+    transfers, as in the model).
     """
     n = len(first)
     has_prior = prior is not None
@@ -169,6 +198,13 @@ def settle_grouped(
         np.ascontiguousarray(terms.layer_starts.reshape(-1, width)),
         np.ascontiguousarray(terms.layer_ratios.reshape(-1, width)),
         np.ascontiguousarray(terms.repeat_factors.reshape(-1, terms.repeat_factors.shape[-1])),
+        stay is not None,
+        np.ascontiguousarray(
+            np.stack([stay[name] for name in STAY_FIELDS])
+            if stay is not None
+            else np.zeros((len(STAY_FIELDS), 1)),
+            dtype=np.float64,
+        ),
         out,
     )
     return Settlement(*out)

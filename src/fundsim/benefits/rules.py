@@ -4,7 +4,11 @@ Order of payment for a claim, each layer on what the previous left to the patien
 
 1. pooled fund: (policy-range cost − deductible)⁺ × ratio, within the annual pooled cap; the
    deductible is the level's, times the factor of the admission's place in the person's year
-   (``repeat.factors``), less ``repeat.step`` per earlier admission down to ``repeat.floor``;
+   (``repeat.factors``), less ``repeat.step`` per earlier admission down to ``repeat.floor``,
+   once more for each further ``repeat.long_stay_days`` of a long stay; a stay entered on
+   transfer pays only what it exceeds the previous stay's (``repeat.transfer_difference``),
+   and where it is paid once a year (``repeat.once_a_year``) a stay pays only what it exceeds
+   the deductibles already paid that year;
 2. UEBMI supplementary high-cost cover, in tiers: on the annual policy-range self-pay above
    each threshold, deductibles excluded (seed 003: "个人自付累计超过12000元(不含起付线)"), or on
    the policy-range cost above the pooled fund's annual cap (``basis: above_cap``: it starts
@@ -26,13 +30,13 @@ fund + supplementary + critical illness + assistance + patient = total cost, to 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .fields import PRIOR_FIELDS
+from .fields import PRIOR_FIELDS, STAY_FIELDS
 
 Array = NDArray[np.float64]
 
@@ -101,6 +105,7 @@ class Claims:
     policy_range: Array  # part of ``total`` inside the policy range
     terms: Mapping[str, NDArray[Any]]
     prior: Mapping[str, Array]
+    stay: Mapping[str, Array] = field(default_factory=dict)  # STAY_FIELDS (none: 0)
 
     def __getattr__(self, name: str) -> NDArray[Any]:
         terms, prior = self.__dict__.get("terms", {}), self.__dict__.get("prior", {})
@@ -120,6 +125,10 @@ class Claims:
             "policy_range": self.policy_range,
             **self.terms,
             **{f"prior_{k}": v for k, v in self.prior.items()},
+            **{
+                f"stay_{k}": np.asarray(self.stay.get(k, np.zeros(len(self.person))))
+                for k in STAY_FIELDS
+            },
         }
 
 
@@ -133,6 +142,7 @@ class Settlement:
     patient: Array
     deductible_applied: Array
     above_cap: Array  # the policy-range cost above the pooled fund's annual cap
+    standard: Array  # the stay's deductible standard (before transfers and once-a-year)
 
 
 def settle(claims: Claims) -> Settlement:
@@ -163,10 +173,33 @@ def settle(claims: Claims) -> Settlement:
     place = c["prior_admissions"] + earlier(np.ones(n))
     ladder = np.asarray(c["repeat_factors"])
     factor = ladder[np.arange(n), np.minimum(place, ladder.shape[1] - 1).astype(np.intp)]
-    deductible = c["deductible"] * factor - c["repeat_step"] * place
-    deductible = np.maximum(deductible, np.minimum(c["repeat_floor"], c["deductible"]))
+    standard = c["deductible"] * factor - c["repeat_step"] * place
+    standard = np.maximum(standard, np.minimum(c["repeat_floor"], c["deductible"]))
+    # a long stay pays it again for each further period (Guangzhou: every 90 days)
+    period = c["long_stay_days"]
+    periods = np.ceil(c["stay_days"] / np.where(period > 0, period, 1.0))
+    standard *= np.where((period > 0) & (c["stay_days"] > period), periods, 1.0)
+    # a transfer pays only what its standard exceeds the previous stay's
+    previous = np.where(first, c["prior_last_standard"], np.roll(standard, 1))
+    transfer = c["transfer_difference"] & (c["stay_transfer"] > 0)
+    owed = np.where(transfer, np.maximum(standard - previous, 0.0), standard)
+    # once a year (Ningbo): only what the standard exceeds the deductibles already paid; a
+    # person's k-th claims of the batch in turn, each after the one before
+    rank = np.arange(n) - group_starts(first)
+    deducted_before = np.zeros(n)
+    deductible_applied = np.zeros(n)
+    for k in range(int(rank.max()) + 1 if n else 0):
+        at = np.flatnonzero(rank == k)
+        deducted_before[at] = (
+            c["prior_deducted"][at]
+            if k == 0
+            else deducted_before[at - 1] + deductible_applied[at - 1]
+        )
+        left = np.where(
+            c["once_a_year"][at], np.maximum(owed[at] - deducted_before[at], 0.0), owed[at]
+        )
+        deductible_applied[at] = np.minimum(left, c["policy_range"][at])
     # pooled fund: F(x) = min(x, cap) on the running uncapped amount
-    deductible_applied = np.minimum(deductible, c["policy_range"])
     uncapped = (c["policy_range"] - deductible_applied) * c["ratio"]
     before = c["prior_fund"] + earlier(uncapped)
     cap = c["pool_cap"]
@@ -227,6 +260,7 @@ def settle(claims: Claims) -> Settlement:
         patient=patient[inverse],
         deductible_applied=deductible_applied[inverse],
         above_cap=above[inverse],
+        standard=standard[inverse],
     )
 
 
@@ -245,11 +279,13 @@ class RunningTotals:
     above_cap: Array
     assistance: Array
     admissions: Array  # the person's admissions of the year so far
+    deducted: Array  # deductibles paid so far
+    last_standard: Array  # the deductible standard of the person's latest stay
 
     @classmethod
     def empty(cls) -> RunningTotals:
         none = np.empty(0)
-        return cls(np.empty(0, dtype=np.int64), none, none, none, none, none, none)
+        return cls(np.empty(0, dtype=np.int64), *([none] * len(PRIOR_FIELDS)))
 
     def prior(self, person: NDArray[np.int64]) -> dict[str, Array] | None:
         """Each claim's person's totals so far (0 for people without earlier claims); None
@@ -276,6 +312,9 @@ class RunningTotals:
             )
             return summed
 
+        # the latest stay's standard: the batch's last claim of a person, else the earlier
+        latest = np.full(len(people), -1)
+        np.maximum.at(latest, inverse, np.arange(len(inverse)))
         return RunningTotals(
             person=people,
             fund=total(self.fund, paid.fund),
@@ -284,4 +323,6 @@ class RunningTotals:
             above_cap=total(self.above_cap, paid.above_cap),
             assistance=total(self.assistance, paid.assistance),
             admissions=total(self.admissions, np.ones(len(person))),
+            deducted=total(self.deducted, paid.deductible_applied),
+            last_standard=np.concatenate([self.last_standard, paid.standard])[latest],
         )

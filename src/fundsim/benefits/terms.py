@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..codes import FILINGS, LEVELS, POOLS, SPECIAL_GROUPS, names
-from .fields import FLAGS, LADDER_FIELDS, PRIOR_FIELDS, TERM_NAMES, TIER_FIELDS
+from .fields import FLAGS, LADDER_FIELDS, PRIOR_FIELDS, STAY_FIELDS, TERM_NAMES, TIER_FIELDS
 from .rules import Claims
 
 __all__ = ["FILINGS", "build_claims", "claim_terms", "ladder"]
@@ -84,6 +84,9 @@ def claim_terms(snapshot: Mapping[str, Any], claim: Mapping[str, Any]) -> dict[s
         "repeat_factors": [float(f) for f in snapshot[f"{base}.repeat.factors"]],
         "repeat_step": snapshot[f"{base}.repeat.step"],
         "repeat_floor": snapshot[f"{base}.repeat.floor"],
+        "once_a_year": bool(snapshot[f"{base}.repeat.once_a_year"]),
+        "transfer_difference": bool(snapshot[f"{base}.repeat.transfer_difference"]),
+        "long_stay_days": float(snapshot[f"{base}.repeat.long_stay_days"]),
     }
 
 
@@ -114,6 +117,10 @@ def build_claims(snapshot: Mapping[str, Any], rows: Sequence[Mapping[str, Any]])
         prior={
             name: np.array([row.get(f"prior_{name}", 0.0) for row in rows], dtype=float)
             for name in PRIOR_FIELDS
+        },
+        stay={
+            name: np.array([float(row.get(name, 0.0)) for row in rows], dtype=float)
+            for name in STAY_FIELDS
         },
     )
 
