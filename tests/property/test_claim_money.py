@@ -1,6 +1,8 @@
-"""Claim money adds up (Hypothesis): for any batch of claims, fund + second layer + assistance +
-patient = total cost, no part is negative, annual caps are never exceeded, and settling a
-batch in two halves with the running totals carried over gives the same payments."""
+"""Claim money adds up (Hypothesis): for any batch of claims, under Yangjiang's rules and each
+rule of issue 16, fund + second layer + assistance + patient = total cost, no part is
+negative, no layer pays a person more in a year than its cap, and settling a batch in two
+halves with the running totals carried over (as the model carries them) gives the same
+payments."""
 
 from __future__ import annotations
 
@@ -8,16 +10,33 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundsim.benefits import build_claims, settle
+from fundsim.benefits.rules import RunningTotals
 from fundsim.codes import LEVELS
 from fundsim.scenario import load_scenario
 
-SNAPSHOT = load_scenario(
-    Path(__file__).resolve().parents[2] / "scenarios" / "yangjiang" / "baseline.yaml"
-).tree.at(dt.date(2020, 6, 1))
+ROOT = Path(__file__).resolve().parents[2]
+BASE = SNAPSHOT = load_scenario(ROOT / "scenarios" / "yangjiang" / "baseline.yaml").tree.at(
+    dt.date(2020, 6, 1)
+)
+# the rules of issue 16, each on Yangjiang's other terms (tests/cases/benefits/rules)
+RULES = {
+    name: load_scenario(ROOT / "tests" / "cases" / "benefits" / "rules" / f"{name}.yaml").tree.at(
+        dt.date(2023, 6, 1)
+    )
+    for name in (
+        "maoming",  # a ladder and transfers paying the difference
+        "ningbo",  # the deductible once a year
+        "guangzhou",  # long stays, the high-cost cover above the pooled cap
+        "uebmi-three-tiers",
+        "ci-uncapped",
+        "step-100-floor-200",
+    )
+}
 
 claim = st.fixed_dictionaries(
     {
@@ -28,6 +47,8 @@ claim = st.fixed_dictionaries(
         "in_range": st.floats(0.3, 1.0),
         "retired": st.booleans(),
         "group": st.sampled_from([None, "extreme_poverty", "low_income"]),
+        "days": st.integers(1, 400),
+        "transfer": st.booleans(),
     }
 )
 
@@ -47,9 +68,36 @@ def rows(draws: list[dict]) -> list[dict]:
                 "policy_range": d["total"] * d["in_range"],
                 "retired": d["retired"],
                 "group": group if scheme == "urrbmi" else None,
+                "days": d["days"],
+                "transfer": d["transfer"],
             }
         )
     return out
+
+
+def check_money(snapshot: dict, batch: list[dict]) -> None:  # type: ignore[type-arg]
+    """Every claim's parts add up to its bill, none is negative, and no layer pays a person
+    more in the year than its cap."""
+    claims = build_claims(snapshot, batch)
+    result = settle(claims)
+    np.testing.assert_allclose(
+        result.fund + result.layer + result.assistance + result.patient, claims.total, atol=1e-6
+    )
+    for part in (result.fund, result.layer, result.assistance, result.patient):
+        assert (part >= -1e-9).all()
+    assert (result.deductible_applied <= claims.policy_range + 1e-9).all()
+    for person in set(claims.person.tolist()):
+        mine = claims.person == person
+        assert result.fund[mine].sum() <= claims.pool_cap[mine][0] + 1e-6
+        assert result.layer[mine].sum() <= claims.layer_cap[mine][0] + 1e-6
+        assert result.assistance[mine].sum() <= claims.assistance_cap[mine][0] + 1e-6
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+@settings(max_examples=60, deadline=None)
+@given(draws=st.lists(claim, min_size=1, max_size=30))
+def test_claim_money_adds_up_and_caps_hold_under_every_rule(rule: str, draws: list[dict]) -> None:
+    check_money(RULES[rule], rows(draws))
 
 
 @settings(max_examples=200)
@@ -77,33 +125,27 @@ def test_claim_money_adds_up_and_caps_hold(draws: list[dict]) -> None:
         assert result.assistance[mine].sum() <= claims.assistance_cap[mine][0] + 1e-6
 
 
-@settings(max_examples=100)
-@given(st.lists(claim, min_size=2, max_size=20), st.integers(1, 19))
-def test_splitting_a_batch_with_carried_totals_changes_nothing(draws: list[dict], cut: int) -> None:
+@pytest.mark.parametrize("rule", ["baseline", *RULES])
+@settings(max_examples=40, deadline=None)
+@given(draws=st.lists(claim, min_size=2, max_size=20), cut=st.integers(1, 19))
+def test_splitting_a_batch_with_carried_totals_changes_nothing(
+    rule: str, draws: list[dict], cut: int
+) -> None:
+    SNAPSHOT = RULES.get(rule, BASE)
     batch = rows(draws)
     cut = min(cut, len(batch) - 1)
     whole = settle(build_claims(SNAPSHOT, batch))
-    head = settle(build_claims(SNAPSHOT, batch[:cut]))
-    carried = {}
     head_claims = build_claims(SNAPSHOT, batch[:cut])
-    for i, row in enumerate(batch[:cut]):
-        t = carried.setdefault(
-            row["person"],
-            {
-                "prior_fund": 0.0,
-                "prior_selfpay": 0.0,
-                "prior_selfpay_net": 0.0,
-                "prior_assistance": 0.0,
-                "prior_admissions": 0.0,
-            },
-        )
-        selfpay = head_claims.policy_range[i] - head.fund[i]
-        t["prior_fund"] += head.fund[i]
-        t["prior_selfpay"] += selfpay
-        t["prior_selfpay_net"] += selfpay - head.deductible_applied[i]
-        t["prior_assistance"] += head.assistance[i]
-        t["prior_admissions"] += 1
-    tail_rows = [{**row, **carried.get(row["person"], {})} for row in batch[cut:]]
+    head = settle(head_claims)
+    # the head's totals carried as the model carries them from batch to batch
+    totals = RunningTotals.empty().add(head_claims.person, head_claims.policy_range, head)
+    tail_people = np.array([row["person"] for row in batch[cut:]], dtype=np.int64)
+    prior = totals.prior(tail_people)
+    assert prior is not None
+    tail_rows = [
+        {**row, **{f"prior_{k}": float(v[i]) for k, v in prior.items()}}
+        for i, row in enumerate(batch[cut:])
+    ]
     tail = settle(build_claims(SNAPSHOT, tail_rows))
     for name in ("fund", "layer", "assistance", "patient"):
         joined = np.concatenate([getattr(head, name), getattr(tail, name)])

@@ -240,3 +240,71 @@ def test_a_claim_outside_the_scenarios_horizon_is_a_located_error(
     assert "early.csv:2: error: date: '2012-03-01' lies outside" in capsys.readouterr().err
     assert main(["benefit", scenario, "--claims", str(claims), "--date", "2040-01-01"]) == 2
     assert "--date 2040-01-01 lies outside" in capsys.readouterr().err
+
+
+def test_the_calculator_pays_what_the_model_pays_for_the_models_own_admissions() -> None:
+    """Admissions drawn by the model's own pricing (levels, TCM, filing status, special groups,
+    costs and policy ranges) and settled as the model settles them, then given to the claim
+    calculator as a claims file would give them: the same payments, claim by claim."""
+    from fundsim.benefits.kernel import settle_grouped
+    from fundsim.benefits.tables import TermTables
+    from fundsim.claims.inpatient import draw_care
+    from fundsim.codes import FILINGS, SCHEMES, SPECIAL_GROUPS, URRBMI
+    from fundsim.population.arrays import Population
+
+    s = YANGJIANG.tree.at(DAY)
+    tables = TermTables.stacked_cached(s)
+    rng = np.random.default_rng(5)
+    n, people = 4000, 300  # many stays a person: the annual caps and tiers are reached
+    person = np.sort(rng.integers(0, people, n)).astype(np.intp)
+    first = np.ones(n, dtype=bool)
+    first[1:] = person[1:] != person[:-1]
+    scheme_of = rng.integers(0, 3, people).astype(np.int8)
+    pop = Population(weight=1.0)
+    pop.append(
+        birth=np.zeros(people),
+        sex=np.zeros(people, dtype=np.int8),
+        scheme=scheme_of,
+        group=np.where(scheme_of == URRBMI, rng.integers(0, 3, people), 0).astype(np.int8),
+    )
+    mix = np.array(
+        [[float(s[f"care.level_mix.{p}.{lv}"]) for lv in LEVELS] for p in ("uebmi", "urrbmi")]
+    )
+    adm = draw_care(
+        pop, person, first, np.zeros(n), np.zeros(n, dtype=np.int64), scheme_of[person],
+        np.sort(rng.integers(0, 2**62, n)), np.uint64(7), 0.0, np.cumsum(mix, axis=1),
+        np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]) * 3, 0.0,
+        np.ones(1), 1.0, 0.3, np.full(len(LEVELS), 8.0), np.array([0.9, 0.9, 0.8]),
+        tables.shape, np.array([0.4, 0.3, 0.2, 0.1]),
+    )  # fmt: skip
+    model = settle_grouped(tables, adm.first, adm.total, adm.policy_range, adm.key, None)
+    _, levels, tcms, groups = tables.shape
+    group, tcm = adm.key % groups, adm.key // groups % tcms
+    level, block = adm.key // (groups * tcms) % levels, adm.key // (groups * tcms * levels)
+    filing, status = block // len(SCHEMES), block % len(SCHEMES)
+    assert (np.bincount(filing, minlength=4) > 0).all()  # every filing status drawn
+    raw = pd.DataFrame(
+        {
+            "person": [f"p{p}" for p in adm.person],
+            "date": DAY.isoformat(),
+            "scheme": np.where(status == URRBMI, "urrbmi", "uebmi"),
+            "retired": (status == 1).astype(int).astype(str),
+            "level": np.array(LEVELS)[level],
+            "total": [repr(float(x)) for x in adm.total],
+            "non_insured": [repr(float(x)) for x in adm.total - adm.policy_range],
+            "tcm": tcm.astype(str),
+            "special_group": np.array(["none", *SPECIAL_GROUPS])[group],
+            "filing": np.where(
+                np.array(LEVELS)[level] == "out_of_area", np.array(FILINGS)[filing], "local"
+            ),
+        }
+    )
+    got = calculated(raw)
+    employee = status != URRBMI
+    np.testing.assert_allclose(got["fund"], model.fund, atol=0.006)
+    np.testing.assert_allclose(
+        np.where(employee, got["high_cost"], got["critical_illness"]), model.layer, atol=0.006
+    )
+    np.testing.assert_allclose(got["assistance"], model.assistance, atol=0.006)
+    np.testing.assert_allclose(got["patient"], model.patient, atol=0.006)
+    assert (model.layer > 0).any() and (model.assistance > 0).any()

@@ -5,7 +5,6 @@ one batch, and the admission draw's order and dates."""
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 from pathlib import Path
 
