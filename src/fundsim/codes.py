@@ -81,9 +81,16 @@ LEVEL_CODES = (
     Code("level1", "一级医院", "level 1"),
     Code("level2", "二级医院", "level 2"),
     Code("level3", "三级医院", "level 3"),
+    Code("provincial", "省级/三级特等医院", "provincial"),
     Code("out_of_area", "异地就医", "out of area"),
 )
+# The hospital levels fundsim knows, lowest first, then the out-of-area place. A region
+# declares the local ones its rules distinguish (``region.levels``, by default the four of
+# most areas); a level it does not declare has no admissions, and its parameters are filled
+# from the nearest declared level's (scenario/levels.py).
 LEVELS = names(LEVEL_CODES)
+LOCAL_LEVELS = LEVELS[:-1]  # where a member is treated inside the pooling area
+DEFAULT_LEVELS = ("community", "level1", "level2", "level3")
 # filing status of an out-of-area stay (异地就医), each with its factor on the ratio
 FILING_CODES = (
     Code("filed", "已备案", "filed"),

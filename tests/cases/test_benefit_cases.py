@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from fundsim.benefits import build_claims, settle
-from fundsim.benefits.calculator import calculate, check_claims
+from fundsim.benefits.calculator import check_claims, settle_claims
 from fundsim.scenario import Scenario, load_scenario
 from fundsim.source.diagnostics import Collector
 
@@ -76,7 +76,7 @@ def calculator(case: dict[str, Any]) -> dict[str, np.ndarray]:
     problems = Collector()
     table = check_claims(pd.DataFrame(rows).astype(str), "case", problems)
     problems.raise_if_errors()
-    out = calculate(scenario(case["scenario"]).tree, table)
+    out = settle_claims(scenario(case["scenario"]).tree, table)
     return {
         "fund": out["fund"].to_numpy(),
         "layer": (out["high_cost"] + out["critical_illness"]).to_numpy(),

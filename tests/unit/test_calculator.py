@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fundsim.benefits import build_claims, settle
-from fundsim.benefits.calculator import calculate, check_claims
+from fundsim.benefits.calculator import check_claims, settle_claims
 from fundsim.cli import main
 from fundsim.codes import LEVELS
 from fundsim.scenario.loader import load_scenario
@@ -66,7 +66,7 @@ def calculated(raw: pd.DataFrame) -> pd.DataFrame:
     problems = Collector()
     claims = check_claims(raw, "claims.csv", problems)
     assert not problems.items
-    return calculate(YANGJIANG.tree, claims)
+    return settle_claims(YANGJIANG.tree, claims)
 
 
 @settings(max_examples=60, deadline=None)
@@ -142,7 +142,7 @@ def test_an_unfiled_out_of_area_stay_pays_its_factor_of_the_ratio(tmp_path: Path
         for p, f in (("a", "filed"), ("b", "unfiled"))
     ]  # fmt: skip
     problems = Collector()
-    got = calculate(tree, check_claims(frame(rows), "c.csv", problems))
+    got = settle_claims(tree, check_claims(frame(rows), "c.csv", problems))
     ratio = float(tree.value("benefits.urrbmi.inpatient.ratio.out_of_area", DAY))
     deductible = float(tree.value("benefits.urrbmi.inpatient.deductible.out_of_area", DAY))
     assert got["fund"].iloc[0] == pytest.approx((20_000 - deductible) * ratio, abs=0.01)
@@ -164,7 +164,7 @@ def test_the_class_b_first_self_pay_leaves_the_policy_range(tmp_path: Path) -> N
     )  # fmt: skip
     raw["class_b"] = "3000"
     problems = Collector()
-    got = calculate(tree, check_claims(raw, "c.csv", problems))
+    got = settle_claims(tree, check_claims(raw, "c.csv", problems))
     assert got["policy_range"].iloc[0] == pytest.approx(10_000 - 500 - 0.1 * 3000)
 
 
@@ -221,7 +221,7 @@ def test_the_calculator_lowers_a_years_later_deductibles_as_the_rule_says() -> N
         for d in (200, 20, 100)  # out of date order in the file
     ]  # fmt: skip
     problems = Collector()
-    got = calculate(tree, check_claims(frame(rows), "c.csv", problems))
+    got = settle_claims(tree, check_claims(frame(rows), "c.csv", problems))
     full = float(tree.value("benefits.urrbmi.inpatient.deductible.level3", DAY))
     # the earliest admission pays the whole deductible, the later ones half, whatever the order
     assert got["deductible"].tolist() == [full / 2, full, full / 2]

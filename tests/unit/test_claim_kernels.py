@@ -415,7 +415,7 @@ def test_compiled_settlement_follows_the_rules_of_issue_16(rule: str) -> None:
 def test_out_of_area_stays_draw_their_filing_status_at_its_shares() -> None:
     rng = np.random.default_rng(4)
     n = 200_000
-    mix = np.array([[0.2, 0.2, 0.2, 0.2, 0.2], [0.2, 0.2, 0.2, 0.2, 0.2]])
+    mix = np.full((2, len(LEVELS)), 1 / len(LEVELS))
     status = rng.integers(0, 3, n).astype(np.int8)
     keys = np.sort(rng.integers(0, 2**62, n))
     pop = Population(weight=1.0)
@@ -426,17 +426,18 @@ def test_out_of_area_stays_draw_their_filing_status_at_its_shares() -> None:
         adm = draw_care(
             pop, np.zeros(n, dtype=np.intp), np.ones(n, dtype=bool), np.zeros(n),
             np.zeros(n, dtype=np.int64), status, keys, np.uint64(7), 0.0, np.cumsum(mix, axis=1),
-            np.full(5, 5000.0), 0.0, np.ones(1), 0.8, 0.0, np.ones(5), np.ones(3), (12, 5, 2, 3),
+            np.full(len(LEVELS), 5000.0), 0.0, np.ones(1), 0.8, 0.0, np.ones(len(LEVELS)),
+            np.ones(3), (12, len(LEVELS), 2, 3),
             filing,
         )  # fmt: skip
         return adm.key
 
     key = priced(shares)
-    block, level = key // (5 * 2 * 3), key // 6 % 5
+    block, level = key // (len(LEVELS) * 2 * 3), key // 6 % len(LEVELS)
     away = level == LEVELS.index("out_of_area")
     assert (block[~away] < 3).all()  # every local stay in the filed block
     got = np.bincount(block[away] // 3, minlength=4) / away.sum()
     assert (np.abs(got - shares) < 4 * np.sqrt(shares * (1 - shares) / away.sum())).all()
     # the same stays with everyone filed: the same levels, costs and keys in the filed block
     plain = priced(None)
-    np.testing.assert_array_equal(plain, key % (3 * 5 * 2 * 3))
+    np.testing.assert_array_equal(plain, key % (3 * len(LEVELS) * 2 * 3))

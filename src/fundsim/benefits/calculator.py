@@ -15,8 +15,9 @@ per-visit deductible, annual deductible, ratio and annual cap of their cover.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ COLUMNS = (
     Column("date", "date", None, meaning="admission date, YYYY-MM-DD: the rules in force then"),
     Column("scheme", "choice", None, ("uebmi", "urrbmi"), "uebmi (employees) or urrbmi"),
     Column("retired", "flag", None, meaning="1 for a retired employee, else 0"),
-    Column("level", "choice", None, LEVELS, "the hospital level"),
+    Column("level", "choice", None, LEVELS, "a hospital level the region declares, or out_of_area"),
     Column("total", "money", None, meaning="the bill [yuan]"),
     Column("non_insured", "money", "0", meaning="cost outside the catalogue [yuan]"),
     Column("class_b", "money", "0", meaning="cost of class-B items (乙类) [yuan]"),
@@ -105,10 +106,12 @@ def check_claims(
     problems: Collector,
     lines: NDArray[np.int64] | None = None,
     horizon: tuple[dt.date, dt.date] | None = None,
+    levels: Sequence[str] = LEVELS,
 ) -> pd.DataFrame:
     """The claims as typed columns (defaults filled); each bad cell an error at its line and
     column (row i of ``claims`` is line ``lines[i]`` of ``display``; by default i + 2, under
-    a header)."""
+    a header). ``levels``: the region's places of care (its declared hospital levels and
+    out_of_area)."""
     missing = [c.name for c in COLUMNS if c.default is None and c.name not in claims.columns]
     if missing:
         problems.error(
@@ -152,10 +155,11 @@ def check_claims(
             bad(parsed.isna().to_numpy(), c.name, "'{value}' is not a date YYYY-MM-DD")
             out[c.name] = parsed
         elif c.kind == "choice":
+            choices = tuple(levels) if c.name == "level" else c.choices
             bad(
-                ~text.isin(c.choices).to_numpy(),
+                ~text.isin(choices).to_numpy(),
                 c.name,
-                "'{value}' is not one of " + ", ".join(c.choices),
+                "'{value}' is not one of " + ", ".join(choices),
             )
             out[c.name] = text
         elif c.kind == "flag":
@@ -234,7 +238,36 @@ def check_claims(
     return out
 
 
-def calculate(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
+class Rules(Protocol):
+    """What the calculator needs of a scenario (:class:`fundsim.scenario.Scenario`)."""
+
+    @property
+    def tree(self) -> ParameterTree: ...
+
+    @property
+    def levels(self) -> tuple[str, ...]: ...
+
+
+def calculate(scenario: Rules, claims: pd.DataFrame, name: str = "claims") -> pd.DataFrame:
+    """What each layer pays for ``claims`` under ``scenario``'s rules on each claim's date.
+
+    ``claims`` has the columns of :data:`COLUMNS` (values as a CSV gives them: text or
+    numbers; optional columns may be left out); bad rows raise
+    :class:`~fundsim.source.diagnostics.ScenarioError` naming the row's line (of a file
+    ``name`` with a header) and the column. Returns the input columns plus :data:`OUTPUT`
+    [yuan, two decimals].
+    """
+    problems = Collector()
+    tree = scenario.tree
+    text = claims.reset_index(drop=True).astype(str)
+    typed = check_claims(
+        text, name, problems, horizon=(tree.start, tree.end), levels=scenario.levels
+    )
+    problems.raise_if_errors()
+    return settle_claims(tree, typed)
+
+
+def settle_claims(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
     """What each layer pays for ``claims`` (checked: :func:`check_claims`) under ``tree``'s
     rules on each claim's date; the input columns plus :data:`OUTPUT` [yuan, two decimals]."""
     c = claims.reset_index(drop=True)

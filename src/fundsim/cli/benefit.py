@@ -38,7 +38,7 @@ def add_command(commands: Any, allow: Any) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import pandas as pd
 
-    from ..benefits.calculator import calculate, check_claims
+    from ..benefits.calculator import check_claims, settle_claims
     from ..results.io import write_atomically
     from ..results.places import check_place
     from ..scenario.loader import load_scenario
@@ -77,12 +77,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     # with --date every claim is settled on that day: its own date need only be a date
     within = horizon if args.date is None else None
-    claims = check_claims(raw.reset_index(drop=True), shown, problems, lines=lines, horizon=within)
+    claims = check_claims(
+        raw.reset_index(drop=True),
+        shown,
+        problems,
+        lines=lines,
+        horizon=within,
+        levels=scenario.levels,
+    )
     if problems.has_errors:
         raise ScenarioError(problems.items)
     if args.date is not None:
         claims["date"] = pd.Timestamp(args.date)
-    result = calculate(scenario.tree, claims)
+    result = settle_claims(scenario.tree, claims)
     elapsed = time.perf_counter() - started
     if target is not None:
         write_atomically(target, result.to_csv(index=False).encode("utf-8-sig"))

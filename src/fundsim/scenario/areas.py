@@ -15,7 +15,7 @@ from ..parameters.catalogue import Catalogue
 from ..parameters.timeline import Timeline
 from ..parameters.tree import Override, ParameterTree
 from ..source.diagnostics import Collector
-from . import rules
+from . import levels, rules
 from .chain import ChainFile
 from .paths import Roots
 from .region import read_area_data
@@ -58,11 +58,24 @@ def read_areas(
     for key, area in file.document.areas.items():
         own = dict(timelines)
         given: set[str] = set()
+        spread: set[str] = set()
         root = ("areas", key, "parameters")
         if area.parameters:
             read_parameters(
-                file, catalogue, horizon, own, given, problems, root=root, node=area.parameters
+                file,
+                catalogue,
+                horizon,
+                own,
+                given,
+                problems,
+                root=root,
+                node=area.parameters,
+                spread=spread,
             )
+        region = next(f for f in reversed(chain) if f.document.region).document.region
+        assert region is not None
+        levels.refuse_given(given - spread, own, region.levels, f"areas.{key}.parameters", problems)
+        levels.fill(own, catalogue, region.levels)
         for path in sorted(given):
             if path.startswith(CITY_ONLY):
                 problems.error(

@@ -21,7 +21,7 @@ from ..parameters.timeline import Origin, Timeline
 from ..parameters.tree import Override, ParameterTree
 from ..source.diagnostics import Collector, Diagnostic, ScenarioError
 from . import calibrate as calibration_section
-from . import rules
+from . import levels, rules
 from . import start as starting
 from .areas import AreaPlan, read_areas
 from .chain import ChainFile, read_chain
@@ -82,6 +82,12 @@ class Scenario:
     start_note: tuple[str, str] | None = None  # how the start was bridged (zh, en)
     # the areas of a city scenario, each over the city's rules and data (none: one area)
     areas: list[AreaPlan] = field(default_factory=list)
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Where the region's members are treated: its local hospital levels, lowest first,
+        and out of area."""
+        return levels.places(self.region.levels)
 
     @property
     def sha256(self) -> str:
@@ -176,16 +182,22 @@ def _resolve(
 
     timelines = defaults(catalogue, horizon)
     given: set[str] = set()
+    spread: set[str] = set()  # set by a value for a whole group (every level)
     for file in chain:
         if file.document.parameters is not None:
-            read_parameters(file, catalogue, horizon, timelines, given, problems)
-    check_complete(root, catalogue, given, problems)
+            read_parameters(file, catalogue, horizon, timelines, given, problems, spread=spread)
+    declared = region.document.region.levels
+    levels.refuse_given(given - spread, timelines, declared, "parameters", problems)
+    filled = levels.fill(timelines, catalogue, declared)
+    check_complete(root, catalogue, given | filled, problems)
     check_first_dates(timelines, horizon, problems)
 
     overrides: list[Override] = []
+    changed: set[str] = set()  # by an entry for a whole group (every level)
     for file in chain:
         if file.document.policy:
-            overrides.extend(read_policy(file, catalogue, horizon, problems))
+            overrides.extend(read_policy(file, catalogue, horizon, problems, spread=changed))
+    overrides = levels.refuse_overrides(overrides, declared, changed, problems)
 
     region_files, tables = read_region(region, roots, problems)
     if problems.has_errors:

@@ -17,8 +17,14 @@ from .values import DATE_KEY, INVALID, POLICY_META, check_value, group_leaves, r
 
 
 def read_policy(
-    file: ChainFile, catalogue: Catalogue, horizon: Horizon, problems: Collector
+    file: ChainFile,
+    catalogue: Catalogue,
+    horizon: Horizon,
+    problems: Collector,
+    spread: set[str] | None = None,
 ) -> list[Override]:
+    """The dated overrides of ``file``'s ``policy`` section; the parameters changed by an
+    entry for their whole group are also added to ``spread``."""
     assert file.document.policy is not None
     name = file.name
     open_ended: list[Override] = []
@@ -44,6 +50,8 @@ def read_policy(
                 )
                 continue
             paths = leaves
+            if spread is not None:
+                spread.update(leaves)
         else:
             problems.error(
                 name,

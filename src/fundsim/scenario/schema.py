@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ..codes import DEFAULT_LEVELS, LOCAL_LEVELS
 
 Text = Annotated[str, Field(min_length=1)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -65,6 +67,10 @@ class Horizon(Strict):
         return self
 
 
+LocalLevel = Literal["community", "level1", "level2", "level3", "provincial"]
+assert LocalLevel.__args__ == LOCAL_LEVELS  # type: ignore[attr-defined]  # the codes' levels
+
+
 class RegionData(Strict):
     """Region data files, relative to the scenario file."""
 
@@ -85,6 +91,21 @@ class Region(Strict):
     # the horizon start (roll_forward), or scale the population and set the balances to the
     # history's year-end figures before the horizon start (history)
     start_from: Literal["data", "roll_forward", "history"] = "data"
+    # the local hospital levels the region's rules distinguish, lowest first (out of area is
+    # always a place of care); a fifth class (provincial, 三级特等) where the region has one
+    levels: list[LocalLevel] = Field(
+        default_factory=lambda: cast(list[LocalLevel], list(DEFAULT_LEVELS)), min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> Region:
+        order = [lv for lv in LOCAL_LEVELS if lv in self.levels]
+        if len(set(self.levels)) != len(self.levels) or order != self.levels:
+            raise ValueError(
+                f"levels {', '.join(self.levels)}: each once, lowest first "
+                f"(in the order {', '.join(LOCAL_LEVELS)})"
+            )
+        return self
 
 
 class AreaData(Strict):

@@ -74,9 +74,11 @@ def read_parameters(
     problems: Collector,
     root: tuple[str, ...] = ("parameters",),
     node: Mapping[str, Any] | None = None,
+    spread: set[str] | None = None,
 ) -> None:
     """Read the parameters of ``file`` (or ``node`` under ``root``: an area's) into
-    ``timelines``, over what they hold."""
+    ``timelines``, over what they hold; the paths set by one value for their whole group are
+    also added to ``spread``."""
     section = file.document.parameters if node is None else node
     assert section is not None
     where = ".".join(root)
@@ -122,6 +124,8 @@ def read_parameters(
                     if leaf is not None:
                         timelines[leaf_path] = leaf
                         given.add(leaf_path)
+                        if spread is not None:
+                            spread.add(leaf_path)
             else:
                 siblings = catalogue.children(".".join(prefix))
                 hint = did_you_mean(key, siblings) or did_you_mean(dotted_path, catalogue.paths)
