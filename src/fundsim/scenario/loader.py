@@ -189,7 +189,7 @@ def _resolve(
     declared = region.document.region.levels
     levels.refuse_given(given - spread, timelines, declared, "parameters", problems)
     filled = levels.fill(timelines, catalogue, declared)
-    check_complete(root, catalogue, given | filled, problems)
+    check_complete(root, catalogue, given, problems, filled=filled)
     check_first_dates(timelines, horizon, problems)
 
     overrides: list[Override] = []

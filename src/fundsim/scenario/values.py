@@ -370,9 +370,17 @@ def _warn_unsourced(
 
 
 def check_complete(
-    root: ChainFile, catalogue: Catalogue, given: set[str], problems: Collector
+    root: ChainFile,
+    catalogue: Catalogue,
+    given: set[str],
+    problems: Collector,
+    filled: frozenset[str] | set[str] = frozenset(),
 ) -> None:
-    missing = [p for p, e in catalogue.entries.items() if e.required and p not in given]
+    """Report the required parameters not ``given`` (whole groups at once); the ``filled``
+    ones (an undeclared level's) are neither given nor missing."""
+    missing = [
+        p for p, e in catalogue.entries.items() if e.required and p not in given and p not in filled
+    ]
     if not missing or root.document.parameters is None:
         return
     line = root.source.line_of(("parameters",))
@@ -384,7 +392,7 @@ def check_complete(
         for depth in range(1, len(parts)):
             candidate = ".".join(parts[:depth])
             under = catalogue.under(candidate)
-            if all(p in missing or not catalogue[p].required for p in under):
+            if all(p in missing or p in filled or not catalogue[p].required for p in under):
                 group = candidate
                 break
         if group in reported:
@@ -400,7 +408,9 @@ def check_complete(
                 f"{entry.kind.label_article} [{entry.unit}]: {entry.description}",
             )
         else:
-            count = sum(1 for p in catalogue.under(group) if catalogue[p].required)
+            count = sum(
+                1 for p in catalogue.under(group) if catalogue[p].required and p not in filled
+            )
             problems.error(
                 root.name,
                 line,
