@@ -15,7 +15,7 @@ per-visit deductible, annual deductible, ratio and annual cap of their cover.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -141,7 +141,7 @@ def check_claims(
 
     for c in COLUMNS:
         text = (
-            claims[c.name].astype(str).str.strip()
+            _stripped(claims[c.name])
             if c.name in claims.columns
             else pd.Series(c.default, index=claims.index)
         )
@@ -151,7 +151,9 @@ def check_claims(
             bad((text == "").to_numpy(), c.name, "no person given")
             out[c.name] = text
         elif c.kind == "date":
-            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+            parsed = _each_once(
+                text, lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
+            )
             bad(parsed.isna().to_numpy(), c.name, "'{value}' is not a date YYYY-MM-DD")
             out[c.name] = parsed
         elif c.kind == "choice":
@@ -166,7 +168,7 @@ def check_claims(
             bad(~text.isin(("0", "1")).to_numpy(), c.name, "'{value}' is not 0 or 1")
             out[c.name] = text == "1"
         elif c.kind == "days":
-            number = pd.to_numeric(text, errors="coerce")
+            number = _each_once(text, lambda u: pd.to_numeric(u, errors="coerce"))
             outside = number.isna() | (number < 0) | (number > MAX_DAYS) | (number % 1 != 0)
             bad(
                 outside.to_numpy(),
@@ -175,7 +177,7 @@ def check_claims(
             )
             out[c.name] = number
         else:
-            number = pd.to_numeric(text, errors="coerce")
+            number = _each_once(text, lambda u: pd.to_numeric(u, errors="coerce"))
             outside = number.isna() | (number < 0) | (number > MAX_YUAN)
             bad(
                 outside.to_numpy(),
@@ -246,6 +248,21 @@ class Rules(Protocol):
 
     @property
     def levels(self) -> tuple[str, ...]: ...
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """A column as text without surrounding spaces: each distinct value stripped once (a
+    claims file repeats its codes, dates and people many times)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    text = pd.Index(uniques).astype(str).str.strip()
+    return pd.Series(np.asarray(text, dtype=object)[codes], index=column.index)
+
+
+def _each_once(text: pd.Series, parse: Callable[[pd.Index], Any]) -> pd.Series:
+    """``parse`` applied to each distinct value of ``text`` once, then spread to the rows."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    parsed = pd.Series(parse(pd.Index(uniques)))
+    return pd.Series(parsed.to_numpy()[codes], index=text.index)
 
 
 def calculate(scenario: Rules, claims: pd.DataFrame, name: str = "claims") -> pd.DataFrame:
@@ -385,13 +402,13 @@ def _settle_visits(
     """Settle outpatient visits ``rows`` of one cover (one piece of a year, grouped by person
     in date order) under snapshot ``s``; ``totals`` (by person) updated in place."""
     st = status[rows]
-    level = c["level"].to_numpy()[rows]
-    cells = {(a, b) for a, b in zip(st.tolist(), level.tolist(), strict=True)}
-    looked = {cell: visit_terms(s, cell[0], cell[1], cover) for cell in cells}
-    terms = {
-        name: np.array([looked[(a, b)][name] for a, b in zip(st, level, strict=True)])
-        for name in ("visit_deductible", "deductible", "ratio", "cap")
-    }
+    cell = st * len(LEVELS) + _codes(c["level"].to_numpy()[rows], LEVELS)
+    fields = ("visit_deductible", "deductible", "ratio", "cap")
+    table = np.zeros((len(SCHEMES) * len(LEVELS), len(fields)))
+    for k in np.unique(cell):  # each status × level's terms looked up once
+        terms_k = visit_terms(s, int(k) // len(LEVELS), LEVELS[int(k) % len(LEVELS)], cover)
+        table[k] = [terms_k[name] for name in fields]
+    terms = {name: table[cell, j] for j, name in enumerate(fields)}
     total = c["total"].to_numpy(dtype=float)[rows]
     selfpay_b = np.array(
         [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
