@@ -35,6 +35,8 @@ RULES = {
         "uebmi-three-tiers",
         "ci-uncapped",
         "step-100-floor-200",
+        "shaoyang",  # five local classes
+        "hanzhong",  # a later stay 10% less, high-cost cover above the pooled cap
     )
 }
 
