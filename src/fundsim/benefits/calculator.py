@@ -362,15 +362,7 @@ def _settle(
     group = np.where(st == URRBMI, _codes(c["special_group"].to_numpy()[rows], GROUPS), 0)
     tcm = c["tcm"].to_numpy()[rows].astype(np.int64)
     key = ((block * levels + level) * tcms + tcm) * groups + group
-    total = c["total"].to_numpy(dtype=float)[rows]
-    selfpay_b = np.array(
-        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
-    )[st]
-    outside = c["non_insured"].to_numpy(dtype=float)[rows]
-    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
-    who = person[rows]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = who[1:] != who[:-1]
+    total, policy_range, who, first = _bill(s, c, rows, st, person)
     stay = {
         "days": c["days"].to_numpy(dtype=float)[rows],
         "transfer": c["transfer"].to_numpy()[rows].astype(float),
@@ -387,6 +379,27 @@ def _settle(
     out["assistance"][rows] = paid.assistance
     out["patient"][rows] = paid.patient
     return totals.add(who, policy_range, paid)
+
+
+def _bill(
+    s: Snapshot,
+    c: pd.DataFrame,
+    rows: NDArray[np.intp],
+    status: NDArray[np.int64],
+    person: NDArray[np.int64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """The rows' bills, policy ranges (less the cost outside the catalogue and the class-B
+    first self-pay of each claim's scheme), people and each person's first row."""
+    total = c["total"].to_numpy(dtype=float)[rows]
+    selfpay_b = np.array(
+        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
+    )[status]
+    outside = c["non_insured"].to_numpy(dtype=float)[rows]
+    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
+    who = person[rows]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    return total, policy_range, who, first
 
 
 def _settle_visits(
@@ -409,15 +422,7 @@ def _settle_visits(
         terms_k = visit_terms(s, int(k) // len(LEVELS), LEVELS[int(k) % len(LEVELS)], cover)
         table[k] = [terms_k[name] for name in fields]
     terms = {name: table[cell, j] for j, name in enumerate(fields)}
-    total = c["total"].to_numpy(dtype=float)[rows]
-    selfpay_b = np.array(
-        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
-    )[st]
-    outside = c["non_insured"].to_numpy(dtype=float)[rows]
-    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
-    who = person[rows]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = who[1:] != who[:-1]
+    total, policy_range, who, first = _bill(s, c, rows, st, person)
     paid = settle_visits(
         first, total, policy_range, terms, VisitTotals(totals.used[who], totals.uncapped[who])
     )

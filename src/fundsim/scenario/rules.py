@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from ..codes import FILINGS, LEVELS, POOLS, names
+from ..codes import FILINGS, LEVELS, LOCAL_LEVELS, POOLS, names
 from ..parameters.tree import ParameterTree, Snapshot
 from ..source.diagnostics import Collector
 
@@ -113,27 +113,23 @@ def _ratio_plus_bonus(ctx: _Context, s: Snapshot) -> None:
 
 def _shares_sum_to_one(ctx: _Context, s: Snapshot) -> None:
     for scheme in names(POOLS):
-        prefix = f"care.level_mix.{scheme}"
-        total = sum(s[f"{prefix}.{level}"] for level in LEVELS)
-        if abs(total - 1) > 1e-6:
-            ctx.report(
-                "error",
-                s.date,
-                [f"{prefix}.{level}" for level in LEVELS],
-                f"hospital-level shares of {scheme} sum to {total:.6g}, not 1",
-                f"{', '.join(LEVELS)} must add up to 1",
-            )
-        prefix = f"care.outpatient_visits.level_share.{scheme}"
-        local = [level for level in LEVELS if level != "out_of_area"]
-        total = sum(s[f"{prefix}.{level}"] for level in local)
-        if abs(total - 1) > 1e-6:
-            ctx.report(
-                "error",
-                s.date,
-                [f"{prefix}.{level}" for level in local],
-                f"outpatient spending shares of {scheme} by level sum to {total:.6g}, not 1",
-                f"{', '.join(local)} must add up to 1",
-            )
+        for prefix, levels, what in (
+            (f"care.level_mix.{scheme}", LEVELS, "hospital-level shares"),
+            (
+                f"care.outpatient_visits.level_share.{scheme}",
+                LOCAL_LEVELS,
+                "outpatient spending shares",
+            ),
+        ):
+            total = sum(s[f"{prefix}.{level}"] for level in levels)
+            if abs(total - 1) > 1e-6:
+                ctx.report(
+                    "error",
+                    s.date,
+                    [f"{prefix}.{level}" for level in levels],
+                    f"{what} of {scheme} by level sum to {total:.6g}, not 1",
+                    f"{', '.join(levels)} must add up to 1",
+                )
     c = "care.outpatient.urrbmi"
     two = s[f"{c}.two_diseases_prevalence"] * s[f"{c}.two_diseases_spend"]
     if two >= s[f"{c}.spend"]:

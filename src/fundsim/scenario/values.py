@@ -93,13 +93,19 @@ def read_parameters(
             dotted_path = ".".join(path)
             key_path: PathKey = (*root, *path)
             line = file.source.line_of(key_path)
-            if dotted_path in catalogue:
+
+            def read_into(leaf_path: str, key_path: PathKey = key_path, value: Any = value) -> bool:
+                """Read ``value`` (written at ``key_path``) as parameter ``leaf_path``."""
                 leaf = _read_leaf(
-                    file, catalogue[dotted_path], key_path, value, horizon, source_here, problems
+                    file, catalogue[leaf_path], key_path, value, horizon, source_here, problems
                 )
                 if leaf is not None:
-                    timelines[dotted_path] = leaf
-                    given.add(dotted_path)
+                    timelines[leaf_path] = leaf
+                    given.add(leaf_path)
+                return leaf is not None
+
+            if dotted_path in catalogue:
+                read_into(dotted_path)
             elif dotted_path in catalogue.groups:
                 if isinstance(value, dict) and not {"value", "values"}.intersection(value):
                     walk(value, path, source_here)
@@ -118,14 +124,8 @@ def read_parameters(
                     )
                     continue
                 for leaf_path in leaves:
-                    leaf = _read_leaf(
-                        file, catalogue[leaf_path], key_path, value, horizon, source_here, problems
-                    )
-                    if leaf is not None:
-                        timelines[leaf_path] = leaf
-                        given.add(leaf_path)
-                        if spread is not None:
-                            spread.add(leaf_path)
+                    if read_into(leaf_path) and spread is not None:
+                        spread.add(leaf_path)
             else:
                 siblings = catalogue.children(".".join(prefix))
                 hint = did_you_mean(key, siblings) or did_you_mean(dotted_path, catalogue.paths)
