@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .benefit import add_command
 
     add_command(commands, allow_option)
+    from .sensitivity import add_command as add_sensitivity
+
+    add_sensitivity(commands, allow_option)
     return parser
 
 

@@ -51,7 +51,9 @@ def drivers(ds: xr.Dataset, fund: str, top: int = 3) -> list[Driver]:
     return sorted(found, key=lambda d: -abs(d.rho))[:top]
 
 
-def _input_name(path: str, lang: str) -> str:
+def input_name(path: str, lang: str) -> str:
+    """An uncertain input's name in ``lang`` (its catalogue description; ``PATH.then``: the
+    yearly rise of PATH's rule)."""
     catalogue = load_catalogue()
     base = path.removesuffix(".then")
     if base not in catalogue:
@@ -156,9 +158,9 @@ def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:
         found = drivers(d, fund)
         if found:
             named = [
-                f"{_input_name(x.path, lang)}（ρ={x.rho:+.2f}）"
+                f"{input_name(x.path, lang)}（ρ={x.rho:+.2f}）"
                 if lang == "zh"
-                else f"{_input_name(x.path, lang)} (ρ = {x.rho:+.2f})"
+                else f"{input_name(x.path, lang)} (ρ = {x.rho:+.2f})"
                 for x in found
             ]
             parts.append(

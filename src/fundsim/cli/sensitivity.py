@@ -1,0 +1,270 @@
+"""``fundsim sensitivity``: which uncertain input moves each outcome most (SALib designs on
+the batch backends, common random numbers across the design points)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .parser import EXIT_OK, runs_option, seed_option, workers_option
+
+DEFAULT_N = {"tornado": 0, "morris": 10, "sobol": 64}  # base samples of each design
+
+
+def add_command(commands: Any, allow: Any) -> None:
+    command = commands.add_parser(
+        "sensitivity",
+        help="sensitivity of the funds' outcomes to the uncertain inputs (tornado, Morris, Sobol)",
+        description="Which of the scenario's uncertain inputs (its uncertainty: section, and "
+        "any --range) moves each pooled fund's depletion year, balance and reserve months and "
+        "cumulative deficit most. tornado: each input at its 5%% and 95%% quantile, the others "
+        "at their medians; morris: elementary effects (screening); sobol: first-order and "
+        "total indices with 95%% bootstrap intervals. Every design point is one run with the "
+        "same process noise (common random numbers). 敏感性分析：哪个不确定输入对基金穿底年份、"
+        "累计结余、可支付月数和累计赤字影响最大。",
+    )
+    command.add_argument("scenario", type=Path, metavar="SCENARIO")
+    command.add_argument("--method", choices=("tornado", "morris", "sobol"), default="tornado")
+    command.add_argument(
+        "--runs",
+        type=runs_option,
+        default=None,
+        help="base samples: Sobol N (a power of 2; N×(k+2) runs, default 64), Morris "
+        "trajectories (N×(k+1) runs, default 10); the tornado always runs 2k+1",
+    )
+    command.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="also vary the parameter PATH uniformly between LOW and HIGH (repeatable)",
+    )
+    command.add_argument(
+        "--year",
+        action="append",
+        type=int,
+        default=[],
+        help="a year whose balance and reserve months are outcomes (repeatable; default: "
+        "the horizon's last)",
+    )
+    command.add_argument("--out", type=Path, required=True, help="output directory")
+    command.add_argument("--seed", type=seed_option, default=None)
+    command.add_argument("--workers", type=workers_option, default=None)
+    command.add_argument("--scheduler", default=None, metavar="ADDRESS")
+    command.add_argument("--force", action="store_true", help="replace an existing --out")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    allow(command)
+
+
+def _ranges(texts: list[str], scenario: Any) -> dict[str, tuple[float, float]]:
+    from ..parameters.catalogue import load_catalogue
+    from ..source.diagnostics import InputError, did_you_mean
+
+    catalogue = load_catalogue()
+    found = {}
+    for text in texts:
+        path, _, bounds = text.partition("=")
+        low_text, _, high_text = bounds.partition(":")
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            raise InputError(
+                f"--range {text!r}: write PATH=LOW:HIGH, e.g. care.cost_trend=0.03:0.08"
+            ) from None
+        if path not in catalogue:
+            hint = did_you_mean(path, catalogue.paths)
+            raise InputError(
+                f"--range {text!r}: unknown parameter '{path}'" + (f" ({hint})" if hint else "")
+            )
+        entry = catalogue[path]
+        if not low < high:
+            raise InputError(f"--range {text!r}: LOW must be below HIGH")
+        for value in (low, high):
+            if (entry.lower is not None and value < entry.lower) or (
+                entry.upper is not None and value > entry.upper
+            ):
+                raise InputError(
+                    f"--range {text!r}: {value:g} is outside the valid values of {path} "
+                    f"({entry.lower} to {entry.upper})"
+                )
+        found[path] = (low, high)
+    return found
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import pandas as pd
+
+    from ..ensemble import sensitivity as sa
+    from ..ensemble.backends import make_backend
+    from ..ensemble.evaluate import simulate
+    from ..ensemble.progress import ProgressBar
+    from ..results.places import check_place
+    from ..scenario.loader import load_scenario
+    from ..source.diagnostics import InputError
+
+    scenario = load_scenario(args.scenario, args.allow_outside)
+    if scenario.areas:
+        raise InputError("a city scenario's sensitivity is not analysed yet: analyse an area's")
+    target = check_place(args.out, option="--out")
+    if target.exists() and not args.force:
+        raise InputError(f"{args.out} exists; add --force to replace it (您的文件不会被覆盖)")
+    last = scenario.horizon.end.year
+    years = sorted(set(args.year)) or [last]
+    first_year = scenario.horizon.start.year
+    for y in years:
+        if not first_year <= y <= last:
+            raise InputError(f"--year {y} is outside the horizon {first_year}-{last}")
+    chosen = sa.factors(scenario, _ranges(args.range, scenario))
+    if not chosen:
+        raise InputError(
+            f"{args.scenario}: no uncertain inputs (uncertainty:) and no --range to vary"
+        )
+    n = args.runs if args.runs is not None else DEFAULT_N[args.method]
+    if args.method == "sobol" and (n < 2 or n & (n - 1)):
+        raise InputError(f"--runs {n}: Sobol's base sample is a power of 2 (e.g. 16, 64, 256)")
+    seed = scenario.monte_carlo.seed if args.seed is None else args.seed
+    plan = sa.design(chosen, args.method, n, seed)
+    points = len(plan.unit)
+    noise_run = 0
+    # one point first, here: its time prices the design before the rest starts
+    started = time.perf_counter()
+    first_ds = simulate(scenario, run=noise_run, seed=seed, fixed=plan.point(0))
+    each = time.perf_counter() - started
+    first = sa.outcomes(first_ds, years)
+    workers = args.workers or 1
+    backend = make_backend([scenario] * points, args.workers, args.scheduler)
+    workers = backend.workers
+    expected = each * (points - 1) / workers
+    print(
+        f"{args.method}: {len(chosen)} inputs, {points} runs (design points); about "
+        f"{_duration(expected)} on {workers} worker(s) at {each:.1f} s a run "
+        f"（{len(chosen)}个输入，{points}次模拟，预计约{_duration(expected, 'zh')}）",
+        file=out,
+        flush=True,
+    )
+    bar = None if args.quiet else ProgressBar(points, f"{backend.name} × {workers}", err)
+    count = [1]
+
+    def done() -> None:
+        count[0] += 1
+        if bar is not None:
+            bar(count[0], points)
+
+    try:
+        results = sa.run_design(plan, backend, seed, noise_run, years, done, first=first)
+    finally:
+        backend.close()
+        if bar is not None:
+            bar.close()
+    table = sa.indices(plan, results, seed)
+    design_table = pd.DataFrame(plan.values, columns=[f.path for f in chosen])
+    for name, values in results.items():
+        design_table[name] = values
+    _write(target, args.force, table, design_table, args.method, out)
+    _print(table, args.method, out)
+    return EXIT_OK
+
+
+def _duration(seconds: float, lang: str = "en") -> str:
+    if seconds < 90:
+        return f"{math.ceil(seconds)}秒" if lang == "zh" else f"{math.ceil(seconds)} s"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes}分钟" if lang == "zh" else f"{minutes} min"
+
+
+HEADERS = {
+    "outcome": "结果指标",
+    "input": "输入参数",
+    "base": "各输入取中位数时",
+    "low": "取5%分位数时",
+    "high": "取95%分位数时",
+    "swing": "摆幅（95%−5%）",
+    "mu_star": "μ*",
+    "mu_star_conf": "μ* 95%置信区间半宽",
+    "sigma": "σ",
+    "S1": "一阶指数S1",
+    "S1_conf": "S1 95%置信区间半宽",
+    "ST": "总效应指数ST",
+    "ST_conf": "ST 95%置信区间半宽",
+}
+
+
+def _write(
+    target: Path, force: bool, table: Any, design_table: Any, method: str, out: TextIO
+) -> None:
+    """indices.csv (machine names), indices.xlsx (zh and en names), design.csv and the
+    charts in zh and en, written to a temporary folder beside ``target`` and moved there."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from ..plotting.sensitivity import index_chart, outcome_name, tornado_chart
+    from ..plotting.style import Lang, chart_style
+    from ..results.headline import input_name
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        table.to_csv(staging / "indices.csv", index=False)
+        design_table.to_csv(staging / "design.csv", index=False)
+        with _excel(staging / "indices.xlsx") as book:
+            for lang in ("zh", "en"):
+                shown = table.copy()
+                shown["outcome"] = [outcome_name(o, lang) for o in shown["outcome"]]
+                shown["input"] = [input_name(p, lang) for p in shown["input"]]
+                if lang == "zh":
+                    shown = shown.rename(columns=HEADERS)
+                shown.to_excel(
+                    book, sheet_name="敏感性" if lang == "zh" else "sensitivity", index=False
+                )
+        languages: tuple[Lang, ...] = ("zh", "en")
+        for lang in languages:
+            folder = staging / "figures" / lang
+            folder.mkdir(parents=True)
+            for outcome, rows in table.groupby("outcome", sort=False):
+                with chart_style(lang):  # the font is chosen when the figure is drawn
+                    if method == "tornado":
+                        ax = tornado_chart(rows, str(outcome), lang)
+                    else:
+                        ax = index_chart(rows, str(outcome), method, lang)
+                    figure = ax.get_figure(root=True)
+                    assert isinstance(figure, Figure)
+                    figure.savefig(folder / f"{method}_{outcome}.png", dpi=150)
+                plt.close(figure)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    print(f"wrote {target}/: indices.csv, indices.xlsx, design.csv, figures/ (zh, en)", file=out)
+
+
+def _excel(path: Path) -> Any:
+    import pandas as pd
+
+    return pd.ExcelWriter(path, engine="openpyxl")
+
+
+def _print(table: Any, method: str, out: TextIO) -> None:
+    """The indices, each outcome's inputs in order of their effect, with the intervals."""
+    from ..plotting.sensitivity import outcome_name
+    from ..results.headline import input_name
+
+    key = {"tornado": "swing", "morris": "mu_star", "sobol": "ST"}[method]
+    for outcome, rows in table.groupby("outcome", sort=False):
+        print(
+            f"\n{outcome_name(str(outcome), 'zh')} / {outcome_name(str(outcome), 'en')}", file=out
+        )
+        for r in rows.reindex(rows[key].abs().sort_values(ascending=False).index).itertuples():
+            if method == "tornado":
+                text = f"low {r.low:10.3f}  high {r.high:10.3f}  swing {r.swing:+10.3f}"
+            elif method == "morris":
+                text = f"mu* {r.mu_star:9.3f} ± {r.mu_star_conf:.3f}  sigma {r.sigma:9.3f}"
+            else:
+                text = f"S1 {r.S1:6.3f} ± {r.S1_conf:.3f}  ST {r.ST:6.3f} ± {r.ST_conf:.3f}"
+            print(f"  {input_name(str(r.input), 'zh')}（{r.input}）", file=out)
+            print(f"      {text}", file=out)

@@ -1,0 +1,55 @@
+"""``fundsim sensitivity`` from the command line: a small Sobol design of the Nanchuan
+combined scenario finishes with its intervals printed and its tables and charts written;
+bad options exit 2 and leave nothing behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fundsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+COMBINED = str(ROOT / "scenarios" / "nanchuan" / "combined.yaml")
+
+
+def test_a_small_sobol_design_of_the_combined_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sens"
+    args = ["sensitivity", COMBINED, "--method", "sobol", "--runs", "2", "--out", str(out)]
+    assert main([*args, "--workers", "2", "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "12 inputs, 28 runs" in said and "12个输入，28次模拟" in said  # N(k + 2)
+    assert "居民医保基金2035年末累计结余" in said and " ± " in said  # indices with intervals
+    table = pd.read_csv(out / "indices.csv")
+    assert set(table.columns) == {"outcome", "input", "S1", "S1_conf", "ST", "ST_conf"}
+    assert len(table) == 12 * 8  # 12 inputs x (4 outcomes x 2 pooled funds)
+    assert len(pd.read_csv(out / "design.csv")) == 28
+    for lang in ("zh", "en"):
+        assert len(list((out / "figures" / lang).glob("sobol_*.png"))) == 8
+    sheets = pd.read_excel(out / "indices.xlsx", sheet_name=None)
+    assert "敏感性" in sheets and "一阶指数S1" in sheets["敏感性"].columns
+    # an existing folder is kept without --force
+    assert main([*args, "--workers", "1", "--quiet"]) == 2
+    assert "add --force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--method", "sobol", "--runs", "6"], "power of 2"),
+        (["--range", "care.cost_trand=0.01:0.05"], "unknown parameter"),
+        (["--range", "care.cost_trend=0.05:0.01"], "LOW must be below HIGH"),
+        (["--year", "2050"], "outside the horizon"),
+    ],
+)
+def test_bad_options_exit_2_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    out = tmp_path / "sens"
+    assert main(["sensitivity", COMBINED, *extra, "--out", str(out), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
