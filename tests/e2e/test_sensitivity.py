@@ -53,3 +53,20 @@ def test_bad_options_exit_2_and_write_nothing(
     assert main(["sensitivity", COMBINED, *extra, "--out", str(out), "--quiet"]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_ranges_file_is_checked_line_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ranges = tmp_path / "ranges.yaml"
+    ranges.write_text(
+        "care.cost_trend: {low: 0.02, high: 0.09, source: test}\n"
+        "care.cost_levl: {low: 0.9, high: 1.1, source: test}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "sens"
+    args = ["sensitivity", COMBINED, "--ranges", str(ranges), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "ranges.yaml:2" in err and "did you mean 'care.cost_level'" in err
+    assert not out.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +46,14 @@ def add_command(commands: Any, allow: Any) -> None:
         help="also vary the parameter PATH uniformly between LOW and HIGH (repeatable)",
     )
     command.add_argument(
+        "--ranges",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE.yaml",
+        help="ranges to vary from a file: PATH: {low: L, high: H, source: ...} (repeatable)",
+    )
+    command.add_argument(
         "--year",
         action="append",
         type=int,
@@ -61,11 +70,35 @@ def add_command(commands: Any, allow: Any) -> None:
     allow(command)
 
 
-def _ranges(texts: list[str], scenario: Any) -> dict[str, tuple[float, float]]:
+def _range_problem(path: str, low: float, high: float) -> str | None:
+    """What is wrong with varying ``path`` between ``low`` and ``high`` (None: nothing)."""
     from ..parameters.catalogue import load_catalogue
-    from ..source.diagnostics import InputError, did_you_mean
+    from ..source.diagnostics import did_you_mean
 
     catalogue = load_catalogue()
+    if path not in catalogue:
+        hint = did_you_mean(path, catalogue.paths)
+        return f"unknown parameter '{path}'" + (f" ({hint})" if hint else "")
+    if not low < high:
+        return "LOW must be below HIGH"
+    entry = catalogue[path]
+    for value in (low, high):
+        if (entry.lower is not None and value < entry.lower) or (
+            entry.upper is not None and value > entry.upper
+        ):
+            return (
+                f"{value:g} is outside the valid values of {path} ({entry.lower} to {entry.upper})"
+            )
+    return None
+
+
+def _ranges(texts: list[str], files: list[Path]) -> dict[str, tuple[float, float]]:
+    """The extra ranges of ``--range PATH=LOW:HIGH`` and of ``--ranges FILE.yaml`` files
+    (``PATH: {low: L, high: H, source: ...}``), each checked."""
+    from ..scenario.paths import display_path
+    from ..source.diagnostics import Collector, InputError
+    from ..source.document import read_yaml
+
     found = {}
     for text in texts:
         path, _, bounds = text.partition("=")
@@ -76,23 +109,49 @@ def _ranges(texts: list[str], scenario: Any) -> dict[str, tuple[float, float]]:
             raise InputError(
                 f"--range {text!r}: write PATH=LOW:HIGH, e.g. care.cost_trend=0.03:0.08"
             ) from None
-        if path not in catalogue:
-            hint = did_you_mean(path, catalogue.paths)
-            raise InputError(
-                f"--range {text!r}: unknown parameter '{path}'" + (f" ({hint})" if hint else "")
-            )
-        entry = catalogue[path]
-        if not low < high:
-            raise InputError(f"--range {text!r}: LOW must be below HIGH")
-        for value in (low, high):
-            if (entry.lower is not None and value < entry.lower) or (
-                entry.upper is not None and value > entry.upper
-            ):
-                raise InputError(
-                    f"--range {text!r}: {value:g} is outside the valid values of {path} "
-                    f"({entry.lower} to {entry.upper})"
-                )
+        problem = _range_problem(path, low, high)
+        if problem:
+            raise InputError(f"--range {text!r}: {problem}")
         found[path] = (low, high)
+    problems = Collector()
+    for file in files:
+        shown = display_path(file)
+        document = read_yaml(file, problems, shown)
+        if document is None:
+            continue
+        if not isinstance(document.data, dict):
+            problems.error(
+                shown, 1, "", "a ranges file maps parameter paths to {low, high, source}"
+            )
+            continue
+        for path, entry in document.data.items():
+            line = document.line_of((path,))
+            if not (isinstance(entry, dict) and {"low", "high"} <= set(entry)):
+                problems.error(shown, line, str(path), "give {low: …, high: …, source: …}")
+                continue
+            unknown = set(entry) - {"low", "high", "source"}
+            if unknown:
+                problems.error(
+                    shown, line, str(path), f"unknown key(s) {', '.join(sorted(unknown))}"
+                )
+                continue
+            try:
+                low, high = float(entry["low"]), float(entry["high"])
+            except (TypeError, ValueError):
+                problems.error(shown, line, str(path), "low and high are numbers")
+                continue
+            problem = _range_problem(str(path), low, high)
+            if problem:
+                problems.error(shown, line, str(path), problem)
+                continue
+            if not str(entry.get("source", "")).strip():
+                problems.warning(
+                    shown, line, str(path), "no source: say where the range comes from"
+                )
+            found[str(path)] = (low, high)
+    problems.raise_if_errors()
+    for warning in problems.items:  # a range without its source: said, not refused
+        print(warning.format(), file=sys.stderr)
     return found
 
 
@@ -119,7 +178,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for y in years:
         if not first_year <= y <= last:
             raise InputError(f"--year {y} is outside the horizon {first_year}-{last}")
-    chosen = sa.factors(scenario, _ranges(args.range, scenario))
+    chosen = sa.factors(scenario, _ranges(args.range, args.ranges))
     if not chosen:
         raise InputError(
             f"{args.scenario}: no uncertain inputs (uncertainty:) and no --range to vary"
