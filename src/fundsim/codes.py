@@ -266,3 +266,14 @@ POPULATION_FLOW_CODES = (
     Code("end", "年末人数", "at the end"),
 )
 POPULATION_FLOWS = names(POPULATION_FLOW_CODES)
+
+# Early-warning levels of a fund in a year (results ``warning_level``: the code's index); each
+# indicator's thresholds are parameters (``reporting.warning.*``)
+WARNING_CODES = (
+    Code("none", "无预警", "no warning"),
+    Code("yellow", "黄色预警", "yellow"),
+    Code("orange", "橙色预警", "orange"),
+    Code("red", "红色预警", "red"),
+)
+WARNINGS = names(WARNING_CODES)
+WARNING_COLOURS = {"none": "#d9d9d9", "yellow": "#f2c744", "orange": "#ee8a2e", "red": "#d62728"}

@@ -1,5 +1,5 @@
 """``fundsim report`` on a Nanchuan batch of the baseline and the seed scenarios: all seven
-chart kinds in Chinese and English, as PNG, SVG and PDF, report.xlsx and report.md, and no
+chart kinds (eight with the early warnings) in Chinese and English, as PNG, SVG and PDF, report.xlsx and report.md, and no
 missing-glyph warning from matplotlib; ``fundsim plot`` draws one chart, bad input exits 2."""
 
 from __future__ import annotations
@@ -7,8 +7,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
+import xarray as xr
 
 from fundsim.cli import main
 from fundsim.plotting import charts, style
@@ -61,7 +63,16 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
             assert found, f"no {kind} chart as {fmt} in {figures}"
             assert all(p.stat().st_size > 1000 for p in found)
     book = openpyxl.load_workbook(folder / "report.xlsx")
-    assert len(book.sheetnames) == 8
+    assert len(book.sheetnames) == 9
+    # the early warnings: each level's probability is its share of the runs
+    sheet = "预警概率" if shown == "zh" else "early warnings"
+    rows = list(book[sheet].iter_rows(values_only=True))
+    head, first = rows[0], rows[1]
+    ds = xr.open_dataset(batch / "results.nc", engine="h5netcdf")
+    levels = ds["warning_level"].isel(scenario=0).sel(fund="uebmi_pool").isel(year=0).values
+    red = head.index("红色预警概率" if shown == "zh" else "P(red)")
+    assert first[red] == pytest.approx(round(float(np.mean(levels == 3)), 3))
+    assert first[-1] == pytest.approx(round(float(np.mean(levels > 0)), 3))
     head = [c.value for c in book[book.sheetnames[1]][1]]
     unit = "亿元" if shown == "zh" else "million yuan"
     assert any(unit in str(h) or "万元" in str(h) or "thousand" in str(h) for h in head)

@@ -54,6 +54,16 @@ def synthetic(runs: int = 40, seed: int = 0) -> xr.Dataset:
     # monthly cash: the year's path with a fourth-quarter premium bump for URRBMI
     bump = np.where(np.arange(12) >= 9, 0.3, -0.1)[:, None] * level[None, :] / 4  # (12, fund)
     monthly = np.repeat(balance, 12, axis=2) + np.tile(bump, (len(years), 1))
+    # the default thresholds of reporting.warning, for every year
+    from fundsim.results import early_warning
+
+    limits = np.array([[[9.0, 6.0, 3.0], [0.0, -0.05, -0.10], [0.01, 0.03, 0.05]]] * len(years))
+    pooled = np.array([f in ("uebmi_pool", "urrbmi_pool") for f in ACCOUNTS])
+    warning = np.empty(shape, dtype=np.int8)
+    for s in range(shape[0]):
+        for r in range(runs):
+            values = early_warning.indicators(income[s, r], expenditure[s, r], reserve[s, r])
+            warning[s, r] = early_warning.levels(values, limits, pooled)
     data = {
         "income": income,
         "expenditure": expenditure,
@@ -61,6 +71,7 @@ def synthetic(runs: int = 40, seed: int = 0) -> xr.Dataset:
         "reserve_months": reserve,
         "cash_balance": monthly[:, :, : len(months)],
         "depletion_year": first,
+        "warning_level": warning,
     }
     ds = xr.Dataset(
         {
@@ -206,6 +217,21 @@ def test_cashflow_monthly_bands_and_fourth_quarters(ds: xr.Dataset, lang: str) -
     assert len(polys(ax)) >= 2
     key = "long_name_zh" if lang == "zh" else "long_name"
     assert ds["cash_balance"].attrs[key] in ax.get_ylabel()
+    plt.close("all")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_warnings_stack_each_levels_share_of_runs(ds: xr.Dataset, lang: str) -> None:
+    from fundsim.plotting.funds import warnings
+
+    ax = warnings(ds, "urrbmi_pool", "baseline", lang=lang)
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    level = ds["warning_level"].sel(scenario="baseline", fund="urrbmi_pool")
+    assert bars and max(p.get_y() + p.get_height() for p in bars) <= 1.0 + 1e-9
+    last = [p for p in bars if round(p.get_x() + p.get_width() / 2) == 2030]
+    assert sum(p.get_height() for p in last) == pytest.approx(
+        float((level.isel(year=-1) > 0).mean())
+    )
     plt.close("all")
 
 

@@ -256,7 +256,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             f"{elapsed:.1f} s)",
             file=out,
         )
-        from ..results.headline import explain
+        from ..results.headline import explain, warning_lines
 
         for lang, heading in (
             ("zh", "基金为何穿底或不穿底"),
@@ -264,6 +264,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         ):
             print(f"\n{heading} ({first.name}):", file=out)
             for line in explain(ds, lang):
+                print(f"- {line}", file=out)
+        for lang, heading in (("zh", "预警"), ("en", "Early warnings")):
+            print(f"\n{heading} ({first.name}):", file=out)
+            for line in warning_lines(ds, lang, args.warn_above):
                 print(f"- {line}", file=out)
     return EXIT_OK
 

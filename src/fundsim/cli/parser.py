@@ -198,6 +198,16 @@ def workers_option(text: str) -> int:
     return whole_number(text, 1, MAX_WORKERS)
 
 
+def probability_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a probability from 0 to below 1")
+    return value
+
+
 def dpi_option(text: str) -> int:
     return whole_number(text, *DPI)
 
@@ -241,6 +251,14 @@ def batch_options(command: argparse.ArgumentParser, default_out: str) -> None:
         "--force",
         action="store_true",
         help="replace an existing output directory (and discard an unfinished batch)",
+    )
+    command.add_argument(
+        "--warn-above",
+        type=probability_option,
+        default=0.5,
+        metavar="P",
+        help="print the first year in which a red early warning is more likely than P "
+        "(default 0.5; 红色预警概率阈值)",
     )
     command.add_argument("--quiet", action="store_true", help="no progress bar; errors only")
     allow_option(command)

@@ -11,6 +11,7 @@ kind                    function
                         (paired differences from the baseline)
 ``waterfall``           :func:`waterfall`: each lever's contribution along a chain of scenarios
 ``cashflow``            :func:`cashflow`: monthly cash balance, fourth-quarter premiums
+``warnings``            :func:`warnings`: the probability of each early-warning level by year
 ======================  =======================================================================
 
 Titles and axis labels come from the variables' attrs (``long_name``/``long_name_zh``,
@@ -20,10 +21,19 @@ Titles and axis labels come from the variables' attrs (``long_name``/``long_name
 from __future__ import annotations
 
 from .common import QUANTILES, RESERVE_ZONES, ReserveZones, year_ranges
-from .funds import cashflow, depletion, fan, income_expenditure, reserve
+from .funds import cashflow, depletion, fan, income_expenditure, reserve, warnings
 from .scenarios import compare, difference, lever_chain, waterfall
 
-KINDS = ("fan", "income-expenditure", "reserve", "depletion", "compare", "waterfall", "cashflow")
+KINDS = (
+    "fan",
+    "income-expenditure",
+    "reserve",
+    "depletion",
+    "compare",
+    "waterfall",
+    "cashflow",
+    "warnings",
+)
 CITY_KINDS = ("draws",)  # of a city's results (every area at once): plotting.city
 
 __all__ = [
@@ -40,6 +50,7 @@ __all__ = [
     "income_expenditure",
     "lever_chain",
     "reserve",
+    "warnings",
     "waterfall",
     "year_ranges",
 ]

@@ -61,6 +61,8 @@ def figure(
             city.draws(ds, fund, scenario, ax=ax, lang=shown)
         elif kind == "cashflow":
             charts.cashflow(ds, fund, scenario, ax=ax, lang=shown)
+        elif kind == "warnings":
+            charts.warnings(ds, fund, scenario, ax=ax, lang=shown)
         else:
             plt.close(fig)
             raise InputError(f"unknown chart kind {kind!r}; one of: {', '.join(charts.KINDS)}")

@@ -3,6 +3,7 @@ depletion, monthly cash flow."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.dates as mdates
@@ -12,6 +13,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..results.summary import depletion_percentile
+from ..source.diagnostics import InputError
 from .common import (
     QUANTILES,
     RESERVE_ZONES,
@@ -298,4 +300,51 @@ def cashflow(
         ax.set_ylabel(label(ds, "cash_balance", lang, unit.label))
         ax.legend(loc="upper left", frameon=False, ncols=2)
         ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def warnings(
+    ds: xr.Dataset,
+    fund: str = "urrbmi_pool",
+    scenario: str | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "zh",
+) -> Axes:
+    """The probability of each early-warning level by year (the share of runs at it: yellow,
+    orange, red stacked), with the indicators' thresholds in the note."""
+    from ..codes import WARNING_CODES, WARNING_COLOURS
+    from ..results.early_warning import probabilities
+
+    scenario = first_scenario(ds, scenario)
+    check_dataset(ds, scenario, fund)
+    if "warning_level" not in ds:
+        raise InputError(
+            "these results hold no early-warning levels (made before fundsim 0.1's warnings): run them again"
+        )
+    with chart_style(lang):
+        ax = ax or new_axes(lang)
+        p = probabilities(ds["warning_level"].sel(scenario=scenario, fund=fund))
+        years = ds["year"].values
+        bottom = np.zeros(len(years))
+        for code in WARNING_CODES[1:]:
+            share = p.sel(level=code.name).values
+            ax.bar(
+                years, share, bottom=bottom, color=WARNING_COLOURS[code.name], width=0.8,
+                label=code.zh if lang == "zh" else code.en,
+            )  # fmt: skip
+            bottom = bottom + share
+        ax.set_ylim(0, 1.0)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        titles = scenario_titles(ds, lang)
+        ax.set_title(
+            t("warnings_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario]
+        )
+        ax.set_xlabel(year_label(ds, lang))
+        ax.set_ylabel(t("warnings_ylabel", lang))
+        integer_years(ax)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        note = t("warnings_note", lang, runs=ds.sizes["run"])
+        note = textwrap.fill(note, 60 if lang == "zh" else 110)
+        ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=7, va="top")
+        ax.grid(alpha=0.3, axis="y")
     return ax

@@ -8,6 +8,12 @@ from ..codes import ACCOUNT_CODES
 
 TEXT: dict[str, dict[str, str]] = {
     "year": {"zh": "年份", "en": "year"},
+    "warnings_title": {"zh": "{fund}：各年预警概率", "en": "{fund}: early warnings by year"},
+    "warnings_ylabel": {"zh": "模拟中的占比", "en": "share of runs"},
+    "warnings_note": {
+        "zh": "各年处于各预警等级的模拟占比（{runs}次模拟）；等级取可支付月数、当期结余率和收支增长率差（三年平均）中最严重者，阈值见参数 reporting.warning",
+        "en": "Share of the {runs} runs at each level in each year; a year's level is the worst of the reserve months, the year's balance over income and the growth gap (3-year mean), thresholds in reporting.warning",
+    },
     "month": {"zh": "月份", "en": "month"},
     "median": {"zh": "中位数", "en": "median"},
     "mean": {"zh": "均值", "en": "mean"},

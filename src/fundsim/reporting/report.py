@@ -29,6 +29,8 @@ from ..results.places import check_name, check_replaceable, mark
 from .areas import SHEET as AREA_SHEET
 from .tables import SHEETS, tables
 
+POOL_ACCOUNTS = {pool.account for pool in POOLS}
+
 
 def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:
     """(kind, arguments) of every chart of the report."""
@@ -38,11 +40,13 @@ def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:
     for s in names:
         charts += [("fan", {"fund": f, "scenario": s}) for f in funds]
         charts.append(("depletion", {"scenario": s}))
-    for kind in ("income-expenditure", "reserve", "cashflow"):
+    for kind in ("income-expenditure", "reserve", "cashflow", "warnings"):
         for f in funds:
             months = ds["reserve_months"].sel(scenario=names[0], fund=f)
             if kind == "reserve" and bool(months.isnull().all()):  # a fund that spends nothing
                 continue
+            if kind == "warnings" and (f not in POOL_ACCOUNTS or "warning_level" not in ds):
+                continue  # warnings are the pooled funds' (and results made before them hold none)
             charts.append((kind, {"fund": f, "scenario": names[0]}))
     if len(names) > 1:
         charts += [("compare", {"fund": f}) for f in funds]

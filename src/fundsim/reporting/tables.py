@@ -10,10 +10,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..codes import POOLS, WARNING_CODES
 from ..plotting.charts import lever_chain
 from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, money_unit, scenario_titles
 from ..plotting.text import t
+from ..results.early_warning import probabilities
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
+
+POOL_ACCOUNTS = [pool.account for pool in POOLS]
 
 HEADERS = {
     "scenario": {"zh": "方案", "en": "scenario"},
@@ -41,6 +45,8 @@ HEADERS = {
     },
     "difference_band": {"zh": "差值5%–95%区间（{unit}）", "en": "difference 5–95% [{unit}]"},
     "step": {"zh": "政策", "en": "lever"},
+    "p_level": {"zh": "{level}概率", "en": "P({level})"},
+    "p_any": {"zh": "出现预警的概率", "en": "P(any warning)"},
     "contribution": {
         "zh": "{year}年末结余贡献均值（{unit}）",
         "en": "mean contribution to the {year} balance [{unit}]",
@@ -56,8 +62,33 @@ SHEETS = {
     "depleted": {"zh": "穿底概率", "en": "P(depleted)"},
     "percentiles": {"zh": "穿底年份分位数", "en": "depletion years"},
     "compare": {"zh": "方案比较", "en": "scenario comparison"},
+    "warnings": {"zh": "预警概率", "en": "early warnings"},
     "waterfall": {"zh": "政策贡献", "en": "policy contributions"},
 }
+
+
+def warning_table(
+    ds: xr.Dataset, names: Sequence[str], titles: dict[str, str], lang: Lang
+) -> pd.DataFrame:
+    """The probability of each early-warning level by scenario, pooled fund and year (the
+    share of runs at it), and of any warning."""
+    p = probabilities(ds["warning_level"])
+    rows = []
+    for s in names:
+        for f in POOL_ACCOUNTS:
+            for y in ds["year"].values:
+                at = p.sel(scenario=s, fund=f, year=y)
+                row: dict[str, object] = {
+                    h("scenario", lang): titles[s],
+                    h("fund", lang): fund_name(f, lang),
+                    h("year", lang): int(y),
+                }
+                for code in WARNING_CODES[1:]:
+                    level = code.zh if lang == "zh" else code.en
+                    row[h("p_level", lang, level=level)] = round(float(at.sel(level=code.name)), 3)
+                row[h("p_any", lang)] = round(1 - float(at.sel(level="none")), 3)
+                rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def h(key: str, lang: Lang, **values: object) -> str:
@@ -166,6 +197,8 @@ def tables(
             row[h("never", lang)] = round(float(np.mean(np.isnan(first))), 3)
             pct.append(row)
     out[SHEETS["percentiles"][lang]] = pd.DataFrame(pct)
+    if "warning_level" in ds:
+        out[SHEETS["warnings"][lang]] = warning_table(ds, names, titles, lang)
     if len(names) > 1:
         base = names[0]
         diff = ds["balance"].sel(fund=funds, year=last)

@@ -34,6 +34,7 @@ from ..finance.ledger import Ledger
 from ..scenario.loader import Scenario
 from ..sim.city import CityModel
 from ..sim.model import FundModel, RunRecord
+from . import early_warning
 from .areas import CITY, CITY_LABELS, MODES, TOTAL
 from .schema import COORD_ATTRS, POPULATION_FLOW_NAMES, SCHEME_NAMES, VARIABLES
 
@@ -82,8 +83,18 @@ class Books:
         return Books(*(widen(getattr(self, f)) for f in self.__dataclass_fields__))
 
 
-def money(books: Books, years: Sequence[int]) -> dict[str, NDArray[Any]]:
-    """The money variables of one area's (or the total's) books."""
+# the funds warned about: the pooled funds (not the city's reserves, which live on transfers)
+POOLED = {a.name: a.name in {pool.account for pool in POOLS} for a in ALL_ACCOUNT_CODES}
+
+
+def money(
+    books: Books,
+    years: Sequence[int],
+    limits: NDArray[np.float64] | None = None,
+    accounts: Sequence[str] = ACCOUNTS,
+) -> dict[str, NDArray[Any]]:
+    """The money variables of one area's (or the total's) books; with the early-warning
+    thresholds ``limits`` (year, indicator, level) each fund's warning level too."""
     balance = books.closing / FEN
     yearly_expenditure = books.expenditure / FEN
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,7 +104,7 @@ def money(books: Books, years: Sequence[int]) -> dict[str, NDArray[Any]]:
         negative = np.flatnonzero(books.closing[:, a] < 0)
         if len(negative):
             depletion[a] = years[negative[0]]
-    return {
+    out = {
         "income": books.income / FEN,
         "expenditure": yearly_expenditure,
         "balance": balance,
@@ -104,6 +115,11 @@ def money(books: Books, years: Sequence[int]) -> dict[str, NDArray[Any]]:
         "monthly_expenditure": books.m_expenditure / FEN,
         "by_flow": books.by_flow / FEN,
     }
+    if limits is not None:
+        values = early_warning.indicators(out["income"], yearly_expenditure, reserve)
+        pooled = np.array([POOLED[a] for a in accounts])
+        out["warning_level"] = early_warning.levels(values, limits, pooled)
+    return out
 
 
 def counts(record: RunRecord) -> dict[str, NDArray[Any]]:
@@ -124,7 +140,8 @@ def run_dataset(
     """The Dataset of one finished run (dims scenario and run of length 1)."""
     record = model.record
     books = Books.of(model.ledger, model.year_bounds, model.month_bounds)
-    data = {**money(books, record.years), **counts(record)}
+    limits = early_warning.thresholds(model.tree.at, record.years)
+    data = {**money(books, record.years, limits), **counts(record)}
     ds = _dataset(data, model, scenario_name, run, inputs, list(ACCOUNTS), None)
     ds.attrs.update(weight=model.weight)
     return _trimmed(ds, model.scenario)
@@ -137,13 +154,14 @@ def city_dataset(
     funds = tuple(a.name for a in ALL_ACCOUNT_CODES)
     years, months = city.year_bounds, city.month_bounds
     record_years = city.areas[0].record.years
+    limits = early_warning.thresholds(city.tree.at, record_years)
     rows = []
     for area in city.areas:
         books = Books.of(area.ledger, years, months).widened(ACCOUNTS, funds)
-        rows.append({**money(books, record_years), **counts(area.record)})
+        rows.append({**money(books, record_years, limits, funds), **counts(area.record)})
         rows[-1]["expenditure_incurred"] = _widened(area.record.incurred, funds)
     own = Books.of(city.ledger, years, months).widened(CITY_ACCOUNTS, funds)
-    rows.append({**money(own, record_years)})
+    rows.append({**money(own, record_years, limits, funds)})
     rows[-1].update({k: np.zeros_like(v) for k, v in rows[0].items() if k in COUNTS})
     rows[-1]["expenditure_incurred"] = np.zeros_like(rows[0]["expenditure_incurred"])
     # the total: every book in one, each reserve in its pooled fund, the transfers within the
@@ -158,7 +176,7 @@ def city_dataset(
     at = [funds.index(r) for r in CITY_ACCOUNTS]
     for name in total.__dataclass_fields__:
         getattr(total, name)[:, at] = getattr(own, name)[:, at]
-    rows.append({**money(total, record_years)})
+    rows.append({**money(total, record_years, limits, funds)})
     for a, row in enumerate(rows):
         row["deficit_uncovered"] = (
             _widened(city.uncovered[a], funds) if a < len(city.areas) else 0 * row["balance"]

@@ -249,3 +249,36 @@ def _explain_city(ds: xr.Dataset, lang: str, scenario: int) -> list[str]:
             f"{name}：" + "；".join(parts) + "。" if zh else f"{name}: " + "; ".join(parts) + "."
         )
     return lines
+
+
+def warning_lines(ds: xr.Dataset, lang: str, threshold: float, scenario: int = 0) -> list[str]:
+    """Per pooled fund, the first year whose probability of a red warning is above
+    ``threshold`` (and the probability then), or that none is."""
+    from .early_warning import first_year_above, probabilities
+
+    if "warning_level" not in ds:
+        return []
+    d = ds.isel(scenario=scenario)
+    if area_names(ds):
+        d = select_area(d, "total")
+    p = probabilities(d["warning_level"])
+    years = [int(y) for y in d["year"].values]
+    lines = []
+    for fund in MEMBERS:
+        red = p.sel(level="red", fund=fund).values
+        year = first_year_above(red, years, threshold)
+        name = labels(ALL_ACCOUNT_CODES, lang)[fund]
+        if year is None:
+            lines.append(
+                f"{name}：各年红色预警概率均不超过{threshold:.0%}"
+                if lang == "zh"
+                else f"{name}: the chance of a red warning stays at or below {threshold:.0%} in every year"
+            )
+        else:
+            share = float(red[years.index(year)])
+            lines.append(
+                f"{name}：{year}年起红色预警概率超过{threshold:.0%}（{year}年为{share:.0%}）"
+                if lang == "zh"
+                else f"{name}: red warning more likely than {threshold:.0%} from {year} ({share:.0%} that year)"
+            )
+    return lines

@@ -69,6 +69,12 @@ VARIABLES: dict[str, Variable] = {
         "年末统筹模式（0各县分别统筹，1风险调剂金，2市级统收统支）",
         areal=False,
     ),
+    "warning_level": Variable(
+        (*RUN, "year", "fund"),
+        "1",
+        "early-warning level (0 none, 1 yellow, 2 orange, 3 red; results.early_warning)",
+        "基金运行风险预警等级（0无，1黄色，2橙色，3红色）",
+    ),
     "births_to_members": Variable(
         (*RUN, "year", "scheme"), "births", "births to insured mothers", "参保人生育数"
     ),

@@ -197,6 +197,22 @@ def _ordered_bounds(ctx: _Context, s: Snapshot) -> None:
             ],
             f"reserve zones must increase: insufficient ≤ target_low ≤ target_high ≤ excessive, got {zones}",
         )
+    for indicator, rising in (
+        ("reserve_months", False),
+        ("balance_rate", False),
+        ("growth_gap", True),
+    ):
+        paths = [f"reporting.warning.{indicator}.{level}" for level in ("yellow", "orange", "red")]
+        values = [s[p] for p in paths]
+        if values != sorted(values, reverse=not rising):
+            ctx.report(
+                "error",
+                s.date,
+                paths,
+                f"{indicator} warning thresholds must {'rise' if rising else 'fall'} from yellow "
+                f"to orange to red, got {values}",
+                "a red warning is the furthest from a sound fund",
+            )
     tiers = s["benefits.urrbmi.critical_illness.tiers"]
     if tiers[0][0] <= 0:
         ctx.report(
