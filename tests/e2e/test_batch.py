@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -211,6 +212,36 @@ def test_common_random_numbers_narrow_the_difference(tmp_path: Path) -> None:
     # the paired differences are what the comparison reports
     table = (paired / "comparison.csv").read_text(encoding="utf-8-sig")
     assert "balance_diff_median" in table and "p_depleted_change" in table
+    # the workbook: every year, Chinese headers, money in 亿元 and probabilities by format
+    import openpyxl
+
+    book = openpyxl.load_workbook(paired / "comparison.xlsx")
+    sheet = book["方案对比（各年）"]
+    heads = [str(c.value) for c in sheet[1]]
+    assert "方案" in heads and "累计结余差值中位数（亿元）" in heads and "穿底概率变化" in heads
+    assert sheet.freeze_panes == "A2"
+    years = {row[heads.index("年份")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert len(years) == both.sizes["year"]
+    second = [c for c in sheet[2]]
+    assert second[heads.index("累计结余差值中位数（亿元）")].number_format == "#,##0.00"
+    assert second[heads.index("穿底概率变化")].number_format == "0.0%"
+    csv_median = float(
+        pd.read_csv(paired / "comparison.csv", encoding="utf-8-sig")["balance_diff_median"].iloc[0]
+    )
+    last = next(r for r in sheet.iter_rows(min_row=2, values_only=True)
+            if r[heads.index("年份")] == int(both.year.max()))  # fmt: skip
+    assert last[heads.index("累计结余差值中位数（亿元）")] == pytest.approx(csv_median / 1e8)
+    # --year prints the table of that year
+    year = int(both.year.min())
+    at = fundsim(
+        "compare", SMALL, SMALL_DRG, "--runs", runs, "--seed", "3", "--out", paired,
+        "--force", "--year", str(year), "--quiet",
+    )  # fmt: skip
+    assert at.returncode == 0
+    bad = fundsim(
+        "compare", SMALL, SMALL_DRG, "--year", "1999", "--out", tmp_path / "x", check=False
+    )
+    assert bad.returncode == 2 and "outside the horizon" in bad.stderr
 
 
 def test_bad_starts_exit_2_and_keep_everything(serial: Path, tmp_path: Path) -> None:

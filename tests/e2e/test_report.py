@@ -63,7 +63,7 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
             assert found, f"no {kind} chart as {fmt} in {figures}"
             assert all(p.stat().st_size > 1000 for p in found)
     book = openpyxl.load_workbook(folder / "report.xlsx")
-    assert len(book.sheetnames) == 9
+    assert len(book.sheetnames) == 11
     # the early warnings: each level's probability is its share of the runs
     sheet = "预警概率" if shown == "zh" else "early warnings"
     rows = list(book[sheet].iter_rows(values_only=True))
@@ -73,6 +73,29 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
     red = head.index("红色预警概率" if shown == "zh" else "P(red)")
     assert first[red] == pytest.approx(round(float(np.mean(levels == 3)), 3))
     assert first[-1] == pytest.approx(round(float(np.mean(levels > 0)), 3))
+    # fit to paste: headers frozen, numbers shown by format (the stored values exact)
+    for name in book.sheetnames:
+        assert book[name].freeze_panes == "A2", name
+    key = book[book.sheetnames[0]]
+    formats = {str(c.value): key.cell(row=2, column=c.column).number_format for c in key[1]}
+    probability = next(h for h in formats if ("概率" if shown == "zh" else "P(") in h)
+    assert formats[probability] == "0.0%"
+    money = next(h for h in formats if ("亿元" if shown == "zh" else "million") in h or "万元" in h)
+    assert formats[money] == "#,##0.00"
+    depleted = book["穿底概率" if shown == "zh" else "P(depleted)"]
+    assert depleted.cell(row=2, column=2).number_format == "0.0%"
+    indicators = book["关键指标" if shown == "zh" else "key indicators"]
+    rows = list(indicators.iter_rows(min_row=2))
+    unit_at = [c.value for c in indicators[1]].index("单位" if shown == "zh" else "unit")
+    for row in rows[:400]:
+        unit, median = row[unit_at].value, row[unit_at + 2]
+        expected = {"%": "0.0%", "元": "#,##0", "yuan": "#,##0", "月": "0.0", "months": "0.0"}
+        assert median.number_format == expected.get(unit, "#,##0.00"), unit
+    rate = [r for r in rows if r[2].value in ("当期结余率", "yearly balance over income")]
+    assert rate and all(abs(r[unit_at + 2].value) < 2 for r in rate)  # a fraction, shown as %
+    compare_sheet = book["方案比较" if shown == "zh" else "scenario comparison"]
+    heads = [str(c.value) for c in compare_sheet[1]]
+    assert any("P5" in h for h in heads) and any("P95" in h for h in heads)  # two numbers
     head = [c.value for c in book[book.sheetnames[1]][1]]
     unit = "亿元" if shown == "zh" else "million yuan"
     assert any(unit in str(h) or "万元" in str(h) or "thousand" in str(h) for h in head)

@@ -210,6 +210,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     first = scenarios[0]
     runs = args.runs if args.runs is not None else first.monte_carlo.runs
     seed = args.seed if args.seed is not None else first.monte_carlo.seed
+    year = getattr(args, "year", None)
+    if comparing and year is not None:
+        earliest = (first.reported_start or first.horizon.start).year
+        if not earliest <= year <= first.horizon.end.year:
+            raise InputError(
+                f"--year {year} is outside the horizon {earliest}-{first.horizon.end.year}"
+            )
     default = f"compare-{first.name}" if comparing else first.name
     shown = args.out if args.out is not None else Path("outputs") / default
     target = check_place(shown)  # before any work
@@ -247,7 +254,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         )
         return 130
     if comparing:
-        print(format_table(comparison_table(ds, first.name)), file=out)
+        print(format_table(comparison_table(ds, first.name, year)), file=out)
     if not args.quiet:
         elapsed = time.perf_counter() - started
         print(

@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario")
     compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
+    compare.add_argument(
+        "--year",
+        type=int,
+        default=None,
+        help="the year of the printed table (default: the last; comparison.xlsx holds every year)",
+    )
     batch_options(compare, "outputs/compare-BASELINE")
 
     from ..plotting.charts import CITY_KINDS, KINDS

@@ -26,6 +26,7 @@ from ..results import headline
 from ..results.areas import area_label
 from ..results.io import move_into_place
 from ..results.places import check_name, check_replaceable, mark
+from ..results.workbook import PERCENT, write_sheet
 from .areas import SHEET as AREA_SHEET
 from .tables import SHEETS, tables
 
@@ -126,14 +127,9 @@ def _write_contents(
         sheets[AREA_SHEET[0 if shown == "zh" else 1]] = areas
     with pd.ExcelWriter(partial / "report.xlsx", engine="openpyxl") as writer:
         for name, table in sheets.items():
-            table.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column)
-                sheet.column_dimensions[column[0].column_letter].width = min(
-                    max(10, width * 1.6 + 2), 60
-                )
-            sheet.freeze_panes = "A2"
+            # the depletion sheet's columns are years holding probabilities
+            years = {str(c): PERCENT for c in table.columns if isinstance(c, int)}
+            write_sheet(writer, table, name, years if name == SHEETS["depleted"][shown] else None)
     (partial / "report.md").write_text(
         _markdown(ds, shown, sheets, figures, partial, manifest, areas), encoding="utf-8"
     )

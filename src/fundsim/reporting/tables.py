@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..codes import POOLS, WARNING_CODES
+from ..codes import ACCOUNTS, FLOW_CODES, INCOME, POOLS, WARNING_CODES
 from ..plotting.charts import lever_chain
 from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, money_unit, scenario_titles
 from ..plotting.text import t
@@ -18,6 +18,7 @@ from ..results.early_warning import probabilities
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
 
 POOL_ACCOUNTS = [pool.account for pool in POOLS]
+ACCOUNTS_SHOWN = ACCOUNTS  # the five funds of an area (a city's reserves have their own table)
 
 HEADERS = {
     "scenario": {"zh": "方案", "en": "scenario"},
@@ -43,9 +44,18 @@ HEADERS = {
         "zh": "与{baseline}结余差值中位数（{unit}）",
         "en": "median difference from {baseline} [{unit}]",
     },
-    "difference_band": {"zh": "差值5%–95%区间（{unit}）", "en": "difference 5–95% [{unit}]"},
+    "difference_low": {"zh": "差值P5（{unit}）", "en": "difference P5 [{unit}]"},
+    "difference_high": {"zh": "差值P95（{unit}）", "en": "difference P95 [{unit}]"},
     "step": {"zh": "政策", "en": "lever"},
     "p_level": {"zh": "{level}概率", "en": "P({level})"},
+    "indicator": {"zh": "指标", "en": "indicator"},
+    "unit": {"zh": "单位", "en": "unit"},
+    "median": {"zh": "中位数", "en": "median"},
+    "median_money": {"zh": "中位数（亿元）", "en": "median [100 million yuan]"},
+    "p5": {"zh": "P5", "en": "P5"},
+    "p95": {"zh": "P95", "en": "P95"},
+    "flow": {"zh": "收支项目", "en": "flow"},
+    "direction": {"zh": "收入/支出", "en": "income or spending"},
     "p_any": {"zh": "出现预警的概率", "en": "P(any warning)"},
     "contribution": {
         "zh": "{year}年末结余贡献均值（{unit}）",
@@ -63,8 +73,128 @@ SHEETS = {
     "percentiles": {"zh": "穿底年份分位数", "en": "depletion years"},
     "compare": {"zh": "方案比较", "en": "scenario comparison"},
     "warnings": {"zh": "预警概率", "en": "early warnings"},
+    "indicators": {"zh": "关键指标", "en": "key indicators"},
+    "by_flow": {"zh": "分项收支", "en": "income and spending by flow"},
     "waterfall": {"zh": "政策贡献", "en": "policy contributions"},
 }
+
+
+# the key indicators (issue 17): (key, zh, en, unit zh, unit en, divisor)
+KEY_INDICATORS = (
+    ("income", "当期收入", "income", "亿元", "100 million yuan", 1e8),
+    ("expenditure", "当期支出", "expenditure", "亿元", "100 million yuan", 1e8),
+    ("surplus", "当期结余", "yearly balance", "亿元", "100 million yuan", 1e8),
+    ("surplus_rate", "当期结余率", "yearly balance over income", "%", "%", 1.0),
+    ("balance", "累计结余", "balance at year end", "亿元", "100 million yuan", 1e8),
+    ("reserve_months", "累计结余可支付月数", "reserve months", "月", "months", 1.0),
+    ("income_per_member", "人均筹资", "income per member", "元", "yuan", 1.0),
+    ("spending_per_member", "人均支出", "spending per member", "元", "yuan", 1.0),
+    ("members", "参保人数", "members", "万人", "10,000 persons", 1e4),
+    ("active_per_retired", "在职退休比", "active members per retiree", "", "", 1.0),
+)
+# the members of each fund (its schemes' insured)
+FUND_MEMBERS = {
+    "uebmi_pool": ("uebmi_active", "uebmi_retired"),
+    "uebmi_personal": ("uebmi_active", "uebmi_retired"),
+    "urrbmi_pool": ("urrbmi",),
+    "critical_illness": ("urrbmi",),
+}
+
+
+def indicator_values(one: xr.Dataset, fund: str) -> dict[str, xr.DataArray]:
+    """The key indicators of ``fund`` by run and year (of one scenario's results)."""
+    f = one.sel(fund=fund)
+    surplus = f["income"] - f["expenditure"]
+    out = {
+        "income": f["income"],
+        "expenditure": f["expenditure"],
+        "surplus": surplus,
+        "surplus_rate": (surplus / f["income"]).where(f["income"] > 0),
+        "balance": f["balance"],
+        "reserve_months": f["reserve_months"],
+    }
+    schemes = FUND_MEMBERS.get(fund)
+    if schemes is not None and "insured" in one:
+        members = one["insured"].sel(scheme=list(schemes)).sum("scheme")
+        out["income_per_member"] = (f["income"] / members).where(members > 0)
+        out["spending_per_member"] = (f["expenditure"] / members).where(members > 0)
+        out["members"] = members
+        if "uebmi_retired" in schemes:
+            retired = one["insured"].sel(scheme="uebmi_retired")
+            out["active_per_retired"] = (one["insured"].sel(scheme="uebmi_active") / retired).where(
+                retired > 0
+            )
+    return out
+
+
+def indicator_table(
+    ds: xr.Dataset, names: Sequence[str], titles: dict[str, str], lang: Lang
+) -> pd.DataFrame:
+    """The key indicators per scenario, fund and year: the median and the 5–95% band over runs
+    (two numeric columns), in the indicator's unit."""
+    rows = []
+    funds = [str(f) for f in ds["fund"].values if str(f) in ACCOUNTS_SHOWN]
+    for s in names:
+        one = ds.sel(scenario=s)
+        for f in funds:
+            values = indicator_values(one, f)
+            for key, zh, en, unit_zh, unit_en, divisor in KEY_INDICATORS:
+                if key not in values:
+                    continue
+                q = values[key].quantile([0.05, 0.5, 0.95], dim="run") / divisor
+                for y in ds["year"].values:
+                    at = q.sel(year=y)
+                    rows.append(
+                        {
+                            h("scenario", lang): titles[s],
+                            h("fund", lang): fund_name(f, lang),
+                            h("indicator", lang): zh if lang == "zh" else en,
+                            h("unit", lang): unit_zh if lang == "zh" else unit_en,
+                            h("year", lang): int(y),
+                            h("median", lang): _number(at.sel(quantile=0.5)),
+                            h("p5", lang): _number(at.sel(quantile=0.05)),
+                            h("p95", lang): _number(at.sel(quantile=0.95)),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def flow_table(
+    ds: xr.Dataset, names: Sequence[str], titles: dict[str, str], lang: Lang
+) -> pd.DataFrame:
+    """Income and spending by flow: the median over runs per scenario, fund, flow and year
+    [亿元 / 100 million yuan], the flows a fund has."""
+    rows = []
+    funds = [str(f) for f in ds["fund"].values if str(f) in ACCOUNTS_SHOWN]
+    direction = {f.name: f.direction for f in FLOW_CODES}
+    for s in names:
+        flows = ds["by_flow"].sel(scenario=s).median("run") / 1e8
+        for f in funds:
+            for code in FLOW_CODES:
+                series = flows.sel(fund=f, flow=code.name)
+                if not bool((series != 0).any()):
+                    continue
+                for y in ds["year"].values:
+                    rows.append(
+                        {
+                            h("scenario", lang): titles[s],
+                            h("fund", lang): fund_name(f, lang),
+                            h("flow", lang): code.zh if lang == "zh" else code.en,
+                            h("direction", lang): (
+                                ("收入" if lang == "zh" else "income")
+                                if direction[code.name] == INCOME
+                                else ("支出" if lang == "zh" else "spending")
+                            ),
+                            h("year", lang): int(y),
+                            h("median_money", lang): _number(series.sel(year=y)),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def _number(value: xr.DataArray) -> float | None:
+    x = float(value)
+    return None if np.isnan(x) else x
 
 
 def warning_table(
@@ -199,6 +329,9 @@ def tables(
     out[SHEETS["percentiles"][lang]] = pd.DataFrame(pct)
     if "warning_level" in ds:
         out[SHEETS["warnings"][lang]] = warning_table(ds, names, titles, lang)
+    out[SHEETS["indicators"][lang]] = indicator_table(ds, names, titles, lang)
+    if "by_flow" in ds:
+        out[SHEETS["by_flow"][lang]] = flow_table(ds, names, titles, lang)
     if len(names) > 1:
         base = names[0]
         diff = ds["balance"].sel(fund=funds, year=last)
@@ -219,7 +352,8 @@ def tables(
                             baseline=scenario_titles(ds, lang)[base],
                             unit=dunit.label,
                         ): round(med, 3),
-                        h("difference_band", lang, unit=dunit.label): f"{lo:.3f} – {hi:.3f}",
+                        h("difference_low", lang, unit=dunit.label): round(lo, 3),
+                        h("difference_high", lang, unit=dunit.label): round(hi, 3),
                         h("p_depleted", lang, year=last): round(
                             float(depleted.sel(scenario=s, fund=f, year=last)), 3
                         ),

@@ -111,10 +111,66 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_comparison(ds: xr.Dataset, baseline: str, folder: Path) -> list[Path]:
-    """``comparison.csv`` (UTF-8 with BOM), ``comparison.xlsx`` (the last year, and the paired
-    differences' bands for every year)."""
+# the comparison's columns in the workbook: (machine name, zh, en, divisor of money)
+WORKBOOK_COLUMNS = {
+    "scenario": ("方案", "scenario", None),
+    "area": ("区县", "area", None),
+    "baseline": ("基准方案", "baseline", None),
+    "fund": ("基金", "fund", None),
+    "year": ("年份", "year", None),
+    "p_depleted_baseline": ("基准方案穿底概率", "P(depleted) baseline", None),
+    "p_depleted_scenario": ("本方案穿底概率", "P(depleted) scenario", None),
+    "p_depleted_change": ("穿底概率变化", "change in P(depleted)", None),
+    "median_depletion_baseline": (
+        "基准方案穿底年份中位数",
+        "median depletion year, baseline",
+        None,
+    ),
+    "median_depletion_scenario": ("本方案穿底年份中位数", "median depletion year, scenario", None),
+    "median_depletion_change_years": ("穿底年份推迟（年）", "depletion later by [years]", None),
+}
+MEASURES = {
+    "balance": ("累计结余差值", "balance difference"),
+    "income": ("当期收入差值", "income difference"),
+    "expenditure": ("当期支出差值", "expenditure difference"),
+}
+STATISTICS = {"median": ("中位数", "median"), "p05": ("P5", "P5"), "p95": ("P95", "P95")}
+
+
+def workbook_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The comparison with headers in ``lang``, fund names in words and money in 亿元 (the
+    machine names and yuan stay in comparison.csv)."""
+    from ..codes import ALL_ACCOUNT_CODES, labels
+
+    out = pd.DataFrame(index=table.index)
+    zh = lang == "zh"
+    unit = "亿元" if zh else "100 million yuan"
+    for column in table.columns:
+        if column in WORKBOOK_COLUMNS:
+            name_zh, name_en, _ = WORKBOOK_COLUMNS[column]
+            values = table[column]
+            if column == "fund":
+                values = values.map(labels(ALL_ACCOUNT_CODES, lang))
+            out[name_zh if zh else name_en] = values
+            continue
+        measure, _, statistic = column.partition("_diff_")
+        words = MEASURES[measure][0 if zh else 1]
+        stat = STATISTICS[statistic][0 if zh else 1]
+        header = f"{words}{stat}（{unit}）" if zh else f"{words} {stat} [{unit}]"
+        out[header] = table[column] / 1e8
+    return out
+
+
+def write_comparison(ds: xr.Dataset, baseline: str, folder: Path, lang: str = "zh") -> list[Path]:
+    """``comparison.csv`` (UTF-8 with BOM, machine names, yuan, the last year) and
+    ``comparison.xlsx`` (every year, headers in ``lang``, money in 亿元 by number format, and
+    the paired differences' bands)."""
+    from .workbook import write_sheet
+
     table = comparison_table(ds, baseline)
+    every = pd.concat(
+        [comparison_table(ds, baseline, int(y)) for y in ds["year"].values], ignore_index=True
+    )
     bands = paired_differences(ds, baseline).quantile(list(BANDS), dim="run")
     if "area" in bands.dims:  # each area with its own funds
         bands = bands.sel(area=area_names(ds))
@@ -123,6 +179,7 @@ def write_comparison(ds: xr.Dataset, baseline: str, folder: Path) -> list[Path]:
     table.to_csv(csv, index=False, encoding="utf-8-sig")
     xlsx = folder / "comparison.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="comparison 对比", index=False)
-        long.to_excel(writer, sheet_name="paired bands 配对差异", index=False)
+        sheet = "方案对比（各年）" if lang == "zh" else "comparison by year"
+        write_sheet(writer, workbook_table(every, lang), sheet)
+        write_sheet(writer, long, "paired bands 配对差异")
     return [csv, xlsx]
