@@ -164,3 +164,46 @@ def test_plot_replaces_its_own_chart_only_with_force(
     assert b"fundsim " in target.read_bytes()  # tagged as fundsim's in its metadata
     assert main(args) == 2 and "--force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_document_holds_every_table_and_chart(batch: Path, lang: str, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from docx import Document
+
+    folder, _ = report(batch, lang)
+    shown = "en" if lang == "zh" and style.cjk_font() is None else lang
+    doc = Document(str(folder / "report.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    wanted = (
+        ["主要结论", "主要指标", "预警概率", "关键指标", "方案比较与政策贡献", "图表",
+         "假设与参数来源", "方法说明"]
+        if shown == "zh"
+        else ["Key findings", "Key figures", "Early-warning probabilities", "Key indicators",
+              "Scenarios compared", "Charts", "Assumptions", "Method"]
+    )  # fmt: skip
+    assert len(headings) == len(wanted)
+    assert all(w in h for w, h in zip(wanted, headings, strict=True)), headings
+    # every chart of the report, embedded; every table: key figures, warnings, indicators,
+    # the comparison, the policy contributions and the assumptions
+    charts = list((folder / "figures" / shown).glob("*.png"))
+    assert len(doc.inline_shapes) == len(charts) > 20
+    assert len(doc.tables) == 6
+    assumptions = doc.tables[-1]
+    assert len(assumptions.rows) > 200  # every parameter, with its source and kind
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "20260101" in text or "seed" in text.lower() or "种子" in text
+    converter = shutil.which("soffice") or shutil.which("libreoffice")
+    if converter is None:
+        pytest.skip(
+            "no LibreOffice here to convert report.docx to PDF (the document itself is checked)"
+        )
+    subprocess.run(
+        [converter, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+         str(folder / "report.docx")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    pdf = tmp_path / "report.pdf"
+    assert pdf.stat().st_size > 100_000

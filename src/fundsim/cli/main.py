@@ -373,7 +373,7 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         shown_target = args.out or target
         print(
-            f"wrote {shown_target}/: report.md, report.xlsx and {len(written) - 2} chart files",
+            f"wrote {shown_target}/: report.md, report.xlsx, report.docx and {len(written) - 3} chart files",
             file=out,
         )
     return EXIT_OK

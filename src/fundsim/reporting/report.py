@@ -94,7 +94,7 @@ def write_report(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     written = [folder / p.relative_to(partial) for p in figures]
-    written += [folder / "report.xlsx", folder / "report.md"]
+    written += [folder / "report.xlsx", folder / "report.md", folder / "report.docx"]
     return written
 
 
@@ -133,6 +133,18 @@ def _write_contents(
     (partial / "report.md").write_text(
         _markdown(ds, shown, sheets, figures, partial, manifest, areas), encoding="utf-8"
     )
+    from .document import write_docx
+
+    names = {key: SHEETS[key][shown] for key in SHEETS}
+    pictures = [f for f in figures if f.suffix == ".png"]
+    if not pictures:  # the document embeds PNG: draw them when the report has none
+        for kind, args in chart_list(ds):
+            fig, used = figure(ds, kind, shown, **args)  # type: ignore[arg-type]
+            pictures += write_figure(
+                fig, used, partial / ".docx" / _stem(kind, args), ("png",), 150
+            )
+    write_docx(partial / "report.docx", ds, shown, sheets, pictures, manifest, names)
+    shutil.rmtree(partial / ".docx", ignore_errors=True)
     mark(partial, "report")
     return figures
 

@@ -44,7 +44,7 @@ FILES = {
         "comparison.xlsx",
         MARKER,
     },
-    "report": {"report.md", "report.xlsx", MARKER},
+    "report": {"report.md", "report.xlsx", "report.docx", MARKER},
     "calibration": {"calibration.csv", "calibration.md", MARKER},
     "backtest": {"backtest.csv", "backtest.md", "calibrated.yaml", MARKER},
 }
