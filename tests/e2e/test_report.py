@@ -173,7 +173,9 @@ def test_the_document_holds_every_table_and_chart(batch: Path, lang: str, tmp_pa
 
     from docx import Document
 
-    folder, _ = report(batch, lang)
+    folder = batch / "report" / lang
+    if not (folder / "report.docx").exists():  # the report of the test above, when it ran
+        folder, _ = report(batch, lang)
     shown = "en" if lang == "zh" and style.cjk_font() is None else lang
     doc = Document(str(folder / "report.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
