@@ -71,6 +71,8 @@ def fan(
             transform=ax.transAxes,
             fontsize=7.5,
             va="bottom",
+            zorder=5,  # over the zero line and the bands: no line runs through the note
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.9, "pad": 1.5},
         )
         titles = scenario_titles(ds, lang)
         ax.set_title(t("fan_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
