@@ -157,6 +157,7 @@ POOLS = (
         "urrbmi_reserve",
     ),
 )
+POOL_ACCOUNTS = tuple(p.account for p in POOLS)  # the pooled funds' accounts
 # the pool of each scheme (by status index), and its name (the parameters' scheme prefix)
 POOL_OF_SCHEME = tuple(next(i for i, p in enumerate(POOLS) if s in p.schemes) for s in SCHEMES)
 SCHEME_POOL = tuple(POOLS[p].name for p in POOL_OF_SCHEME)  # uebmi, uebmi, urrbmi

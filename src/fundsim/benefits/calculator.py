@@ -41,6 +41,11 @@ from .tables import TermTables
 
 MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
 MAX_DAYS = 3660  # ASSUMPTION: a stay of ten years is beyond any bill
+# the numeric column kinds: (largest value, whole numbers only, what a value must be)
+NUMBERS = {
+    "money": (MAX_YUAN, False, "an amount of yuan"),
+    "days": (MAX_DAYS, True, "a whole number of days"),
+}
 
 
 @dataclass(frozen=True)
@@ -167,23 +172,13 @@ def check_claims(
         elif c.kind == "flag":
             bad(~text.isin(("0", "1")).to_numpy(), c.name, "'{value}' is not 0 or 1")
             out[c.name] = text == "1"
-        elif c.kind == "days":
+        else:  # a number: an amount of yuan or a whole number of days
+            largest, whole, what = NUMBERS[c.kind]
             number = _each_once(text, lambda u: pd.to_numeric(u, errors="coerce"))
-            outside = number.isna() | (number < 0) | (number > MAX_DAYS) | (number % 1 != 0)
-            bad(
-                outside.to_numpy(),
-                c.name,
-                f"'{{value}}' is not a whole number of days from 0 to {MAX_DAYS}",
-            )
-            out[c.name] = number
-        else:
-            number = _each_once(text, lambda u: pd.to_numeric(u, errors="coerce"))
-            outside = number.isna() | (number < 0) | (number > MAX_YUAN)
-            bad(
-                outside.to_numpy(),
-                c.name,
-                f"'{{value}}' is not an amount of yuan from 0 to {MAX_YUAN:g}",
-            )
+            outside = number.isna() | (number < 0) | (number > largest)
+            if whole:
+                outside |= number % 1 != 0
+            bad(outside.to_numpy(), c.name, f"'{{value}}' is not {what} from 0 to {largest:g}")
             out[c.name] = number
     if problems.has_errors:
         return out

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..codes import RETIRED, SCHEME_POOL
-from .rules import running_before
+from .rules import group_starts, running_before
 
 Array = NDArray[np.float64]
 
@@ -86,8 +86,7 @@ def settle_visits(
     """Settle visits of one cover grouped by person in date order (``first`` marks each
     person's first), under terms constant for a person's visits here; ``prior`` the totals
     of the person's earlier visits of the year, per visit."""
-    index = np.where(first, np.arange(len(first)), 0)
-    np.maximum.accumulate(index, out=index)
+    index = group_starts(first)
     per_visit = np.minimum(terms["visit_deductible"], policy_range)
     rest = policy_range - per_visit
     # the annual deductible: what is left of it after earlier visits, used up in date order

@@ -195,7 +195,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     first_ds = simulate(scenario, run=noise_run, seed=seed, fixed=plan.point(0))
     each = time.perf_counter() - started
     first = sa.outcomes(first_ds, years)
-    workers = args.workers or 1
     backend = make_backend([scenario] * points, args.workers, args.scheduler)
     workers = backend.workers
     expected = each * (points - 1) / workers

@@ -12,6 +12,7 @@ scale gives the inputs' own indices.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,8 +97,9 @@ class Design:
         k = len(self.factors)
         return {"num_vars": k, "names": [f.path for f in self.factors], "bounds": [[0, 1]] * k}
 
-    @property
+    @functools.cached_property
     def values(self) -> NDArray[np.float64]:
+        """Every point's input values (points, factors), mapped once."""
         columns = [f.value(self.unit[:, j]) for j, f in enumerate(self.factors)]
         return np.column_stack(columns) if columns else np.empty((len(self.unit), 0))
 
@@ -114,7 +116,7 @@ def design(chosen: Sequence[Factor], method: str, n: int, seed: int) -> Design:
     k = len(chosen)
     if k == 0:
         raise ValueError("no uncertain inputs to analyse")
-    problem = {"num_vars": k, "names": [f.path for f in chosen], "bounds": [[0, 1]] * k}
+    problem = Design(method, list(chosen), np.empty((0, k))).problem
     if method == "tornado":
         unit = np.full((2 * k + 1, k), 0.5)
         for j in range(k):

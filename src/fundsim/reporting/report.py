@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from ..codes import POOLS
+from ..codes import POOL_ACCOUNTS, POOLS
 from ..plotting.charts import lever_chain
 from ..plotting.figures import FORMATS, figure, write_figure
 from ..plotting.style import FUNDS_SHOWN, Lang, language, scenario_titles
@@ -29,8 +29,6 @@ from ..results.places import check_name, check_replaceable, mark
 from ..results.workbook import PERCENT, write_sheet
 from .areas import SHEET as AREA_SHEET
 from .tables import SHEETS, tables
-
-POOL_ACCOUNTS = {pool.account for pool in POOLS}
 
 
 def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:

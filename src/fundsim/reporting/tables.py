@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..codes import ACCOUNTS, FLOW_CODES, INCOME, POOLS, WARNING_CODES
+from ..codes import ACCOUNTS, FLOW_CODES, INCOME, POOL_ACCOUNTS, POOLS, WARNING_CODES
 from ..plotting.charts import lever_chain
 from ..plotting.style import FUNDS_SHOWN, Lang, fund_name, money_unit, scenario_titles
 from ..plotting.text import t
 from ..results.early_warning import probabilities
 from ..results.summary import DEPLETION_PERCENTILES, depletion_percentile
 
-POOL_ACCOUNTS = [pool.account for pool in POOLS]
 ACCOUNTS_SHOWN = ACCOUNTS  # the five funds of an area (a city's reserves have their own table)
 
 HEADERS = {
@@ -93,11 +92,11 @@ KEY_INDICATORS = (
     ("active_per_retired", "在职退休比", "active members per retiree", "", "", 1.0),
 )
 # the members of each fund (its schemes' insured)
+SCHEMES_OF = {pool.name: pool.schemes for pool in POOLS}
 FUND_MEMBERS = {
-    "uebmi_pool": ("uebmi_active", "uebmi_retired"),
-    "uebmi_personal": ("uebmi_active", "uebmi_retired"),
-    "urrbmi_pool": ("urrbmi",),
-    "critical_illness": ("urrbmi",),
+    **{pool.account: pool.schemes for pool in POOLS},
+    "uebmi_personal": SCHEMES_OF["uebmi"],  # the employees' accounts
+    "critical_illness": SCHEMES_OF["urrbmi"],  # the residents' cover
 }
 
 

@@ -28,6 +28,7 @@ from ..codes import (
     FLOW_CODES,
     FLOW_NAMES,
     INCOME,
+    POOL_ACCOUNTS,
     POOLS,
 )
 from ..finance.ledger import Ledger
@@ -84,7 +85,7 @@ class Books:
 
 
 # the funds warned about: the pooled funds (not the city's reserves, which live on transfers)
-POOLED = {a.name: a.name in {pool.account for pool in POOLS} for a in ALL_ACCOUNT_CODES}
+POOLED = {a.name: a.name in POOL_ACCOUNTS for a in ALL_ACCOUNT_CODES}
 
 
 def money(

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..codes import ACCOUNTS, CITY_ACCOUNTS, FLOW_CODES, INCOME, POOLS
+from ..codes import ACCOUNTS, CITY_ACCOUNTS, FLOW_CODES, INCOME, POOL_ACCOUNTS
 from ..finance import pooling
 from ..finance.ledger import Ledger
 from ..parameters.tree import ParameterTree
@@ -19,7 +19,6 @@ from .model import FundModel, RunRecord
 from .order import Order, at
 
 # the income a reserve's share is taken of: the pool's own, not transfers within the city
-POOL_ACCOUNTS = tuple(p.account for p in POOLS)
 OWN_INCOME = tuple(
     f.name
     for f in FLOW_CODES
