@@ -33,12 +33,15 @@ SMALL_DRG = HERE / "small-drg.yaml"
 pytestmark = pytest.mark.slow
 
 
-def fundsim(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def fundsim(
+    *args: str | Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "fundsim", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **(env or {})},
     )
     if check:
         assert result.returncode == 0, result.stderr
@@ -281,6 +284,7 @@ def test_an_unreachable_dask_scheduler_is_an_input_error(tmp_path: Path) -> None
         "--scheduler",
         "tcp://127.0.0.1:1",
         check=False,
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},  # Dask's setting, honoured
     )
     assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
     assert "Traceback" not in result.stderr

@@ -110,8 +110,14 @@ def polys(ax: plt.Axes) -> list[PolyCollection]:
 
 
 def lines(ax: plt.Axes) -> list:  # type: ignore[type-arg]
-    """Data lines (not the zero line or connectors: those are horizontal two-point lines)."""
-    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+    """Data lines (not the zero line, connectors or policy marks: two-point lines; not the
+    dashed edges of bands)."""
+    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2 and ln.get_linestyle() == "-"]
+
+
+def edges(ax: plt.Axes) -> list:  # type: ignore[type-arg]
+    """The dashed edges of bands."""
+    return [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and len(ln.get_xdata()) > 2]
 
 
 LANGS = ["zh", "en"] if HAS_CJK else ["en"]
@@ -126,7 +132,8 @@ def test_fan_bands_median_labels_and_depletion_note(ds: xr.Dataset, lang: str) -
     assert unit.label in ax.get_ylabel()
     assert ax.get_xlabel() == ds["year"].attrs["long_name_zh" if lang == "zh" else "long_name"]
     assert ("Baseline" if lang == "en" else "基准情景") in ax.get_title()
-    assert len(polys(ax)) == 2 and len(lines(ax)) == 1
+    # the outer band as its two parts outside the inner one: three areas, none painted twice
+    assert len(polys(ax)) == 3 and len(lines(ax)) == 1
     assert any(ln.get_ydata()[0] == 0 for ln in ax.get_lines())  # the zero line
     p = float(ds.fundsim.prob_depleted().sel(scenario="baseline", fund="urrbmi_pool")[-1])
     assert any(f"{p:.0%}" in text.get_text() for text in ax.texts)
@@ -139,7 +146,8 @@ def test_fan_bands_median_labels_and_depletion_note(ds: xr.Dataset, lang: str) -
 @pytest.mark.parametrize("lang", LANGS)
 def test_income_expenditure_two_medians_with_bands(ds: xr.Dataset, lang: str) -> None:
     ax = charts.income_expenditure(ds, "urrbmi_pool", lang=lang)
-    assert len(lines(ax)) == 2 and len(polys(ax)) == 2
+    assert len(lines(ax)) == 2 and len(polys(ax)) == 2 and len(edges(ax)) == 4
+    assert ax.get_ylim()[0] == 0  # money from zero
     names = [ln.get_label() for ln in lines(ax)]
     key = "long_name_zh" if lang == "zh" else "long_name"
     assert names[0] == ds["income"].attrs[key]
@@ -153,7 +161,7 @@ def test_reserve_zones_bands_and_median(ds: xr.Dataset, lang: str) -> None:
     zones = charts.ReserveZones(short=2.0, target=(5.0, 8.0), excessive=12.0)
     ax = charts.reserve(ds, "urrbmi_pool", lang=lang, zones=zones)
     assert len(ax.patches) == 3  # the three zones
-    assert len(polys(ax)) == 2 and len(lines(ax)) == 1  # two bands and the median
+    assert len(polys(ax)) == 3 and len(lines(ax)) == 1  # the bands' three parts and the median
     assert [round(p.get_y(), 6) for p in ax.patches][1:] == [5.0, 12.0]
     assert len(ax.get_legend().legend_handles) == 6
     key = "long_name_zh" if lang == "zh" else "long_name"
@@ -177,7 +185,7 @@ def test_depletion_lines_per_fund_with_percentiles(ds: xr.Dataset, lang: str) ->
 @pytest.mark.parametrize("lang", LANGS)
 def test_compare_and_difference_one_band_and_line_per_scenario(ds: xr.Dataset, lang: str) -> None:
     ax = charts.compare(ds, "urrbmi_pool", lang=lang)
-    assert len(lines(ax)) == 3 and len(polys(ax)) == 3
+    assert len(lines(ax)) == 3 and len(polys(ax)) == 3 and len(edges(ax)) == 6
     assert [ln.get_color() for ln in lines(ax)] == list(style.scenario_colors(ds).values())
     ax = charts.difference(ds, "urrbmi_pool", lang=lang)
     assert len(lines(ax)) == 2 and len(polys(ax)) == 2
@@ -211,12 +219,120 @@ def test_waterfall_steps_add_up_along_the_lever_chain(ds: xr.Dataset, lang: str)
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_cashflow_monthly_bands_and_fourth_quarters(ds: xr.Dataset, lang: str) -> None:
-    ax = charts.cashflow(ds, "urrbmi_pool", years=3, lang=lang)
+def test_cashflow_shades_the_campaign_of_the_residents_fund_only(ds: xr.Dataset, lang: str) -> None:
+    marked = ds.assign_coords(scenario_campaign=("scenario", ["10-15/12-31"] * 3))
+    ax = charts.cashflow(marked, "urrbmi_pool", years=3, lang=lang)
     assert len(lines(ax)) == 1 and len(lines(ax)[0].get_xdata()) == 36
-    assert len(polys(ax)) >= 2
+    assert len(polys(ax)) == 3  # the bands' parts
+    spans = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(spans) == 3  # one campaign a year, 15 October to 31 December
+    import matplotlib.dates as mdates
+
+    first = mdates.num2date(spans[0].get_x())
+    assert (first.month, first.day) == (10, 15)
     key = "long_name_zh" if lang == "zh" else "long_name"
-    assert ds["cash_balance"].attrs[key] in ax.get_ylabel()
+    name = ds["cash_balance"].attrs[key]
+    assert name in ax.get_ylabel() and name in ax.get_title()  # the title says what the axis is
+    plt.close("all")
+    ax = charts.cashflow(marked, "uebmi_pool", years=3, lang=lang)
+    assert not [p for p in ax.patches if isinstance(p, Rectangle)]  # employees pay monthly
+    plt.close("all")
+
+
+def test_each_band_has_its_legend_patchs_colour(ds: xr.Dataset) -> None:
+    """No area is painted twice: the outer band is drawn as the two parts outside the inner
+    one, so what the reader sees is the colour the legend shows."""
+    from matplotlib.colors import to_rgba
+
+    ax = charts.fan(ds, "urrbmi_pool", "baseline", lang="en")
+    q = (
+        ds["balance"]
+        .sel(scenario="baseline", fund="urrbmi_pool")
+        .quantile([0.05, 0.25, 0.75, 0.95], dim="run")
+    )
+    unit = money_unit(ds["balance"].sel(scenario="baseline", fund="urrbmi_pool"), "en")
+    q = (q / unit.divisor).values
+    bands = polys(ax)
+    assert len(bands) == 3
+    legend = {t.get_text(): h for t, h in zip(ax.get_legend().get_texts(),
+                                               ax.get_legend().legend_handles, strict=True)}  # fmt: skip
+    outer, inner = legend["5–95%"], legend["25–75%"]
+    colours = [tuple(to_rgba(b.get_facecolor()[0])) for b in bands]
+    assert colours[0] == colours[1] == tuple(to_rgba(outer.get_facecolor()))
+    assert colours[2] == tuple(to_rgba(inner.get_facecolor()))
+    # the parts meet the inner band at its edges: 5–25%, 75–95%, then 25–75%
+    for band, (low, high) in zip(bands, ((q[0], q[1]), (q[2], q[3]), (q[1], q[2])), strict=True):
+        ys = band.get_paths()[0].vertices[:, 1]
+        assert np.isclose(ys.min(), low.min()) and np.isclose(ys.max(), high.max())
+    plt.close("all")
+
+
+def test_a_reserve_band_clipped_by_the_axis_says_so(ds: xr.Dataset) -> None:
+    ax = charts.reserve(ds, "urrbmi_pool", lang="en")
+    notes = " ".join(t.get_text() for t in ax.texts)
+    top = float(ds["reserve_months"].sel(scenario="baseline", fund="urrbmi_pool")
+                .quantile(0.95, dim="run").max())  # fmt: skip
+    assert ("runs above the axis" in notes) == (top > ax.get_ylim()[1])
+    plt.close("all")
+    high = ds.copy()
+    high["reserve_months"] = high["reserve_months"] * 20  # far above the excessive zone
+    ax = charts.reserve(high, "urrbmi_pool", lang="en")
+    top = float(high["reserve_months"].sel(scenario="baseline", fund="urrbmi_pool")
+                .quantile(0.95, dim="run").max())  # fmt: skip
+    assert top > ax.get_ylim()[1]
+    assert f"up to {top:.0f} months" in " ".join(t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
+EVENTS = [
+    '[["2023-01-01", "职工医保个人账户改革", "personal-account reform", ["uebmi"]]]',
+    '[["2022-01-01", "DRG付费改革", "DRG payment reform", ["uebmi", "urrbmi"]],'
+    ' ["2023-01-01", "职工医保个人账户改革", "personal-account reform", ["uebmi"]]]',
+    '[["2022-01-01", "DRG付费改革", "DRG payment reform", ["uebmi", "urrbmi"]],'
+    ' ["2040-01-01", "after the horizon", "after the horizon", ["uebmi", "urrbmi"]]]',
+]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dated_policy_changes_are_marked_on_the_time_axis(ds: xr.Dataset, lang: str) -> None:
+    marked = ds.assign_coords(scenario_events=("scenario", EVENTS))
+
+    def marks(ax: plt.Axes) -> list[float]:
+        vertical = [ln for ln in ax.get_lines() if len(set(map(float, ln.get_xdata()))) == 1]
+        return [float(ln.get_xdata()[0]) for ln in vertical]
+
+    ax = charts.fan(marked, "uebmi_pool", "drg", lang=lang)
+    assert marks(ax) == [2021.5, 2022.5]  # between the points of the year before and the year
+    notes = " ".join(t.get_text() for t in ax.texts)
+    reform = "职工医保个人账户改革" if lang == "zh" else "personal-account reform"
+    assert "①" in notes and "②" in notes and reform in notes
+    plt.close("all")
+    # the residents' fund: the employees' reform is not its change
+    ax = charts.fan(marked, "urrbmi_pool", "drg", lang=lang)
+    assert marks(ax) == [2021.5] and reform not in " ".join(t.get_text() for t in ax.texts)
+    plt.close("all")
+    # a change after the shown years is not drawn, and the axis keeps its limits
+    ax = charts.fan(marked, "urrbmi_pool", "combined", lang=lang)
+    assert marks(ax) == [2021.5] and ax.get_xlim()[1] < 2032
+    plt.close("all")
+    # results without the coordinate (made before the marks) draw none
+    ax = charts.fan(ds, "uebmi_pool", "drg", lang=lang)
+    assert marks(ax) == []
+    plt.close("all")
+
+
+def test_a_tornado_of_money_not_from_zero_says_so() -> None:
+    from fundsim.plotting.sensitivity import tornado_chart
+
+    rows = pd.DataFrame(
+        {"input": ["care.cost_trend", "wage_growth"], "base": [5.0, 5.0], "low": [4.0, 4.5],
+         "high": [6.5, 5.2], "swing": [2.5, 0.7]}
+    )  # fmt: skip
+    ax = tornado_chart(rows, "urrbmi_pool.balance_2030", "en")
+    assert "not from zero" in ax.get_xlabel()
+    plt.close("all")
+    ax = tornado_chart(rows.assign(low=[-1.0, 4.5]), "urrbmi_pool.balance_2030", "en")
+    assert "not from zero" not in ax.get_xlabel()
     plt.close("all")
 
 

@@ -217,8 +217,11 @@ class DaskBackend:
                 )
             self._client = Client(self._cluster)
         else:
-            try:
-                self._client = Client(address, timeout="20s")
+            import dask
+
+            try:  # how long to try: Dask's own setting (30 s unless configured)
+                timeout = dask.config.get("distributed.comm.timeouts.connect")
+                self._client = Client(address, timeout=timeout)
             except (OSError, TimeoutError, ValueError) as error:
                 raise BackendUnavailable(
                     f"cannot reach the Dask scheduler at {address!r} ({error}); start it, fix "

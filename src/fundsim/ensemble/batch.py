@@ -256,9 +256,20 @@ def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Da
     """Each scenario's titles, its description and what it assumes after its last dated values
     (:mod:`fundsim.scenario.assumptions`), and its levers: the files whose ``policy`` changes
     it carries (``|``-joined names). Charts use them for legends in either language and to find the
-    chain of levers of a waterfall."""
+    chain of levers of a waterfall; its dated policy changes (:mod:`fundsim.scenario.events`,
+    JSON) mark their time axes, and the URRBMI premium campaign (``MM-DD/MM-DD``) is shaded on
+    the monthly cash chart."""
+    from ..scenario import events
+
     levers = ["|".join(sorted({Path(o.origin.file).name for o in s.overrides})) for s in scenarios]
+    campaign = []
+    for s in scenarios:
+        day = s.reported_start or s.horizon.start
+        window = [s.tree.value(f"contributions.urrbmi.campaign_{k}", day) for k in ("start", "end")]
+        campaign.append("/".join(map(str, window)))
     return ds.assign_coords(
+        scenario_events=("scenario", [events.to_json(events.events(s)) for s in scenarios]),
+        scenario_campaign=("scenario", campaign),
         scenario_title_zh=("scenario", [s.title.zh for s in scenarios]),
         scenario_title_en=("scenario", [s.title.en for s in scenarios]),
         scenario_levers=("scenario", levers),

@@ -31,6 +31,7 @@ LEAF_META = {
     "min",
     "max",
     "limit_reason",
+    "event",
 }
 LIMITS = "limits"  # the catalogue's section of bounds by unit (not a parameter group)
 
@@ -59,6 +60,8 @@ class Entry:
     line : line of the entry in the catalogue file
     lower, upper : the bounds of its values (its kind's, narrowed by the catalogue's limits)
     limit_reason : why the catalogue's limit lies where it does ("" when only the kind bounds)
+    event : a short name (zh, en) of a policy this parameter switches on or phases in: charts
+        mark the date its value first changes within the horizon (None: not a policy mark)
     """
 
     path: str
@@ -72,6 +75,7 @@ class Entry:
     lower: float | None = None
     upper: float | None = None
     limit_reason: str = ""
+    event: tuple[str, str] | None = None
 
     @property
     def required(self) -> bool:
@@ -170,6 +174,11 @@ def _walk(
                 problems.error(
                     name, document.line_of(path), dotted_path, "a default needs a source"
                 )
+            event = value.get("event")
+            if event is not None and not (isinstance(event, dict) and set(event) == {"zh", "en"}):
+                problems.error(
+                    name, document.line_of(path), dotted_path, "an event is {zh: …, en: …}"
+                )
             if ("max" in value or "min" in value) != ("limit_reason" in value):
                 problems.error(
                     name, document.line_of(path), dotted_path, "a min or max needs a limit_reason"
@@ -187,10 +196,18 @@ def _walk(
                 lower=lower,
                 upper=upper,
                 limit_reason=reason,
+                event=_event(value.get("event")),
             )
         else:
             groups.add(dotted_path)
             _walk(value, path, document, entries, groups, problems, name, limits)
+
+
+def _event(value: Any) -> tuple[str, str] | None:
+    """An entry's ``event: {zh: …, en: …}`` (checked by the catalogue's own test)."""
+    if not isinstance(value, dict):
+        return None
+    return str(value.get("zh", "")), str(value.get("en", ""))
 
 
 def _bounds(

@@ -3,7 +3,6 @@ depletion, monthly cash flow."""
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 
 import matplotlib.dates as mdates
@@ -20,10 +19,13 @@ from .common import (
     ReserveZones,
     check_dataset,
     first_scenario,
+    footnote,
     percent_text,
+    policy_marks,
     runs_note,
     year_label,
     year_ranges,
+    zero_in_view,
 )
 from .style import (
     FUND_COLORS,
@@ -79,6 +81,7 @@ def fan(
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(label(ds, "balance", lang, unit.label))
         integer_years(ax)
+        footnote(ax, [policy_marks(ax, ds, [scenario], lang, fund=fund)], lang)
         ax.legend(loc="upper left", frameon=False, ncols=3)
         ax.grid(axis="y", alpha=0.3)
     return ax
@@ -107,9 +110,13 @@ def income_expenditure(
             ("expenditure", spent, "#c92a2a"),
         ):
             q = (values / unit.divisor).quantile(QUANTILES, dim="run")
+            # where the two bands overlap their colours mix: each band's edges, in its colour,
+            # show where it runs
             ax.fill_between(
                 years, q.sel(quantile=0.25), q.sel(quantile=0.75), color=color, alpha=0.25, lw=0
             )
+            for edge in (0.25, 0.75):
+                ax.plot(years, q.sel(quantile=edge), color=color, lw=0.6, ls="--", alpha=0.8)
             ax.plot(
                 years,
                 q.sel(quantile=0.5),
@@ -125,23 +132,14 @@ def income_expenditure(
             for y, i, e in zip(years, medians["income"], medians["expenditure"], strict=True)
             if e > i
         ]
-        ax.text(
-            0.01,
-            0.02,
-            t(
-                "surplus_note",
-                lang,
-                years=year_ranges(short, lang) or t("none", lang),
-            ),
-            transform=ax.transAxes,
-            fontsize=7.5,
-            va="bottom",
-        )
+        zero_in_view(ax)  # money from zero: the gap between the lines is read against the whole
         titles = scenario_titles(ds, lang)
         ax.set_title(t("ie_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(t("ie_ylabel", lang, unit=unit.label))
         integer_years(ax)
+        surplus = t("surplus_note", lang, years=year_ranges(short, lang) or t("none", lang))
+        footnote(ax, [surplus, policy_marks(ax, ds, [scenario], lang, fund=fund)], lang)
         ax.legend(loc="upper left", frameon=False, title=t("band_inner", lang), title_fontsize=7.5)
         ax.grid(axis="y", alpha=0.3)
     return ax
@@ -167,11 +165,18 @@ def reserve(
         low = min(float(q.sel(quantile=0.05).min()), 0.0) - 1
         high = max(float(q.sel(quantile=0.95).max()), zones.excessive + 3)
         high = min(high, max(3 * zones.excessive, float(q.sel(quantile=0.75).max()) + 3))
-        ax.axhspan(low, zones.short, color="#e03131", alpha=0.10, lw=0, label=t("zone_short", lang))
-        ax.axhspan(*zones.target, color="#2f9e44", alpha=0.14, lw=0, label=t("zone_target", lang))
-        ax.axhspan(
-            zones.excessive, high, color="#f08c00", alpha=0.10, lw=0, label=t("zone_excess", lang)
-        )
+        # the zones as a strip along the right edge and dotted bounds across: filled zones
+        # under the bands would change the bands' colours from their legend's
+        for (bottom, top), colour, name in (
+            ((low, zones.short), "#e03131", "zone_short"),
+            (zones.target, "#2f9e44", "zone_target"),
+            ((zones.excessive, high), "#f08c00", "zone_excess"),
+        ):
+            ax.axhspan(bottom, top, xmin=0.985, xmax=1.0, color=colour, alpha=0.5, lw=0,
+                       label=t(name, lang))  # fmt: skip
+            for bound in (bottom, top):
+                if low < bound < high:
+                    ax.axhline(bound, color=colour, lw=0.6, ls=":", alpha=0.8)
         draw_bands(ax, years, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylim(low, high)
@@ -179,17 +184,11 @@ def reserve(
         ax.set_title(t("reserve_title", lang, fund=fund_name(fund, lang)) + "\n" + titles[scenario])
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(label(ds, "reserve_months", lang))
-        ax.text(
-            1.0,
-            -0.16,
-            t("zone_source", lang),
-            transform=ax.transAxes,
-            fontsize=6.5,
-            ha="right",
-            va="top",
-            color="#555555",
-        )
         integer_years(ax)
+        top = float(q.sel(quantile=0.95).max())
+        clipped = t("clipped", lang, value=top) if top > high else ""
+        notes = [clipped, t("zone_source", lang), policy_marks(ax, ds, [scenario], lang, fund=fund)]
+        footnote(ax, notes, lang, width=55 if lang == "zh" else 95)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.grid(axis="y", alpha=0.3)
     return ax
@@ -246,6 +245,7 @@ def depletion(
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(t("depletion_ylabel", lang))
         integer_years(ax)
+        footnote(ax, [policy_marks(ax, ds, [scenario], lang, fund=fund)], lang)
         ax.legend(
             loc="upper left", frameon=False, title=t("percentiles_head", lang), title_fontsize=7.5
         )
@@ -262,8 +262,8 @@ def cashflow(
     lang: Lang = "zh",
 ) -> Axes:
     """Cash balance of ``fund`` at each month end over the first ``years`` years: bands and
-    median, with the fourth quarters shaded (URRBMI premiums arrive in the campaign; claims
-    are paid every month, after the settlement lag)."""
+    median; for the URRBMI fund, whose premiums arrive in the campaign, the campaign window
+    shaded (claims are paid every month, after the settlement lag)."""
     scenario = first_scenario(ds, scenario)
     check_dataset(ds, scenario, fund)
     with chart_style(lang):
@@ -277,21 +277,27 @@ def cashflow(
         q = (cash / unit.divisor).quantile(QUANTILES, dim="run")
         x = months[keep].to_period("M").to_timestamp(how="end").to_numpy()  # month ends
         draw_bands(ax, x, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
-        for y in range(first, last + 1):
-            ax.axvspan(
-                mdates.date2num(np.datetime64(f"{y}-09-30")),
-                mdates.date2num(np.datetime64(f"{y}-12-31")),
-                color="#fab005",
-                alpha=0.12,
-                lw=0,
-                label=t("quarter4", lang) if y == first else None,
-            )
+        window = _campaign(ds, scenario) if fund == "urrbmi_pool" else None
+        if window is not None:  # only the residents' fund collects in a campaign
+            start, end = window
+            for y in range(first, last + 1):
+                ax.axvspan(
+                    mdates.date2num(np.datetime64(f"{y}-{start}")),
+                    mdates.date2num(np.datetime64(f"{y}-{end}")) + 1,
+                    color="#fab005",
+                    alpha=0.12,
+                    lw=0,
+                    label=f"{t('campaign', lang)}（{start}—{end}）"
+                    if y == first and lang == "zh"
+                    else (f"{t('campaign', lang)} ({start} to {end})" if y == first else None),
+                )
         ax.axhline(0, color="black", lw=0.8)
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y年%-m月" if lang == "zh" else "%b %Y"))
         titles = scenario_titles(ds, lang)
+        name = ds["cash_balance"].attrs.get("long_name_zh" if lang == "zh" else "long_name", "")
         ax.set_title(
-            t("cashflow_title", lang, fund=fund_name(fund, lang), first=first, last=last)
+            t("cashflow_title", lang, fund=fund_name(fund, lang), name=name, first=first, last=last)
             + "\n"
             + titles[scenario]
         )
@@ -300,9 +306,18 @@ def cashflow(
             str(month_attrs.get("long_name_zh" if lang == "zh" else "long_name", t("month", lang)))
         )
         ax.set_ylabel(label(ds, "cash_balance", lang, unit.label))
+        footnote(ax, [policy_marks(ax, ds, [scenario], lang, monthly=True, fund=fund)], lang)
         ax.legend(loc="upper left", frameon=False, ncols=2)
         ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def _campaign(ds: xr.Dataset, scenario: str) -> tuple[str, str] | None:
+    """The URRBMI premium campaign's first and last day (MM-DD) as the batch stored them."""
+    if "scenario_campaign" not in ds.coords:
+        return None
+    start, _, end = str(ds["scenario_campaign"].sel(scenario=scenario).values).partition("/")
+    return (start, end) if start and end else None
 
 
 def warnings(
@@ -346,7 +361,7 @@ def warnings(
         integer_years(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         note = t("warnings_note", lang, runs=ds.sizes["run"])
-        note = textwrap.fill(note, 60 if lang == "zh" else 110)
-        ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=7, va="top")
+        marks = policy_marks(ax, ds, [scenario], lang, fund=fund)
+        footnote(ax, [note, marks], lang, width=60 if lang == "zh" else 110)
         ax.grid(alpha=0.3, axis="y")
     return ax

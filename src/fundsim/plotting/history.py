@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..calibration.observe import label
+from .common import zero_in_view
 from .figures import write_figure
 from .style import A4_WIDTH, HEIGHT, chart_style, language, money_unit
 
@@ -55,11 +56,18 @@ def series_chart(
     with chart_style(shown):
         fig, ax = plt.subplots(figsize=(A4_WIDTH, HEIGHT * 0.8), layout="constrained")
         if len(years) > 1:
+            # the outer band in its two parts outside the inner one: no area painted twice,
+            # so each band has its legend patch's colour
+            for low, high, name in (("p10", "p25", _word("band80", shown)), ("p75", "p90", None)):
+                ax.fill_between(years, col(low), col(high), alpha=0.2, color="C0", lw=0, label=name)
             ax.fill_between(
-                years, col("p10"), col("p90"), alpha=0.2, color="C0", label=_word("band80", shown)
-            )
-            ax.fill_between(
-                years, col("p25"), col("p75"), alpha=0.35, color="C0", label=_word("band50", shown)
+                years,
+                col("p25"),
+                col("p75"),
+                alpha=0.35,
+                color="C0",
+                lw=0,
+                label=_word("band50", shown),
             )
             ax.plot(years, col("p50"), color="C0", label=_word("median", shown))
         else:
@@ -84,6 +92,7 @@ def series_chart(
                 fontsize=7,
                 color="grey",
             )
+        zero_in_view(ax)  # money and members from zero: a gap is read against the whole
         ax.set_title(label(fund, indicator, shown))
         ax.set_ylabel(unit_label)
         ax.set_xlabel(_word("year", shown))

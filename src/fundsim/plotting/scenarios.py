@@ -3,13 +3,15 @@ baseline, and the waterfall of levers."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import xarray as xr
 from matplotlib.axes import Axes
 
 from ..source.diagnostics import InputError
-from .common import QUANTILES, check_dataset, first_scenario, wrapped, year_label
+from .common import QUANTILES, check_dataset, first_scenario, policy_marks, wrapped, year_label
 from .style import (
     Lang,
     chart_style,
@@ -23,6 +25,8 @@ from .style import (
 )
 from .text import t
 
+Legend = tuple[list[Any], list[str]]  # handles and their labels
+
 
 def _scenario_bands(
     ds: xr.Dataset,
@@ -31,27 +35,50 @@ def _scenario_bands(
     names: Sequence[str],
     band: tuple[float, float],
     lang: Lang,
-) -> None:
-    """Each scenario's band (quantiles ``band``) and median, in its colour."""
+) -> Legend:
+    """Each scenario's band (quantiles ``band``) and median, in its colour. Where bands
+    overlap their colours mix, so each band also has its edges drawn in its own colour, and
+    the legend shows each scenario's line over a patch of its band as drawn."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     colors, titles = scenario_colors(ds), scenario_titles(ds, lang)
     years = ds["year"].values
     for name in names:
         qs = q.sel(scenario=name)
         low, high = qs.sel(quantile=band[0]), qs.sel(quantile=band[1])
         ax.fill_between(years, low, high, color=colors[name], alpha=0.14, lw=0)
+        for edge in (low, high):
+            ax.plot(years, edge, color=colors[name], lw=0.6, ls="--", alpha=0.8)
         median = qs.sel(quantile=0.5)
-        ax.plot(years, median, color=colors[name], lw=1.8, label=wrapped(titles[name]))
+        ax.plot(years, median, color=colors[name], lw=1.8)
+    handles = [
+        (
+            Patch(facecolor=colors[n], alpha=0.14, edgecolor=colors[n], ls="--", lw=0.6),
+            Line2D([], [], color=colors[n], lw=1.8),
+        )
+        for n in names
+    ]
+    return handles, [wrapped(titles[n]) for n in names]
 
 
-def _legend_below(ax: Axes, lang: Lang, band: str) -> None:
-    """The scenarios' legend under the axes, titled with what the lines and bands are."""
+def _legend_below(ax: Axes, lang: Lang, band: str, legend: Legend, marks: str = "") -> None:
+    """The scenarios' legend under the axes, titled with what the lines and bands are (and
+    the key of the policy marks)."""
+    from matplotlib.legend_handler import HandlerTuple
+
     sep = "，" if lang == "zh" else ", "
+    handles, names = legend
     ax.legend(
+        handles,
+        names,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
         loc="upper center",
         bbox_to_anchor=(0.5, -0.16),
         ncols=3 if lang == "zh" else 2,
         frameon=False,
-        title=f"{t('median', lang)}{sep}{t(band, lang)}",
+        title=f"{t('median', lang)}{sep}{t(band, lang)}"
+        + ("\n" + textwrap.fill(marks, 70 if lang == "zh" else 110) if marks else ""),
         title_fontsize=7.5,
     )
 
@@ -71,13 +98,14 @@ def compare(
         balance = ds["balance"].sel(fund=fund, scenario=names)
         unit = money_unit(balance.quantile([0.25, 0.75], dim="run"), lang)
         q = (balance / unit.divisor).quantile(QUANTILES, dim="run")
-        _scenario_bands(ds, ax, q, names, (0.25, 0.75), lang)
+        legend = _scenario_bands(ds, ax, q, names, (0.25, 0.75), lang)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_title(t("compare_title", lang, fund=fund_name(fund, lang)))
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(label(ds, "balance", lang, unit.label))
         integer_years(ax)
-        _legend_below(ax, lang, "band_inner")
+        policy_marks(ax, ds, names, lang, fund=fund)  # its key: under the difference chart below
+        _legend_below(ax, lang, "band_inner", legend)
         ax.grid(axis="y", alpha=0.3)
     return ax
 
@@ -100,7 +128,7 @@ def difference(
         diff = balance.sel(scenario=others) - balance.sel(scenario=baseline)
         unit = money_unit(diff.quantile([0.05, 0.95], dim="run"), lang)
         q = (diff / unit.divisor).quantile(QUANTILES, dim="run")
-        _scenario_bands(ds, ax, q, others, (0.05, 0.95), lang)
+        legend = _scenario_bands(ds, ax, q, others, (0.05, 0.95), lang)
         colors, titles = scenario_colors(ds), scenario_titles(ds, lang)
         ax.axhline(0, color=colors[baseline], lw=1.0)
         titles_b = titles[baseline]
@@ -108,7 +136,8 @@ def difference(
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(t("difference_ylabel", lang, unit=unit.label))
         integer_years(ax)
-        _legend_below(ax, lang, "band_outer")
+        marks = policy_marks(ax, ds, [baseline, *others], lang, fund=fund)
+        _legend_below(ax, lang, "band_outer", legend, marks)
         ax.grid(axis="y", alpha=0.3)
     return ax
 

@@ -36,6 +36,7 @@ CHART_TEXT = {
         "(line: all at medians, {base:.2f})",
     },
     "low": {"zh": "取5%分位数", "en": "input at its 5% quantile"},
+    "not_from_zero": {"zh": "（横轴不从零开始）", "en": " (axis not from zero)"},
     "high": {"zh": "取95%分位数", "en": "input at its 95% quantile"},
     "sobol": {
         "zh": "{outcome}\nSobol敏感性指数（误差线为95%置信区间）",
@@ -94,7 +95,10 @@ def tornado_chart(rows: pd.DataFrame, outcome: str, lang: Lang, ax: Axes | None 
     ax.axvline(base, color="black", linewidth=0.8)
     ax.set_yticks(y, labels)
     name = outcome_name(outcome, lang)
-    ax.set_xlabel(name)
+    low, high = ax.get_xlim()
+    money = outcome.split(".", 1)[1].startswith(("balance", "cumulative_deficit"))
+    # the bars swing about the medians' value: a money axis that leaves out zero says so
+    ax.set_xlabel(name + (CHART_TEXT["not_from_zero"][lang] if money and low * high > 0 else ""))
     _finish(ax, CHART_TEXT["tornado"][lang].format(outcome=name, base=base), legend=True)
     return ax
 

@@ -245,18 +245,23 @@ def bands(
     median_label: str | None = None,
     band_labels: bool = True,
 ) -> None:
-    """5–95% and 25–75% bands and the median of quantiles ``q`` (dim ``quantile``)."""
+    """5–95% and 25–75% bands and the median of quantiles ``q`` (dim ``quantile``).
+
+    The outer band is drawn as its two parts outside the inner one (5–25% and 75–95%), so
+    no area is painted twice: each band shows exactly the colour of its legend patch."""
     from .text import t
 
-    ax.fill_between(
-        x,
-        q.sel(quantile=0.05),
-        q.sel(quantile=0.95),
-        color=color,
-        alpha=BAND_ALPHA["outer"],
-        lw=0,
-        label=t("band_outer", lang) if band_labels else None,
-    )
+    outer = t("band_outer", lang) if band_labels else None
+    for low, high, name in ((0.05, 0.25, outer), (0.75, 0.95, None)):
+        ax.fill_between(
+            x,
+            q.sel(quantile=low),
+            q.sel(quantile=high),
+            color=color,
+            alpha=BAND_ALPHA["outer"],
+            lw=0,
+            label=name,
+        )
     ax.fill_between(
         x,
         q.sel(quantile=0.25),

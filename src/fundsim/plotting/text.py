@@ -21,6 +21,13 @@ TEXT: dict[str, dict[str, str]] = {
     "band_inner": {"zh": "25%–75%区间", "en": "25–75%"},
     "runs": {"zh": "{runs}次模拟", "en": "{runs} runs"},
     "zero": {"zh": "零线", "en": "zero"},
+    "policy_marks": {"zh": "政策节点：{marks}", "en": "policy changes: {marks}"},
+    "month_of": {"zh": "{year}年{month}月", "en": "{date:%b %Y}"},
+    "clipped": {
+        "zh": "5%–95%区间上端超出纵轴（最高{value:.0f}个月）",
+        "en": "the 5–95% band runs above the axis (up to {value:.0f} months)",
+    },
+    "campaign": {"zh": "居民医保集中征缴期", "en": "URRBMI premium campaign"},
     # fan
     "fan_title": {"zh": "{fund}累计结余预测", "en": "{fund}: balance at year end"},
     "fan_note": {
@@ -78,11 +85,9 @@ TEXT: dict[str, dict[str, str]] = {
     "waterfall_end": {"zh": "合计：{scenario}", "en": "total: {scenario}"},
     # cashflow
     "cashflow_title": {
-        "zh": "{fund}月末现金结余（{first}–{last}年）",
-        "en": "{fund}: cash balance at month end, {first}–{last}",
+        "zh": "{fund}{name}（{first}–{last}年）",
+        "en": "{fund}: {name}, {first}–{last}",
     },
-    "cashflow_ylabel": {"zh": "月末结余（{unit}）", "en": "balance at month end [{unit}]"},
-    "quarter4": {"zh": "第四季度（居民医保集中缴费）", "en": "fourth quarter (URRBMI premiums)"},
     # generic y labels
     "balance_ylabel": {"zh": "年末累计结余（{unit}）", "en": "balance at year end [{unit}]"},
     # draws (a city's reserve)
@@ -123,5 +128,5 @@ def all_chinese_text() -> str:
     """Every Chinese character a chart or the report may print (for the font check)."""
     parts = [v["zh"] for v in TEXT.values()] + [v["zh"] for v in REPORT.values()]
     parts += [a.zh for a in ACCOUNT_CODES]
-    parts += ["亿元万元月人次", "0123456789.-%（）：，、"]
+    parts += ["亿元万元月人次", "0123456789.-%（）：，、", "①②③④⑤⑥⑦⑧⑨⑩"]
     return "".join(parts)

@@ -82,6 +82,8 @@ class Scenario:
     start_note: tuple[str, str] | None = None  # how the start was bridged (zh, en)
     # the areas of a city scenario, each over the city's rules and data (none: one area)
     areas: list[AreaPlan] = field(default_factory=list)
+    # each file of the chain's title, by its name as origins show it (the policy marks on charts)
+    file_titles: dict[str, Title] = field(default_factory=dict)
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -273,6 +275,7 @@ def _resolve(
         reported_start=start.reported_start,
         start_note=start.note,
         areas=areas,
+        file_titles={f.name: f.document.title for f in chain},
     )
 
 
