@@ -234,6 +234,20 @@ def test_common_random_numbers_narrow_the_difference(tmp_path: Path) -> None:
     last = next(r for r in sheet.iter_rows(min_row=2, values_only=True)
             if r[heads.index("年份")] == int(both.year.max()))  # fmt: skip
     assert last[heads.index("累计结余差值中位数（亿元）")] == pytest.approx(csv_median / 1e8)
+    bands = book["配对差异分位数"]
+    assert [c.value for c in bands[1]][:4] == ["方案", "基金", "年份", "分位点"]
+    assert bands.freeze_panes == "A2" and bands.cell(2, 5).number_format == "#,##0.00"
+    # in English on request (--lang en), the CSV unchanged
+    from fundsim.results.compare import write_comparison
+
+    english = tmp_path / "en"
+    english.mkdir()
+    write_comparison(both, "small", english, "en")
+    book = openpyxl.load_workbook(english / "comparison.xlsx")
+    assert book.sheetnames == ["comparison by year", "paired bands"]
+    heads = [str(c.value) for c in book["comparison by year"][1]]
+    assert "scenario" in heads and "change in P(depleted)" in heads
+    assert (english / "comparison.csv").read_bytes() == (paired / "comparison.csv").read_bytes()
     # --year outside the horizon is refused before any run
     bad = fundsim(
         "compare", SMALL, SMALL_DRG, "--year", "1999", "--out", tmp_path / "x", check=False
@@ -266,8 +280,41 @@ def test_the_batch_writes_summaries_and_fan_charts(serial: Path) -> None:
     assert "累计结余".encode() in csv and "可支付月数".encode() in csv
     from openpyxl import load_workbook
 
-    book = load_workbook(serial / "summary.xlsx", read_only=True)
-    assert len(book.sheetnames) == 2
+    # the workbook: Chinese headers and names, money in 亿元 by each row's unit, the header
+    # frozen; the CSV keeps machine names and yuan
+    book = load_workbook(serial / "summary.xlsx")
+    assert book.sheetnames == ["分位数", "穿底年份"]
+    sheet = book["分位数"]
+    heads = [c.value for c in sheet[1]]
+    assert heads[:7] == ["方案", "基金", "年份", "指标", "单位", "均值", "P05"]
+    assert sheet.freeze_panes == "A2"
+    table = pd.read_csv(serial / "summary.csv", encoding="utf-8-sig")
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == len(table)
+    formats = {"亿元": "#,##0.00", "月": "0.0", "%": "0.0%"}
+    for row, (_, csv_row) in zip(rows, table.iterrows(), strict=True):
+        unit = row[4].value
+        assert row[5].number_format == formats[unit]
+        divisor = 1e8 if unit == "亿元" else 1.0
+        assert row[5].value == pytest.approx(csv_row["mean"] / divisor, nan_ok=True)
+    assert {r[1].value for r in rows} >= {"职工医保统筹基金", "居民医保基金"}
+    depleted = book["穿底年份"]
+    assert [c.value for c in depleted[1]][-2:] == ["至期末未穿底的比例", "模拟次数"]
+    assert depleted.cell(2, len(depleted[1]) - 1).number_format == "0.0%"
+    from fundsim.results.summary import write_summaries
+
+    english = serial.parent / "summary-en"
+    english.mkdir(exist_ok=True)
+    write_summaries(ds, english, "en")
+    book = load_workbook(english / "summary.xlsx")
+    assert book.sheetnames == ["quantiles", "depletion"]
+    assert [c.value for c in book["quantiles"][1]][:5] == [
+        "scenario",
+        "fund",
+        "year",
+        "indicator",
+        "unit",
+    ]
     figures = sorted((serial / "figures").glob("fan_*.png"))
     assert len(figures) == ds.sizes["fund"] and all(f.stat().st_size > 10_000 for f in figures)
 

@@ -32,6 +32,12 @@ def test_a_small_sobol_design_of_the_combined_scenario(
         assert len(list((out / "figures" / lang).glob("sobol_*.png"))) == 8
     sheets = pd.read_excel(out / "indices.xlsx", sheet_name=None)
     assert "敏感性" in sheets and "一阶指数S1" in sheets["敏感性"].columns
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out / "indices.xlsx")["敏感性"]
+    heads = [c.value for c in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.cell(2, heads.index("一阶指数S1") + 1).number_format == "0.000"
     # an existing folder is kept without --force
     assert main([*args, "--workers", "1", "--quiet"]) == 2
     assert "add --force" in capsys.readouterr().err

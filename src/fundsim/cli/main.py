@@ -223,10 +223,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     command = ["fundsim", *(argv if argv is not None else sys.argv[1:])]
 
     def files(ds: Any, folder: Path) -> None:
-        write_summaries(ds, folder)
-        write_fan_charts(ds, folder / "figures")
+        write_summaries(ds, folder, args.lang)
+        write_fan_charts(ds, folder / "figures", args.lang)
         if comparing:
-            write_comparison(ds, first.name, folder)
+            write_comparison(ds, first.name, folder, args.lang)
 
     started = time.perf_counter()
     try:

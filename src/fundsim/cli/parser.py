@@ -220,6 +220,13 @@ def dpi_option(text: str) -> int:
 
 def batch_options(command: argparse.ArgumentParser, default_out: str) -> None:
     command.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        default="zh",
+        help="language of the workbooks' headers and the fan charts (default zh; the CSVs keep "
+        "machine names)",
+    )
+    command.add_argument(
         "--runs",
         type=runs_option,
         default=None,

@@ -263,6 +263,7 @@ def _write(
     from ..plotting.sensitivity import index_chart, outcome_name, tornado_chart
     from ..plotting.style import Lang, chart_style
     from ..results.headline import input_name
+    from ..results.workbook import write_sheet
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -273,11 +274,15 @@ def _write(
                 shown = table.copy()
                 shown["outcome"] = [outcome_name(o, lang) for o in shown["outcome"]]
                 shown["input"] = [input_name(p, lang) for p in shown["input"]]
+                # swings in the outcome's unit (亿元, years, months: its name says which), indices
+                # with three decimals
+                formats = {c: "#,##0.00" for c in ("base", "low", "high", "swing")}
+                formats.update({c: "0.000" for c in shown.columns if c not in formats})
                 if lang == "zh":
                     shown = shown.rename(columns=HEADERS)
-                shown.to_excel(
-                    book, sheet_name="敏感性" if lang == "zh" else "sensitivity", index=False
-                )
+                    formats = {HEADERS.get(c, c): f for c, f in formats.items()}
+                name = "敏感性" if lang == "zh" else "sensitivity"
+                write_sheet(book, shown, name, formats)
         languages: tuple[Lang, ...] = ("zh", "en")
         for lang in languages:
             folder = staging / "figures" / lang

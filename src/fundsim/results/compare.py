@@ -161,6 +161,31 @@ def workbook_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return out
 
 
+def bands_table(long: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The paired differences' quantiles with headers in ``lang``, fund names in words and
+    money in 亿元."""
+    from ..codes import ALL_ACCOUNT_CODES, labels
+
+    zh = lang == "zh"
+    unit = "亿元" if zh else "100 million yuan"
+    first = [c for c in ("scenario", "area", "fund", "year", "quantile") if c in long.columns]
+    long = long[first + [c for c in long.columns if c not in first]]
+    long = long.sort_values(first, kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(index=long.index)
+    for column in long.columns:
+        if column in WORKBOOK_COLUMNS:
+            values = long[column]
+            if column == "fund":
+                values = values.map(labels(ALL_ACCOUNT_CODES, lang))
+            out[WORKBOOK_COLUMNS[column][0 if zh else 1]] = values
+        elif column == "quantile":
+            out["分位点" if zh else "quantile"] = [f"P{round(q * 100)}" for q in long[column]]
+        elif column in MEASURES:
+            words = MEASURES[column][0 if zh else 1]
+            out[f"{words}（{unit}）" if zh else f"{words} [{unit}]"] = long[column] / 1e8
+    return out
+
+
 def write_comparison(ds: xr.Dataset, baseline: str, folder: Path, lang: str = "zh") -> list[Path]:
     """``comparison.csv`` (UTF-8 with BOM, machine names, yuan, the last year) and
     ``comparison.xlsx`` (every year, headers in ``lang``, money in 亿元 by number format, and
@@ -174,12 +199,12 @@ def write_comparison(ds: xr.Dataset, baseline: str, folder: Path, lang: str = "z
     bands = paired_differences(ds, baseline).quantile(list(BANDS), dim="run")
     if "area" in bands.dims:  # each area with its own funds
         bands = bands.sel(area=area_names(ds))
-    long = bands.to_dataframe().reset_index()
+    long = bands_table(bands.to_dataframe().reset_index(), lang)
     csv = folder / "comparison.csv"
     table.to_csv(csv, index=False, encoding="utf-8-sig")
     xlsx = folder / "comparison.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         sheet = "方案对比（各年）" if lang == "zh" else "comparison by year"
         write_sheet(writer, workbook_table(every, lang), sheet)
-        write_sheet(writer, long, "paired bands 配对差异")
+        write_sheet(writer, long, "配对差异分位数" if lang == "zh" else "paired bands")
     return [csv, xlsx]

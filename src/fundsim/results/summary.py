@@ -40,6 +40,14 @@ LABELS_ZH = {
     "prob_negative": "当年末结余为负的概率",
     "prob_depleted": "截至当年已穿底的概率",
 }
+LABELS_EN = {
+    "balance": "balance at year end",
+    "income": "income",
+    "expenditure": "expenditure",
+    "reserve_months": "reserve months",
+    "prob_negative": "P(balance negative at year end)",
+    "prob_depleted": "P(depleted by the year end)",
+}
 
 
 def depletion_percentile(years: np.ndarray, p: float) -> float:
@@ -154,16 +162,87 @@ class FundAccessor:
         return table[order + rest].sort_values([*where, "fund", "variable", "year"], kind="stable")
 
 
-def write_summaries(ds: xr.Dataset, folder: Path) -> list[Path]:
-    """``summary.csv`` (UTF-8 with BOM, so Excel shows the Chinese) and ``summary.xlsx``."""
+# the summary's columns in its workbook: machine name -> (zh, en)
+SUMMARY_COLUMNS = {
+    "scenario": ("方案", "scenario"),
+    "area": ("区县", "area"),
+    "fund": ("基金", "fund"),
+    "year": ("年份", "year"),
+    "variable": ("指标", "indicator"),
+    "units": ("单位", "unit"),
+    "mean": ("均值", "mean"),
+    "never_depleted": ("至期末未穿底的比例", "share never depleted"),
+    "runs": ("模拟次数", "runs"),
+}
+# a summarised variable's unit in the workbook and the divisor of its stored value
+WORKBOOK_UNITS = {
+    "yuan": (("亿元", "100 million yuan"), 1e8),
+    "months": (("月", "months"), 1.0),
+    "1": (("%", "%"), 1.0),
+}
+
+
+def summary_workbook(
+    table: pd.DataFrame, depletion: pd.DataFrame, lang: str = "zh"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary and the depletion table as the workbook shows them: headers, indicator
+    and fund names in ``lang``, money in 亿元 (probabilities stay fractions: a number format
+    shows them as percentages); ``summary.csv`` keeps the machine names and yuan."""
+    from ..codes import ALL_ACCOUNT_CODES, labels
+
+    zh = lang == "zh"
+    k = 0 if zh else 1
+    funds = labels(ALL_ACCOUNT_CODES, lang)
+    names = LABELS_ZH if zh else LABELS_EN
+    out = table.drop(columns=["variable_zh"]).copy()
+    stats = [c for c in out.columns if c == "mean" or (c.startswith("p") and c[1:].isdigit())]
+    divisor = out["units"].map(lambda u: WORKBOOK_UNITS.get(str(u), ((str(u),) * 2, 1.0))[1])
+    out[stats] = out[stats].div(divisor, axis=0)
+    out["units"] = out["units"].map(
+        lambda u: WORKBOOK_UNITS.get(str(u), ((str(u),) * 2, 1.0))[0][k]
+    )
+    out["variable"] = out["variable"].map(lambda v: names.get(v, v))
+    out["fund"] = out["fund"].map(lambda f: funds.get(f, f))
+    out = out.rename(
+        columns={c: SUMMARY_COLUMNS[c][k] for c in out.columns if c in SUMMARY_COLUMNS}
+    )
+    out = out.rename(columns={c: c.upper() for c in stats if c != "mean"})
+    shown = depletion.copy()
+    shown["fund"] = shown["fund"].map(lambda f: funds.get(f, f))
+    after = "年后" if zh else ""
+    for c in [c for c in shown.columns if c.startswith("p") and c[1:].isdigit()]:
+        shown[c] = shown[c].map(
+            lambda v: (
+                (f"{str(v).removeprefix('after ')}{after}" if zh else v)
+                if isinstance(v, str)
+                else v
+            )
+        )
+        shown = shown.rename(
+            columns={c: f"{c.upper()}穿底年份" if zh else f"{c.upper()} depletion year"}
+        )
+    shown = shown.rename(
+        columns={c: SUMMARY_COLUMNS[c][k] for c in shown.columns if c in SUMMARY_COLUMNS}
+    )
+    return out, shown
+
+
+def write_summaries(ds: xr.Dataset, folder: Path, lang: str = "zh") -> list[Path]:
+    """``summary.csv`` (UTF-8 with BOM, so Excel shows the Chinese; machine names, yuan),
+    ``depletion.csv`` and ``summary.xlsx`` (headers and names in ``lang``, money in 亿元 by
+    number format, probabilities as percentages, header rows frozen)."""
+    from .workbook import PERCENT, write_sheet
+
     table = ds.fundsim.table()
     depletion = ds.fundsim.depletion()
     csv = folder / "summary.csv"
     table.to_csv(csv, index=False, encoding="utf-8-sig")
     xlsx = folder / "summary.xlsx"
+    quantiles, depleted = summary_workbook(table, depletion, lang)
+    never = SUMMARY_COLUMNS["never_depleted"][0 if lang == "zh" else 1]
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="quantiles 分位数", index=False)
-        depletion.to_excel(writer, sheet_name="depletion 穿底年份", index=False)
+        write_sheet(writer, quantiles, "分位数" if lang == "zh" else "quantiles")
+        write_sheet(writer, depleted, "穿底年份" if lang == "zh" else "depletion", {never: PERCENT})
     depletion_csv = folder / "depletion.csv"
     depletion.to_csv(depletion_csv, index=False, encoding="utf-8-sig")
     return [csv, depletion_csv, xlsx]
