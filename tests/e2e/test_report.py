@@ -14,6 +14,7 @@ import xarray as xr
 
 from fundsim.cli import main
 from fundsim.plotting import charts, style
+from fundsim.reporting.tables import SHEETS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ("baseline", "drg", "procurement", "benefit-raise", "drg-procurement", "combined")
@@ -41,18 +42,49 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def report(batch: Path, lang: str) -> tuple[Path, list[str]]:
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tornado's results as `fundsim sensitivity` writes them (indices.csv and
+    sensitivity.json): two inputs, three outcomes, one of which no input moves."""
+    import json
+
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("sensitivity")
+    pd.DataFrame(
+        {
+            "outcome": ["urrbmi_pool.balance_2025"] * 2
+            + ["urrbmi_pool.depletion_year"] * 2
+            + ["uebmi_pool.reserve_months_2025"] * 2,
+            "input": ["care.cost_trend", "economy.wage_growth"] * 3,
+            "base": [3.1, 3.1, 2026.0, 2026.0, 30.0, 30.0],
+            "low": [3.9, 3.0, 2026.0, 2026.0, 34.0, 28.0],
+            "high": [2.2, 3.3, 2026.0, 2026.0, 25.0, 32.0],
+        }
+    ).assign(swing=lambda t: t["high"] - t["low"]).to_csv(folder / "indices.csv", index=False)
+    meta = {"method": "tornado", "scenario": {"name": "baseline"}, "seed": 7, "points": 5,
+            "horizon": [2021, 2025]}  # fmt: skip
+    (folder / "sensitivity.json").write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+ANALYSED = 2  # the outcomes an input moves: a table and a chart each; the third has a chart
+
+
+def report(batch: Path, lang: str, analysis: Path | None = None) -> tuple[Path, list[str]]:
+    extra = ["--sensitivity", str(analysis)] if analysis is not None else []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert main(["report", str(batch), "--lang", lang, "--dpi", "60"]) == 0
+        assert main(["report", str(batch), "--lang", lang, "--dpi", "60", *extra]) == 0
     return batch / "report" / lang, [str(w.message) for w in caught]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
-    batch: Path, lang: str
+    batch: Path, lang: str, analysis: Path
 ) -> None:
-    folder, messages = report(batch, lang)
+    # the Chinese report with the results of a sensitivity analysis
+    folder, messages = report(batch, lang, analysis if lang == "zh" else None)
     assert not [m for m in messages if "missing from font" in m]
     # only without a CJK font is a Chinese report drawn in English (with one warning)
     shown = "en" if lang == "zh" and style.cjk_font() is None else lang
@@ -63,7 +95,11 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
             assert found, f"no {kind} chart as {fmt} in {figures}"
             assert all(p.stat().st_size > 1000 for p in found)
     book = openpyxl.load_workbook(folder / "report.xlsx")
-    assert len(book.sheetnames) == 11
+    assert len(book.sheetnames) == (12 if lang == "zh" else 11)
+    if lang == "zh":  # the indices, formatted, and the charts drawn again in every format
+        sheet = book["敏感性分析" if shown == "zh" else "sensitivity"]
+        assert sheet.max_row == 7 and sheet.cell(2, 3).number_format == "#,##0.00"
+        assert len(list(figures.glob("sensitivity-tornado_*.pdf"))) == 3
     # the early warnings: each level's probability is its share of the runs
     sheet = "预警概率" if shown == "zh" else "early warnings"
     rows = list(book[sheet].iter_rows(values_only=True))
@@ -111,9 +147,21 @@ def test_report_writes_every_kind_in_every_format_with_no_missing_glyph(
     assert ("已公布标准之后的假设" if shown == "zh" else "After the last published values") in text
     assert ("每年增长6.4%" if shown == "zh" else "grows 6.4% a year") in text
     # the waterfall follows the chain of levers, one reform at a time
-    waterfall = book[book.sheetnames[-1]]
+    waterfall = book[SHEETS["waterfall"][shown]]
     steps = [row[1] for row in waterfall.iter_rows(min_row=2, values_only=True)]
     assert len(steps) == 2 * 4  # two pooled funds × (start + three levers)
+
+
+def test_a_bad_sensitivity_folder_exits_2_before_anything_is_written(
+    batch: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    args = ["report", str(batch), "--out", str(out), "--sensitivity", str(tmp_path)]
+    assert main(args) == 2
+    assert "no indices.csv there" in capsys.readouterr().err and not out.exists()
+    (tmp_path / "indices.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(args) == 2
+    assert "not fundsim's" in capsys.readouterr().err and not out.exists()
 
 
 def test_plot_draws_one_chart_and_bad_input_exits_2(
@@ -174,7 +222,9 @@ def test_plot_replaces_its_own_chart_only_with_force(
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_document_holds_every_table_and_chart(batch: Path, lang: str, tmp_path: Path) -> None:
+def test_the_document_holds_every_table_and_chart(
+    batch: Path, lang: str, tmp_path: Path, analysis: Path
+) -> None:
     import shutil
     import subprocess
 
@@ -182,24 +232,32 @@ def test_the_document_holds_every_table_and_chart(batch: Path, lang: str, tmp_pa
 
     folder = batch / "report" / lang
     if not (folder / "report.docx").exists():  # the report of the test above, when it ran
-        folder, _ = report(batch, lang)
+        folder, _ = report(batch, lang, analysis if lang == "zh" else None)
     shown = "en" if lang == "zh" and style.cjk_font() is None else lang
     doc = Document(str(folder / "report.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     wanted = (
-        ["主要结论", "主要指标", "预警概率", "关键指标", "方案比较与政策贡献", "图表",
-         "假设与参数来源", "方法说明"]
+        ["主要结论", "主要指标", "预警概率", "关键指标", "方案比较与政策贡献", "敏感性分析",
+         "图表", "假设与参数来源", "方法说明"]
         if shown == "zh"
         else ["Key findings", "Key figures", "Early-warning probabilities", "Key indicators",
-              "Scenarios compared", "Charts", "Assumptions", "Method"]
+              "Scenarios compared", "Sensitivity analysis", "Charts", "Assumptions", "Method"]
     )  # fmt: skip
+    with_analysis = lang == "zh"  # the Chinese report was written with --sensitivity
+    if not with_analysis:
+        wanted.remove("Sensitivity analysis")
     assert len(headings) == len(wanted)
     assert all(w in h for w, h in zip(wanted, headings, strict=True)), headings
     # every chart of the report, embedded; every table: key figures, warnings, indicators,
     # the comparison, the policy contributions and the assumptions
     charts = list((folder / "figures" / shown).glob("*.png"))
     assert len(doc.inline_shapes) == len(charts) > 20
-    assert len(doc.tables) == 6
+    assert len(doc.tables) == 6 + (ANALYSED if with_analysis else 0)
+    if with_analysis:  # the outcome no input moves has no table; the rest, largest first
+        text = "\n".join(p.text for p in doc.paragraphs)
+        assert "12个不确定输入" not in text and ("2个" in text or "2 uncertain" in text)
+        first = doc.tables[5]
+        assert len(first.rows) == 3 and first.rows[1].cells[-1].text == "-1.70"
     assumptions = doc.tables[-1]
     assert len(assumptions.rows) > 200  # every parameter, with its source and kind
     text = "\n".join(p.text for p in doc.paragraphs)

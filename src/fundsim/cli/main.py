@@ -340,6 +340,10 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stem = target.with_suffix("")
         check_replaceable_file(target, allowed=args.force or not args.out)
     else:
+        from ..reporting.sensitivity import read_sensitivity
+
+        # read before anything is written: a bad folder is an input error, with no report left
+        sensitivity = read_sensitivity(args.sensitivity) if args.sensitivity else None
         shown_area = [args.area] if area_names(whole) and args.area else []
         target = (
             check_place(args.out)
@@ -364,6 +368,7 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 replace=args.force or not args.out,
                 areas=area_table(whole, "zh" if args.lang == "zh" else "en"),
                 city=whole if area_names(whole) else None,
+                sensitivity=sensitivity,
             )
     for warning in caught:
         if issubclass(warning.category, FontWarning):

@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
     report.add_argument("--area", help=AREA_HELP)
+    report.add_argument(
+        "--sensitivity",
+        type=Path,
+        metavar="DIR",
+        help="also report the results `fundsim sensitivity ... --out DIR` wrote (the indices "
+        "and their charts in report.docx, report.xlsx and report.md)",
+    )
     report.add_argument("--out", type=Path, help="output directory")
     report.add_argument(
         "--dpi", type=dpi_option, default=200, help=f"resolution (png; {DPI[0]}-{DPI[1]})"

@@ -223,7 +223,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     design_table = pd.DataFrame(plan.values, columns=[f.path for f in chosen])
     for name, values in results.items():
         design_table[name] = values
-    _write(target, args.force, table, design_table, args.method, out)
+    meta = {
+        "method": args.method,
+        "scenario": {"name": scenario.name, "file": str(args.scenario), "sha256": scenario.sha256},
+        "seed": seed,
+        "points": points,
+        "base_samples": n,
+        "inputs": [f.path for f in chosen],
+        "years": years,
+        "horizon": [first_year, last],
+    }
+    _write(target, args.force, table, design_table, args.method, meta, out)
     _print(table, args.method, out)
     return EXIT_OK
 
@@ -235,68 +245,37 @@ def _duration(seconds: float, lang: str = "en") -> str:
     return f"{minutes}分钟" if lang == "zh" else f"{minutes} min"
 
 
-HEADERS = {
-    "outcome": "结果指标",
-    "input": "输入参数",
-    "base": "各输入取中位数时",
-    "low": "取5%分位数时",
-    "high": "取95%分位数时",
-    "swing": "摆幅（95%−5%）",
-    "mu_star": "μ*",
-    "mu_star_conf": "μ* 95%置信区间半宽",
-    "sigma": "σ",
-    "S1": "一阶指数S1",
-    "S1_conf": "S1 95%置信区间半宽",
-    "ST": "总效应指数ST",
-    "ST_conf": "ST 95%置信区间半宽",
-}
-
-
 def _write(
-    target: Path, force: bool, table: Any, design_table: Any, method: str, out: TextIO
+    target: Path,
+    force: bool,
+    table: Any,
+    design_table: Any,
+    method: str,
+    meta: dict[str, Any],
+    out: TextIO,
 ) -> None:
-    """indices.csv (machine names), indices.xlsx (zh and en names), design.csv and the
-    charts in zh and en, written to a temporary folder beside ``target`` and moved there."""
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
+    """indices.csv (machine names), indices.xlsx (zh and en names), design.csv, the charts in
+    zh and en and sensitivity.json (what was analysed, for ``fundsim report --sensitivity``),
+    written to a temporary folder beside ``target`` and moved there."""
+    import json
 
-    from ..plotting.sensitivity import index_chart, outcome_name, tornado_chart
-    from ..plotting.style import Lang, chart_style
-    from ..results.headline import input_name
+    from ..plotting.sensitivity import write_sensitivity_charts
+    from ..reporting.sensitivity import META, number_formats, shown_table
     from ..results.workbook import write_sheet
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         table.to_csv(staging / "indices.csv", index=False)
+        (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         design_table.to_csv(staging / "design.csv", index=False)
         with _excel(staging / "indices.xlsx") as book:
             for lang in ("zh", "en"):
-                shown = table.copy()
-                shown["outcome"] = [outcome_name(o, lang) for o in shown["outcome"]]
-                shown["input"] = [input_name(p, lang) for p in shown["input"]]
-                # swings in the outcome's unit (亿元, years, months: its name says which), indices
-                # with three decimals
-                formats = {c: "#,##0.00" for c in ("base", "low", "high", "swing")}
-                formats.update({c: "0.000" for c in shown.columns if c not in formats})
-                if lang == "zh":
-                    shown = shown.rename(columns=HEADERS)
-                    formats = {HEADERS.get(c, c): f for c, f in formats.items()}
+                shown = shown_table(table, lang)
+                formats = number_formats(table, lang)
                 name = "敏感性" if lang == "zh" else "sensitivity"
                 write_sheet(book, shown, name, formats)
-        languages: tuple[Lang, ...] = ("zh", "en")
-        for lang in languages:
-            folder = staging / "figures" / lang
-            folder.mkdir(parents=True)
-            for outcome, rows in table.groupby("outcome", sort=False):
-                with chart_style(lang):  # the font is chosen when the figure is drawn
-                    if method == "tornado":
-                        ax = tornado_chart(rows, str(outcome), lang)
-                    else:
-                        ax = index_chart(rows, str(outcome), method, lang)
-                    figure = ax.get_figure(root=True)
-                    assert isinstance(figure, Figure)
-                    figure.savefig(folder / f"{method}_{outcome}.png", dpi=150)
-                plt.close(figure)
+        for lang in ("zh", "en"):
+            write_sensitivity_charts(table, method, staging / "figures" / lang, lang)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -5,6 +5,8 @@ intervals) or Morris (μ*, with its interval); in zh or en."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -125,3 +127,34 @@ def index_chart(
     title = CHART_TEXT[method][lang].format(outcome=outcome_name(outcome, lang))
     _finish(ax, title, legend=method == "sobol")
     return ax
+
+
+def write_sensitivity_charts(
+    table: pd.DataFrame,
+    method: str,
+    folder: Path,
+    lang: str,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 150,
+    prefix: str = "",
+) -> list[Path]:
+    """A chart per outcome of an indices table (the tornado, or the Sobol or Morris indices)
+    as ``folder/<prefix><method>_<outcome>.<format>``, drawn in ``lang`` (English without a CJK font)
+    and tagged as fundsim's."""
+    from matplotlib.figure import Figure
+
+    from .figures import write_figure
+    from .style import chart_style, language
+
+    shown = language(lang)
+    written: list[Path] = []
+    for outcome, rows in table.groupby("outcome", sort=False):
+        with chart_style(shown):  # the font is chosen when the figure is drawn
+            if method == "tornado":
+                ax = tornado_chart(rows, str(outcome), shown)
+            else:
+                ax = index_chart(rows, str(outcome), method, shown)
+        figure = ax.get_figure(root=True)
+        assert isinstance(figure, Figure)
+        written += write_figure(figure, shown, folder / f"{prefix}{method}_{outcome}", formats, dpi)
+    return written

@@ -34,6 +34,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "en": "Scenarios compared, and each policy's part",
     },
     "charts": {"zh": "图表", "en": "Charts"},
+    "sensitivity": {"zh": "敏感性分析", "en": "Sensitivity analysis"},
     "assumptions": {"zh": "假设与参数来源", "en": "Assumptions and their sources"},
     "method": {"zh": "方法说明", "en": "Method"},
     "figure": {"zh": "图{n}", "en": "Figure {n}"},
@@ -91,9 +92,11 @@ def write_docx(
     figures: Sequence[Path],
     manifest: dict[str, Any] | None,
     sheet_names: dict[str, str],
+    analysis: tuple[str, list[tuple[str, pd.DataFrame]], Sequence[Path]] | None = None,
 ) -> None:
     """Write ``report.docx`` at ``path``: the sheets (by their keys in ``sheet_names``), the PNG
-    ``figures`` and the words of the headline."""
+    ``figures`` and the words of the headline; with a sensitivity ``analysis``: what was
+    analysed (a sentence), its table as printed and its charts."""
     from docx import Document
     from docx.shared import Cm, Pt
 
@@ -159,8 +162,23 @@ def write_docx(
                 doc.add_heading(sheet, level=2)
             _table(doc, _shown(sheets[sheet], ds, lang))
 
+    n = 0
+    if analysis is not None:
+        about, indices, analysed = analysis
+        section("sensitivity")
+        doc.add_paragraph(about)
+        for outcome, rows in indices:  # each outcome's inputs, the largest effect first
+            doc.add_heading(outcome, level=2)
+            _table(doc, rows)
+        for figure in analysed:
+            n += 1
+            doc.add_picture(str(figure), width=Cm(16))
+            caption = TEXT["figure"][lang].format(n=n) + "  " + _analysed_caption(figure.stem, lang)
+            doc.add_paragraph(caption).runs[0].font.size = Pt(9)
+
     section("charts")
-    for n, figure in enumerate([f for f in figures if f.suffix == ".png"], start=1):
+    for figure in [f for f in figures if f.suffix == ".png"]:
+        n += 1
         doc.add_picture(str(figure), width=Cm(16))
         caption = TEXT["figure"][lang].format(n=n) + "  " + _caption(figure.stem, titles, lang)
         doc.add_paragraph(caption).runs[0].font.size = Pt(9)
@@ -185,6 +203,20 @@ def write_docx(
             f"{name}: {entry.get('file')}  {entry.get('sha256')}", style="List Bullet"
         )
     doc.save(str(path))
+
+
+def _analysed_caption(stem: str, lang: Lang) -> str:
+    """A sensitivity chart's caption from its file name (method_outcome)."""
+    from ..plotting.sensitivity import outcome_name
+
+    method, _, outcome = stem.removeprefix("sensitivity-").partition("_")
+    what = {"tornado": ("龙卷风图", "tornado"), "sobol": ("Sobol指数", "Sobol indices"),
+            "morris": ("Morris μ*", "Morris μ*")}.get(method, (method, method))  # fmt: skip
+    try:
+        name = outcome_name(outcome, lang)
+    except (KeyError, ValueError):
+        name = outcome
+    return f"{what[0]}：{name}" if lang == "zh" else f"{what[1]}: {name}"
 
 
 def _caption(stem: str, titles: dict[str, str], lang: Lang) -> str:

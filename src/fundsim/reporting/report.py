@@ -20,6 +20,7 @@ import xarray as xr
 from ..codes import POOL_ACCOUNTS, POOLS
 from ..plotting.charts import lever_chain
 from ..plotting.figures import FORMATS, figure, write_figure
+from ..plotting.sensitivity import write_sensitivity_charts
 from ..plotting.style import FUNDS_SHOWN, Lang, language, scenario_titles
 from ..plotting.text import REPORT
 from ..results import headline
@@ -28,7 +29,17 @@ from ..results.io import move_into_place
 from ..results.places import check_name, check_replaceable, mark
 from ..results.workbook import PERCENT, write_sheet
 from .areas import SHEET as AREA_SHEET
+from .sensitivity import (
+    Sensitivity,
+    document_tables,
+    number_formats,
+    shown_table,
+    summary_line,
+)
 from .tables import SHEETS, tables
+
+SENSITIVITY_SHEET = ("敏感性分析", "sensitivity")
+SENSITIVITY_PREFIX = "sensitivity-"  # the charts of fundsim sensitivity among the report's
 
 
 def chart_list(ds: xr.Dataset) -> list[tuple[str, dict[str, object]]]:
@@ -72,9 +83,11 @@ def write_report(
     replace: bool = False,
     areas: pd.DataFrame | None = None,
     city: xr.Dataset | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> list[Path]:
     """Write the report into ``folder``: built beside it, marked as fundsim's, then moved into
-    place in one step; a failure leaves nothing behind.
+    place in one step; a failure leaves nothing behind. ``sensitivity``: results of
+    ``fundsim sensitivity`` to report too (their table and charts).
 
     ``replace``: whether an existing report fundsim wrote at ``folder`` may be replaced (a
     folder holding anything else never is: :func:`~fundsim.results.places.check_replaceable`).
@@ -85,7 +98,9 @@ def write_report(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        figures = _write_contents(ds, partial, shown, formats, dpi, manifest, areas, city)
+        figures = _write_contents(
+            ds, partial, shown, formats, dpi, manifest, areas, city, sensitivity
+        )
         check_replaceable(folder, "report", replace)  # nothing appeared meanwhile
         move_into_place(partial, folder)
     except BaseException:
@@ -105,6 +120,7 @@ def _write_contents(
     manifest: dict[str, object] | None,
     areas: pd.DataFrame | None = None,
     city: xr.Dataset | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> list[Path]:
     figures: list[Path] = []
     if city is not None:  # the reserve: every area's draws
@@ -123,13 +139,30 @@ def _write_contents(
     sheets = tables(ds, shown)
     if areas is not None:  # a city's: every area, whichever the report shows
         sheets[AREA_SHEET[0 if shown == "zh" else 1]] = areas
+    analysed: list[Path] = []  # the sensitivity charts
+    if sensitivity is not None:
+        sheets[SENSITIVITY_SHEET[0 if shown == "zh" else 1]] = shown_table(sensitivity.table, shown)
+        # drawn again from its table: in the report's language, formats and resolution
+        analysed = write_sensitivity_charts(
+            sensitivity.table,
+            sensitivity.method,
+            partial / "figures" / shown,
+            shown,
+            formats,
+            dpi,
+            prefix=SENSITIVITY_PREFIX,
+        )
     with pd.ExcelWriter(partial / "report.xlsx", engine="openpyxl") as writer:
         for name, table in sheets.items():
             # the depletion sheet's columns are years holding probabilities
             years = {str(c): PERCENT for c in table.columns if isinstance(c, int)}
-            write_sheet(writer, table, name, years if name == SHEETS["depleted"][shown] else None)
+            numbers = years if name == SHEETS["depleted"][shown] else None
+            if sensitivity is not None and name == SENSITIVITY_SHEET[0 if shown == "zh" else 1]:
+                numbers = number_formats(sensitivity.table, shown)
+            write_sheet(writer, table, name, numbers)
     (partial / "report.md").write_text(
-        _markdown(ds, shown, sheets, figures, partial, manifest, areas), encoding="utf-8"
+        _markdown(ds, shown, sheets, figures + analysed, partial, manifest, areas),
+        encoding="utf-8",
     )
     from .document import write_docx
 
@@ -141,10 +174,26 @@ def _write_contents(
             pictures += write_figure(
                 fig, used, partial / ".docx" / _stem(kind, args), ("png",), 150
             )
-    write_docx(partial / "report.docx", ds, shown, sheets, pictures, manifest, names)
+    analysis = (
+        (
+            summary_line(sensitivity, shown),
+            document_tables(sensitivity, shown),
+            [f for f in analysed if f.suffix == ".png"] or _pngs(sensitivity, partial, shown),
+        )
+        if sensitivity is not None
+        else None
+    )
+    write_docx(partial / "report.docx", ds, shown, sheets, pictures, manifest, names, analysis)
     shutil.rmtree(partial / ".docx", ignore_errors=True)
     mark(partial, "report")
-    return figures
+    return figures + analysed
+
+
+def _pngs(sensitivity: Sensitivity, partial: Path, lang: Lang) -> list[Path]:
+    """The sensitivity charts as PNG for the document, when the report draws none."""
+    return write_sensitivity_charts(
+        sensitivity.table, sensitivity.method, partial / ".docx", lang, prefix=SENSITIVITY_PREFIX
+    )
 
 
 def _markdown(
