@@ -273,13 +273,35 @@ def _table(doc: Any, table: pd.DataFrame, widths: Sequence[float] | None = None)
         cells = grid.add_row().cells
         for j, value in enumerate(row):
             cells[j].text = _cell(value, formats[j])
+    if widths is None:  # by the text each column holds: no name broken in the middle
+        widths = _widths(grid)
+    grid.autofit = False
+    for j, column in enumerate(grid.columns):  # the grid's widths, which LibreOffice reads
+        column.width = Cm(widths[j])
     for row in grid.rows:
         for j, cell in enumerate(row.cells):
-            if widths is not None:
-                cell.width = Cm(widths[j])
+            cell.width = Cm(widths[j])
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(8)
+
+
+TEXT_WIDTH = 16.0  # cm: an A4 page's text width
+
+
+def _widths(grid: Any) -> list[float]:
+    """Column widths [cm] in proportion to the longest word-free run of each column's text
+    (a CJK character counts two), within the page's text width."""
+    from ..results.workbook import text_width
+
+    need = []
+    for j in range(len(grid.columns)):
+        texts = [row.cells[j].text for row in grid.rows[:60]]
+        longest = max((text_width(t) for t in texts[1:]), default=0)  # the body; a header wraps
+        head = max((text_width(w) for w in texts[0].split()), default=0) if texts else 0
+        need.append(min(max(longest, head // 2, 5), 30) + 3)  # and the cell's margins
+    total = sum(need)
+    return [TEXT_WIDTH * n / total for n in need]
 
 
 def _cell(value: object, fmt: str | None = None) -> str:

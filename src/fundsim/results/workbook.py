@@ -68,7 +68,7 @@ def write_sheet(
     for j, header in enumerate(headers):
         column = sheet.column_dimensions[_letter(j)]
         values = table.iloc[:, j]
-        width = max([_width(header), *(_width(_shown(v)) for v in values.head(200))])
+        width = max([text_width(header), *(text_width(_shown(v)) for v in values.head(200))])
         column.width = min(max(width + 2, 8), 60)
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if not numeric:
@@ -95,6 +95,6 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """Columns a text needs: a CJK character two."""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
