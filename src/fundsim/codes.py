@@ -240,6 +240,11 @@ FLOW_CODES = (
         "reserve_draws_in", "调剂金补助收入", "drawn from the risk adjustment reserve", INCOME, True
     ),
     Flow("fiscal_deficit_cover", "地方财政补缺口", "deficit covered by the local budget", INCOME),
+    # fund supervision (supervision.*): improper payments recovered, the contract penalties
+    # paid into the fund, and what the fund pays for supervision
+    Flow("recoveries", "追回违规基金", "improper payments recovered", INCOME),
+    Flow("penalties", "违约金收入", "penalties paid into the fund", INCOME),
+    Flow("supervision_cost", "基金监管费用", "supervision paid by the fund", EXPENDITURE),
 )
 FLOW_NAMES = names(FLOW_CODES)
 # flows that settle hospital claims (cash basis), replaced by claims by admission date on the

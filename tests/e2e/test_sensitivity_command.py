@@ -22,12 +22,17 @@ def test_a_small_sobol_design_of_the_combined_scenario(
     args = ["sensitivity", COMBINED, "--method", "sobol", "--runs", "2", "--out", str(out)]
     assert main([*args, "--workers", "2", "--quiet"]) == 0
     said = capsys.readouterr().out
-    assert "12 inputs, 28 runs" in said and "12个输入，28次模拟" in said  # N(k + 2)
+    from fundsim.scenario.loader import load_scenario
+
+    k = len(load_scenario(COMBINED).uncertainty)  # the scenario's uncertain inputs
+    assert k >= 12
+    points = 2 * (k + 2)  # N(k + 2)
+    assert f"{k} inputs, {points} runs" in said and f"{k}个输入，{points}次模拟" in said
     assert "居民医保基金2035年末累计结余" in said and " ± " in said  # indices with intervals
     table = pd.read_csv(out / "indices.csv")
     assert set(table.columns) == {"outcome", "input", "S1", "S1_conf", "ST", "ST_conf"}
-    assert len(table) == 12 * 8  # 12 inputs x (4 outcomes x 2 pooled funds)
-    assert len(pd.read_csv(out / "design.csv")) == 28
+    assert len(table) == k * 8  # k inputs x (4 outcomes x 2 pooled funds)
+    assert len(pd.read_csv(out / "design.csv")) == points
     for lang in ("zh", "en"):
         assert len(list((out / "figures" / lang).glob("sobol_*.png"))) == 8
     sheets = pd.read_excel(out / "indices.xlsx", sheet_name=None)

@@ -59,6 +59,10 @@ def test_identity_of_a_real_run_for_years_and_months(nanchuan_small) -> None:
     assert set(np.unique(e["direction"][np.isin(e["flow"], [FLOW_NAMES.index("interest")])])) <= {
         INCOME
     }
+    # the identity covers supervision's flows: recoveries and penalties are dated income
+    for flow in ("recoveries", "penalties"):
+        mine = e["flow"] == FLOW_NAMES.index(flow)
+        assert mine.any() and set(np.unique(e["direction"][mine])) == {INCOME}
 
 
 def test_dataset_balance_is_cumulative(nanchuan_small) -> None:

@@ -218,6 +218,22 @@ def test_waterfall_steps_add_up_along_the_lever_chain(ds: xr.Dataset, lang: str)
     plt.close("all")
 
 
+def test_a_waterfall_step_is_named_by_its_policy_files_title(ds: xr.Dataset) -> None:
+    """combined adds procurement.yaml, which no scenario of the batch holds alone: its step
+    is named by the file's own title (stored by the batch), not by the file name."""
+    titles = ['{}', '{"drg.yaml": ["DRG付费改革", "DRG payment"]}',
+              '{"drg.yaml": ["DRG付费改革", "DRG payment"], '
+              '"procurement.yaml": ["集中带量采购扩面", "Extended procurement"]}']  # fmt: skip
+    named = ds.assign_coords(scenario_lever_titles=("scenario", titles))
+    ax = charts.waterfall(named, "urrbmi_pool", 2030, lang="en")
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]
+    assert "+Extended procurement" in labels and "+procurement" not in labels
+    plt.close("all")
+    ax = charts.waterfall(ds, "urrbmi_pool", 2030, lang="en")  # results made before: the file
+    assert "+procurement" in [t.get_text() for t in ax.get_xticklabels()]
+    plt.close("all")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_cashflow_shades_the_campaign_of_the_residents_fund_only(ds: xr.Dataset, lang: str) -> None:
     marked = ds.assign_coords(scenario_campaign=("scenario", ["10-15/12-31"] * 3))
@@ -237,6 +253,13 @@ def test_cashflow_shades_the_campaign_of_the_residents_fund_only(ds: xr.Dataset,
     ax = charts.cashflow(marked, "uebmi_pool", years=3, lang=lang)
     assert not [p for p in ax.patches if isinstance(p, Rectangle)]  # employees pay monthly
     plt.close("all")
+    # the lag of out-of-area stays reimbursed after the patient files: said under the chart
+    for away, said in (("0.58/3", True), ("1/3", False)):
+        late = ds.assign_coords(scenario_out_of_area=("scenario", [away] * 3))
+        ax = charts.cashflow(late, "urrbmi_pool", years=3, lang=lang)
+        notes = " ".join(t.get_text() for t in ax.texts)
+        assert ("42%" in notes and "3" in notes) == said, notes
+        plt.close("all")
 
 
 def test_each_band_has_its_legend_patchs_colour(ds: xr.Dataset) -> None:

@@ -15,13 +15,14 @@ from ..benefits.kernel import settle_grouped
 from ..benefits.rules import RunningTotals
 from ..benefits.tables import TermTables
 from ..codes import FILINGS, LEVELS, POOLS, SCHEME_POOL, names
-from ..payment.effects import drg_multipliers, procurement_multiplier
+from ..payment.effects import drg_multipliers, out_of_area_multiplier, procurement_multiplier
 from ..population.arrays import DAYS_PER_YEAR, Population
 from .inpatient import VOLUME_BOUND, Candidates, CellIndex, draw_admissions, draw_care
 from .kernels import book_by_month
 
 Care = dict[str, Any]
 POOL_NAMES = names(POOLS)
+AWAY = LEVELS.index("out_of_area")
 
 
 def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
@@ -31,8 +32,11 @@ def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
         [[float(s[f"care.level_mix.{sch}.{lv}"]) for lv in LEVELS] for sch in POOL_NAMES]
     )
     drg_cost, drg_volume = drg_multipliers(s, start)
+    cost_per_case = np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS])
+    # out-of-area stays under the treating place's DRG/DIP: their own cost effect
+    cost_per_case[AWAY] *= out_of_area_multiplier(s, start)
     return {
-        "cost_per_case": np.array([float(s[f"care.cost_per_case.{lv}"]) for lv in LEVELS]),
+        "cost_per_case": cost_per_case,
         "level_cumulative": np.cumsum(mix / mix.sum(axis=1, keepdims=True), axis=1),
         "stay": np.array([float(s[f"care.length_of_stay.{lv}"]) for lv in LEVELS]),
         # the policy range, less the class-B items' first self-pay (乙类先行自付)
@@ -58,6 +62,8 @@ def care_terms(s: Mapping[str, Any], start: Mapping[str, Any]) -> Care:
         else 0.0,
         "retention": float(s["payment.procurement.retention"]),
         "filing_shares": np.array([float(s[f"care.out_of_area_filing.{f}"]) for f in FILINGS]),
+        "direct_share": float(s["settlement.out_of_area.direct_share"]),
+        "reimbursement_months": round(float(s["settlement.out_of_area.reimbursement_lag_months"])),
     }
 
 
@@ -83,12 +89,14 @@ def candidates(
 @dataclass
 class Batch:
     """A batch's admissions: counts, cost and extra days by status, and the three paying
-    layers' sums (unweighted) by month from ``first_month`` × pool × layer."""
+    layers' sums (unweighted) by month from ``first_month`` × pool × layer, all of them and
+    of the out-of-area stays (``away``, a part of ``sums``)."""
 
     by_status: NDArray[np.float64]  # (status, (count, cost, extra stay days))
     first_month: int
     sums: NDArray[np.float64]
     totals: RunningTotals  # the claimants' annual totals after the batch
+    away: NDArray[np.float64]
 
 
 def admit(
@@ -152,4 +160,16 @@ def admit(
     sums = book_by_month(
         adm.day, adm.status, paid.fund, paid.layer, paid.assistance, month_of_day, m0, m1
     )
-    return Batch(adm.by_status, m0, sums, totals)
+    _, n_levels, n_tcm, n_groups = terms.shape
+    away = (adm.key // (n_tcm * n_groups)) % n_levels == AWAY  # the level packed in the key
+    away_sums = book_by_month(
+        adm.day[away],
+        adm.status[away],
+        paid.fund[away],
+        paid.layer[away],
+        paid.assistance[away],
+        month_of_day,
+        m0,
+        m1,
+    )
+    return Batch(adm.by_status, m0, sums, totals, away_sums)

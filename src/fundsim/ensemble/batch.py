@@ -257,22 +257,38 @@ def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Da
     (:mod:`fundsim.scenario.assumptions`), and its levers: the files whose ``policy`` changes
     it carries (``|``-joined names). Charts use them for legends in either language and to find the
     chain of levers of a waterfall; its dated policy changes (:mod:`fundsim.scenario.events`,
-    JSON) mark their time axes, and the URRBMI premium campaign (``MM-DD/MM-DD``) is shaded on
-    the monthly cash chart."""
+    JSON) mark their time axes, the URRBMI premium campaign (``MM-DD/MM-DD``) is shaded on
+    the monthly cash chart and its note says what share of out-of-area stays is reimbursed
+    late (``scenario_out_of_area``: direct share/lag in months, on the first shown day)."""
     from ..scenario import events
 
     levers = ["|".join(sorted({Path(o.origin.file).name for o in s.overrides})) for s in scenarios]
-    campaign = []
+    lever_titles = []  # each policy file's title, for a waterfall step it adds alone
+    for s in scenarios:
+        named = {
+            Path(o.origin.file).name: [events.short(t.zh), events.short(t.en)]
+            for o in s.overrides
+            if (t := s.file_titles.get(o.origin.file)) is not None
+        }
+        lever_titles.append(json.dumps(named, ensure_ascii=False, sort_keys=True))
+    campaign, away = [], []
     for s in scenarios:
         day = s.reported_start or s.horizon.start
         window = [s.tree.value(f"contributions.urrbmi.campaign_{k}", day) for k in ("start", "end")]
         campaign.append("/".join(map(str, window)))
+        o = "settlement.out_of_area"
+        away.append(
+            f"{float(s.tree.value(f'{o}.direct_share', day)):g}/"
+            f"{float(s.tree.value(f'{o}.reimbursement_lag_months', day)):g}"
+        )
     return ds.assign_coords(
         scenario_events=("scenario", [events.to_json(events.events(s)) for s in scenarios]),
         scenario_campaign=("scenario", campaign),
+        scenario_out_of_area=("scenario", away),
         scenario_title_zh=("scenario", [s.title.zh for s in scenarios]),
         scenario_title_en=("scenario", [s.title.en for s in scenarios]),
         scenario_levers=("scenario", levers),
+        scenario_lever_titles=("scenario", lever_titles),
         scenario_description_zh=(
             "scenario",
             [s.description.zh if s.description else "" for s in scenarios],

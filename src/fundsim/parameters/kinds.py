@@ -194,6 +194,7 @@ KINDS: dict[str, Kind] = {
             "multiple", "multiple", "a number above 0", _num(0, None, strict_lower=True), 0.0, None
         ),
         Kind("positive", "number", "a number above 0", _num(0, None, strict_lower=True), 0.0, None),
+        Kind("nonnegative", "number", "a number, 0 or more", _num(0), 0.0, None),
         Kind("age", "age", "an age in years from 0 to 120", _num(0, 120), 0.0, 120.0),
         Kind("days", "number of days", "a number of days, 0 or more", _num(0), 0.0, None),
         Kind("months", "number of months", "a number of months, 0 or more", _num(0), 0.0, None),

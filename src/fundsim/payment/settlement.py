@@ -53,10 +53,13 @@ class Payables:
     months: int
     pending: list[dict[tuple[str, str], float]] = field(init=False)
     drg: NDArray[np.float64] = field(init=False)
+    # each pool's inpatient claims by month of admission (what supervision reviews)
+    booked: NDArray[np.float64] = field(init=False)
 
     def __post_init__(self) -> None:
         self.pending = [{} for _ in range(self.months)]
         self.drg = np.zeros((self.months, len(POOLS)))
+        self.booked = np.zeros((self.months, len(POOLS)))
 
     def book(
         self,
@@ -67,24 +70,30 @@ class Payables:
         years: PoolYears,
         y: int,
         incurred: NDArray[np.float64],
+        delay: int = 0,
     ) -> None:
         """Book a batch's claims (``sums``: months × pool × paying layer, weighted) from
-        ``first_month`` on, adding them to ``incurred`` (the year's spending by account)."""
+        ``first_month`` on, adding them to ``incurred`` (the year's spending by account).
+        ``delay``: months after their admission month that the claims come in to be paid (a
+        reimbursement the patient files); those due after the horizon stay unpaid."""
         n_months = len(sums)
         for p, pool in enumerate(POOLS):
             for layer, (account, flow) in enumerate(pool.payers):
                 for k in range(n_months):
                     amount = float(sums[k, p, layer])
-                    if amount:
-                        slot = self.pending[first_month + k]
+                    if amount and first_month + k + delay < self.months:
+                        slot = self.pending[first_month + k + delay]
                         slot[(account, flow)] = slot.get((account, flow), 0.0) + amount
                 total = float(sums[:, p, layer].sum())
                 incurred[ACCOUNTS.index(account)] += total
             inpatient = sums[:, p, 0]
             total = float(inpatient.sum())
             years.pool_incurred[y, p] += total
+            self.booked[first_month : first_month + n_months, p] += inpatient
             if drg_share > 0:
-                self.drg[first_month : first_month + n_months, p] += inpatient * drg_share
+                due = first_month + delay
+                shown = inpatient[: max(self.months - due, 0)]
+                self.drg[due : due + len(shown), p] += shown * drg_share
                 years.drg_incurred[y, p] += total * drg_share
             if retention_share > 0:
                 bonus = retention_share * total

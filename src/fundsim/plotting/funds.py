@@ -306,10 +306,27 @@ def cashflow(
             str(month_attrs.get("long_name_zh" if lang == "zh" else "long_name", t("month", lang)))
         )
         ax.set_ylabel(label(ds, "cash_balance", lang, unit.label))
-        footnote(ax, [policy_marks(ax, ds, [scenario], lang, monthly=True, fund=fund)], lang)
+        notes = [
+            _reimbursed(ds, scenario, lang),
+            policy_marks(ax, ds, [scenario], lang, True, fund),
+        ]
+        footnote(ax, notes, lang)
         ax.legend(loc="upper left", frameon=False, ncols=2)
         ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def _reimbursed(ds: xr.Dataset, scenario: str, lang: Lang) -> str:
+    """What share of out-of-area stays the fund pays late (the patient files to be
+    reimbursed), from the batch's ``scenario_out_of_area``; "" when all are settled directly."""
+    if "scenario_out_of_area" not in ds.coords:
+        return ""
+    direct, _, lag = str(ds["scenario_out_of_area"].sel(scenario=scenario).values).partition("/")
+    try:
+        late, months = 1 - float(direct), float(lag)
+    except ValueError:
+        return ""
+    return t("reimbursed", lang, share=percent_text(late), months=f"{months:g}") if late > 0 else ""
 
 
 def _campaign(ds: xr.Dataset, scenario: str) -> tuple[str, str] | None:

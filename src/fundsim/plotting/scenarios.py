@@ -185,11 +185,26 @@ def _step_name(ds: xr.Dataset, before: str, after: str, lang: Lang) -> str:
     if levers is not None:
         added = levers[after] - levers[before]
         single = {next(iter(v)): n for n, v in levers.items() if len(v) == 1}
+        files = _lever_titles(ds, after, lang)
         if added:
             return "+" + "+".join(
-                titles[single[f]] if f in single else f.removesuffix(".yaml") for f in sorted(added)
+                titles[single[f]] if f in single else files.get(f, f.removesuffix(".yaml"))
+                for f in sorted(added)
             )
     return "+" + titles[after]
+
+
+def _lever_titles(ds: xr.Dataset, scenario: str, lang: Lang) -> dict[str, str]:
+    """The titles of ``scenario``'s policy files (``scenario_lever_titles``), by file name."""
+    import json
+
+    if "scenario_lever_titles" not in ds.coords:
+        return {}
+    try:
+        named = json.loads(str(ds["scenario_lever_titles"].sel(scenario=scenario).values))
+        return {f: str(t[0 if lang == "zh" else 1]) for f, t in dict(named).items()}
+    except (ValueError, TypeError, IndexError, KeyError):
+        return {}
 
 
 def waterfall(

@@ -28,6 +28,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "the 5–95% band runs above the axis (up to {value:.0f} months)",
     },
     "campaign": {"zh": "居民医保集中征缴期", "en": "URRBMI premium campaign"},
+    "reimbursed": {
+        "zh": "异地住院{share}未直接结算，由参保人垫付、约{months}个月后报销，相应支出随之推后",
+        "en": "{share} of out-of-area stays are not settled directly: reimbursed about {months} months later, so paid later",
+    },
     # fan
     "fan_title": {"zh": "{fund}累计结余预测", "en": "{fund}: balance at year end"},
     "fan_note": {

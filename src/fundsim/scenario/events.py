@@ -38,7 +38,7 @@ def _pools(paths: list[str]) -> set[str]:
     return found
 
 
-def _short(title: str) -> str:
+def short(title: str) -> str:
     """A title without its parenthesised explanation."""
     return title.split("（")[0].split(" (")[0].strip() or title
 
@@ -73,7 +73,7 @@ def events(scenario: Scenario, catalogue: Catalogue | None = None) -> list[Event
     for name, date in by_file.items():
         title = scenario.file_titles.get(name)
         if title is not None:
-            add(date, _short(title.zh), _short(title.en), changed[name])
+            add(date, short(title.zh), short(title.en), changed[name])
     return [
         Event(date, zh, en, tuple(sorted(pools)))
         for (date, zh, en), pools in sorted(found.items(), key=lambda item: item[0][0])

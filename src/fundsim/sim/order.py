@@ -23,9 +23,10 @@ class Order(IntEnum):
     PREPAYMENT = 5  # the yearly advance to hospitals, and its recovery
     CLEARING = 6  # last year's global budget and procurement retention settled
     SETTLEMENT = 7  # a month's claims paid to hospitals
-    CAMPAIGN = 8  # a month's part of next year's URRBMI premiums
-    MONTH_END = 9  # the month's contributions, benefits, transfers and interest
-    POOLING = 10  # the city's reserve: the areas' shares paid in, deficits covered
+    SUPERVISION = 8  # improper payments recovered and penalties paid in
+    CAMPAIGN = 9  # a month's part of next year's URRBMI premiums
+    MONTH_END = 10  # the month's contributions, benefits, transfers and interest
+    POOLING = 11  # the city's reserve: the areas' shares paid in, deficits covered
 
 
 AREA_SLOTS = 64  # areas of a city, in their order within each place of the day

@@ -33,11 +33,13 @@ from ..benefits.rules import RunningTotals
 from ..claims.batch import Batch, admit, candidates
 from ..claims.inpatient import CellIndex
 from ..claims.outpatient import outpatient_year
-from ..codes import ACTIVE, FLOW_NAMES, SETTLED_FLOWS, URRBMI
+from ..codes import ACTIVE, FLOW_NAMES, POOLS, SETTLED_FLOWS, URRBMI
 from ..finance import campaign as premiums
+from ..finance.books import Posting
 from ..finance.contributions import average_wage
 from ..finance.monthly import Month
 from ..finance.monthly import month_end as month_postings
+from ..payment import effects as pay_effects
 from ..payment import settlement as pay
 from ..population.arrays import DAYS_PER_YEAR
 from ..population.demography import draw_year
@@ -147,15 +149,19 @@ def _record_batch(m: FundModel, day: float, batch: Batch) -> None:
     rec.inpatient_cost[y] += cost * w
     c = m.care
     saving = max(1.0 / c["procurement"] - 1.0, 0.0)
-    m.payables.book(
-        batch.first_month,
-        batch.sums * w,
-        c["drg_share"],
-        c["retention"] * saving,
-        m.pool_years,
-        y,
-        rec.incurred[y],
-    )
+    # out-of-area stays not settled directly come in when the patient has filed them
+    later = batch.away * (1.0 - c["direct_share"]) * w
+    for sums, delay in ((batch.sums * w - later, 0), (later, c["reimbursement_months"])):
+        m.payables.book(
+            batch.first_month,
+            sums,
+            c["drg_share"],
+            c["retention"] * saving,
+            m.pool_years,
+            y,
+            rec.incurred[y],
+            delay,
+        )
 
 
 def settlement(m: FundModel) -> Process:
@@ -188,6 +194,65 @@ def _opening_payables(m: FundModel) -> Process:
         first_end = m.month_bounds[1]
         elapsed = max(min(m.drawn_until, first_end) - m.month_bounds[0], 1.0)
         m.post(m.payables.opening(month / elapsed))
+
+
+def supervision(m: FundModel) -> Process:
+    """Recover the improper part of each month's inpatient claims that supervision finds, with
+    the penalties, ``supervision.recovery_lag_months`` after the claims were paid.
+
+    The improper share is that of the claims' month (DRG/DIP's incentives then), the share
+    found that of the day of recovery (the supervision in force). Months before the horizon
+    whose recoveries fall in it are taken to have cost what the first month costs."""
+    month = DAYS_PER_YEAR / 12
+    horizon = float(m.calendar.days)
+    start = m.start_snapshot
+    n_months = len(m.month_bounds) - 1
+
+    def due(k: int) -> float:
+        end = m.month_bounds[k + 1] - 1 if k >= 0 else -1.0 + (k + 1) * month
+        date = m.calendar.date(max(end, 0.0))
+        lag = pay.lag_days({LAG: m.tree.value(LAG, date)})
+        months = float(m.tree.value("supervision.recovery_lag_months", date))
+        return end + lag + months * month
+
+    before = 0
+    while due(-(before + 1)) >= 0:
+        before += 1
+    # in the order they fall due: a shorter lag from some date on brings later months first
+    days = {k: due(k) for k in range(-before, n_months)}
+    for k in sorted(days, key=lambda k: (days[k], k)):
+        day = days[k]
+        if day >= horizon:
+            return
+        yield m.at(max(day, 0.0), Order.SUPERVISION)
+        claimed = m.calendar.date(m.month_bounds[max(k, 0)])
+        improper = pay_effects.improper_share(m.tree.at(claimed), start)
+        s = m.snapshot
+        found = improper * float(s["supervision.detection"])
+        penalty = float(s["supervision.penalty_multiple"])
+        postings = []
+        for p, pool in enumerate(POOLS):
+            recovered = float(m.payables.booked[max(k, 0), p]) * found
+            if recovered > 0:
+                postings.append(Posting(pool.account, "recoveries", recovered))
+                postings.append(Posting(pool.account, "penalties", recovered * penalty))
+        m.post(postings)
+
+
+def supervision_cost(m: FundModel) -> Process:
+    """What the funds pay for supervision, a twelfth of the year's each month end."""
+    for k in range(len(m.month_bounds) - 1):
+        yield m.at(m.month_bounds[k + 1] - 1, Order.SUPERVISION)
+        s = m.snapshot
+        m.post(
+            [
+                Posting(
+                    pool.account, "supervision_cost", float(s[f"supervision.cost.{pool.name}"]) / 12
+                )
+                for pool in POOLS
+                if float(s[f"supervision.cost.{pool.name}"]) > 0
+            ]
+        )
 
 
 def prepayment(m: FundModel) -> Process:
@@ -300,6 +365,8 @@ PROCESSES: tuple[Callable[[FundModel], Process], ...] = (
     clearing,
     month_end,
     campaign,
+    supervision,
+    supervision_cost,
 )
 
 
