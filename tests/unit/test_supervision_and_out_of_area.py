@@ -92,3 +92,23 @@ def test_out_of_area_drg_changes_only_the_cost_of_stays_away(small: object, tmp_
     before = cost[0].sel(year=[2021, 2022]).values, cost[1].sel(year=[2021, 2022]).values
     np.testing.assert_allclose(*before, rtol=1e-9)
     assert bool((cost[1].sel(year=2024) < cost[0].sel(year=2024)).all())
+
+
+def test_drg_moves_each_improper_kind_by_its_own_uplift() -> None:
+    from fundsim.payment.effects import IMPROPER_KINDS, improper_share
+
+    shares = dict(zip(IMPROPER_KINDS, (0.01, 0.005, 0.005, 0.01), strict=True))
+    uplift = dict(zip(IMPROPER_KINDS, (0.2, 0.5, 0.5, -0.5), strict=True))
+
+    def snapshot(drg: float) -> dict[str, float]:
+        values = {"payment.drg.share": drg}
+        values |= {f"supervision.improper.{k}": v for k, v in shares.items()}
+        values |= {f"supervision.drg_uplift.{k}": v for k, v in uplift.items()}
+        return values
+
+    start = snapshot(0.0)
+    assert improper_share(start, start) == pytest.approx(0.03)
+    # at 70% DRG: 0.01×1.14 + 0.005×1.35 + 0.005×1.35 + 0.01×0.65 = 0.0314
+    assert improper_share(snapshot(0.7), start) == pytest.approx(0.0314)
+    # measured from the share at the start: a region already at 30% counts only the rise
+    assert improper_share(snapshot(0.3), snapshot(0.3)) == pytest.approx(0.03)

@@ -11,6 +11,8 @@ One concern each, in the order of :class:`~.order.Order` on a shared day:
   it at the year end;
 - :func:`clearing` settles the global budget and the procurement retention the next spring;
 - :func:`settlement` pays hospitals each month's claims after the lag;
+- :func:`supervision` recovers the improper claims found, with the penalties, after the
+  recovery lag (and :func:`supervision_cost` posts what the fund pays for supervision);
 - :func:`campaign` collects next year's URRBMI premiums over this year's window;
 - :func:`month_end` posts the month's contributions, benefits, transfers and interest.
 
