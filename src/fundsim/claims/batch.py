@@ -157,19 +157,19 @@ def admit(
     days = len(month_of_day)
     m0 = int(month_of_day[int(day)])
     m1 = int(month_of_day[min(int(np.ceil(day + length)), days) - 1])
-    sums = book_by_month(
-        adm.day, adm.status, paid.fund, paid.layer, paid.assistance, month_of_day, m0, m1
-    )
     _, n_levels, n_tcm, n_groups = terms.shape
-    away = (adm.key // (n_tcm * n_groups)) % n_levels == AWAY  # the level packed in the key
-    away_sums = book_by_month(
-        adm.day[away],
-        adm.status[away],
-        paid.fund[away],
-        paid.layer[away],
-        paid.assistance[away],
+    sums, away_sums = book_by_month(
+        adm.day,
+        adm.status,
+        paid.fund,
+        paid.layer,
+        paid.assistance,
         month_of_day,
         m0,
         m1,
+        adm.key,
+        n_tcm * n_groups,
+        n_levels,
+        AWAY,
     )
     return Batch(adm.by_status, m0, sums, totals, away_sums)

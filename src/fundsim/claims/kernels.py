@@ -297,10 +297,17 @@ def book_by_month(
     month_of_day: NDArray[np.intp],
     first_month: int,
     last_month: int,
-) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    key: NDArray[np.intp],
+    per_level: int,
+    n_levels: int,
+    away_level: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
     """Sums of the three paying layers by month of admission and pool, for admissions in
-    months ``first_month`` to ``last_month``: an array (months, pool, layer)."""
+    months ``first_month`` to ``last_month``: an array (months, pool, layer), and the same of
+    the out-of-area stays alone (their level, packed in ``key`` as ``key // per_level %
+    n_levels``, is ``away_level``)."""
     sums = np.zeros((last_month - first_month + 1, N_POOLS, 3))
+    away = np.zeros((last_month - first_month + 1, N_POOLS, 3))
     for i in range(len(when)):
         m = month_of_day[np.intp(when[i])] - first_month
         if m < 0 or m >= len(sums):
@@ -309,4 +316,8 @@ def book_by_month(
         sums[m, pool, 0] += fund[i]
         sums[m, pool, 1] += layer[i]
         sums[m, pool, 2] += assistance[i]
-    return sums
+        if (key[i] // per_level) % n_levels == away_level:
+            away[m, pool, 0] += fund[i]
+            away[m, pool, 1] += layer[i]
+            away[m, pool, 2] += assistance[i]
+    return sums, away

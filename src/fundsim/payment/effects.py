@@ -51,6 +51,15 @@ def improper_share(snapshot: Mapping[str, Any], start: Mapping[str, Any]) -> flo
 
 
 IMPROPER_KINDS = ("unnecessary_admissions", "split_admissions", "upcoding", "over_testing")
+# the parameters the improper share reads
+IMPROPER_PATHS = (
+    "payment.drg.share",
+    *(
+        f"supervision.{part}.{kind}"
+        for part in ("improper", "drg_uplift")
+        for kind in IMPROPER_KINDS
+    ),
+)
 
 
 def procurement_saving(snapshot: Mapping[str, Any]) -> float:

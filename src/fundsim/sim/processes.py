@@ -152,8 +152,11 @@ def _record_batch(m: FundModel, day: float, batch: Batch) -> None:
     c = m.care
     saving = max(1.0 / c["procurement"] - 1.0, 0.0)
     # out-of-area stays not settled directly come in when the patient has filed them
-    later = batch.away * (1.0 - c["direct_share"]) * w
-    for sums, delay in ((batch.sums * w - later, 0), (later, c["reimbursement_months"])):
+    parts = [(batch.sums * w, 0)]
+    if c["direct_share"] < 1.0:
+        later = batch.away * ((1.0 - c["direct_share"]) * w)
+        parts = [(parts[0][0] - later, 0), (later, c["reimbursement_months"])]
+    for sums, delay in parts:
         m.payables.book(
             batch.first_month,
             sums,
@@ -228,7 +231,8 @@ def supervision(m: FundModel) -> Process:
             return
         yield m.at(max(day, 0.0), Order.SUPERVISION)
         claimed = m.calendar.date(m.month_bounds[max(k, 0)])
-        improper = pay_effects.improper_share(m.tree.at(claimed), start)
+        values = {path: m.tree.value(path, claimed) for path in pay_effects.IMPROPER_PATHS}
+        improper = pay_effects.improper_share(values, start)
         s = m.snapshot
         found = improper * float(s["supervision.detection"])
         penalty = float(s["supervision.penalty_multiple"])
