@@ -276,9 +276,11 @@ def warning_lines(ds: xr.Dataset, lang: str, threshold: float, scenario: int = 0
             )
         else:
             share = float(red[years.index(year)])
+            # one decimal where a whole per cent would read as the threshold itself
+            shown = f"{share:.1%}" if f"{share:.0%}" == f"{threshold:.0%}" else f"{share:.0%}"
             lines.append(
-                f"{name}：{year}年起红色预警概率超过{threshold:.0%}（{year}年为{share:.0%}）"
+                f"{name}：{year}年起红色预警概率超过{threshold:.0%}（{year}年为{shown}）"
                 if lang == "zh"
-                else f"{name}: red warning more likely than {threshold:.0%} from {year} ({share:.0%} that year)"
+                else f"{name}: red warning more likely than {threshold:.0%} from {year} ({shown} that year)"
             )
     return lines
