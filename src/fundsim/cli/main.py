@@ -45,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .history import run as run_history
 
             return run_history(args, sys.stdout, sys.stderr)
+        if args.command == "serve":
+            from .serve import run as serve
+
+            return serve(args, sys.stdout, sys.stderr)
         if args.command == "sensitivity":
             from .sensitivity import run as run_sensitivity
 

@@ -361,8 +361,10 @@ def run_batch(
     quiet: bool = True,
     err: TextIO | None = None,
     extra: Callable[[xr.Dataset, Path], None] | None = None,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> xr.Dataset:
-    """Prepare, run what is missing, and finish a batch; returns its Dataset."""
+    """Prepare, run what is missing, and finish a batch; returns its Dataset. ``progress(done,
+    total)`` is called as runs land (besides the bar on ``err`` unless ``quiet``)."""
     started = time.perf_counter()
     fresh = not batch.staging.exists()
     store, lock = prepare(batch, force=force, resume=resume)
@@ -383,8 +385,14 @@ def run_batch(
             raise
         try:
             bar = _progress_bar(batch, backend, quiet, err)
+
+            def report(done: int, total: int) -> None:
+                for each in (bar, progress):
+                    if each is not None:
+                        each(done, total)
+
             try:
-                execute(batch, store, backend, bar)
+                execute(batch, store, backend, report)
             except InputError:
                 if fresh:  # the scenario cannot run: a new batch leaves nothing behind
                     _remove_staging(batch.staging)

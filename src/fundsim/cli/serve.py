@@ -1,0 +1,59 @@
+"""``fundsim serve``: the local web workbench over a folder of scenarios."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from .parser import EXIT_OK, workers_option
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def add_command(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="a local web workbench: change the levers, see the bands move, download the report",
+        description="Serve a page on this machine (http://127.0.0.1:PORT/) over the scenarios of "
+        "FOLDER: run a batch with a progress bar, see its fan and depletion charts, early "
+        "warnings and key figures, change a policy lever and compare the new scenario with the "
+        "baseline under common random numbers, save it as a scenario file, download the "
+        "results and report.docx. Everything the page uses is served by fundsim itself (no "
+        "internet). Files are read and written only inside FOLDER; batches are kept in "
+        "FOLDER/.workbench/. 本地网页工作台：调整政策杠杆，查看概率区间变化，下载报告。",
+    )
+    serve.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve on (default 127.0.0.1, this machine only); another address "
+        "lets others on the network reach the page, which then says so",
+    )
+    serve.add_argument("--workers", type=workers_option, default=None)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import uvicorn
+
+    from ..serve.routes import create_app
+    from ..source.diagnostics import InputError
+
+    if not args.folder.is_dir():
+        raise InputError(
+            f"{args.folder}: no such folder; give the folder that holds your scenarios"
+        )
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port {args.port}: a port is from 1 to 65535")
+    public = args.host not in LOCAL
+    app = create_app(args.folder, args.workers, public=public)
+    print(
+        f"fundsim workbench on http://{args.host}:{args.port}/ over {args.folder.resolve()}"
+        + (" (on the network: others can reach it)" if public else "")
+        + f"（工作台：http://{args.host}:{args.port}/）",
+        file=out,
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK

@@ -1,0 +1,225 @@
+"""``fundsim serve``: a local web workbench over a folder of scenarios (issue 19).
+
+Starlette (an ASGI toolkit) serves one page and a JSON API; uvicorn runs it. Every asset
+(the page, its script and style) is fundsim's own and every chart is drawn by fundsim's own
+chart code as SVG, so the page requests nothing outside the server: it works on a bureau's
+network with no internet. Scenario files are read and written only inside the chosen folder;
+batches run on the same code as ``fundsim compare`` (same scenarios, seed and runs: the same
+numbers, bit for bit) and are kept under ``FOLDER/.workbench/`` by the scenarios' SHA-256,
+the seed and the number of runs, so a second look costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..source.diagnostics import InputError, ScenarioError
+
+STATIC = Path(__file__).resolve().parent / "static"
+WORKBENCH = ".workbench"
+MAX_RUNS = 2000
+CHART_KINDS = ("fan", "depletion", "warnings", "compare", "waterfall", "income-expenditure")
+
+
+class Refused(Exception):
+    """A request the workbench will not do (outside the folder, bad input): a 400 with the
+    message, never a traceback."""
+
+
+@dataclass
+class Job:
+    """A batch running (or done) in a worker thread."""
+
+    id: str
+    key: str
+    total: int
+    done: int = 0
+    state: str = "running"  # running, done, failed
+    error: str = ""
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+
+class Workbench:
+    """The folder, its batches and the jobs running them."""
+
+    def __init__(self, folder: Path, workers: int | None = None) -> None:
+        self.folder = folder.resolve()
+        self.workers = workers
+        self.jobs: dict[str, Job] = {}
+        self.lock = threading.Lock()
+
+    # --- files ------------------------------------------------------------------------------
+
+    def inside(self, name: str, drafts: bool = False) -> Path:
+        """The file ``name`` (relative to the folder) if it lies inside it (and not among the
+        workbench's own files, but for its drafts when ``drafts``); else refused."""
+        path = (self.folder / name).resolve()
+        own = self.folder / WORKBENCH
+        allowed = path.is_relative_to(self.folder) and (
+            not path.is_relative_to(own) or (drafts and path.parent == own / "drafts")
+        )
+        if not allowed:
+            raise Refused(f"{name}: outside the workbench's folder {self.folder}")
+        return path
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """Every scenario YAML under the folder (not the workbench's own): name, titles,
+        and whether it loads."""
+        from ..scenario.loader import load_scenario
+
+        found = []
+        for path in sorted(self.folder.rglob("*.yaml")):
+            relative = path.relative_to(self.folder)
+            if WORKBENCH in relative.parts or relative.parts[0].startswith("."):
+                continue
+            entry: dict[str, Any] = {"file": relative.as_posix()}
+            try:
+                s = load_scenario(path, [self.folder])
+            except ScenarioError as error:
+                entry |= {"valid": False, "problems": [p.format() for p in error.errors][:5]}
+            except (InputError, OSError, ValueError) as error:
+                entry |= {"valid": False, "problems": [str(error)]}
+            else:
+                entry |= {"valid": True, "name": s.name, "title_zh": s.title.zh,
+                          "title_en": s.title.en, "areas": len(s.areas)}  # fmt: skip
+            found.append(entry)
+        return [e for e in found if e.get("valid") or "problems" in e]
+
+    # --- batches ----------------------------------------------------------------------------
+
+    def batch_key(
+        self, files: list[str], runs: int, seed: int | None
+    ) -> tuple[str, list[Any], int]:
+        """The batch's key (its scenarios' SHA-256, seed, runs), its scenarios and its seed."""
+        from ..scenario.loader import load_scenario
+
+        if not files:
+            raise Refused("choose a scenario")
+        if not 1 <= runs <= MAX_RUNS:
+            raise Refused(f"runs must be from 1 to {MAX_RUNS}, not {runs}")
+        scenarios = [load_scenario(self.inside(f, drafts=True), [self.folder]) for f in files]
+        seed = scenarios[0].monte_carlo.seed if seed is None else seed
+        text = json.dumps([[s.name, s.sha256] for s in scenarios] + [seed, runs])
+        return hashlib.sha256(text.encode()).hexdigest()[:20], scenarios, seed
+
+    def place(self, key: str) -> Path:
+        if not key.isalnum():
+            raise Refused(f"no batch {key!r}")
+        return self.folder / WORKBENCH / key
+
+    def start(self, files: list[str], runs: int, seed: int | None) -> Job:
+        """Run the batch in a thread (or find it done)."""
+        key, scenarios, seed = self.batch_key(files, runs, seed)
+        total = len(scenarios) * runs
+        with self.lock:
+            for job in self.jobs.values():
+                if job.key == key and job.state == "running":
+                    return job
+            job = Job(uuid.uuid4().hex[:12], key, total)
+            self.jobs[job.id] = job
+        if (self.place(key) / "results.nc").exists():
+            job.done, job.state = total, "done"
+            return job
+        job.thread = threading.Thread(
+            target=self._run, args=(job, scenarios, runs, seed), daemon=True
+        )
+        job.thread.start()
+        return job
+
+    def _run(self, job: Job, scenarios: list[Any], runs: int, seed: int) -> None:
+        from ..ensemble.backends import make_backend
+        from ..ensemble.batch import Batch, run_batch
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        try:
+            out = self.place(job.key)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            batch = Batch(scenarios, runs, seed, out, ["fundsim", "serve"])
+            run_batch(
+                batch,
+                lambda: make_backend(scenarios, self.workers, None),
+                resume=(out.parent / f"{out.name}.partial").exists(),
+                progress=progress,
+            )
+            job.state = "done"
+        except Exception as error:  # shown beside the button, never as a traceback
+            job.state, job.error = "failed", str(error)
+
+    def results(self, key: str) -> Any:
+        from ..results import read_results
+
+        path = self.place(key) / "results.nc"
+        if not path.exists():
+            raise Refused(f"no finished batch {key!r}")
+        return read_results(path)
+
+
+# --- what the page shows -------------------------------------------------------------------
+
+
+def summary(ds: Any) -> dict[str, Any]:
+    """The headline, the depletion probabilities and the early warnings of a batch."""
+    from ..codes import ALL_ACCOUNT_CODES, labels
+    from ..plotting.style import scenario_titles
+    from ..results import headline
+    from ..results.early_warning import probabilities
+
+    names = [str(s) for s in ds["scenario"].values]
+    years = [int(y) for y in ds["year"].values]
+    pooled = [f for f in ("uebmi_pool", "urrbmi_pool") if f in ds["fund"].values]
+    p = ds.fundsim.prob_depleted()
+    out: dict[str, Any] = {
+        "scenarios": names,
+        "titles": {lang: scenario_titles(ds, lang) for lang in ("zh", "en")},
+        "funds": {lang: {f: labels(ALL_ACCOUNT_CODES, lang)[f] for f in pooled} for lang in ("zh", "en")},
+        "years": years,
+        "runs": int(ds.sizes["run"]),
+        "depleted": {s: {f: [round(float(v), 4) for v in p.sel(scenario=s, fund=f).values]
+                         for f in pooled} for s in names},
+        "headline": {lang: {s: headline.explain(ds, lang, scenario=i) for i, s in enumerate(names)}
+                     for lang in ("zh", "en")},
+    }  # fmt: skip
+    if "warning_level" in ds:
+        warned = {}
+        for s in names:
+            w = probabilities(ds["warning_level"].sel(scenario=s))
+            warned[s] = {
+                f: {lv: [round(float(v), 4) for v in w.sel(fund=f, level=lv).values]
+                    for lv in ("yellow", "orange", "red")}
+                for f in pooled
+            }  # fmt: skip
+        out["warnings"] = warned
+    if len(names) > 1:
+        from ..results.compare import comparison_table
+
+        table = comparison_table(ds, names[0])
+        out["comparison"] = json.loads(table.to_json(orient="records"))
+    return out
+
+
+def chart_svg(ds: Any, kind: str, fund: str, scenario: str | None, lang: str) -> bytes:
+    """One chart of the batch as SVG, drawn by the report's own chart code."""
+    from ..plotting.figures import figure
+
+    if kind not in CHART_KINDS:
+        raise Refused(f"unknown chart {kind!r}; one of {', '.join(CHART_KINDS)}")
+    if scenario is not None and scenario not in ds["scenario"].values:
+        raise Refused(f"no scenario {scenario!r} in this batch")
+    fig, _ = figure(ds, kind, lang, fund, scenario)
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="svg")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()

@@ -1,0 +1,107 @@
+"""The levers the workbench offers for a scenario, and the scenario a change of them makes.
+
+A lever is a parameter of the scenario language a planner pulls: the DRG/DIP share, the
+procurement coverage, the reimbursement ratios, the URRBMI premium and subsidy, the
+retirement ages, supervision, direct settlement, and for a city the pooling mode and the
+reserve share. A change is a dated value (from a day on); the scenario it makes is a small
+YAML file that ``extends`` the baseline and writes the changes as ``policy`` entries, checked
+by the same loader as ``fundsim validate`` (the same located messages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..scenario.loader import Scenario
+
+# (path, the group it is shown in); a group path sets every level at once (issue 16)
+LEVERS = (
+    ("payment.drg.share", "payment"),
+    ("payment.procurement.drug_coverage", "payment"),
+    ("payment.procurement.consumable_coverage", "payment"),
+    ("benefits.urrbmi.inpatient.ratio", "benefits"),
+    ("benefits.uebmi.inpatient.ratio", "benefits"),
+    ("contributions.urrbmi.individual_premium", "financing"),
+    ("contributions.urrbmi.fiscal_subsidy", "financing"),
+    ("population.retirement_age.male", "population"),
+    ("population.retirement_age.female_worker", "population"),
+    ("supervision.detection", "supervision"),
+    ("settlement.out_of_area.direct_share", "supervision"),
+    ("pooling.mode", "pooling"),
+    ("pooling.reserve.share", "pooling"),
+)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def levers(scenario: Scenario) -> list[dict[str, Any]]:
+    """The levers of ``scenario``: path, names, unit, kind and its value on the first day
+    (for a group, the first member's), and its bounds."""
+    from ..parameters.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    day = scenario.reported_start or scenario.horizon.start
+    out = []
+    for path, group in LEVERS:
+        if path.startswith("pooling.") and not scenario.areas:
+            continue  # a one-area scenario has no pooling
+        members = [p for p in catalogue.paths if p == path or p.startswith(path + ".")]
+        if not members:
+            continue
+        entry = catalogue[members[0]]
+        value = scenario.tree.value(members[0], day)
+        out.append(
+            {
+                "path": path,
+                "group": group,
+                "name_zh": entry.description_zh or entry.description,
+                "name_en": entry.description,
+                "unit": entry.unit,
+                "kind": entry.kind.name,
+                "value": value if isinstance(value, (int, float, str, bool)) else str(value),
+                "lower": entry.lower,
+                "upper": entry.upper,
+                "members": len(members),
+            }
+        )
+    return out
+
+
+def draft(
+    baseline: Path, folder: Path, name: str, changes: list[dict[str, Any]], place: Path
+) -> str:
+    """The YAML of a scenario that extends ``baseline`` with ``changes`` (each ``{path,
+    date, value}``), to be written in ``place`` (its ``extends`` relative to it)."""
+    if not NAME.match(name):
+        raise ValueError(
+            f"name {name!r}: letters, digits, '-' and '_', starting with a letter or digit"
+        )
+    policy: dict[str, Any] = {}
+    for change in changes:
+        path = str(change["path"])
+        try:
+            date = dt.date.fromisoformat(str(change.get("date")))
+        except ValueError:
+            raise ValueError(f"{path}: give the day the change holds from (YYYY-MM-DD)") from None
+        entry = policy.setdefault(
+            path, {"source": "fundsim serve: a planner's change (ASSUMPTION)"}
+        )
+        entry[date] = change["value"]
+    relative = Path(_relative(baseline, place))
+    document = {
+        "extends": relative.as_posix(),
+        "name": name,
+        "title": {"zh": f"{name}（工作台方案）", "en": f"{name} (workbench scenario)"},
+        "policy": policy,
+    }
+    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+
+
+def _relative(target: Path, place: Path) -> str:
+    import os
+
+    return os.path.relpath(target, place)

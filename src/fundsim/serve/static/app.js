@@ -1,0 +1,232 @@
+// fundsim workbench: every request goes to this server (no CDN, no outside address).
+"use strict";
+
+const WORDS = {
+  zh: {
+    title: "基金运行预测工作台", choose: "选择情景", baseline: "基准情景", runs: "模拟次数",
+    seed: "种子", run: "运行", result: "预测结果", fund: "基金", warnings: "预警概率",
+    download: "下载", levers: "政策杠杆", name: "方案名称", make: "生成并比较",
+    levers_help: "修改一项或多项政策（自某年起的取值），生成继承基准情景的新情景，并以共同随机数与基准比较。",
+    save: "保存为情景文件", compare: "与基准比较", running: "运行中", done: "完成",
+    failed: "失败", from: "起始年份", value: "新取值", now: "现值", saved: "已保存：",
+    public: "注意：本工作台在网络地址上提供服务，局域网内其他人可以访问。",
+    year: "年份", yellow: "黄色", orange: "橙色", red: "红色", lever: "政策",
+    switch: "English",
+  },
+  en: {
+    title: "Fund forecast workbench", choose: "Choose a scenario", baseline: "baseline",
+    runs: "runs", seed: "seed", run: "Run", result: "Forecast", fund: "fund",
+    warnings: "Early warnings", download: "Download", levers: "Policy levers",
+    name: "scenario name", make: "Make and compare",
+    levers_help: "Change one or more policies (a value from a year on): a new scenario extending the baseline, compared with it under common random numbers.",
+    save: "Save as a scenario file", compare: "Compared with the baseline",
+    running: "running", done: "done", failed: "failed", from: "from year",
+    value: "new value", now: "now", saved: "saved: ",
+    public: "Note: this workbench is served on a network address; others on the network can reach it.",
+    year: "year", yellow: "yellow", orange: "orange", red: "red", lever: "lever",
+    switch: "中文",
+  },
+};
+let lang = "zh";
+let state = { batch: null, compare: null, levers: null, draft: null, summary: null };
+
+const $ = (id) => document.getElementById(id);
+const w = (key) => WORDS[lang][key] || key;
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  const data = await response.json();
+  if (!response.ok) { const error = new Error(data.error || "error"); error.data = data; throw error; }
+  return data;
+}
+
+function translate() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = w(node.dataset.t);
+  $("lang").textContent = w("switch");
+  if (state.summary) showSummary(state.summary);
+  if (state.levers) showLevers(state.levers);
+  if (state.compareSummary) showComparison(state.compareSummary);
+}
+
+async function loadScenarios() {
+  const about = await api("/api/about");
+  $("folder").textContent = about.folder;
+  $("public").hidden = !about.public;
+  const list = await api("/api/scenarios");
+  const select = $("baseline");
+  select.innerHTML = "";
+  for (const s of list.filter((s) => s.valid)) {
+    const option = document.createElement("option");
+    option.value = s.file;
+    option.textContent = `${s.file} — ${lang === "zh" ? s.title_zh : s.title_en}`;
+    select.appendChild(option);
+  }
+}
+
+async function waitFor(job, onDone) {
+  $("progress").hidden = false;
+  for (;;) {
+    $("progress").max = job.total; $("progress").value = job.done;
+    $("status").textContent = `${w(job.state === "done" ? "done" : job.state === "failed" ? "failed" : "running")} ${job.done}/${job.total}`;
+    if (job.state === "failed") { $("status").textContent += `: ${job.error}`; return; }
+    if (job.state === "done") { await onDone(job.key); return; }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    job = await api(`/api/jobs/${job.id}`);
+  }
+}
+
+function runs() { return { runs: Number($("runs").value), seed: $("seed").value === "" ? null : Number($("seed").value) }; }
+
+async function runBaseline() {
+  const file = $("baseline").value;
+  try {
+    const job = await api("/api/batch", { files: [file], ...runs() });
+    await waitFor(job, async (key) => {
+      state.batch = key;
+      state.summary = await api(`/api/results/${key}`);
+      showSummary(state.summary);
+      state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
+      showLevers(state.levers);
+    });
+  } catch (error) { $("status").textContent = error.message; }
+}
+
+function chart(img, key, kind, extra) {
+  const params = new URLSearchParams({ lang, ...extra });
+  img.src = `/api/results/${key}/chart/${kind}.svg?${params}`;
+}
+
+function showSummary(s) {
+  $("result").hidden = false;
+  const scenario = s.scenarios[0];
+  $("headline").innerHTML = "";
+  for (const line of s.headline[lang][scenario]) {
+    const li = document.createElement("li"); li.textContent = line; $("headline").appendChild(li);
+  }
+  const fund = $("fund");
+  const chosen = fund.value || "urrbmi_pool";
+  fund.innerHTML = "";
+  for (const [name, label] of Object.entries(s.funds[lang])) {
+    const option = document.createElement("option"); option.value = name; option.textContent = label;
+    fund.appendChild(option);
+  }
+  fund.value = chosen in s.funds[lang] ? chosen : Object.keys(s.funds[lang])[0];
+  chart($("fan"), state.batch, "fan", { fund: fund.value });
+  chart($("depletion"), state.batch, "depletion", {});
+  const table = $("warnings");
+  table.innerHTML = "";
+  if (!s.warnings) return;
+  const levels = s.warnings[scenario][fund.value];
+  const head = table.insertRow();
+  for (const text of [w("year"), w("yellow"), w("orange"), w("red")]) {
+    const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
+  }
+  s.years.forEach((year, i) => {
+    const row = table.insertRow();
+    row.insertCell().textContent = year;
+    for (const level of ["yellow", "orange", "red"]) row.insertCell().textContent = `${(100 * levels[level][i]).toFixed(0)}%`;
+  });
+  for (const a of document.querySelectorAll("#result a[data-file]")) {
+    a.href = `/api/results/${state.batch}/download/${a.dataset.file}?lang=${lang}`;
+  }
+}
+
+function showLevers(data) {
+  $("levers-panel").hidden = false;
+  const table = $("levers");
+  table.innerHTML = "";
+  const head = table.insertRow();
+  for (const text of [w("lever"), w("now"), w("value"), w("from")]) {
+    const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
+  }
+  for (const lever of data.levers) {
+    const row = table.insertRow();
+    row.dataset.path = lever.path;
+    const name = row.insertCell(); name.className = "name";
+    name.textContent = `${lang === "zh" ? lever.name_zh : lever.name_en} (${lever.path})`;
+    row.insertCell().textContent = lever.value;
+    const input = document.createElement("input");
+    input.dataset.path = lever.path; input.size = 8;
+    row.insertCell().appendChild(input);
+    const year = document.createElement("input");
+    year.type = "number"; year.min = data.years[0]; year.max = data.years[1];
+    year.value = Math.min(data.years[0] + 4, data.years[1]); year.dataset.year = lever.path;
+    row.insertCell().appendChild(year);
+    const problem = row.insertCell(); problem.className = "problem";
+  }
+}
+
+async function makeAndCompare() {
+  const changes = [];
+  for (const input of document.querySelectorAll("#levers input[data-path]")) {
+    if (input.value.trim() === "") continue;
+    const year = document.querySelector(`#levers input[data-year="${input.dataset.path}"]`).value;
+    const number = Number(input.value);
+    changes.push({ path: input.dataset.path, date: `${year}-01-01`, value: Number.isNaN(number) ? input.value : number });
+  }
+  for (const cell of document.querySelectorAll("#levers td.problem")) cell.textContent = "";
+  $("draft-error").textContent = ""; $("yaml").textContent = ""; $("save").hidden = true;
+  try {
+    const made = await api("/api/draft", { baseline: $("baseline").value, name: $("name").value, changes });
+    state.draft = made;
+    $("yaml").textContent = made.yaml;
+    $("save").hidden = false;
+    const job = await api("/api/batch", { files: [$("baseline").value, made.file], ...runs() });
+    await waitFor(job, async (key) => {
+      state.compare = key;
+      state.compareSummary = await api(`/api/results/${key}`);
+      showComparison(state.compareSummary);
+    });
+  } catch (error) {
+    const problems = (error.data && error.data.problems) || [];
+    if (error.data && error.data.yaml) $("yaml").textContent = error.data.yaml;
+    let placed = false;
+    for (const p of problems) {
+      for (const row of document.querySelectorAll("#levers tr[data-path]")) {
+        if (p.path.includes(row.dataset.path)) { row.cells[4].textContent = p.message; placed = true; }
+      }
+    }
+    if (!placed) $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : error.message;
+  }
+}
+
+function showComparison(s) {
+  $("compare").hidden = false;
+  const table = $("comparison");
+  table.innerHTML = "";
+  const rows = (s.comparison || []).filter((r) => r.fund in s.funds[lang]);
+  const head = table.insertRow();
+  for (const text of ["scenario", "fund", "Δ balance (万元)", "P5", "P95", "P(depleted)"]) {
+    const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
+  }
+  for (const r of rows) {
+    const row = table.insertRow();
+    row.insertCell().textContent = r.scenario;
+    row.insertCell().textContent = s.funds[lang][r.fund];
+    for (const k of ["balance_diff_median", "balance_diff_p05", "balance_diff_p95"]) row.insertCell().textContent = (r[k] / 1e4).toFixed(0);
+    row.insertCell().textContent = `${(100 * r.p_depleted_baseline).toFixed(0)}% → ${(100 * r.p_depleted_scenario).toFixed(0)}%`;
+  }
+  chart($("difference"), state.compare, "compare", { fund: $("fund").value || "urrbmi_pool" });
+  chart($("waterfall"), state.compare, "waterfall", { fund: $("fund").value || "urrbmi_pool" });
+  for (const a of document.querySelectorAll("#compare a[data-file]")) {
+    a.href = `/api/results/${state.compare}/download/${a.dataset.file}?lang=${lang}`;
+  }
+}
+
+async function saveDraft() {
+  try {
+    const saved = await api("/api/save", { name: $("name").value });
+    $("saved").textContent = w("saved") + saved.file;
+  } catch (error) { $("saved").textContent = error.message; }
+}
+
+$("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; translate(); });
+$("run").addEventListener("click", runBaseline);
+$("make").addEventListener("click", makeAndCompare);
+$("save").addEventListener("click", saveDraft);
+$("fund").addEventListener("change", () => state.summary && showSummary(state.summary));
+loadScenarios().then(translate);

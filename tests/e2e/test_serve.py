@@ -1,0 +1,132 @@
+"""``fundsim serve`` (issue 19, first part): the workbench's page and API over a folder of
+scenarios. The page's assets are fundsim's own and name no outside address; a batch run from
+the page gives the numbers `fundsim compare` gives (same scenarios, seed and runs); a lever
+set out of range comes back with the located message `validate` gives; files stay inside
+the folder. (Browser tests with Chromium: the next part of the issue.)"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fundsim.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # TestClient on httpx
+starlette = pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from fundsim.serve.app import STATIC  # noqa: E402
+from fundsim.serve.routes import create_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "e2e" / "batch" / "small.yaml"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    here = tmp_path_factory.mktemp("bench")
+    (here / "baseline.yaml").write_text(
+        f"extends: {SMALL}\nname: baseline\ntitle: {{zh: 基准（测试）, en: baseline (test)}}\n",
+        encoding="utf-8",
+    )
+    return here
+
+
+@pytest.fixture(scope="module")
+def client(folder: Path) -> TestClient:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))  # the test scenario extends the repository's
+    yield TestClient(create_app(folder, workers=1))
+    mp.undo()
+
+
+def wait(client: TestClient, job: dict) -> dict:
+    for _ in range(600):
+        if job["state"] != "running":
+            return job
+        time.sleep(0.2)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    raise AssertionError("the batch did not finish")
+
+
+def test_the_page_and_its_assets_name_no_outside_address(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "基金运行预测工作台" in page.text
+    assets = [page.text] + [client.get(f"/static/{p.name}").text for p in STATIC.iterdir()]
+    for text in assets:
+        for url in re.findall(r"(?:https?:)?//[\w.-]+", text):
+            assert re.match(r"(?:https?:)?//(127\.0\.0\.1|localhost)\b", url), url
+        assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(?!/)", text)  # local paths only
+
+
+def test_a_batch_from_the_page_equals_fundsim_compare(
+    client: TestClient, folder: Path, tmp_path: Path
+) -> None:
+    listed = client.get("/api/scenarios").json()
+    assert [s["file"] for s in listed if s["valid"]] == ["baseline.yaml"]
+    levers = client.get("/api/levers", params={"file": "baseline.yaml"}).json()
+    paths = [lever["path"] for lever in levers["levers"]]
+    assert "payment.drg.share" in paths and "benefits.urrbmi.inpatient.ratio" in paths
+    # a lever out of range: the message validate gives, at its path; nothing run
+    bad = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "bad",
+                                          "changes": [{"path": "payment.drg.share", "date": "2023-01-01", "value": 85}]})  # fmt: skip
+    assert bad.status_code == 400
+    problem = bad.json()["problems"][0]
+    assert "payment.drg.share" in problem["path"] and "outside [0, 1]" in problem["message"]
+    made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "drg80",
+                                           "changes": [{"path": "payment.drg.share", "date": "2023-01-01", "value": 0.8}]})  # fmt: skip
+    assert made.status_code == 200, made.text
+    assert "extends:" in made.json()["yaml"] and "payment.drg.share" in made.json()["yaml"]
+    job = client.post("/api/batch", json={"files": ["baseline.yaml", made.json()["file"]],
+                                          "runs": 4, "seed": 7}).json()  # fmt: skip
+    job = wait(client, job)
+    assert job["state"] == "done", job
+    shown = client.get(f"/api/results/{job['key']}").json()
+    # the same scenarios, seed and runs with the command: the same numbers, bit for bit
+    saved = client.post("/api/save", json={"name": "drg80"}).json()
+    assert (folder / saved["file"]).is_file()
+    out = tmp_path / "cli"
+    code = main(["compare", str(folder / "baseline.yaml"), str(folder / saved["file"]), "--runs",
+                 "4", "--seed", "7", "--workers", "1", "--quiet", "--out", str(out),
+                 "--allow-outside", str(ROOT)])  # fmt: skip
+    assert code == 0
+    cli = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
+    page = pd.DataFrame(shown["comparison"])
+    for column in ("balance_diff_median", "balance_diff_p05", "p_depleted_scenario"):
+        assert page[column].tolist() == cli[column].tolist(), column
+    # a second look costs nothing: the same batch is found done
+    again = client.post("/api/batch", json={"files": ["baseline.yaml", made.json()["file"]],
+                                            "runs": 4, "seed": 7}).json()  # fmt: skip
+    assert again["state"] == "done" and again["key"] == job["key"]
+    svg = client.get(f"/api/results/{job['key']}/chart/compare.svg", params={"lang": "en"})
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    report = client.get(f"/api/results/{job['key']}/download/report.docx")
+    assert report.status_code == 200 and report.content[:2] == b"PK"  # a Word (zip) file
+    # saving never replaces a file
+    assert client.post("/api/save", json={"name": "drg80"}).status_code == 400
+
+
+def test_files_stay_inside_the_folder(client: TestClient) -> None:
+    for bad in ("../outside.yaml", "/etc/passwd", ".workbench/drafts/x.yaml"):
+        answer = client.get("/api/levers", params={"file": bad})
+        assert answer.status_code == 400 and "outside" in answer.json()["error"]
+    saved = client.post("/api/save", json={"name": "nope", "as": "../escape.yaml"})
+    assert saved.status_code == 400
+    assert client.get("/api/results/nonesuch").status_code == 400  # a message, no traceback
+
+
+def test_the_page_says_when_it_is_served_on_the_network(folder: Path) -> None:
+    public = TestClient(create_app(folder, public=True)).get("/api/about").json()
+    assert public["public"] is True
+    assert TestClient(create_app(folder)).get("/api/about").json()["public"] is False
+
+
+def test_serve_refuses_a_folder_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
