@@ -15,7 +15,6 @@ import pytest
 
 from fundsim.cli import main
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # TestClient on httpx
 starlette = pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
 
@@ -104,6 +103,10 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     assert again["state"] == "done" and again["key"] == job["key"]
     svg = client.get(f"/api/results/{job['key']}/chart/compare.svg", params={"lang": "en"})
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    for what in ("results.nc", "summary.csv", "summary.xlsx", "comparison.csv", "comparison.xlsx"):
+        assert client.get(f"/api/results/{job['key']}/download/{what}").status_code == 200, what
+    table = client.get(f"/api/results/{job['key']}/download/comparison.csv").content
+    assert table == (out / "comparison.csv").read_bytes()  # the file the command writes
     report = client.get(f"/api/results/{job['key']}/download/report.docx")
     assert report.status_code == 200 and report.content[:2] == b"PK"  # a Word (zip) file
     # saving never replaces a file

@@ -140,6 +140,14 @@ class Workbench:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
+        def files(ds: Any, folder: Path) -> None:  # what fundsim run and compare write beside
+            from ..results.compare import write_comparison
+            from ..results.summary import write_summaries
+
+            write_summaries(ds, folder)
+            if len(scenarios) > 1:
+                write_comparison(ds, scenarios[0].name, folder)
+
         try:
             out = self.place(job.key)
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +156,7 @@ class Workbench:
                 batch,
                 lambda: make_backend(scenarios, self.workers, None),
                 resume=(out.parent / f"{out.name}.partial").exists(),
+                extra=files,
                 progress=progress,
             )
             job.state = "done"
