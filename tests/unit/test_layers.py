@@ -26,6 +26,7 @@ FLOORS = {
     "results": 4,
     "plotting": 5,
     "reporting": 5,
+    "serve": 5,  # the workbench: pages over reporting, results and the batch
     "cli": 6,
 }
 TOP = 7  # fundsim/__init__.py and __main__.py may import anything

@@ -164,12 +164,14 @@ class Workbench:
             job.state, job.error = "failed", str(error)
 
     def results(self, key: str) -> Any:
+        """A finished batch's results (a city's: its total, as the report shows first)."""
         from ..results import read_results
+        from ..results.areas import select_area
 
         path = self.place(key) / "results.nc"
         if not path.exists():
             raise Refused(f"no finished batch {key!r}")
-        return read_results(path)
+        return select_area(read_results(path), None)
 
 
 # --- what the page shows -------------------------------------------------------------------
