@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from fundsim.cli import main
+from fundsim.results import read_results
 
 starlette = pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
@@ -103,6 +104,19 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     assert again["state"] == "done" and again["key"] == job["key"]
     svg = client.get(f"/api/results/{job['key']}/chart/compare.svg", params={"lang": "en"})
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    # a Chinese chart drawn with the Chinese font: no glyph missing (boxes in the browser)
+    import warnings
+
+    from fundsim.plotting import style
+    from fundsim.serve.app import chart_svg
+
+    if style.cjk_font() is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            chart_svg(
+                read_results(folder / ".workbench" / job["key"]), "fan", "urrbmi_pool", None, "zh"
+            )
+        assert not [w for w in caught if "missing from font" in str(w.message)]
     for what in ("results.nc", "summary.csv", "summary.xlsx", "comparison.csv", "comparison.xlsx"):
         assert client.get(f"/api/results/{job['key']}/download/{what}").status_code == 200, what
     table = client.get(f"/api/results/{job['key']}/download/comparison.csv").content

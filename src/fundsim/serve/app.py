@@ -225,12 +225,15 @@ def chart_svg(ds: Any, kind: str, fund: str, scenario: str | None, lang: str) ->
         raise Refused(f"unknown chart {kind!r}; one of {', '.join(CHART_KINDS)}")
     if scenario is not None and scenario not in ds["scenario"].values:
         raise Refused(f"no scenario {scenario!r} in this batch")
-    fig, _ = figure(ds, kind, lang, fund, scenario)
     import matplotlib.pyplot as plt
 
+    from ..plotting.style import chart_style
+
+    fig, shown = figure(ds, kind, lang, fund, scenario)
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format="svg")
+        with chart_style(shown):  # the fonts are found when the figure is drawn
+            fig.savefig(buffer, format="svg")
     finally:
         plt.close(fig)
     return buffer.getvalue()

@@ -4,7 +4,6 @@ page never receives a traceback."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,17 +98,13 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
             text = draft(baseline, bench.folder, name, list(body.get("changes", [])), drafts)
         except (ValueError, KeyError) as error:
             raise Refused(str(error)) from None
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=drafts, delete=False,
-                                         encoding="utf-8") as handle:  # fmt: skip
-            handle.write(text)
-        path = Path(handle.name)
+        final = drafts / f"{name}.yaml"  # its messages name the draft as the planner named it
+        final.write_text(text, encoding="utf-8")
         try:
-            load_scenario(path, [bench.folder])
+            load_scenario(final, [bench.folder])
         except ScenarioError as error:
-            path.unlink(missing_ok=True)
+            final.unlink(missing_ok=True)
             return JSONResponse({"yaml": text, "problems": _problems(error)}, 400)
-        final = drafts / f"{name}.yaml"
-        path.replace(final)
         return JSONResponse({"yaml": text, "file": final.relative_to(bench.folder).as_posix()})
 
     async def save(request: Request) -> Response:

@@ -11,7 +11,8 @@ const WORDS = {
     failed: "失败", from: "起始年份", value: "新取值", now: "现值", saved: "已保存：",
     public: "注意：本工作台在网络地址上提供服务，局域网内其他人可以访问。",
     year: "年份", yellow: "黄色", orange: "橙色", red: "红色", lever: "政策",
-    switch: "English",
+    switch: "English", scenario: "方案", delta: "累计结余差值中位数（万元）",
+    p_depleted: "穿底概率（基准→方案）",
   },
   en: {
     title: "Fund forecast workbench", choose: "Choose a scenario", baseline: "baseline",
@@ -24,7 +25,8 @@ const WORDS = {
     value: "new value", now: "now", saved: "saved: ",
     public: "Note: this workbench is served on a network address; others on the network can reach it.",
     year: "year", yellow: "yellow", orange: "orange", red: "red", lever: "lever",
-    switch: "中文",
+    switch: "中文", scenario: "scenario", delta: "median difference in balance (10,000 yuan)",
+    p_depleted: "P(depleted), baseline → scenario",
   },
 };
 let lang = "zh";
@@ -200,7 +202,7 @@ function showComparison(s) {
   table.innerHTML = "";
   const rows = (s.comparison || []).filter((r) => r.fund in s.funds[lang]);
   const head = table.insertRow();
-  for (const text of ["scenario", "fund", "Δ balance (万元)", "P5", "P95", "P(depleted)"]) {
+  for (const text of [w("scenario"), w("fund"), w("delta"), "P5", "P95", w("p_depleted")]) {
     const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
   }
   for (const r of rows) {
