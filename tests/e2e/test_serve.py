@@ -133,6 +133,8 @@ def test_files_stay_inside_the_folder(client: TestClient) -> None:
         assert answer.status_code == 400 and "outside" in answer.json()["error"]
     saved = client.post("/api/save", json={"name": "nope", "as": "../escape.yaml"})
     assert saved.status_code == 400
+    for name in ("../../etc/x", "a/b"):  # a draft's name is a plain name
+        assert client.post("/api/save", json={"name": name}).status_code == 400
     assert client.get("/api/results/nonesuch").status_code == 400  # a message, no traceback
 
 

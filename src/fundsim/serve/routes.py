@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..source.diagnostics import InputError, ScenarioError
 from .app import STATIC, Refused, Workbench, chart_svg, summary
-from .levers import draft, levers
+from .levers import NAME, draft, levers
 
 DOWNLOADS = {
     "results.nc": "application/x-netcdf",
@@ -111,6 +111,8 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         """Save a draft as a scenario file of the folder (never over another file)."""
         body = await request.json()
         name = str(body.get("name", ""))
+        if not NAME.match(name):
+            raise Refused(f"name {name!r}: letters, digits, '-' and '_'")
         source = bench.folder / ".workbench" / "drafts" / f"{name}.yaml"
         if not source.is_file():
             raise Refused(f"no draft {name!r}: make it first")
