@@ -338,6 +338,10 @@ def test_dated_policy_changes_are_marked_on_the_time_axis(ds: xr.Dataset, lang: 
     ax = charts.fan(marked, "urrbmi_pool", "combined", lang=lang)
     assert marks(ax) == [2021.5] and ax.get_xlim()[1] < 2032
     plt.close("all")
+    # the depletion chart shows every fund: every fund's changes (the employees' reform too)
+    ax = charts.depletion(marked, "drg", funds=["uebmi_pool", "urrbmi_pool"], lang=lang)
+    assert marks(ax) == [2021.5, 2022.5]
+    plt.close("all")
     # results without the coordinate (made before the marks) draw none
     ax = charts.fan(ds, "uebmi_pool", "drg", lang=lang)
     assert marks(ax) == []

@@ -245,7 +245,7 @@ def depletion(
         ax.set_xlabel(year_label(ds, lang))
         ax.set_ylabel(t("depletion_ylabel", lang))
         integer_years(ax)
-        footnote(ax, [policy_marks(ax, ds, [scenario], lang, fund=fund)], lang)
+        footnote(ax, [policy_marks(ax, ds, [scenario], lang)], lang)  # every fund's
         ax.legend(
             loc="upper left", frameon=False, title=t("percentiles_head", lang), title_fontsize=7.5
         )
