@@ -45,3 +45,20 @@ def nanchuan_small():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def make_variant():  # type: ignore[no-untyped-def]
     return variant
+
+
+def write_bench_baseline(folder: Path) -> Path:
+    """A workbench folder's one scenario: the 2% Nanchuan sample of the batch tests, over
+    2021-2025 (it extends the repository's file: serve it with FUNDSIM_ALLOW_OUTSIDE)."""
+    small = ROOT / "tests" / "e2e" / "batch" / "small.yaml"
+    path = folder / "baseline.yaml"
+    path.write_text(
+        f"extends: {small}\nname: baseline\ntitle: {{zh: 基准（测试）, en: baseline (test)}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def bench_baseline():  # type: ignore[no-untyped-def]
+    return write_bench_baseline

@@ -23,16 +23,12 @@ from fundsim.serve.app import STATIC  # noqa: E402
 from fundsim.serve.routes import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ROOT / "tests" / "e2e" / "batch" / "small.yaml"
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def folder(tmp_path_factory: pytest.TempPathFactory, bench_baseline) -> Path:  # type: ignore[no-untyped-def]
     here = tmp_path_factory.mktemp("bench")
-    (here / "baseline.yaml").write_text(
-        f"extends: {SMALL}\nname: baseline\ntitle: {{zh: 基准（测试）, en: baseline (test)}}\n",
-        encoding="utf-8",
-    )
+    bench_baseline(here)
     return here
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ROOT / "tests" / "e2e" / "batch" / "small.yaml"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed here")
@@ -33,12 +32,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server(tmp_path_factory: pytest.TempPathFactory, bench_baseline) -> str:  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("browser")
-    (folder / "baseline.yaml").write_text(
-        f"extends: {SMALL}\nname: baseline\ntitle: {{zh: 基准（测试）, en: baseline (test)}}\n",
-        encoding="utf-8",
-    )
+    bench_baseline(folder)
     port = free_port()
     env = {**__import__("os").environ, "FUNDSIM_ALLOW_OUTSIDE": str(ROOT)}
     process = subprocess.Popen(

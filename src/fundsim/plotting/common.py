@@ -80,12 +80,11 @@ def percent_text(p: float) -> str:
     return f"{p:.0%}" if p >= 0.01 or p == 0 else "<1%"
 
 
-def zero_in_view(ax: Axes, axis: str = "y") -> None:
-    """Money axes start from zero: widen the limits of ``axis`` to include it."""
-    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+def zero_in_view(ax: Axes) -> None:
+    """Money axes start from zero: widen the y limits to include it."""
+    low, high = ax.get_ylim()
     if low > 0 or high < 0:
-        limits = (0.0, high) if low > 0 else (low, 0.0)
-        (ax.set_ylim if axis == "y" else ax.set_xlim)(*limits)
+        ax.set_ylim(*((0.0, high) if low > 0 else (low, 0.0)))
 
 
 def footnote(ax: Axes, parts: Sequence[str], lang: Lang, width: int | None = None) -> None:

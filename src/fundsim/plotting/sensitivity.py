@@ -65,8 +65,15 @@ def outcome_name(outcome: str, lang: Lang) -> str:
     return OUTCOME_TEXT[kind][lang].format(fund=names.get(fund, fund), year=year)
 
 
-def _ordered(rows: pd.DataFrame, by: str) -> pd.DataFrame:
-    return rows.reindex(rows[by].abs().sort_values().index)
+# what ranks the inputs of each design: the tornado's swing, Morris' μ*, Sobol's total index
+RANKED_BY = {"tornado": "swing", "morris": "mu_star", "sobol": "ST"}
+
+
+def ordered(rows: pd.DataFrame, method: str, largest_first: bool = False) -> pd.DataFrame:
+    """``rows`` in the order of their effect (by :data:`RANKED_BY`): smallest first, as a
+    horizontal bar chart draws them from the bottom up, or largest first, as a table lists."""
+    by = rows[RANKED_BY[method]].abs()
+    return rows.reindex(by.sort_values(ascending=not largest_first).index)
 
 
 def _labels(rows: pd.DataFrame, lang: Lang) -> list[str]:
@@ -87,7 +94,7 @@ def _finish(ax: Axes, title: str, legend: bool) -> None:
 def tornado_chart(rows: pd.DataFrame, outcome: str, lang: Lang, ax: Axes | None = None) -> Axes:
     """Bars from the outcome at the inputs' medians to its value with each input at its 5%
     and 95% quantile, the widest swing on top."""
-    rows = _ordered(rows, "swing")
+    rows = ordered(rows, "tornado")
     ax = ax if ax is not None else new_axes(lang, height=max(2.5, 0.35 * len(rows) + 1.2))
     base = float(rows["base"].iloc[0])
     y = np.arange(len(rows))
@@ -109,8 +116,7 @@ def index_chart(
     rows: pd.DataFrame, outcome: str, method: str, lang: Lang, ax: Axes | None = None
 ) -> Axes:
     """Sobol S1 and ST, or Morris μ*, per input with their 95% intervals, largest on top."""
-    key = "ST" if method == "sobol" else "mu_star"
-    rows = _ordered(rows, key)
+    rows = ordered(rows, method)
     ax = ax if ax is not None else new_axes(lang, height=max(2.5, 0.4 * len(rows) + 1.2))
     y = np.arange(len(rows))
     labels = _labels(rows, lang)

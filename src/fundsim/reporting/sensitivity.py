@@ -15,6 +15,7 @@ from ..plotting.style import Lang
 from ..source.diagnostics import InputError
 
 META = "sensitivity.json"
+SWINGS = ("base", "low", "high", "swing")  # the tornado's columns, in the outcome's unit
 # the indices' columns in Chinese (English keeps the machine names)
 HEADERS = {
     "outcome": "结果指标",
@@ -42,7 +43,6 @@ METHODS = {
 class Sensitivity:
     """A sensitivity folder as read back."""
 
-    folder: Path
     method: str
     table: pd.DataFrame  # indices.csv: machine names
     meta: dict[str, Any]
@@ -77,7 +77,7 @@ def read_sensitivity(folder: Path) -> Sensitivity:
     meta: dict[str, Any] = {}  # written before sensitivity.json: the method from the columns
     with contextlib.suppress(OSError, ValueError):
         meta = dict(json.loads((folder / META).read_text(encoding="utf-8")))
-    return Sensitivity(folder, str(meta.get("method") or method_of(table)), table, meta)
+    return Sensitivity(str(meta.get("method") or method_of(table)), table, meta)
 
 
 def shown_table(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -96,19 +96,18 @@ def document_tables(result: Sensitivity, lang: Lang) -> list[tuple[str, pd.DataF
     inputs that move it most on top; text, swings with two decimals (depletion years whole,
     the year after the horizon as "after it"), indices with three. An outcome that no input
     moves is left out."""
-    from ..plotting.sensitivity import outcome_name
+    from ..plotting.sensitivity import RANKED_BY, ordered, outcome_name
 
     table = result.table
     last = (result.meta.get("horizon") or [None, None])[1]
     never = f"{last}年后" if lang == "zh" else f"after {last}"
-    key = {"tornado": "swing", "morris": "mu_star", "sobol": "ST"}.get(result.method, "")
-    swings = ("base", "low", "high", "swing")
+    key = RANKED_BY.get(result.method, "")
     out = []
     for outcome, rows in table.groupby("outcome", sort=False):
-        if key in rows and not rows[key].abs().fillna(0).any():
-            continue
         if key in rows:
-            rows = rows.reindex(rows[key].abs().sort_values(ascending=False).index)
+            if not rows[key].abs().fillna(0).any():
+                continue
+            rows = ordered(rows, result.method, largest_first=True)
         year = str(outcome).endswith(".depletion_year")
         shown = shown_table(rows, lang).drop(
             columns=HEADERS["outcome"] if lang == "zh" else "outcome"
@@ -120,12 +119,12 @@ def document_tables(result: Sensitivity, lang: Lang) -> list[tuple[str, pd.DataF
             for value in rows[column]:
                 if value != value:  # NaN
                     texts.append("")
-                elif column in swings and year and column != "swing":
+                elif column in SWINGS and year and column != "swing":
                     at_end = last is not None and value == last + 1
                     texts.append(never if at_end else f"{value:.0f}")
                 elif column == "swing":
                     texts.append(f"{value:+,.2f}")
-                elif column in swings:
+                elif column in SWINGS:
                     texts.append(f"{value:,.2f}")
                 else:
                     texts.append(f"{value:.3f}")
@@ -137,7 +136,7 @@ def document_tables(result: Sensitivity, lang: Lang) -> list[tuple[str, pd.DataF
 def number_formats(table: pd.DataFrame, lang: Lang) -> dict[str, str]:
     """The shown table's number formats: swings in the outcome's unit (亿元, years, months: its
     name says which) with two decimals, indices with three."""
-    formats = {c: "#,##0.00" if c in ("base", "low", "high", "swing") else "0.000" for c in table}
+    formats = {c: "#,##0.00" if c in SWINGS else "0.000" for c in table}
     return {HEADERS.get(c, c): f for c, f in formats.items()} if lang == "zh" else formats
 
 

@@ -111,23 +111,19 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-# the comparison's columns in the workbook: (machine name, zh, en, divisor of money)
+# the comparison's columns in the workbook: machine name -> (zh, en)
 WORKBOOK_COLUMNS = {
-    "scenario": ("方案", "scenario", None),
-    "area": ("区县", "area", None),
-    "baseline": ("基准方案", "baseline", None),
-    "fund": ("基金", "fund", None),
-    "year": ("年份", "year", None),
-    "p_depleted_baseline": ("基准方案穿底概率", "P(depleted) baseline", None),
-    "p_depleted_scenario": ("本方案穿底概率", "P(depleted) scenario", None),
-    "p_depleted_change": ("穿底概率变化", "change in P(depleted)", None),
-    "median_depletion_baseline": (
-        "基准方案穿底年份中位数",
-        "median depletion year, baseline",
-        None,
-    ),
-    "median_depletion_scenario": ("本方案穿底年份中位数", "median depletion year, scenario", None),
-    "median_depletion_change_years": ("穿底年份推迟（年）", "depletion later by [years]", None),
+    "scenario": ("方案", "scenario"),
+    "area": ("区县", "area"),
+    "baseline": ("基准方案", "baseline"),
+    "fund": ("基金", "fund"),
+    "year": ("年份", "year"),
+    "p_depleted_baseline": ("基准方案穿底概率", "P(depleted) baseline"),
+    "p_depleted_scenario": ("本方案穿底概率", "P(depleted) scenario"),
+    "p_depleted_change": ("穿底概率变化", "change in P(depleted)"),
+    "median_depletion_baseline": ("基准方案穿底年份中位数", "median depletion year, baseline"),
+    "median_depletion_scenario": ("本方案穿底年份中位数", "median depletion year, scenario"),
+    "median_depletion_change_years": ("穿底年份推迟（年）", "depletion later by [years]"),
 }
 MEASURES = {
     "balance": ("累计结余差值", "balance difference"),
@@ -137,52 +133,53 @@ MEASURES = {
 STATISTICS = {"median": ("中位数", "median"), "p05": ("P5", "P5"), "p95": ("P95", "P95")}
 
 
+def _named(values: pd.Series, column: str, lang: str) -> tuple[str, pd.Series]:
+    """A machine-named column's header in ``lang`` and its values (funds in words)."""
+    from ..codes import ALL_ACCOUNT_CODES, labels
+
+    if column == "fund":
+        values = values.map(labels(ALL_ACCOUNT_CODES, lang))
+    return WORKBOOK_COLUMNS[column][0 if lang == "zh" else 1], values
+
+
+def _money_header(words: tuple[str, str], lang: str, statistic: str = "") -> str:
+    if lang == "zh":
+        return f"{words[0]}{statistic}（亿元）"
+    return f"{words[1]}{' ' + statistic if statistic else ''} [100 million yuan]"
+
+
 def workbook_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The comparison with headers in ``lang``, fund names in words and money in 亿元 (the
     machine names and yuan stay in comparison.csv)."""
-    from ..codes import ALL_ACCOUNT_CODES, labels
-
     out = pd.DataFrame(index=table.index)
-    zh = lang == "zh"
-    unit = "亿元" if zh else "100 million yuan"
     for column in table.columns:
         if column in WORKBOOK_COLUMNS:
-            name_zh, name_en, _ = WORKBOOK_COLUMNS[column]
-            values = table[column]
-            if column == "fund":
-                values = values.map(labels(ALL_ACCOUNT_CODES, lang))
-            out[name_zh if zh else name_en] = values
+            head, values = _named(table[column], column, lang)
+            out[head] = values
             continue
         measure, _, statistic = column.partition("_diff_")
-        words = MEASURES[measure][0 if zh else 1]
-        stat = STATISTICS[statistic][0 if zh else 1]
-        header = f"{words}{stat}（{unit}）" if zh else f"{words} {stat} [{unit}]"
-        out[header] = table[column] / 1e8
+        stat = STATISTICS[statistic][0 if lang == "zh" else 1]
+        out[_money_header(MEASURES[measure], lang, stat)] = table[column] / 1e8
     return out
 
 
 def bands_table(long: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The paired differences' quantiles with headers in ``lang``, fund names in words and
     money in 亿元."""
-    from ..codes import ALL_ACCOUNT_CODES, labels
-
-    zh = lang == "zh"
-    unit = "亿元" if zh else "100 million yuan"
     first = [c for c in ("scenario", "area", "fund", "year", "quantile") if c in long.columns]
     long = long[first + [c for c in long.columns if c not in first]]
     long = long.sort_values(first, kind="stable").reset_index(drop=True)
     out = pd.DataFrame(index=long.index)
     for column in long.columns:
         if column in WORKBOOK_COLUMNS:
-            values = long[column]
-            if column == "fund":
-                values = values.map(labels(ALL_ACCOUNT_CODES, lang))
-            out[WORKBOOK_COLUMNS[column][0 if zh else 1]] = values
+            head, values = _named(long[column], column, lang)
+            out[head] = values
         elif column == "quantile":
-            out["分位点" if zh else "quantile"] = [f"P{round(q * 100)}" for q in long[column]]
+            out["分位点" if lang == "zh" else "quantile"] = [
+                f"P{round(q * 100)}" for q in long[column]
+            ]
         elif column in MEASURES:
-            words = MEASURES[column][0 if zh else 1]
-            out[f"{words}（{unit}）" if zh else f"{words} [{unit}]"] = long[column] / 1e8
+            out[_money_header(MEASURES[column], lang)] = long[column] / 1e8
     return out
 
 

@@ -196,11 +196,9 @@ def summary_workbook(
     names = LABELS_ZH if zh else LABELS_EN
     out = table.drop(columns=["variable_zh"]).copy()
     stats = [c for c in out.columns if c == "mean" or (c.startswith("p") and c[1:].isdigit())]
-    divisor = out["units"].map(lambda u: WORKBOOK_UNITS.get(str(u), ((str(u),) * 2, 1.0))[1])
-    out[stats] = out[stats].div(divisor, axis=0)
-    out["units"] = out["units"].map(
-        lambda u: WORKBOOK_UNITS.get(str(u), ((str(u),) * 2, 1.0))[0][k]
-    )
+    units = {u: WORKBOOK_UNITS.get(u, ((u, u), 1.0)) for u in out["units"].astype(str).unique()}
+    out[stats] = out[stats].div(out["units"].astype(str).map(lambda u: units[u][1]), axis=0)
+    out["units"] = out["units"].astype(str).map(lambda u: units[u][0][k])
     out["variable"] = out["variable"].map(lambda v: names.get(v, v))
     out["fund"] = out["fund"].map(lambda f: funds.get(f, f))
     out = out.rename(
@@ -209,18 +207,17 @@ def summary_workbook(
     out = out.rename(columns={c: c.upper() for c in stats if c != "mean"})
     shown = depletion.copy()
     shown["fund"] = shown["fund"].map(lambda f: funds.get(f, f))
-    after = "年后" if zh else ""
-    for c in [c for c in shown.columns if c.startswith("p") and c[1:].isdigit()]:
-        shown[c] = shown[c].map(
-            lambda v: (
-                (f"{str(v).removeprefix('after ')}{after}" if zh else v)
-                if isinstance(v, str)
-                else v
+    percentiles = [c for c in shown.columns if c.startswith("p") and c[1:].isdigit()]
+    if zh:  # "after 2035" -> "2035年后"
+        for c in percentiles:
+            shown[c] = shown[c].map(
+                lambda v: f"{v.removeprefix('after ')}年后" if isinstance(v, str) else v
             )
-        )
-        shown = shown.rename(
-            columns={c: f"{c.upper()}穿底年份" if zh else f"{c.upper()} depletion year"}
-        )
+    shown = shown.rename(
+        columns={
+            c: f"{c.upper()}穿底年份" if zh else f"{c.upper()} depletion year" for c in percentiles
+        }
+    )
     shown = shown.rename(
         columns={c: SUMMARY_COLUMNS[c][k] for c in shown.columns if c in SUMMARY_COLUMNS}
     )

@@ -16,7 +16,7 @@ import io
 import json
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class Job:
     done: int = 0
     state: str = "running"  # running, done, failed
     error: str = ""
-    thread: threading.Thread | None = field(default=None, repr=False)
 
 
 class Workbench:
@@ -54,6 +53,7 @@ class Workbench:
         self.workers = workers
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
+        self.drafts = self.folder / WORKBENCH / "drafts"  # the scenarios the levers make
 
     # --- files ------------------------------------------------------------------------------
 
@@ -61,9 +61,9 @@ class Workbench:
         """The file ``name`` (relative to the folder) if it lies inside it (and not among the
         workbench's own files, but for its drafts when ``drafts``); else refused."""
         path = (self.folder / name).resolve()
-        own = self.folder / WORKBENCH
         allowed = path.is_relative_to(self.folder) and (
-            not path.is_relative_to(own) or (drafts and path.parent == own / "drafts")
+            not path.is_relative_to(self.folder / WORKBENCH)
+            or (drafts and path.parent == self.drafts)
         )
         if not allowed:
             raise Refused(f"{name}: outside the workbench's folder {self.folder}")
@@ -90,7 +90,7 @@ class Workbench:
                 entry |= {"valid": True, "name": s.name, "title_zh": s.title.zh,
                           "title_en": s.title.en, "areas": len(s.areas)}  # fmt: skip
             found.append(entry)
-        return [e for e in found if e.get("valid") or "problems" in e]
+        return found
 
     # --- batches ----------------------------------------------------------------------------
 
@@ -127,10 +127,7 @@ class Workbench:
         if (self.place(key) / "results.nc").exists():
             job.done, job.state = total, "done"
             return job
-        job.thread = threading.Thread(
-            target=self._run, args=(job, scenarios, runs, seed), daemon=True
-        )
-        job.thread.start()
+        threading.Thread(target=self._run, args=(job, scenarios, runs, seed), daemon=True).start()
         return job
 
     def _run(self, job: Job, scenarios: list[Any], runs: int, seed: int) -> None:

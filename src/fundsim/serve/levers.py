@@ -11,6 +11,7 @@ by the same loader as ``fundsim validate`` (the same located messages).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,7 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
     return out
 
 
-def draft(
-    baseline: Path, folder: Path, name: str, changes: list[dict[str, Any]], place: Path
-) -> str:
+def draft(baseline: Path, name: str, changes: list[dict[str, Any]], place: Path) -> str:
     """The YAML of a scenario that extends ``baseline`` with ``changes`` (each ``{path,
     date, value}``), to be written in ``place`` (its ``extends`` relative to it)."""
     if not NAME.match(name):
@@ -91,9 +90,8 @@ def draft(
             path, {"source": "fundsim serve: a planner's change (ASSUMPTION)"}
         )
         entry[date] = change["value"]
-    relative = Path(_relative(baseline, place))
     document = {
-        "extends": relative.as_posix(),
+        "extends": Path(os.path.relpath(baseline, place)).as_posix(),
         "name": name,
         "title": {"zh": f"{name}（工作台方案）", "en": f"{name} (workbench scenario)"},
         "policy": policy,
@@ -101,7 +99,10 @@ def draft(
     return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
 
 
-def _relative(target: Path, place: Path) -> str:
-    import os
-
-    return os.path.relpath(target, place)
+def moved(source: Path, place: Path) -> str:
+    """The scenario file ``source`` as written in the folder ``place``: its ``extends``
+    relative to there (a draft saved beside the scenarios)."""
+    document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    baseline = (source.parent / document["extends"]).resolve()
+    document["extends"] = Path(os.path.relpath(baseline, place)).as_posix()
+    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))

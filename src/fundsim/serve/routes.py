@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..source.diagnostics import InputError, ScenarioError
 from .app import STATIC, Refused, Workbench, chart_svg, summary
-from .levers import NAME, draft, levers
+from .levers import NAME, draft, levers, moved
 
 DOWNLOADS = {
     "results.nc": "application/x-netcdf",
@@ -92,10 +92,10 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         body = await request.json()
         baseline = bench.inside(str(body.get("baseline", "")))
         name = str(body.get("name", "draft"))
-        drafts = bench.folder / ".workbench" / "drafts"
+        drafts = bench.drafts
         drafts.mkdir(parents=True, exist_ok=True)
         try:
-            text = draft(baseline, bench.folder, name, list(body.get("changes", [])), drafts)
+            text = draft(baseline, name, list(body.get("changes", [])), drafts)
         except (ValueError, KeyError) as error:
             raise Refused(str(error)) from None
         final = drafts / f"{name}.yaml"  # its messages name the draft as the planner named it
@@ -113,27 +113,13 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         name = str(body.get("name", ""))
         if not NAME.match(name):
             raise Refused(f"name {name!r}: letters, digits, '-' and '_'")
-        source = bench.folder / ".workbench" / "drafts" / f"{name}.yaml"
+        source = bench.drafts / f"{name}.yaml"
         if not source.is_file():
             raise Refused(f"no draft {name!r}: make it first")
         target = bench.inside(str(body.get("as", f"{name}.yaml")))
         if target.exists() and not body.get("force"):
             raise Refused(f"{target.relative_to(bench.folder)} exists; fundsim does not replace it")
-        import yaml
-
-        from .levers import draft as redo
-
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
-        baseline = (source.parent / document["extends"]).resolve()
-        changes = [
-            {"path": p, "date": d, "value": v}
-            for p, entry in document["policy"].items()
-            for d, v in entry.items()
-            if d != "source"
-        ]
-        target.write_text(
-            redo(baseline, bench.folder, name, changes, target.parent), encoding="utf-8"
-        )
+        target.write_text(moved(source, target.parent), encoding="utf-8")
         return JSONResponse({"file": target.relative_to(bench.folder).as_posix()})
 
     async def download(request: Request) -> Response:
