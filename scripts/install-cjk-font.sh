@@ -11,18 +11,10 @@ if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family 2>/dev/
     echo "CJK font: $(fc-list :lang=zh family | head -n 1)"
     exit 0
 fi
-sudo=""
-if [ "$(id -u)" != "0" ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
-fi
-if command -v apt-get >/dev/null 2>&1 && [ "$sudo" != "none" ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    if $sudo apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1 ||
-        { $sudo apt-get update -qq >/dev/null 2>&1 &&
-          $sudo apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null 2>&1; }; then
-        echo "CJK font: installed fonts-wqy-microhei"
-        exit 0
-    fi
+. "$(dirname "$0")/apt.sh"
+if apt_install fonts-wqy-microhei; then
+    echo "CJK font: installed fonts-wqy-microhei"
+    exit 0
 fi
 echo "No CJK font installed: Chinese charts will use English labels. To get Chinese labels, install" \
      "one, e.g. 'apt-get install fonts-noto-cjk' (Debian/Ubuntu), 'dnf install google-noto-sans-cjk-fonts'" \

@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -73,14 +74,19 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     assert bad.status_code == 400
     problem = bad.json()["problems"][0]
     assert "payment.drg.share" in problem["path"] and "outside [0, 1]" in problem["message"]
+    assert problem["message"].startswith(".workbench/drafts/bad.yaml:")  # file:line, in the folder
     made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "drg80",
                                            "changes": [{"path": "payment.drg.share", "date": "2023-01-01", "value": 0.8}]})  # fmt: skip
     assert made.status_code == 200, made.text
     assert "extends:" in made.json()["yaml"] and "payment.drg.share" in made.json()["yaml"]
+    # the baseline alone first: its runs are kept, and the comparison takes them
+    alone = wait(client, client.post("/api/batch", json={"files": ["baseline.yaml"], "runs": 4,
+                                                         "seed": 7}).json())  # fmt: skip
+    assert alone["state"] == "done" and alone["cached"] == 0, alone
     job = client.post("/api/batch", json={"files": ["baseline.yaml", made.json()["file"]],
                                           "runs": 4, "seed": 7}).json()  # fmt: skip
     job = wait(client, job)
-    assert job["state"] == "done", job
+    assert job["state"] == "done" and job["cached"] == 4, job  # only the draft's 4 runs ran
     shown = client.get(f"/api/results/{job['key']}").json()
     # the same scenarios, seed and runs with the command: the same numbers, bit for bit
     saved = client.post("/api/save", json={"name": "drg80"}).json()
@@ -94,6 +100,13 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     page = pd.DataFrame(shown["comparison"])
     for column in ("balance_diff_median", "balance_diff_p05", "p_depleted_scenario"):
         assert page[column].tolist() == cli[column].tolist(), column
+    mine = read_results(folder / ".workbench" / job["key"])
+    theirs = read_results(out)
+    for name in theirs.data_vars:  # every value of every run, the cached ones too
+        assert np.array_equal(mine[name].values, theirs[name].values, equal_nan=True), name
+    more = wait(client, client.post("/api/batch", json={"files": ["baseline.yaml"], "runs": 6,
+                                                        "seed": 7}).json())  # fmt: skip
+    assert more["state"] == "done" and more["cached"] == 4  # 6 runs after 4: 2 more ran
     # a second look costs nothing: the same batch is found done
     again = client.post("/api/batch", json={"files": ["baseline.yaml", made.json()["file"]],
                                             "runs": 4, "seed": 7}).json()  # fmt: skip
@@ -145,3 +158,38 @@ def test_serve_refuses_a_folder_that_is_not_there(
 ) -> None:
     assert main(["serve", str(tmp_path / "missing")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_a_city_offers_its_pooling_levers_and_runs_a_draft_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
+    city = ROOT / "scenarios" / "hengshui" / "baseline.yaml"
+    (tmp_path / "city.yaml").write_text(
+        f"extends: {city}\nname: city\ntitle: {{zh: 城市, en: city}}\n", encoding="utf-8"
+    )
+    client = TestClient(create_app(tmp_path, workers=1))
+    levers = {
+        lv["path"]: lv
+        for lv in client.get("/api/levers", params={"file": "city.yaml"}).json()["levers"]
+    }
+    mode = levers["pooling.mode"]
+    assert mode["value"] == "separate" and mode["choices"] == ["separate", "reserve", "unified"]
+    assert levers["pooling.reserve.share"]["upper"] == 0.5
+    assert [year for year, _ in levers["payment.drg.share"]["steps"]] == [2021, 2022, 2023]
+    bad = client.post("/api/draft", json={"baseline": "city.yaml", "name": "bad", "changes": [
+        {"path": "pooling.mode", "date": "2026-01-01", "value": "county"}]})  # fmt: skip
+    assert bad.status_code == 400
+    assert "separate" in bad.json()["problems"][0]["message"]  # what would be valid
+    made = client.post("/api/draft", json={"baseline": "city.yaml", "name": "one-fund", "changes": [
+        {"path": "pooling.mode", "date": "2024-01-01", "value": "reserve"},
+        {"path": "pooling.mode", "date": "2026-01-01", "value": "unified"},
+        {"path": "pooling.reserve.share", "date": "2024-01-01", "value": 0.03}]})  # fmt: skip
+    assert made.status_code == 200, made.text
+    assert "2026-01-01: unified" in made.json()["yaml"]
+    job = wait(client, client.post("/api/batch", json={"files": ["city.yaml", made.json()["file"]],
+                                                       "runs": 1, "seed": 3}).json())  # fmt: skip
+    assert job["state"] == "done", job
+    shown = client.get(f"/api/results/{job['key']}").json()
+    assert shown["scenarios"] == ["city", "one-fund"] and shown["comparison"]  # the city's total
+    assert client.get(f"/api/results/{job['key']}/chart/waterfall.svg").status_code == 200

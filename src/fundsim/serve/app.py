@@ -5,8 +5,12 @@ Starlette (an ASGI toolkit) serves one page and a JSON API; uvicorn runs it. Eve
 chart code as SVG, so the page requests nothing outside the server: it works on a bureau's
 network with no internet. Scenario files are read and written only inside the chosen folder;
 batches run on the same code as ``fundsim compare`` (same scenarios, seed and runs: the same
-numbers, bit for bit) and are kept under ``FOLDER/.workbench/`` by the scenarios' SHA-256,
-the seed and the number of runs, so a second look costs nothing.
+numbers, bit for bit). Every run is kept under ``FOLDER/.workbench/runs/`` by its scenario's
+SHA-256 (of every file it reads), the seed and the run's number, and fundsim's version: a run's
+numbers depend on nothing else (common random numbers), so a batch takes the runs it finds
+there and runs only the others. The baseline's runs serve every comparison with it, and 200
+runs after 100 run 100 more. A finished batch is kept under ``FOLDER/.workbench/KEY`` (its
+scenarios, seed and runs), so a second look costs nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import shutil
 import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
+from ..results.store import RUNS, TEMPLATE, RunStore
 from ..source.diagnostics import InputError, ScenarioError
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,6 +51,27 @@ class Job:
     done: int = 0
     state: str = "running"  # running, done, failed
     error: str = ""
+    cached: int = 0  # runs found in the workbench's run cache
+
+
+class Caching:
+    """A backend that keeps every run it makes in its scenario's run cache as it lands."""
+
+    def __init__(self, backend: Any, caches: list[RunStore], lock: threading.Lock) -> None:
+        self.backend, self.caches, self.lock = backend, caches, lock
+        self.name, self.workers = backend.name, backend.workers
+
+    def run(self, tasks: Any, seed: int, fixed: Any = None, fixed_by_task: Any = None) -> Any:
+        for (s, r), ds in self.backend.run(tasks, seed, fixed, fixed_by_task):
+            cache = self.caches[s]
+            with self.lock:  # one thread makes a cache's template
+                if not cache.exists:
+                    cache.create(ds)
+            cache.write(ds, 0, r)
+            yield (s, r), ds
+
+    def close(self) -> None:
+        self.backend.close()
 
 
 class Workbench:
@@ -106,7 +135,7 @@ class Workbench:
             raise Refused(f"runs must be from 1 to {MAX_RUNS}, not {runs}")
         scenarios = [load_scenario(self.inside(f, drafts=True), [self.folder]) for f in files]
         seed = scenarios[0].monte_carlo.seed if seed is None else seed
-        text = json.dumps([[s.name, s.sha256] for s in scenarios] + [seed, runs])
+        text = json.dumps([[s.name, s.sha256] for s in scenarios] + [seed, runs, __version__])
         return hashlib.sha256(text.encode()).hexdigest()[:20], scenarios, seed
 
     def place(self, key: str) -> Path:
@@ -130,6 +159,36 @@ class Workbench:
         threading.Thread(target=self._run, args=(job, scenarios, runs, seed), daemon=True).start()
         return job
 
+    def cache(self, scenario: Any, seed: int) -> RunStore:
+        """The store of every run of ``scenario`` with ``seed`` run here so far (scenario
+        index 0, the run's number)."""
+        name = f"{scenario.sha256[:24]}-{seed}-{__version__}"
+        return RunStore(self.folder / WORKBENCH / RUNS / name)
+
+    def _seed(self, batch: Any, caches: list[RunStore]) -> int:
+        """Start ``batch``'s store from the runs cached for its scenarios (linked, not
+        copied: a run file is never changed once written); how many it found."""
+        from ..ensemble.batch import PLAN
+
+        found = []
+        for s, cache in enumerate(caches):
+            if cache.exists:
+                found += [(s, int(r), cache) for r in cache.done(1, batch.runs)[0].nonzero()[0]]
+        if not found:
+            return 0
+        store = batch.staging / "store"
+        (store / RUNS).mkdir(parents=True)
+        shutil.copyfile(found[0][2].path / TEMPLATE, store / TEMPLATE)
+        for s, r, cache in found:
+            source, target = cache.path / RUNS / f"0-{r}.npy", store / RUNS / f"{s}-{r}.npy"
+            try:
+                os.link(source, target)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(source, target)
+        plan = json.dumps(batch.plan(), indent=2, ensure_ascii=False)
+        (batch.staging / PLAN).write_text(plan, encoding="utf-8")
+        return len(found)
+
     def _run(self, job: Job, scenarios: list[Any], runs: int, seed: int) -> None:
         from ..ensemble.backends import make_backend
         from ..ensemble.batch import Batch, run_batch
@@ -149,10 +208,13 @@ class Workbench:
             out = self.place(job.key)
             out.parent.mkdir(parents=True, exist_ok=True)
             batch = Batch(scenarios, runs, seed, out, ["fundsim", "serve"])
+            caches = [self.cache(s, seed) for s in scenarios]
+            if not batch.staging.exists():
+                job.cached = self._seed(batch, caches)
             run_batch(
                 batch,
-                lambda: make_backend(scenarios, self.workers, None),
-                resume=(out.parent / f"{out.name}.partial").exists(),
+                lambda: Caching(make_backend(scenarios, self.workers, None), caches, self.lock),
+                resume=batch.staging.exists(),
                 extra=files,
                 progress=progress,
             )

@@ -40,12 +40,14 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def levers(scenario: Scenario) -> list[dict[str, Any]]:
-    """The levers of ``scenario``: path, names, unit, kind and its value on the first day
-    (for a group, the first member's), and its bounds."""
+    """The levers of ``scenario``: path, names, unit, kind, its value on the first day and
+    its path (``[year, value]`` on 1 January of each year it changes, the first shown year
+    first; for a group, the first member's), its bounds, and the values a choice may take."""
     from ..parameters.catalogue import load_catalogue
 
     catalogue = load_catalogue()
     day = scenario.reported_start or scenario.horizon.start
+    years = range(day.year + 1, scenario.horizon.end.year + 1)
     out = []
     for path, group in LEVERS:
         if path.startswith("pooling.") and not scenario.areas:
@@ -54,7 +56,12 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
         if not members:
             continue
         entry = catalogue[members[0]]
-        value = scenario.tree.value(members[0], day)
+        value = _shown(scenario.tree.value(members[0], day))
+        steps = [[day.year, value]]
+        for year in years:
+            later = _shown(scenario.tree.value(members[0], dt.date(year, 1, 1)))
+            if later != steps[-1][1]:
+                steps.append([year, later])
         out.append(
             {
                 "path": path,
@@ -63,13 +70,22 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
                 "name_en": entry.description,
                 "unit": entry.unit,
                 "kind": entry.kind.name,
-                "value": value if isinstance(value, (int, float, str, bool)) else str(value),
+                "value": value,
+                "steps": steps,
+                "choices": entry.kind.adapter.json_schema().get("enum"),
                 "lower": entry.lower,
                 "upper": entry.upper,
                 "members": len(members),
             }
         )
     return out
+
+
+def _shown(value: Any) -> Any:
+    """A value as the page shows it (a number rounded off its float noise)."""
+    if isinstance(value, float):
+        return round(value, 10)
+    return value if isinstance(value, (bool, int, str)) else str(value)
 
 
 def draft(baseline: Path, name: str, changes: list[dict[str, Any]], place: Path) -> str:
@@ -106,3 +122,24 @@ def moved(source: Path, place: Path) -> str:
     baseline = (source.parent / document["extends"]).resolve()
     document["extends"] = Path(os.path.relpath(baseline, place)).as_posix()
     return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+
+
+def loaded(source: Path) -> dict[str, Any]:
+    """A scenario file as the page loads it: its text, its dated changes of the levers
+    (``{path, date, value}``, for the controls) and the other parameters it changes (the
+    controls cannot show them: it is compared as written)."""
+    text = source.read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    policy = document.get("policy") if isinstance(document, dict) else None
+    paths = {path for path, _ in LEVERS}
+    changes: list[dict[str, Any]] = []
+    others = [str(k) for k in (document if isinstance(document, dict) else {})
+              if k not in ("extends", "name", "title", "description", "policy")]  # fmt: skip
+    for path, entry in (policy or {}).items():
+        dated = {k: v for k, v in entry.items() if k != "source"} if isinstance(entry, dict) else {}
+        if path not in paths or not dated:
+            others.append(str(path))
+            continue
+        for date, value in dated.items():
+            changes.append({"path": path, "date": str(date), "value": value})
+    return {"yaml": text, "changes": changes, "others": others}

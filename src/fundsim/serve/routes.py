@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..source.diagnostics import InputError, ScenarioError
 from .app import STATIC, Refused, Workbench, chart_svg, summary
-from .levers import NAME, draft, levers, moved
+from .levers import NAME, draft, levers, loaded, moved
 
 DOWNLOADS = {
     "results.nc": "application/x-netcdf",
@@ -27,11 +27,19 @@ DOWNLOADS = {
 }
 
 
-def _problems(error: ScenarioError) -> list[dict[str, Any]]:
-    return [
-        {"path": p.path, "line": p.line, "message": p.format(), "severity": p.severity}
-        for p in error.diagnostics
-    ]
+def _problems(error: ScenarioError, folder: Path | None = None) -> list[dict[str, Any]]:
+    """The located messages of ``error``, each file named relative to ``folder`` (the page's
+    folder) when it lies inside it."""
+    import dataclasses
+
+    out = []
+    for p in error.diagnostics:
+        if folder is not None:
+            path = Path(p.file).resolve()
+            if path.is_relative_to(folder):
+                p = dataclasses.replace(p, file=path.relative_to(folder).as_posix())
+        out.append({"path": p.path, "line": p.line, "message": p.format(), "severity": p.severity})
+    return out
 
 
 def create_app(folder: Path, workers: int | None = None, public: bool = False) -> Starlette:
@@ -41,7 +49,8 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
 
     async def refused(request: Request, error: Exception) -> Response:
         if isinstance(error, ScenarioError):
-            return JSONResponse({"error": "invalid scenario", "problems": _problems(error)}, 400)
+            problems = _problems(error, bench.folder)
+            return JSONResponse({"error": "invalid scenario", "problems": problems}, 400)
         return JSONResponse({"error": str(error)}, 400)
 
     async def page(request: Request) -> Response:
@@ -60,6 +69,16 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         scenario = load_scenario(bench.inside(file), [bench.folder])
         return JSONResponse({"file": file, "name": scenario.name, "levers": levers(scenario),
                              "years": [scenario.horizon.start.year, scenario.horizon.end.year]})  # fmt: skip
+
+    async def scenario_file(request: Request) -> Response:
+        """A scenario of the folder, loaded (checked as ``validate`` checks it): its text and
+        its changes of the levers."""
+        from ..scenario.loader import load_scenario
+
+        file = request.query_params.get("file", "")
+        path = bench.inside(file)
+        scenario = load_scenario(path, [bench.folder])
+        return JSONResponse({"file": file, "name": scenario.name, **loaded(path)})
 
     async def start(request: Request) -> Response:
         body = await request.json()
@@ -104,7 +123,7 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
             load_scenario(final, [bench.folder])
         except ScenarioError as error:
             final.unlink(missing_ok=True)
-            return JSONResponse({"yaml": text, "problems": _problems(error)}, 400)
+            return JSONResponse({"yaml": text, "problems": _problems(error, bench.folder)}, 400)
         return JSONResponse({"yaml": text, "file": final.relative_to(bench.folder).as_posix()})
 
     async def save(request: Request) -> Response:
@@ -142,6 +161,7 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         Route("/api/about", about),
         Route("/api/scenarios", scenarios),
         Route("/api/levers", scenario_levers),
+        Route("/api/scenario", scenario_file),
         Route("/api/batch", start, methods=["POST"]),
         Route("/api/jobs/{job}", job_state),
         Route("/api/results/{key}", results),
@@ -158,7 +178,7 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
 
 def _job(job: Any) -> dict[str, Any]:
     return {"id": job.id, "key": job.key, "done": job.done, "total": job.total,
-            "state": job.state, "error": job.error}  # fmt: skip
+            "state": job.state, "error": job.error, "cached": job.cached}  # fmt: skip
 
 
 def _report(bench: Workbench, key: str, lang: str) -> Path:

@@ -6,27 +6,33 @@ const WORDS = {
     title: "基金运行预测工作台", choose: "选择情景", baseline: "基准情景", runs: "模拟次数",
     seed: "种子", run: "运行", result: "预测结果", fund: "基金", warnings: "预警概率",
     download: "下载", levers: "政策杠杆", name: "方案名称", make: "生成并比较",
-    levers_help: "修改一项或多项政策（自某年起的取值），生成继承基准情景的新情景，并以共同随机数与基准比较。",
+    levers_help: "修改一项或多项政策（自某年起的取值，可按年份设定多个取值），生成继承基准情景的新情景，并以共同随机数与基准比较。",
     save: "保存为情景文件", compare: "与基准比较", running: "运行中", done: "完成",
     failed: "失败", from: "起始年份", value: "新取值", now: "现值", saved: "已保存：",
     public: "注意：本工作台在网络地址上提供服务，局域网内其他人可以访问。",
     year: "年份", yellow: "黄色", orange: "橙色", red: "红色", lever: "政策",
     switch: "English", scenario: "方案", delta: "累计结余差值中位数（万元）",
-    p_depleted: "穿底概率（基准→方案）",
+    p_depleted: "穿底概率（基准→方案）", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
+    load: "载入情景文件", load_button: "载入并比较",
+    others: "该情景还调整了以下参数（杠杆中未列出），按文件原样比较：",
+    choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支" },
   },
   en: {
     title: "Fund forecast workbench", choose: "Choose a scenario", baseline: "baseline",
     runs: "runs", seed: "seed", run: "Run", result: "Forecast", fund: "fund",
     warnings: "Early warnings", download: "Download", levers: "Policy levers",
     name: "scenario name", make: "Make and compare",
-    levers_help: "Change one or more policies (a value from a year on): a new scenario extending the baseline, compared with it under common random numbers.",
+    levers_help: "Change one or more policies (a value from a year on; + adds another year): a new scenario extending the baseline, compared with it under common random numbers.",
     save: "Save as a scenario file", compare: "Compared with the baseline",
     running: "running", done: "done", failed: "failed", from: "from year",
     value: "new value", now: "now", saved: "saved: ",
     public: "Note: this workbench is served on a network address; others on the network can reach it.",
     year: "year", yellow: "yellow", orange: "orange", red: "red", lever: "lever",
     switch: "中文", scenario: "scenario", delta: "median difference in balance (10,000 yuan)",
-    p_depleted: "P(depleted), baseline → scenario",
+    p_depleted: "P(depleted), baseline → scenario", change: "change (from 1 January of a year)", cached: " (N of them run before)",
+    more: "add another year", load: "load a scenario file", load_button: "Load and compare",
+    others: "This scenario also changes (not among the levers; compared as written): ",
+    choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund" },
   },
 };
 let lang = "zh";
@@ -59,6 +65,7 @@ async function loadScenarios() {
   $("folder").textContent = about.folder;
   $("public").hidden = !about.public;
   const list = await api("/api/scenarios");
+  state.scenarios = list;
   const select = $("baseline");
   select.innerHTML = "";
   for (const s of list.filter((s) => s.valid)) {
@@ -73,7 +80,8 @@ async function waitFor(job, onDone) {
   $("progress").hidden = false;
   for (;;) {
     $("progress").max = job.total; $("progress").value = job.done;
-    $("status").textContent = `${w(job.state === "done" ? "done" : job.state === "failed" ? "failed" : "running")} ${job.done}/${job.total}`;
+    $("status").textContent = `${w(job.state === "done" ? "done" : job.state === "failed" ? "failed" : "running")} ${job.done}/${job.total}`
+      + (job.cached ? w("cached").replace("N", job.cached) : "");
     if (job.state === "failed") { $("status").textContent += `: ${job.error}`; return; }
     if (job.state === "done") { await onDone(job.key); return; }
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -92,7 +100,7 @@ async function runBaseline() {
       state.summary = await api(`/api/results/${key}`);
       showSummary(state.summary);
       state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
-      showLevers(state.levers);
+      showLevers(state.levers, false);
     });
   } catch (error) { $("status").textContent = error.message; }
 }
@@ -137,12 +145,41 @@ function showSummary(s) {
   }
 }
 
-function showLevers(data) {
+function shown(value) {
+  return typeof value === "number" ? String(Number(value.toPrecision(4))) : String(value);
+}
+
+function stepInput(lever, year, value) {
+  // one dated value of a lever: from a year on (1 January), a value (a choice for a mode)
+  const span = document.createElement("span"); span.className = "step";
+  const from = document.createElement("input");
+  from.type = "number"; from.min = state.levers.years[0]; from.max = state.levers.years[1];
+  from.value = year; from.className = "year"; from.dataset.year = lever.path;
+  from.title = w("from");
+  let input;
+  if (lever.choices) {
+    input = document.createElement("select");
+    for (const choice of ["", ...lever.choices]) {
+      const option = document.createElement("option"); option.value = choice;
+      option.textContent = choice === "" ? "—" : (WORDS[lang].choice && WORDS[lang].choice[choice]) || choice;
+      input.appendChild(option);
+    }
+  } else {
+    input = document.createElement("input"); input.size = 8;
+  }
+  input.className = "value"; input.dataset.path = lever.path; input.title = w("value");
+  if (value !== undefined) input.value = value;
+  span.append(from, input);
+  return span;
+}
+
+function showLevers(data, keep) {
+  const kept = keep === false ? [] : leverChanges();
   $("levers-panel").hidden = false;
   const table = $("levers");
   table.innerHTML = "";
   const head = table.insertRow();
-  for (const text of [w("lever"), w("now"), w("value"), w("from")]) {
+  for (const text of [w("lever"), w("now"), w("change"), ""]) {
     const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
   }
   for (const lever of data.levers) {
@@ -150,49 +187,111 @@ function showLevers(data) {
     row.dataset.path = lever.path;
     const name = row.insertCell(); name.className = "name";
     name.textContent = `${lang === "zh" ? lever.name_zh : lever.name_en} (${lever.path})`;
-    row.insertCell().textContent = lever.value;
-    const input = document.createElement("input");
-    input.dataset.path = lever.path; input.size = 8;
-    row.insertCell().appendChild(input);
-    const year = document.createElement("input");
-    year.type = "number"; year.min = data.years[0]; year.max = data.years[1];
-    year.value = Math.min(data.years[0] + 4, data.years[1]); year.dataset.year = lever.path;
-    row.insertCell().appendChild(year);
+    const path = row.insertCell(); path.className = "path";
+    path.textContent = lever.steps.map(([year, value]) => `${year}: ${shown(value)}`).join(", ");
+    const cell = row.insertCell(); cell.className = "steps";
+    const mine = kept.filter((c) => c.path === lever.path);
+    const first = Math.min(data.years[0] + 4, data.years[1]);
+    if (mine.length === 0) cell.appendChild(stepInput(lever, first));
+    for (const c of mine) cell.appendChild(stepInput(lever, Number(c.date.slice(0, 4)), c.value));
+    const more = document.createElement("button");
+    more.type = "button"; more.textContent = "+"; more.className = "more"; more.title = w("more");
+    more.addEventListener("click", () => {
+      const years = [...cell.querySelectorAll("input.year")].map((i) => Number(i.value));
+      cell.insertBefore(stepInput(lever, Math.min(Math.max(...years) + 1, data.years[1])), more);
+    });
+    cell.appendChild(more);
     const problem = row.insertCell(); problem.className = "problem";
   }
+  fillLoad();
+}
+
+function fillLoad() {
+  // the scenario files that can be loaded and compared with the baseline
+  const select = $("load");
+  const chosen = select.value;
+  select.innerHTML = "";
+  for (const s of state.scenarios.filter((s) => s.valid && s.file !== $("baseline").value)) {
+    const option = document.createElement("option");
+    option.value = s.file; option.textContent = `${s.file} — ${lang === "zh" ? s.title_zh : s.title_en}`;
+    select.appendChild(option);
+  }
+  if (chosen) select.value = chosen;
+  $("load-button").disabled = select.options.length === 0;
+}
+
+function leverChanges() {
+  // every filled dated value of the controls: {path, date, value}
+  const changes = [];
+  for (const step of document.querySelectorAll("#levers span.step")) {
+    const input = step.querySelector(".value");
+    if (input.value.trim() === "") continue;
+    const number = Number(input.value);
+    const value = input.tagName === "SELECT" || Number.isNaN(number) ? input.value : number;
+    changes.push({ path: input.dataset.path, date: `${step.querySelector(".year").value}-01-01`, value });
+  }
+  return changes;
+}
+
+function clearMessages() {
+  for (const cell of document.querySelectorAll("#levers td.problem")) cell.textContent = "";
+  $("draft-error").textContent = ""; $("yaml").textContent = ""; $("save").hidden = true;
+  $("saved").textContent = ""; $("loaded-note").textContent = "";
+}
+
+async function compareWith(file) {
+  const job = await api("/api/batch", { files: [$("baseline").value, file], ...runs() });
+  await waitFor(job, async (key) => {
+    state.compare = key;
+    state.compareSummary = await api(`/api/results/${key}`);
+    showComparison(state.compareSummary);
+  });
 }
 
 async function makeAndCompare() {
-  const changes = [];
-  for (const input of document.querySelectorAll("#levers input[data-path]")) {
-    if (input.value.trim() === "") continue;
-    const year = document.querySelector(`#levers input[data-year="${input.dataset.path}"]`).value;
-    const number = Number(input.value);
-    changes.push({ path: input.dataset.path, date: `${year}-01-01`, value: Number.isNaN(number) ? input.value : number });
-  }
-  for (const cell of document.querySelectorAll("#levers td.problem")) cell.textContent = "";
-  $("draft-error").textContent = ""; $("yaml").textContent = ""; $("save").hidden = true;
+  const changes = leverChanges();
+  clearMessages();
   try {
     const made = await api("/api/draft", { baseline: $("baseline").value, name: $("name").value, changes });
     state.draft = made;
     $("yaml").textContent = made.yaml;
     $("save").hidden = false;
-    const job = await api("/api/batch", { files: [$("baseline").value, made.file], ...runs() });
-    await waitFor(job, async (key) => {
-      state.compare = key;
-      state.compareSummary = await api(`/api/results/${key}`);
-      showComparison(state.compareSummary);
-    });
+    await compareWith(made.file);
   } catch (error) {
     const problems = (error.data && error.data.problems) || [];
     if (error.data && error.data.yaml) $("yaml").textContent = error.data.yaml;
     let placed = false;
     for (const p of problems) {
       for (const row of document.querySelectorAll("#levers tr[data-path]")) {
-        if (p.path.includes(row.dataset.path)) { row.cells[4].textContent = p.message; placed = true; }
+        if (p.path.includes(row.dataset.path)) { row.querySelector("td.problem").textContent = p.message; placed = true; }
       }
     }
     if (!placed) $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : error.message;
+  }
+}
+
+async function loadScenario() {
+  // a scenario file of the folder: its text, its lever changes in the controls, compared as written
+  clearMessages();
+  const file = $("load").value;
+  try {
+    const data = await api(`/api/scenario?file=${encodeURIComponent(file)}`);
+    showLevers(state.levers, false);
+    for (const row of document.querySelectorAll("#levers tr[data-path]")) {
+      const mine = data.changes.filter((c) => c.path === row.dataset.path);
+      if (mine.length === 0) continue;
+      const cell = row.querySelector("td.steps");
+      for (const step of cell.querySelectorAll("span.step")) step.remove();
+      const lever = state.levers.levers.find((l) => l.path === row.dataset.path);
+      for (const c of mine) cell.insertBefore(stepInput(lever, Number(c.date.slice(0, 4)), c.value), cell.querySelector(".more"));
+    }
+    $("yaml").textContent = data.yaml;
+    $("name").value = data.name;
+    if (data.others.length) $("loaded-note").textContent = `${w("others")}${data.others.join(", ")}`;
+    await compareWith(file);
+  } catch (error) {
+    const problems = (error.data && error.data.problems) || [];
+    $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : error.message;
   }
 }
 
@@ -223,6 +322,8 @@ async function saveDraft() {
   try {
     const saved = await api("/api/save", { name: $("name").value });
     $("saved").textContent = w("saved") + saved.file;
+    state.scenarios = await api("/api/scenarios");  // the saved file can be loaded now
+    fillLoad();
   } catch (error) { $("saved").textContent = error.message; }
 }
 
@@ -230,5 +331,6 @@ $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; 
 $("run").addEventListener("click", runBaseline);
 $("make").addEventListener("click", makeAndCompare);
 $("save").addEventListener("click", saveDraft);
+$("load-button").addEventListener("click", loadScenario);
 $("fund").addEventListener("change", () => state.summary && showSummary(state.summary));
 loadScenarios().then(translate);
