@@ -193,3 +193,44 @@ def test_a_city_offers_its_pooling_levers_and_runs_a_draft_of_them(
     shown = client.get(f"/api/results/{job['key']}").json()
     assert shown["scenarios"] == ["city", "one-fund"] and shown["comparison"]  # the city's total
     assert client.get(f"/api/results/{job['key']}/chart/waterfall.svg").status_code == 200
+
+
+def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bench_baseline,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    bench_baseline(folder)
+    allow = ["--allow-outside", str(ROOT), "--workers", "1", "--quiet"]
+    stored = folder / "outputs" / "base"
+    assert main(["run", str(folder / "baseline.yaml"), "--runs", "3", "--seed", "5",
+                 "--out", str(stored), *allow]) == 0  # fmt: skip
+    before = sorted(p.relative_to(stored) for p in stored.rglob("*"))
+    client = TestClient(create_app(folder, workers=1))
+    [entry] = client.get("/api/stored").json()
+    [listed] = [s for s in client.get("/api/scenarios").json() if s["valid"]]
+    assert entry["folder"] == "outputs/base" and entry["runs"] == 3 and entry["seed"] == 5
+    assert entry["scenarios"][0]["sha256"] == listed["sha256"]  # the page finds its baseline
+    shown = client.get(f"/api/results/{entry['key']}").json()
+    assert shown["scenarios"] == ["baseline"] and len(shown["indicators"]["baseline"]) == 2
+    assert client.post(f"/api/stored/{entry['key']}/open").json()["kept"] == 3
+    made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "vbp", "changes": [
+        {"path": "payment.procurement.drug_coverage", "date": "2023-01-01", "value": 0.5}]}).json()  # fmt: skip
+    assert "file" in made, made
+    job = wait(client, client.post("/api/batch", json={"files": ["baseline.yaml", made["file"]],
+                                                       "runs": 3, "seed": 5}).json())  # fmt: skip
+    assert job["state"] == "done" and job["cached"] == 3, job  # the stored runs, reused
+    saved = client.post("/api/save", json={"name": "vbp"}).json()["file"]
+    out = tmp_path / "cli"
+    assert main(["compare", str(folder / "baseline.yaml"), str(folder / saved), "--runs", "3",
+                 "--seed", "5", "--out", str(out), *allow]) == 0  # fmt: skip
+    mine, theirs = read_results(folder / ".workbench" / job["key"]), read_results(out)
+    for name in theirs.data_vars:
+        assert np.array_equal(mine[name].values, theirs[name].values, equal_nan=True), name
+    # the stored batch's report is written in the workbench's folder, not in the planner's
+    report = client.get(f"/api/results/{entry['key']}/download/report.docx")
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+    assert sorted(p.relative_to(stored) for p in stored.rglob("*")) == before

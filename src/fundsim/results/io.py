@@ -5,6 +5,8 @@ half-written result; :mod:`fundsim.ensemble.batch` builds the directory beside i
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
 import secrets
@@ -41,6 +43,21 @@ def git_commit() -> str | None:
     return commit if out.returncode == 0 and len(commit) == 40 else None
 
 
+@functools.cache
+def code_digest() -> str:
+    """A digest of fundsim's own code and data files as installed (SHA-256 of every ``.py``
+    and ``.yaml`` file of the package, first 16 hex digits): two runs with the same scenario,
+    seed and digest are the same numbers. Finer than the version (which a development
+    checkout keeps across changes) and than the commit (blind to uncommitted edits)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def manifest(
     scenarios: Mapping[str, Mapping[str, str]],
     seed: int,
@@ -51,6 +68,7 @@ def manifest(
     return {
         "fundsim_version": __version__,
         "git_commit": git_commit(),
+        "fundsim_code": code_digest(),
         "scenarios": dict(scenarios),
         "seed": seed,
         "runs": runs,

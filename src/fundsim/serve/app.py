@@ -8,7 +8,8 @@ batches run on the same code as ``fundsim compare`` (same scenarios, seed and ru
 numbers, bit for bit). Every run is kept under ``FOLDER/.workbench/runs/`` by its scenario's
 SHA-256 (of every file it reads), the seed and the run's number, and fundsim's version: a run's
 numbers depend on nothing else (common random numbers), so a batch takes the runs it finds
-there and runs only the others. The baseline's runs serve every comparison with it, and 200
+there and runs only the others (fundsim's version here: a digest of its code,
+:func:`~fundsim.results.io.code_digest`). The baseline's runs serve every comparison with it, and 200
 runs after 100 run 100 more. A finished batch is kept under ``FOLDER/.workbench/KEY`` (its
 scenarios, seed and runs), so a second look costs nothing.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import threading
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..results.io import MANIFEST, code_digest
 from ..results.store import RUNS, TEMPLATE, RunStore
 from ..source.diagnostics import InputError, ScenarioError
 
@@ -83,6 +85,7 @@ class Workbench:
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
         self.drafts = self.folder / WORKBENCH / "drafts"  # the scenarios the levers make
+        self.opened: dict[str, Path] = {}  # stored batches listed, by key
 
     # --- files ------------------------------------------------------------------------------
 
@@ -117,7 +120,7 @@ class Workbench:
                 entry |= {"valid": False, "problems": [str(error)]}
             else:
                 entry |= {"valid": True, "name": s.name, "title_zh": s.title.zh,
-                          "title_en": s.title.en, "areas": len(s.areas)}  # fmt: skip
+                          "title_en": s.title.en, "areas": len(s.areas), "sha256": s.sha256}  # fmt: skip
             found.append(entry)
         return found
 
@@ -135,13 +138,69 @@ class Workbench:
             raise Refused(f"runs must be from 1 to {MAX_RUNS}, not {runs}")
         scenarios = [load_scenario(self.inside(f, drafts=True), [self.folder]) for f in files]
         seed = scenarios[0].monte_carlo.seed if seed is None else seed
-        text = json.dumps([[s.name, s.sha256] for s in scenarios] + [seed, runs, __version__])
+        text = json.dumps([[s.name, s.sha256] for s in scenarios] + [seed, runs, code_digest()])
         return hashlib.sha256(text.encode()).hexdigest()[:20], scenarios, seed
 
     def place(self, key: str) -> Path:
-        if not key.isalnum():
+        """The folder of the batch ``key``: one the workbench ran, or a stored one."""
+        if key in self.opened:
+            return self.opened[key]
+        if not key.isalnum() or key.startswith("s"):
             raise Refused(f"no batch {key!r}")
         return self.folder / WORKBENCH / key
+
+    def stored(self) -> list[dict[str, Any]]:
+        """Every batch stored in the folder (a ``results.nc`` beside the manifest fundsim
+        wrote: ``fundsim run`` and ``compare`` outputs), newest first: its key, folder,
+        scenarios (name and SHA-256), seed and runs."""
+        found = []
+        for path in self.folder.rglob(MANIFEST):
+            relative = path.parent.relative_to(self.folder)
+            if WORKBENCH in relative.parts or any(p.startswith(".") for p in relative.parts):
+                continue
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8"))
+                scenarios = [{"name": str(n), "sha256": str(s["sha256"])}
+                             for n, s in meta["scenarios"].items()]  # fmt: skip
+                entry = {"runs": int(meta["runs"]), "seed": int(meta["seed"])}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # not a batch's manifest
+            if not (path.parent / "results.nc").is_file():
+                continue
+            key = "s" + hashlib.sha256(relative.as_posix().encode()).hexdigest()[:19]
+            self.opened[key] = path.parent
+            found.append({"key": key, "folder": relative.as_posix(), "scenarios": scenarios,
+                          "created": str(meta.get("created", "")), **entry})  # fmt: skip
+        return sorted(found, key=lambda e: e["created"], reverse=True)
+
+    def adopt(self, key: str) -> int:
+        """Keep the runs of the stored batch ``key`` in the run cache, when fundsim's code
+        is the same as when it ran (its manifest's digest): a comparison with one of its
+        scenarios then runs only the other. How many runs were kept."""
+        place = self.place(key)
+        meta = json.loads((place / MANIFEST).read_text(encoding="utf-8"))
+        if meta.get("fundsim_code") != code_digest():
+            return 0  # another version of fundsim: its runs are shown, not reused
+        from ..results import read_results
+
+        ds = read_results(place / "results.nc")
+        extra = [str(c) for c in ds.coords if str(c).startswith("scenario_")]
+        ds = ds.drop_vars(extra)
+        kept = 0
+        for s, name in enumerate(ds["scenario"].values):
+            cache = self._cache(str(meta["scenarios"][str(name)]["sha256"]), int(meta["seed"]),
+                                code_digest())  # fmt: skip
+            done = cache.done(1, ds.sizes["run"])[0] if cache.exists else None
+            for r in range(ds.sizes["run"]):
+                if done is not None and done[r]:
+                    continue
+                one = ds.isel(scenario=[s], run=[r])
+                with self.lock:
+                    if not cache.exists:
+                        cache.create(one)
+                cache.write(one, 0, r)
+                kept += 1
+        return kept
 
     def start(self, files: list[str], runs: int, seed: int | None) -> Job:
         """Run the batch in a thread (or find it done)."""
@@ -162,8 +221,10 @@ class Workbench:
     def cache(self, scenario: Any, seed: int) -> RunStore:
         """The store of every run of ``scenario`` with ``seed`` run here so far (scenario
         index 0, the run's number)."""
-        name = f"{scenario.sha256[:24]}-{seed}-{__version__}"
-        return RunStore(self.folder / WORKBENCH / RUNS / name)
+        return self._cache(scenario.sha256, seed, code_digest())
+
+    def _cache(self, sha256: str, seed: int, code: str) -> RunStore:
+        return RunStore(self.folder / WORKBENCH / RUNS / f"{sha256[:24]}-{seed}-{code}")
 
     def _seed(self, batch: Any, caches: list[RunStore]) -> int:
         """Start ``batch``'s store from the runs cached for its scenarios (linked, not
@@ -257,6 +318,18 @@ def summary(ds: Any) -> dict[str, Any]:
                          for f in pooled} for s in names},
         "headline": {lang: {s: headline.explain(ds, lang, scenario=i) for i, s in enumerate(names)}
                      for lang in ("zh", "en")},
+    }  # fmt: skip
+    shown = ("income", "expenditure", "balance", "reserve_months")
+    q = ds.fundsim.quantiles([v for v in shown if v in ds], (0.05, 0.5, 0.95))
+
+    def listed(values: Any) -> list[float | None]:
+        return [round(float(v), 2) if math.isfinite(v) else None for v in values]
+
+    out["indicators"] = {  # the key indicators' medians by year, the balance's 5-95% band
+        s: {f: {f"{v}_{c}": listed(q[v].sel(scenario=s, fund=f, quantile=at).values)
+                for v in q.data_vars for c, at in (("p05", 0.05), ("p50", 0.5), ("p95", 0.95))}
+            for f in pooled}
+        for s in names
     }  # fmt: skip
     if "warning_level" in ds:
         warned = {}

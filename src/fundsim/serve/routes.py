@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..source.diagnostics import InputError, ScenarioError
-from .app import STATIC, Refused, Workbench, chart_svg, summary
+from .app import STATIC, WORKBENCH, Refused, Workbench, chart_svg, summary
 from .levers import NAME, draft, levers, loaded, moved
 
 DOWNLOADS = {
@@ -79,6 +79,18 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         path = bench.inside(file)
         scenario = load_scenario(path, [bench.folder])
         return JSONResponse({"file": file, "name": scenario.name, **loaded(path)})
+
+    async def stored(request: Request) -> Response:
+        return JSONResponse(bench.stored())
+
+    async def adopt(request: Request) -> Response:
+        """Open a stored batch: its runs join the run cache (when the same fundsim ran them)."""
+        key = request.path_params["key"]
+        if key not in bench.opened:
+            bench.stored()
+        if key not in bench.opened:
+            raise Refused(f"no stored batch {key!r}")
+        return JSONResponse({"kept": bench.adopt(key)})
 
     async def start(request: Request) -> Response:
         body = await request.json()
@@ -162,6 +174,8 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         Route("/api/scenarios", scenarios),
         Route("/api/levers", scenario_levers),
         Route("/api/scenario", scenario_file),
+        Route("/api/stored", stored),
+        Route("/api/stored/{key}/open", adopt, methods=["POST"]),
         Route("/api/batch", start, methods=["POST"]),
         Route("/api/jobs/{job}", job_state),
         Route("/api/results/{key}", results),
@@ -182,11 +196,12 @@ def _job(job: Any) -> dict[str, Any]:
 
 
 def _report(bench: Workbench, key: str, lang: str) -> Path:
-    """The batch's report.docx (written once, kept with the batch)."""
+    """The batch's report.docx (written once, kept in the workbench's own folder: a stored
+    batch's folder is the planner's and is not written to)."""
     from ..reporting.report import read_manifest, write_report
 
     place = bench.place(key)
-    folder = place / "report" / ("en" if lang == "en" else "zh")
+    folder = bench.folder / WORKBENCH / "reports" / key / ("en" if lang == "en" else "zh")
     if not (folder / "report.docx").is_file():
         write_report(bench.results(key), folder, lang, formats=("png",), dpi=150,
                      manifest=read_manifest(place), replace=True)  # fmt: skip

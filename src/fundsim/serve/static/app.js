@@ -12,7 +12,10 @@ const WORDS = {
     public: "注意：本工作台在网络地址上提供服务，局域网内其他人可以访问。",
     year: "年份", yellow: "黄色", orange: "橙色", red: "红色", lever: "政策",
     switch: "English", scenario: "方案", delta: "累计结余差值中位数（万元）",
-    p_depleted: "穿底概率（基准→方案）", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
+    p_depleted: "穿底概率（基准→方案）", stored: "已有结果", open: "打开",
+    indicators: "主要指标（中位数，亿元）", income: "收入", expenditure: "支出", balance: "累计结余",
+    band: "累计结余5%–95%区间", months: "可支付月数", opened: "已打开", runs_n: "次模拟",
+    kept: "，N次模拟结果可供比较时复用", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
     load: "载入情景文件", load_button: "载入并比较",
     others: "该情景还调整了以下参数（杠杆中未列出），按文件原样比较：",
     choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支" },
@@ -29,7 +32,10 @@ const WORDS = {
     public: "Note: this workbench is served on a network address; others on the network can reach it.",
     year: "year", yellow: "yellow", orange: "orange", red: "red", lever: "lever",
     switch: "中文", scenario: "scenario", delta: "median difference in balance (10,000 yuan)",
-    p_depleted: "P(depleted), baseline → scenario", change: "change (from 1 January of a year)", cached: " (N of them run before)",
+    p_depleted: "P(depleted), baseline → scenario", stored: "stored results", open: "Open",
+    indicators: "Key indicators (medians, 100 million yuan)", income: "income",
+    expenditure: "expenditure", balance: "balance", band: "balance, 5–95%",
+    months: "reserve months", opened: "opened", runs_n: " runs", kept: "; N runs reused by comparisons", change: "change (from 1 January of a year)", cached: " (N of them run before)",
     more: "add another year", load: "load a scenario file", load_button: "Load and compare",
     others: "This scenario also changes (not among the levers; compared as written): ",
     choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund" },
@@ -67,13 +73,55 @@ async function loadScenarios() {
   const list = await api("/api/scenarios");
   state.scenarios = list;
   const select = $("baseline");
+  const chosen = select.value;
   select.innerHTML = "";
+  const groups = {};  // by region: the first folder of the file's path
   for (const s of list.filter((s) => s.valid)) {
+    const region = s.file.includes("/") ? s.file.split("/")[0] : "";
+    if (!(region in groups)) {
+      groups[region] = region ? document.createElement("optgroup") : select;
+      if (region) { groups[region].label = region; select.appendChild(groups[region]); }
+    }
     const option = document.createElement("option");
     option.value = s.file;
     option.textContent = `${s.file} — ${lang === "zh" ? s.title_zh : s.title_en}`;
-    select.appendChild(option);
+    groups[region].appendChild(option);
   }
+  if (chosen) select.value = chosen;
+  state.stored = await api("/api/stored");
+  $("stored-row").hidden = state.stored.length === 0;
+  const stored = $("stored");
+  stored.innerHTML = "";
+  for (const e of state.stored) {
+    const option = document.createElement("option");
+    option.value = e.key;
+    option.textContent = `${e.folder} — ${e.scenarios.map((s) => s.name).join(", ")} × ${e.runs}`;
+    stored.appendChild(option);
+  }
+}
+
+async function openStored() {
+  // a batch stored in the folder: shown as it is; its runs reused by comparisons with it
+  const entry = state.stored.find((e) => e.key === $("stored").value);
+  try {
+    const kept = await api(`/api/stored/${entry.key}/open`, {});
+    state.batch = entry.key;
+    state.summary = await api(`/api/results/${entry.key}`);
+    showSummary(state.summary);
+    $("runs").value = entry.runs; $("seed").value = entry.seed;
+    $("status").textContent = `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
+      + (kept.kept ? w("kept").replace("N", kept.kept) : "");
+    const match = state.scenarios.find((s) => s.valid && s.sha256 === entry.scenarios[0].sha256);
+    if (match) {
+      $("baseline").value = match.file;
+      state.levers = await api(`/api/levers?file=${encodeURIComponent(match.file)}`);
+      showLevers(state.levers, false);
+    }
+    if (entry.scenarios.length > 1) {
+      state.compare = entry.key; state.compareSummary = state.summary;
+      showComparison(state.compareSummary);
+    } else { $("compare").hidden = true; }
+  } catch (error) { $("status").textContent = error.message; }
 }
 
 async function waitFor(job, onDone) {
@@ -127,6 +175,27 @@ function showSummary(s) {
   fund.value = chosen in s.funds[lang] ? chosen : Object.keys(s.funds[lang])[0];
   chart($("fan"), state.batch, "fan", { fund: fund.value });
   chart($("depletion"), state.batch, "depletion", {});
+  for (const a of document.querySelectorAll("#result a[data-file]")) {
+    a.href = `/api/results/${state.batch}/download/${a.dataset.file}?lang=${lang}`;
+  }
+  const kpi = $("indicators");
+  kpi.innerHTML = "";
+  const values = s.indicators[scenario][fund.value];
+  const top = kpi.insertRow();
+  for (const text of [w("year"), w("income"), w("expenditure"), w("balance"), w("band"), w("months")]) {
+    const th = document.createElement("th"); th.textContent = text; top.appendChild(th);
+  }
+  const yi = (v) => (v === null ? "—" : (v / 1e8).toFixed(2));
+  s.years.forEach((year, i) => {
+    const row = kpi.insertRow();
+    row.insertCell().textContent = year;
+    row.insertCell().textContent = yi(values.income_p50[i]);
+    row.insertCell().textContent = yi(values.expenditure_p50[i]);
+    row.insertCell().textContent = yi(values.balance_p50[i]);
+    row.insertCell().textContent = `${yi(values.balance_p05[i])} – ${yi(values.balance_p95[i])}`;
+    const m = values.reserve_months_p50[i];
+    row.insertCell().textContent = m === null ? "—" : m.toFixed(1);
+  });
   const table = $("warnings");
   table.innerHTML = "";
   if (!s.warnings) return;
@@ -140,9 +209,6 @@ function showSummary(s) {
     row.insertCell().textContent = year;
     for (const level of ["yellow", "orange", "red"]) row.insertCell().textContent = `${(100 * levels[level][i]).toFixed(0)}%`;
   });
-  for (const a of document.querySelectorAll("#result a[data-file]")) {
-    a.href = `/api/results/${state.batch}/download/${a.dataset.file}?lang=${lang}`;
-  }
 }
 
 function shown(value) {
@@ -332,5 +398,6 @@ $("run").addEventListener("click", runBaseline);
 $("make").addEventListener("click", makeAndCompare);
 $("save").addEventListener("click", saveDraft);
 $("load-button").addEventListener("click", loadScenario);
+$("open").addEventListener("click", openStored);
 $("fund").addEventListener("change", () => state.summary && showSummary(state.summary));
 loadScenarios().then(translate);
