@@ -49,7 +49,9 @@ def area_rows(totals: tuple[int, int, int], tilt: float) -> list[tuple[int, str,
     return [(a, sex, sch, w / sums[sch] * wanted[sch]) for a, sex, sch, w in weighted]
 
 
-def write_population(path: Path, title: str, rows: list[tuple[int, str, str, float]], note: str) -> None:
+def write_population(
+    path: Path, title: str, rows: list[tuple[int, str, str, float]], note: str
+) -> None:
     header, _, _ = template_rows()
     totals = {s: sum(p for _, _, sch, p in rows if sch == s) for s in SCHEMES}
     text = [

@@ -75,6 +75,13 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     problem = bad.json()["problems"][0]
     assert "payment.drg.share" in problem["path"] and "outside [0, 1]" in problem["message"]
     assert problem["message"].startswith(".workbench/drafts/bad.yaml:")  # file:line, in the folder
+    late = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "late", "changes": [
+        {"path": "payment.drg.share", "date": "2040-01-01", "value": 0.5}]})  # fmt: skip
+    assert (
+        late.status_code == 400 and "outside the horizon" in late.json()["problems"][0]["message"]
+    )
+    budget = next(lv for lv in levers["levers"] if lv["path"] == "payment.global_budget.enabled")
+    assert budget["choices"] == [True, False]  # a yes/no lever is a choice
     made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "drg80",
                                            "changes": [{"path": "payment.drg.share", "date": "2023-01-01", "value": 0.8}]})  # fmt: skip
     assert made.status_code == 200, made.text

@@ -23,12 +23,18 @@ from ..scenario.loader import Scenario
 # (path, the group it is shown in); a group path sets every level at once (issue 16)
 LEVERS = (
     ("payment.drg.share", "payment"),
-    ("payment.procurement.drug_coverage", "payment"),
+    ("payment.global_budget.enabled", "payment"),
+    ("payment.procurement.drug_coverage", "payment"),  # a procurement round: what it covers,
+    ("payment.procurement.drug_price_cut", "payment"),  # how far prices fall,
     ("payment.procurement.consumable_coverage", "payment"),
+    ("payment.procurement.consumable_price_cut", "payment"),
+    ("payment.procurement.retention", "payment"),  # and what the hospitals keep
     ("benefits.urrbmi.inpatient.ratio", "benefits"),
     ("benefits.uebmi.inpatient.ratio", "benefits"),
+    ("benefits.urrbmi.outpatient.ratio", "benefits"),
     ("contributions.urrbmi.individual_premium", "financing"),
     ("contributions.urrbmi.fiscal_subsidy", "financing"),
+    ("contributions.uebmi.employer_rate", "financing"),
     ("population.retirement_age.male", "population"),
     ("population.retirement_age.female_worker", "population"),
     ("supervision.detection", "supervision"),
@@ -72,7 +78,9 @@ def levers(scenario: Scenario) -> list[dict[str, Any]]:
                 "kind": entry.kind.name,
                 "value": value,
                 "steps": steps,
-                "choices": entry.kind.adapter.json_schema().get("enum"),
+                "choices": [True, False]
+                if entry.kind.name == "bool"
+                else entry.kind.adapter.json_schema().get("enum"),
                 "lower": entry.lower,
                 "upper": entry.upper,
                 "members": len(members),

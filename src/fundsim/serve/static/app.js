@@ -8,7 +8,7 @@ const WORDS = {
     download: "下载", levers: "政策杠杆", name: "方案名称", make: "生成并比较",
     levers_help: "修改一项或多项政策（自某年起的取值，可按年份设定多个取值），生成继承基准情景的新情景，并以共同随机数与基准比较。",
     save: "保存为情景文件", compare: "与基准比较", running: "运行中", done: "完成",
-    failed: "失败", from: "起始年份", value: "新取值", now: "现值", saved: "已保存：",
+    failed: "失败", from: "起始年份", value: "新取值", now: "基准情景取值（年份: 值）", saved: "已保存：",
     public: "注意：本工作台在网络地址上提供服务，局域网内其他人可以访问。",
     year: "年份", yellow: "黄色", orange: "橙色", red: "红色", lever: "政策",
     switch: "English", scenario: "方案", delta: "累计结余差值中位数（万元）",
@@ -18,7 +18,7 @@ const WORDS = {
     kept: "，N次模拟结果可供比较时复用", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
     load: "载入情景文件", load_button: "载入并比较",
     others: "该情景还调整了以下参数（杠杆中未列出），按文件原样比较：",
-    choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支" },
+    choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支", true: "是", false: "否" },
   },
   en: {
     title: "Fund forecast workbench", choose: "Choose a scenario", baseline: "baseline",
@@ -28,7 +28,7 @@ const WORDS = {
     levers_help: "Change one or more policies (a value from a year on; + adds another year): a new scenario extending the baseline, compared with it under common random numbers.",
     save: "Save as a scenario file", compare: "Compared with the baseline",
     running: "running", done: "done", failed: "failed", from: "from year",
-    value: "new value", now: "now", saved: "saved: ",
+    value: "new value", now: "baseline (year: value)", saved: "saved: ",
     public: "Note: this workbench is served on a network address; others on the network can reach it.",
     year: "year", yellow: "yellow", orange: "orange", red: "red", lever: "lever",
     switch: "中文", scenario: "scenario", delta: "median difference in balance (10,000 yuan)",
@@ -38,7 +38,7 @@ const WORDS = {
     months: "reserve months", opened: "opened", runs_n: " runs", kept: "; N runs reused by comparisons", change: "change (from 1 January of a year)", cached: " (N of them run before)",
     more: "add another year", load: "load a scenario file", load_button: "Load and compare",
     others: "This scenario also changes (not among the levers; compared as written): ",
-    choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund" },
+    choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund", true: "yes", false: "no" },
   },
 };
 let lang = "zh";
@@ -226,7 +226,7 @@ function stepInput(lever, year, value) {
   if (lever.choices) {
     input = document.createElement("select");
     for (const choice of ["", ...lever.choices]) {
-      const option = document.createElement("option"); option.value = choice;
+      const option = document.createElement("option"); option.value = String(choice);
       option.textContent = choice === "" ? "—" : (WORDS[lang].choice && WORDS[lang].choice[choice]) || choice;
       input.appendChild(option);
     }
@@ -254,7 +254,10 @@ function showLevers(data, keep) {
     const name = row.insertCell(); name.className = "name";
     name.textContent = `${lang === "zh" ? lever.name_zh : lever.name_en} (${lever.path})`;
     const path = row.insertCell(); path.className = "path";
-    path.textContent = lever.steps.map(([year, value]) => `${year}: ${shown(value)}`).join(", ");
+    const steps = lever.steps.map(([year, value]) => `${year}: ${shown(value)}`);
+    // a long path (a premium raised every year): its first steps and its last
+    path.textContent = steps.length > 6 ? [...steps.slice(0, 4), "…", steps[steps.length - 1]].join(", ") : steps.join(", ");
+    path.title = steps.join(", ");
     const cell = row.insertCell(); cell.className = "steps";
     const mine = kept.filter((c) => c.path === lever.path);
     const first = Math.min(data.years[0] + 4, data.years[1]);
@@ -293,7 +296,8 @@ function leverChanges() {
     const input = step.querySelector(".value");
     if (input.value.trim() === "") continue;
     const number = Number(input.value);
-    const value = input.tagName === "SELECT" || Number.isNaN(number) ? input.value : number;
+    const choice = { true: true, false: false }[input.value] ?? input.value;  // a yes/no lever
+    const value = input.tagName === "SELECT" ? choice : Number.isNaN(number) ? input.value : number;
     changes.push({ path: input.dataset.path, date: `${step.querySelector(".year").value}-01-01`, value });
   }
   return changes;
