@@ -35,7 +35,7 @@ def main() -> None:
             str(ROOT / "scenarios" / "nanchuan"),
             "--port",
             str(port),
-        ]  # fmt: skip
+        ]
     )
     try:
         for _ in range(100):
