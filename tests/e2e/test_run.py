@@ -66,7 +66,14 @@ def test_nanchuan_run_writes_every_contract_variable(nanchuan_run: Path) -> None
     manifest = json.loads((nanchuan_run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["runs"] == 1 and manifest["seed"] == 20260101
     assert len(manifest["scenarios"]["baseline"]["sha256"]) == 64
-    assert {"fundsim_version", "git_commit", "command_line", "created", "backend"} <= set(manifest)
+    assert {
+        "fundsim_version",
+        "git_commit",
+        "fundsim_code",
+        "command_line",
+        "created",
+        "backend",
+    } <= set(manifest)
 
 
 @pytest.mark.slow

@@ -241,3 +241,17 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     report = client.get(f"/api/results/{entry['key']}/download/report.docx")
     assert report.status_code == 200 and report.content[:2] == b"PK"
     assert sorted(p.relative_to(stored) for p in stored.rglob("*")) == before
+    # a batch another fundsim ran (another code digest) is shown but gives no runs
+    import json
+    import shutil
+
+    other = folder / "outputs" / "older"
+    shutil.copytree(stored, other)
+    meta = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    meta["fundsim_code"] = "0" * 16
+    (other / "manifest.json").write_text(json.dumps(meta), encoding="utf-8")
+    older = next(e for e in client.get("/api/stored").json() if e["folder"] == "outputs/older")
+    assert client.get(f"/api/results/{older['key']}").status_code == 200
+    shutil.rmtree(folder / ".workbench" / "runs")  # nothing cached: only the digest refuses
+    assert client.post(f"/api/stored/{older['key']}/open").json()["kept"] == 0
+    assert client.post(f"/api/stored/{entry['key']}/open").json()["kept"] == 3
