@@ -124,6 +124,7 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         page.click("#run")
         page.wait_for_selector("#result:not([hidden])", timeout=120_000)
         drawn(page, "#fan", "#depletion")
+        baseline_key = page.eval_on_selector("#fan", "i => i.src.split('/')[5]")
         for table in ("#indicators", "#warnings"):  # the header and a row a year
             assert page.eval_on_selector_all(f"{table} tr", "rows => rows.length") == 6
         shoot(page, tmp_path, "1-baseline.png")
@@ -169,12 +170,26 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         page.wait_for_function("document.getElementById('saved').textContent.length > 0")
         assert "drg-path.yaml" in page.inner_text("#saved")
         assert (folder / "drg-path.yaml").is_file()
-        # 6. load it back: its changes fill the controls; compared as before (nothing run)
+        # 6. a stored batch of the folder (the first batch's files, as `fundsim run` leaves
+        # them): opened, its baseline file found by its SHA-256, its runs and seed taken
+        first_batch = folder / ".workbench" / baseline_key
+        stored = folder / "outputs" / "first"
+        stored.mkdir(parents=True)
+        for name in ("results.nc", "manifest.json"):
+            shutil.copy(first_batch / name, stored / name)
         page.reload()
-        page.wait_for_selector("#baseline option", state="attached")
-        page.fill("#runs", "4")
-        page.click("#run")
+        page.wait_for_selector("#stored-row:not([hidden])")
+        page.select_option(
+            "#baseline", "drg-path.yaml"
+        )  # another file chosen: the open finds its own
+        page.click("#open")
         page.wait_for_selector("#levers-panel:not([hidden])", timeout=60_000)
+        assert "outputs/first" in page.inner_text("#status")
+        assert page.input_value("#baseline") == "baseline.yaml" and page.input_value("#runs") == "4"
+        drawn(page, "#fan", "#depletion")
+        shoot(page, tmp_path, "5-stored.png")
+        # 7. the saved scenario loaded back: its changes fill the controls, compared with the
+        # baseline (whose runs are cached: only the saved file's run)
         page.select_option("#load", "drg-path.yaml")
         page.click("#load-button")
         page.wait_for_selector("#compare:not([hidden])", timeout=60_000)
@@ -184,8 +199,8 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         assert values == ["0.5", "0.9"]
         assert page.inner_text("#comparison tr:nth-child(2)") != first_row
         drawn(page, "#difference", "#waterfall")
-        shoot(page, tmp_path, "5-loaded.png")
-        # 7. download the report of what is on the screen
+        shoot(page, tmp_path, "6-loaded.png")
+        # 8. download the report of what is on the screen
         with page.expect_download(timeout=300_000) as download:
             page.click('#compare a[data-file="report.docx"]')
         saved = tmp_path / "report.docx"
@@ -195,7 +210,7 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         assert "drg-path" in text or "工作台方案" in text  # the compared scenario is in it
         page.click("#lang")
         assert page.inner_text("h1") == "Fund forecast workbench"
-        shoot(page, tmp_path, "6-english.png")
+        shoot(page, tmp_path, "7-english.png")
         browser.close()
     outside = [u for u in requested if not u.startswith(url)]
     assert requested and not outside, outside

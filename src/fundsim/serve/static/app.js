@@ -15,7 +15,8 @@ const WORDS = {
     p_depleted: "穿底概率（基准→方案）", stored: "已有结果", open: "打开",
     indicators: "主要指标（中位数，亿元）", income: "收入", expenditure: "支出", balance: "累计结余",
     band: "累计结余5%–95%区间", months: "可支付月数", opened: "已打开", runs_n: "次模拟",
-    kept: "，N次模拟结果可供比较时复用", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
+    kept: "，N次模拟结果可供比较时复用",
+    unmatched: "；文件夹中没有与其基准情景完全相同的情景文件（文件已修改？），不能在其上调整政策杠杆", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
     load: "载入情景文件", load_button: "载入并比较",
     others: "该情景还调整了以下参数（杠杆中未列出），按文件原样比较：",
     choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支", true: "是", false: "否" },
@@ -35,7 +36,8 @@ const WORDS = {
     p_depleted: "P(depleted), baseline → scenario", stored: "stored results", open: "Open",
     indicators: "Key indicators (medians, 100 million yuan)", income: "income",
     expenditure: "expenditure", balance: "balance", band: "balance, 5–95%",
-    months: "reserve months", opened: "opened", runs_n: " runs", kept: "; N runs reused by comparisons", change: "change (from 1 January of a year)", cached: " (N of them run before)",
+    months: "reserve months", opened: "opened", runs_n: " runs", kept: "; N runs reused by comparisons",
+    unmatched: "; no scenario file of the folder is its baseline as it ran (changed since?): no lever can extend it", change: "change (from 1 January of a year)", cached: " (N of them run before)",
     more: "add another year", load: "load a scenario file", load_button: "Load and compare",
     others: "This scenario also changes (not among the levers; compared as written): ",
     choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund", true: "yes", false: "no" },
@@ -116,6 +118,9 @@ async function openStored() {
       $("baseline").value = match.file;
       state.levers = await api(`/api/levers?file=${encodeURIComponent(match.file)}`);
       showLevers(state.levers, false);
+    } else {  // its scenario file changed (or is elsewhere): shown, but no lever can extend it
+      $("levers-panel").hidden = true;
+      $("status").textContent += w("unmatched");
     }
     if (entry.scenarios.length > 1) {
       state.compare = entry.key; state.compareSummary = state.summary;
