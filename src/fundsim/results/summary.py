@@ -20,6 +20,7 @@ which is the fund coordinate):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,8 +73,11 @@ class FundAccessor:
     def quantiles(
         self, variables: Sequence[str] = SUMMARISED, q: Sequence[float] = QUANTILES
     ) -> xr.Dataset:
-        """Quantiles over runs (new dim ``quantile``) of each variable."""
-        out = self._ds[list(variables)].quantile(list(q), dim="run")
+        """Quantiles over runs (new dim ``quantile``) of each variable (NaN where a city's area
+        has no such fund: every run NaN there, as expected)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            out = self._ds[list(variables)].quantile(list(q), dim="run")
         for name in variables:
             out[name].attrs = dict(self._ds[name].attrs)
         return out
