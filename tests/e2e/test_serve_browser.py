@@ -210,6 +210,10 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         assert "drg-path" in text or "工作台方案" in text  # the compared scenario is in it
         page.click("#lang")
         assert page.inner_text("h1") == "Fund forecast workbench"
+        assert "baseline (test)" in page.inner_text("#baseline")  # the titles in English
+        assert "run before" in page.inner_text("#status")  # "8/8 (4 of them run before)"
+        page.wait_for_function("document.getElementById('fan').src.includes('lang=en')")
+        drawn(page, "#fan", "#difference")
         shoot(page, tmp_path, "7-english.png")
         browser.close()
     outside = [u for u in requested if not u.startswith(url)]

@@ -120,10 +120,13 @@ def _second_layer(d: xr.Dataset, fund: str, lang: str) -> str:
             return f"赔付率（赔付÷保费）{ratio:.0%}，超额结余返还居民医保基金占保费的{back:.0%}"
         return f"loss ratio (claims ÷ premiums) {ratio:.0%}; {back:.0%} of the premiums returned to the URRBMI fund"
     last = int(d["year"].values[-1])
-    need = float(flows.sel(flow="assistance_budget").isel(year=-1)) / 1e4
+    need = float(flows.sel(flow="assistance_budget").isel(year=-1))
     if lang == "zh":
-        return f"{last}年财政需拨付约{need:,.0f}万元（救助支出即需求）"
-    return f"the budget must pay about {need:,.0f}万 yuan in {last} (assistance spends what its members need)"
+        return f"{last}年财政需拨付约{need / 1e4:,.0f}万元（救助支出即需求）"
+    return (
+        f"the budget must pay about {need / 1e6:,.1f} million yuan in {last} "
+        "(assistance spends what its members need)"
+    )
 
 
 def explain(ds: xr.Dataset, lang: str, scenario: int = 0) -> list[str]:

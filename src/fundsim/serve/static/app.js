@@ -65,6 +65,8 @@ function translate() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = w(node.dataset.t);
   $("lang").textContent = w("switch");
+  if (state.scenarios) showScenarios();
+  if (state.status) $("status").textContent = state.status();
   if (state.summary) showSummary(state.summary);
   if (state.levers) showLevers(state.levers);
   if (state.compareSummary) showComparison(state.compareSummary);
@@ -74,8 +76,14 @@ async function loadScenarios() {
   const about = await api("/api/about");
   $("folder").textContent = about.folder;
   $("public").hidden = !about.public;
-  const list = await api("/api/scenarios");
-  state.scenarios = list;
+  state.scenarios = await api("/api/scenarios");
+  state.stored = await api("/api/stored");
+  showScenarios();
+}
+
+function showScenarios() {
+  // the baselines by region and the stored batches, in the page's language
+  const list = state.scenarios;
   const select = $("baseline");
   const chosen = select.value;
   select.innerHTML = "";
@@ -92,9 +100,9 @@ async function loadScenarios() {
     groups[region].appendChild(option);
   }
   if (chosen) select.value = chosen;
-  state.stored = await api("/api/stored");
   $("stored-row").hidden = state.stored.length === 0;
   const stored = $("stored");
+  const opened = stored.value;
   stored.innerHTML = "";
   for (const e of state.stored) {
     const option = document.createElement("option");
@@ -102,6 +110,7 @@ async function loadScenarios() {
     option.textContent = `${e.folder} — ${e.scenarios.map((s) => s.name).join(", ")} × ${e.runs}`;
     stored.appendChild(option);
   }
+  if (opened) stored.value = opened;
 }
 
 async function openStored() {
@@ -113,8 +122,10 @@ async function openStored() {
     state.summary = await api(`/api/results/${entry.key}`);
     showSummary(state.summary);
     $("runs").value = entry.runs; $("seed").value = entry.seed;
-    $("status").textContent = `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
-      + (kept.kept ? w("kept").replace("N", kept.kept) : "");
+    state.status = () => `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
+      + (kept.kept ? w("kept").replace("N", kept.kept) : "") + (state.matched ? "" : w("unmatched"));
+    state.matched = true;
+    $("status").textContent = state.status();
     const match = state.scenarios.find((s) => s.valid && s.sha256 === entry.scenarios[0].sha256);
     if (match) {
       $("baseline").value = match.file;
@@ -122,22 +133,25 @@ async function openStored() {
       showLevers(state.levers, false);
     } else {  // its scenario file changed (or is elsewhere): shown, but no lever can extend it
       $("levers-panel").hidden = true;
-      $("status").textContent += w("unmatched");
+      state.matched = false;
+      $("status").textContent = state.status();
     }
     if (entry.scenarios.length > 1) {
       state.compare = entry.key; state.compareSummary = state.summary;
       showComparison(state.compareSummary);
     } else { $("compare").hidden = true; }
-  } catch (error) { $("status").textContent = error.message; }
+  } catch (error) { state.status = () => error.message; $("status").textContent = error.message; }
 }
 
 async function waitFor(job, onDone) {
   $("progress").hidden = false;
   for (;;) {
     $("progress").max = job.total; $("progress").value = job.done;
-    $("status").textContent = `${w(job.state === "done" ? "done" : job.state === "failed" ? "failed" : "running")} ${job.done}/${job.total}`
-      + (job.cached ? w("cached").replace("N", job.cached) : "");
-    if (job.state === "failed") { $("status").textContent += `: ${job.error}`; return; }
+    const shown = job;  // the status in whichever language the page is in
+    state.status = () => `${w(shown.state === "done" ? "done" : shown.state === "failed" ? "failed" : "running")} ${shown.done}/${shown.total}`
+      + (shown.cached ? w("cached").replace("N", shown.cached) : "") + (shown.state === "failed" ? `: ${shown.error}` : "");
+    $("status").textContent = state.status();
+    if (job.state === "failed") return;
     if (job.state === "done") { await onDone(job.key); return; }
     await new Promise((resolve) => setTimeout(resolve, 500));
     job = await api(`/api/jobs/${job.id}`);
@@ -157,7 +171,7 @@ async function runBaseline() {
       state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
       showLevers(state.levers, false);
     });
-  } catch (error) { $("status").textContent = error.message; }
+  } catch (error) { state.status = () => error.message; $("status").textContent = error.message; }
 }
 
 function chart(img, key, kind, extra) {
