@@ -189,7 +189,7 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         drawn(page, "#fan", "#depletion")
         shoot(page, tmp_path, "5-stored.png")
         # 7. the saved scenario loaded back: its changes fill the controls, compared with the
-        # baseline (whose runs are cached: only the saved file's run)
+        # baseline (every run cached: the saved file has its draft's runs)
         page.select_option("#load", "drg-path.yaml")
         page.click("#load-button")
         page.wait_for_selector("#compare:not([hidden])", timeout=60_000)
@@ -197,6 +197,7 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
             f"{drg} input.value", "inputs => inputs.map(i => i.value)"
         )
         assert values == ["0.5", "0.9"]
+        assert "8/8" in page.inner_text("#status") and "其中8次" in page.inner_text("#status")
         assert page.inner_text("#comparison tr:nth-child(2)") != first_row
         drawn(page, "#difference", "#waterfall")
         shoot(page, tmp_path, "6-loaded.png")

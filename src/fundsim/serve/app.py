@@ -226,6 +226,29 @@ class Workbench:
     def _cache(self, sha256: str, seed: int, code: str) -> RunStore:
         return RunStore(self.folder / WORKBENCH / RUNS / f"{sha256[:24]}-{seed}-{code}")
 
+    def share_runs(self, draft: Path, saved: Path) -> int:
+        """Give the runs cached for ``draft`` to ``saved``, the same scenario written
+        elsewhere (only its ``extends`` rewritten to reach the same file: the same values,
+        so the same numbers; its SHA-256 differs as its text does). How many runs."""
+        from ..scenario.loader import load_scenario
+
+        before = load_scenario(draft, [self.folder]).sha256[:24]
+        after = load_scenario(saved, [self.folder]).sha256[:24]
+        shared = 0
+        for cache in (self.folder / WORKBENCH / RUNS).glob(f"{before}-*"):
+            target = cache.with_name(after + cache.name[len(before) :])
+            for source in sorted(cache.rglob("*")):
+                place = target / source.relative_to(cache)
+                if source.is_dir() or place.exists():
+                    continue
+                place.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, place)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(source, place)
+                shared += source.suffix == ".npy"
+        return shared
+
     def _seed(self, batch: Any, caches: list[RunStore]) -> int:
         """Start ``batch``'s store from the runs cached for its scenarios (linked, not
         copied: a run file is never changed once written); how many it found."""

@@ -151,6 +151,7 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         if target.exists() and not body.get("force"):
             raise Refused(f"{target.relative_to(bench.folder)} exists; fundsim does not replace it")
         target.write_text(moved(source, target.parent), encoding="utf-8")
+        bench.share_runs(source, target)
         return JSONResponse({"file": target.relative_to(bench.folder).as_posix()})
 
     async def download(request: Request) -> Response:
