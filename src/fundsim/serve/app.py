@@ -6,12 +6,13 @@ chart code as SVG, so the page requests nothing outside the server: it works on 
 network with no internet. Scenario files are read and written only inside the chosen folder;
 batches run on the same code as ``fundsim compare`` (same scenarios, seed and runs: the same
 numbers, bit for bit). Every run is kept under ``FOLDER/.workbench/runs/`` by its scenario's
-SHA-256 (of every file it reads), the seed and the run's number, and fundsim's version: a run's
-numbers depend on nothing else (common random numbers), so a batch takes the runs it finds
-there and runs only the others (fundsim's version here: a digest of its code,
-:func:`~fundsim.results.io.code_digest`). The baseline's runs serve every comparison with it, and 200
-runs after 100 run 100 more. A finished batch is kept under ``FOLDER/.workbench/KEY`` (its
-scenarios, seed and runs), so a second look costs nothing.
+SHA-256 (of every file it reads), the seed, the run's number and a digest of fundsim's code
+(:func:`~fundsim.results.io.code_digest`): a run's numbers depend on nothing else (common
+random numbers), so a batch takes the runs it finds there and runs only the others. The
+baseline's runs serve every comparison with it, 200 runs after 100 run 100 more, and a stored
+batch of the folder (``fundsim run`` output) lends its runs when the same code ran it. A
+finished batch is kept under ``FOLDER/.workbench/KEY`` (its scenarios, seed and runs), so a
+second look costs nothing.
 """
 
 from __future__ import annotations
