@@ -199,6 +199,18 @@ def test_a_city_offers_its_pooling_levers_and_runs_a_draft_of_them(
     assert job["state"] == "done", job
     shown = client.get(f"/api/results/{job['key']}").json()
     assert shown["scenarios"] == ["city", "one-fund"] and shown["comparison"]  # the city's total
+    # each area of the city on its own, by its name in either language
+    names = [a["name"] for a in shown["areas"]]
+    assert names[-1] == "total" and "city" not in names and len(names) == 5
+    assert shown["areas"][0]["zh"] != shown["areas"][0]["en"]
+    one = client.get(f"/api/results/{job['key']}", params={"area": names[0]}).json()
+    assert one["comparison"] and one["indicators"]["city"]["urrbmi_pool"]["balance_p50"]
+    assert one["indicators"] != shown["indicators"]  # an area's figures, not the total's
+    fan = client.get(f"/api/results/{job['key']}/chart/fan.svg", params={"area": names[0]})
+    assert fan.status_code == 200
+    for bad in ("city", "nowhere"):
+        answer = client.get(f"/api/results/{job['key']}", params={"area": bad})
+        assert answer.status_code == 400 and bad in answer.json()["error"]
     assert client.get(f"/api/results/{job['key']}/chart/waterfall.svg").status_code == 200
 
 

@@ -307,15 +307,24 @@ class Workbench:
         except Exception as error:  # shown beside the button, never as a traceback
             job.state, job.error = "failed", str(error)
 
-    def results(self, key: str) -> Any:
-        """A finished batch's results (a city's: its total, as the report shows first)."""
+    def results(self, key: str, area: str | None = None) -> Any:
+        """A finished batch's results: of one area of a city (``area``; by default its
+        total, as the report shows first), and the areas it may show (name, zh, en: each area
+        and the total; [] for one area)."""
         from ..results import read_results
-        from ..results.areas import select_area
+        from ..results.areas import CITY, area_label, area_names, select_area
 
         path = self.place(key) / "results.nc"
         if not path.exists():
             raise Refused(f"no finished batch {key!r}")
-        return select_area(read_results(path), None)
+        whole = read_results(path)
+        areas = [{"name": a, "zh": area_label(whole, a, "zh"), "en": area_label(whole, a, "en")}
+                 for a in area_names(whole) if a != CITY]  # fmt: skip
+        if area == CITY:  # the city's own book holds its reserves only, no pooled fund
+            raise Refused(f"area {CITY!r} holds the reserves only; choose an area or the total")
+        one = select_area(whole, area)
+        one.attrs["workbench_areas"] = json.dumps(areas, ensure_ascii=False)
+        return one
 
 
 # --- what the page shows -------------------------------------------------------------------
@@ -333,6 +342,7 @@ def summary(ds: Any) -> dict[str, Any]:
     pooled = [f for f in ("uebmi_pool", "urrbmi_pool") if f in ds["fund"].values]
     p = ds.fundsim.prob_depleted()
     out: dict[str, Any] = {
+        "areas": json.loads(str(ds.attrs.get("workbench_areas", "[]"))),
         "scenarios": names,
         "titles": {lang: scenario_titles(ds, lang) for lang in ("zh", "en")},
         "funds": {lang: {f: labels(ALL_ACCOUNT_CODES, lang)[f] for f in pooled} for lang in ("zh", "en")},

@@ -107,11 +107,12 @@ def create_app(folder: Path, workers: int | None = None, public: bool = False) -
         return JSONResponse(_job(job))
 
     async def results(request: Request) -> Response:
-        return JSONResponse(summary(bench.results(request.path_params["key"])))
+        area = request.query_params.get("area") or None
+        return JSONResponse(summary(bench.results(request.path_params["key"], area)))
 
     async def chart(request: Request) -> Response:
-        ds = bench.results(request.path_params["key"])
         q = request.query_params
+        ds = bench.results(request.path_params["key"], q.get("area") or None)
         svg = chart_svg(ds, request.path_params["kind"], q.get("fund", "urrbmi_pool"),
                         q.get("scenario") or None, q.get("lang", "zh"))  # fmt: skip
         return Response(svg, media_type="image/svg+xml")

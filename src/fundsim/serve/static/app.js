@@ -4,7 +4,7 @@
 const WORDS = {
   zh: {
     title: "基金运行预测工作台", choose: "选择情景", baseline: "基准情景", runs: "模拟次数",
-    seed: "种子", run: "运行", result: "预测结果", fund: "基金", warnings: "预警概率",
+    seed: "种子", run: "运行", area: "区县", result: "预测结果", fund: "基金", warnings: "预警概率",
     download: "下载", levers: "政策杠杆", name: "方案名称", make: "生成并比较",
     levers_help: "修改一项或多项政策（自某年起的取值，可按年份设定多个取值），生成继承基准情景的新情景，并以共同随机数与基准比较。",
     save: "保存为情景文件", compare: "与基准比较", running: "运行中", done: "完成",
@@ -24,7 +24,7 @@ const WORDS = {
   },
   en: {
     title: "Fund forecast workbench", choose: "Choose a scenario", baseline: "baseline",
-    runs: "runs", seed: "seed", run: "Run", result: "Forecast", fund: "fund",
+    runs: "runs", seed: "seed", run: "Run", area: "area", result: "Forecast", fund: "fund",
     warnings: "Early warnings", download: "Download", levers: "Policy levers",
     name: "scenario name", make: "Make and compare",
     levers_help: "Change one or more policies (a value from a year on; + adds another year): a new scenario extending the baseline, compared with it under common random numbers.",
@@ -116,10 +116,11 @@ function showScenarios() {
 async function openStored() {
   // a batch stored in the folder: shown as it is; its runs reused by comparisons with it
   const entry = state.stored.find((e) => e.key === $("stored").value);
+  $("area-label").hidden = true;
   try {
     const kept = await api(`/api/stored/${entry.key}/open`, {});
     state.batch = entry.key;
-    state.summary = await api(`/api/results/${entry.key}`);
+    state.summary = await api(`/api/results/${entry.key}?area=${encodeURIComponent(area())}`);
     showSummary(state.summary);
     $("runs").value = entry.runs; $("seed").value = entry.seed;
     state.status = () => `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
@@ -162,11 +163,12 @@ function runs() { return { runs: Number($("runs").value), seed: $("seed").value 
 
 async function runBaseline() {
   const file = $("baseline").value;
+  $("area-label").hidden = true;  // another baseline: its own areas, its total first
   try {
     const job = await api("/api/batch", { files: [file], ...runs() });
     await waitFor(job, async (key) => {
       state.batch = key;
-      state.summary = await api(`/api/results/${key}`);
+      state.summary = await api(`/api/results/${key}?area=${encodeURIComponent(area())}`);
       showSummary(state.summary);
       state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
       showLevers(state.levers, false);
@@ -174,13 +176,40 @@ async function runBaseline() {
   } catch (error) { state.status = () => error.message; $("status").textContent = error.message; }
 }
 
+function area() { return $("area-label").hidden ? "" : $("area").value; }
+
 function chart(img, key, kind, extra) {
-  const params = new URLSearchParams({ lang, ...extra });
+  const params = new URLSearchParams({ lang, area: area(), ...extra });
   img.src = `/api/results/${key}/chart/${kind}.svg?${params}`;
+}
+
+function showAreas(s) {
+  // a city: its areas and its total (the total first shown)
+  const select = $("area");
+  const chosen = select.value;
+  select.innerHTML = "";
+  for (const a of s.areas) {
+    const option = document.createElement("option");
+    option.value = a.name; option.textContent = lang === "zh" ? a.zh : a.en;
+    select.appendChild(option);
+  }
+  select.value = s.areas.some((a) => a.name === chosen) ? chosen : "total";
+  $("area-label").hidden = s.areas.length === 0;
+}
+
+async function changeArea() {
+  // the summary and the comparison of the chosen area, read again
+  const where = `?area=${encodeURIComponent(area())}`;
+  if (state.batch) { state.summary = await api(`/api/results/${state.batch}${where}`); showSummary(state.summary); }
+  if (state.compare && !$("compare").hidden) {
+    state.compareSummary = await api(`/api/results/${state.compare}${where}`);
+    showComparison(state.compareSummary);
+  }
 }
 
 function showSummary(s) {
   $("result").hidden = false;
+  showAreas(s);
   const scenario = s.scenarios[0];
   $("headline").innerHTML = "";
   for (const line of s.headline[lang][scenario]) {
@@ -334,7 +363,7 @@ async function compareWith(file) {
   const job = await api("/api/batch", { files: [$("baseline").value, file], ...runs() });
   await waitFor(job, async (key) => {
     state.compare = key;
-    state.compareSummary = await api(`/api/results/${key}`);
+    state.compareSummary = await api(`/api/results/${key}?area=${encodeURIComponent(area())}`);
     showComparison(state.compareSummary);
   });
 }
@@ -424,5 +453,6 @@ $("make").addEventListener("click", makeAndCompare);
 $("save").addEventListener("click", saveDraft);
 $("load-button").addEventListener("click", loadScenario);
 $("open").addEventListener("click", openStored);
+$("area").addEventListener("change", changeArea);
 $("fund").addEventListener("change", () => state.summary && showSummary(state.summary));
 loadScenarios().then(translate);
