@@ -50,6 +50,13 @@ def wait(client: TestClient, job: dict) -> dict:
     raise AssertionError("the batch did not finish")
 
 
+def same_numbers(page: Path, command: Path) -> None:
+    """Every variable of the two batches' results equal, value for value (NaN where NaN)."""
+    mine, theirs = read_results(page), read_results(command)
+    for name in theirs.data_vars:
+        assert np.array_equal(mine[name].values, theirs[name].values, equal_nan=True), name
+
+
 def test_the_page_and_its_assets_name_no_outside_address(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "基金运行预测工作台" in page.text
@@ -107,10 +114,7 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     page = pd.DataFrame(shown["comparison"])
     for column in ("balance_diff_median", "balance_diff_p05", "p_depleted_scenario"):
         assert page[column].tolist() == cli[column].tolist(), column
-    mine = read_results(folder / ".workbench" / job["key"])
-    theirs = read_results(out)
-    for name in theirs.data_vars:  # every value of every run, the cached ones too
-        assert np.array_equal(mine[name].values, theirs[name].values, equal_nan=True), name
+    same_numbers(folder / ".workbench" / job["key"], out)  # every run, the cached ones too
     more = wait(client, client.post("/api/batch", json={"files": ["baseline.yaml"], "runs": 6,
                                                         "seed": 7}).json())  # fmt: skip
     assert more["state"] == "done" and more["cached"] == 4  # 6 runs after 4: 2 more ran
@@ -246,9 +250,7 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     out = tmp_path / "cli"
     assert main(["compare", str(folder / "baseline.yaml"), str(folder / saved), "--runs", "3",
                  "--seed", "5", "--out", str(out), *allow]) == 0  # fmt: skip
-    mine, theirs = read_results(folder / ".workbench" / job["key"]), read_results(out)
-    for name in theirs.data_vars:
-        assert np.array_equal(mine[name].values, theirs[name].values, equal_nan=True), name
+    same_numbers(folder / ".workbench" / job["key"], out)  # the stored runs among them
     # the stored batch's report is written in the workbench's folder, not in the planner's
     report = client.get(f"/api/results/{entry['key']}/download/report.docx")
     assert report.status_code == 200 and report.content[:2] == b"PK"

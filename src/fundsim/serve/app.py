@@ -36,6 +36,7 @@ from ..source.diagnostics import InputError, ScenarioError
 STATIC = Path(__file__).resolve().parent / "static"
 WORKBENCH = ".workbench"
 MAX_RUNS = 2000
+KEPT_RESULTS = 4  # results files held in memory (a 100-run Nanchuan batch: about 10 MB)
 CHART_KINDS = ("fan", "depletion", "warnings", "compare", "waterfall", "income-expenditure")
 
 
@@ -55,6 +56,15 @@ class Job:
     state: str = "running"  # running, done, failed
     error: str = ""
     cached: int = 0  # runs found in the workbench's run cache
+
+
+def _link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a run file is never changed once written),
+    or a copy on a file system without hard links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 class Caching:
@@ -87,6 +97,7 @@ class Workbench:
         self.lock = threading.Lock()
         self.drafts = self.folder / WORKBENCH / "drafts"  # the scenarios the levers make
         self.opened: dict[str, Path] = {}  # stored batches listed, by key
+        self.loaded: dict[Path, tuple[int, Any]] = {}  # results read, by file: (mtime, Dataset)
 
     # --- files ------------------------------------------------------------------------------
 
@@ -182,9 +193,7 @@ class Workbench:
         meta = json.loads((place / MANIFEST).read_text(encoding="utf-8"))
         if meta.get("fundsim_code") != code_digest():
             return 0  # another version of fundsim: its runs are shown, not reused
-        from ..results import read_results
-
-        ds = read_results(place / "results.nc")
+        ds = self.read(place / "results.nc")
         extra = [str(c) for c in ds.coords if str(c).startswith("scenario_")]
         ds = ds.drop_vars(extra)
         kept = 0
@@ -243,10 +252,7 @@ class Workbench:
                 if source.is_dir() or place.exists():
                     continue
                 place.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(source, place)
-                except OSError:  # a file system without hard links
-                    shutil.copyfile(source, place)
+                _link(source, place)
                 shared += source.suffix == ".npy"
         return shared
 
@@ -265,11 +271,7 @@ class Workbench:
         (store / RUNS).mkdir(parents=True)
         shutil.copyfile(found[0][2].path / TEMPLATE, store / TEMPLATE)
         for s, r, cache in found:
-            source, target = cache.path / RUNS / f"0-{r}.npy", store / RUNS / f"{s}-{r}.npy"
-            try:
-                os.link(source, target)
-            except OSError:  # a file system without hard links
-                shutil.copyfile(source, target)
+            _link(cache.path / RUNS / f"0-{r}.npy", store / RUNS / f"{s}-{r}.npy")
         plan = json.dumps(batch.plan(), indent=2, ensure_ascii=False)
         (batch.staging / PLAN).write_text(plan, encoding="utf-8")
         return len(found)
@@ -311,20 +313,35 @@ class Workbench:
         """A finished batch's results: of one area of a city (``area``; by default its
         total, as the report shows first), and the areas it may show (name, zh, en: each area
         and the total; [] for one area)."""
-        from ..results import read_results
         from ..results.areas import CITY, area_label, area_names, select_area
 
         path = self.place(key) / "results.nc"
         if not path.exists():
             raise Refused(f"no finished batch {key!r}")
-        whole = read_results(path)
+        whole = self.read(path)
         areas = [{"name": a, "zh": area_label(whole, a, "zh"), "en": area_label(whole, a, "en")}
                  for a in area_names(whole) if a != CITY]  # fmt: skip
         if area == CITY:  # the city's own book holds its reserves only, no pooled fund
             raise Refused(f"area {CITY!r} holds the reserves only; choose an area or the total")
-        one = select_area(whole, area)
-        one.attrs["workbench_areas"] = json.dumps(areas, ensure_ascii=False)
-        return one
+        return select_area(whole, area).assign_attrs(  # a new Dataset: the one read stays as read
+            workbench_areas=json.dumps(areas, ensure_ascii=False)
+        )
+
+    def read(self, path: Path) -> Any:
+        """The results file ``path``, read once for every request about it (the page asks
+        for a batch's summary and each of its charts; a file replaced since is read again).
+        The last few files are kept."""
+        from ..results import read_results
+
+        stamp = path.stat().st_mtime_ns
+        kept = self.loaded.get(path)
+        if kept is None or kept[0] != stamp:
+            kept = (stamp, read_results(path))
+            self.loaded.pop(path, None)
+            self.loaded[path] = kept
+            while len(self.loaded) > KEPT_RESULTS:
+                self.loaded.pop(next(iter(self.loaded)))
+        return kept[1]
 
 
 # --- what the page shows -------------------------------------------------------------------

@@ -120,7 +120,7 @@ async function openStored() {
   try {
     const kept = await api(`/api/stored/${entry.key}/open`, {});
     state.batch = entry.key;
-    state.summary = await api(`/api/results/${entry.key}?area=${encodeURIComponent(area())}`);
+    state.summary = await resultsOf(entry.key);
     showSummary(state.summary);
     $("runs").value = entry.runs; $("seed").value = entry.seed;
     state.status = () => `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
@@ -168,7 +168,7 @@ async function runBaseline() {
     const job = await api("/api/batch", { files: [file], ...runs() });
     await waitFor(job, async (key) => {
       state.batch = key;
-      state.summary = await api(`/api/results/${key}?area=${encodeURIComponent(area())}`);
+      state.summary = await resultsOf(key);
       showSummary(state.summary);
       state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
       showLevers(state.levers, false);
@@ -197,12 +197,16 @@ function showAreas(s) {
   $("area-label").hidden = s.areas.length === 0;
 }
 
+function resultsOf(key) {
+  // a batch's summary, of the area chosen (a city's total when none is)
+  return api(`/api/results/${key}?area=${encodeURIComponent(area())}`);
+}
+
 async function changeArea() {
   // the summary and the comparison of the chosen area, read again
-  const where = `?area=${encodeURIComponent(area())}`;
-  if (state.batch) { state.summary = await api(`/api/results/${state.batch}${where}`); showSummary(state.summary); }
+  if (state.batch) { state.summary = await resultsOf(state.batch); showSummary(state.summary); }
   if (state.compare && !$("compare").hidden) {
-    state.compareSummary = await api(`/api/results/${state.compare}${where}`);
+    state.compareSummary = await resultsOf(state.compare);
     showComparison(state.compareSummary);
   }
 }
@@ -363,7 +367,7 @@ async function compareWith(file) {
   const job = await api("/api/batch", { files: [$("baseline").value, file], ...runs() });
   await waitFor(job, async (key) => {
     state.compare = key;
-    state.compareSummary = await api(`/api/results/${key}?area=${encodeURIComponent(area())}`);
+    state.compareSummary = await resultsOf(key);
     showComparison(state.compareSummary);
   });
 }
