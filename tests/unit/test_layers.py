@@ -12,6 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "fundsim"
 FLOORS = {
     "codes": 0,
     "source": 0,
+    "places": 0,  # where fundsim writes and what it may replace: the one output rule
     "parameters": 1,
     "scenario": 1,
     "random": 1,

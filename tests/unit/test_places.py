@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fundsim.results.places import (
+from fundsim.places import (
     OutputError,
     check_name,
     check_replaceable,

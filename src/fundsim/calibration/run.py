@@ -333,7 +333,7 @@ def check_out(
 ) -> Path:
     """The calibrated scenario's place: a .yaml file inside the scenario's project, replaced
     only with --force and only when fundsim wrote it."""
-    from ..results.places import OutputError, check_place
+    from ..places import OutputError, check_place
 
     absolute = check_place(out, "--out", folder=False)
     if absolute.suffix not in (".yaml", ".yml"):

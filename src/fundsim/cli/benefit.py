@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from ..benefits.calculator import check_claims, settle_claims
     from ..results.io import write_atomically
-    from ..results.places import check_place
+    from ..places import check_place
     from ..scenario.loader import load_scenario
     from ..scenario.paths import display_path
     from ..source.diagnostics import Collector, InputError, ScenarioError

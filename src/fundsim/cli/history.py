@@ -135,7 +135,7 @@ def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar |
 def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
     """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
     from ..results.io import move_into_place
-    from ..results.places import check_replaceable, mark
+    from ..places import check_replaceable, mark
 
     check_replaceable(target, kind, allowed=force)
     staging = target.with_name(f".{target.name}.partial")
@@ -254,7 +254,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         scenario_text,
         write_scenario,
     )
-    from ..results.places import check_place
+    from ..places import check_place
     from ..scenario.paths import project_root
     from ..source.diagnostics import InputError
 
@@ -268,7 +268,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "test the forecast on; choose an earlier --until"
             )
         target = check_place(args.out)
-        from ..results.places import check_replaceable
+        from ..places import check_replaceable
 
         check_replaceable(target, "backtest", allowed=args.force)
         scenario_file = target / "calibrated.yaml"
@@ -277,7 +277,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         target = check_place(
             args.report or scenario_file.with_name(f"{scenario_file.stem}-report"), "--report"
         )
-        from ..results.places import check_replaceable
+        from ..places import check_replaceable
 
         check_replaceable(target, "calibration", allowed=args.force)
     for w in chosen.scenario.warnings:

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        from ..results.places import write_failure
+        from ..places import write_failure
 
         refused = write_failure(exc)
         if refused is None:
@@ -202,7 +202,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     from ..ensemble.batch import Batch, run_batch
     from ..plotting.figures import write_fan_charts
     from ..results.compare import comparison_table, format_table, write_comparison
-    from ..results.places import check_place
+    from ..places import check_place
     from ..results.summary import write_summaries
     from ..scenario.loader import load_scenario
     from ..sim.allocator import keep_freed_memory
@@ -314,7 +314,7 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..reporting.areas import area_table
     from ..reporting.report import read_manifest, write_report
     from ..results.areas import area_names, select_area
-    from ..results.places import check_place, check_replaceable, check_replaceable_file
+    from ..places import check_place, check_replaceable, check_replaceable_file
 
     whole = _results(args.results)
     # a city's: the area chosen (the total by default); the draws chart shows every area

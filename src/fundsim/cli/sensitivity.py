@@ -162,7 +162,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..ensemble.backends import make_backend
     from ..ensemble.evaluate import simulate
     from ..ensemble.progress import ProgressBar
-    from ..results.places import check_place
+    from ..places import check_place
     from ..scenario.loader import load_scenario
     from ..source.diagnostics import InputError
 

@@ -35,7 +35,7 @@ import xarray as xr
 from filelock import FileLock, Timeout
 
 from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
-from ..results.places import OutputError, check_replaceable, mark
+from ..places import OutputError, check_replaceable, mark
 from ..results.store import RunStore
 from ..scenario import assumptions
 from ..scenario.loader import Scenario

@@ -10,7 +10,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ..results.areas import area_names, select_area
-from ..results.places import chart_metadata, check_name
+from ..places import chart_metadata, check_name
 from ..source.diagnostics import InputError
 from . import charts, city
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language

@@ -26,7 +26,7 @@ from ..plotting.text import REPORT
 from ..results import headline
 from ..results.areas import area_label
 from ..results.io import move_into_place
-from ..results.places import check_name, check_replaceable, mark
+from ..places import check_name, check_replaceable, mark
 from ..results.workbook import PERCENT, write_sheet
 from .areas import SHEET as AREA_SHEET
 from .sensitivity import (

@@ -153,7 +153,7 @@ def check_results(ds: xr.Dataset, where: str) -> None:
 
     from ..codes import ALL_ACCOUNT_CODES
     from ..source.diagnostics import InputError
-    from .places import check_name
+    from ..places import check_name
     from .schema import CONTRACT, VARIABLES
 
     accounts = [a.name for a in ALL_ACCOUNT_CODES]
