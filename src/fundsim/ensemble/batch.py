@@ -316,7 +316,7 @@ def finish(
     shutil.rmtree(final, ignore_errors=True)
     final.mkdir()
     try:
-        write_netcdf(ds, final / RESULTS)
+        digest = write_netcdf(ds, final / RESULTS)
         meta = manifest(
             {s.name: {"file": display_path(s.file), "sha256": s.sha256} for s in batch.scenarios},
             batch.seed,
@@ -324,6 +324,7 @@ def finish(
             backend.name,
             batch.argv,
         )
+        meta["results_sha256"] = digest  # a results file changed since is told by it
         meta["workers"] = backend.workers
         meta["elapsed_seconds"] = round(time.perf_counter() - started, 1)
         write_manifest(final, meta)

@@ -78,9 +78,10 @@ def manifest(
     }
 
 
-def write_netcdf(ds: xr.Dataset, path: Path, compress: bool = True) -> None:
+def write_netcdf(ds: xr.Dataset, path: Path, compress: bool = True) -> str:
     """Write ``ds`` to ``path`` under a temporary name, renamed only when complete (a failed
-    or killed write leaves no file at ``path``).
+    or killed write leaves no file at ``path``); returns the file's SHA-256 (hex), which the
+    manifest records so that a results file changed since can be told (:func:`check_digest`).
 
     The file is built in memory and written with plain file I/O: HDF5 writing straight to a
     disk that refuses a write (full, over a size limit) leaves its library in a state that
@@ -91,8 +92,18 @@ def write_netcdf(ds: xr.Dataset, path: Path, compress: bool = True) -> None:
     # xarray takes a Dask distributed lock named after the target when a Dask client is the
     # default scheduler (the Dask backend's is), and an in-memory target has no such name
     with dask.config.set(scheduler="synchronous"):
-        data = ds.to_netcdf(engine="h5netcdf", encoding=encoding)
-    write_atomically(path, bytes(data))
+        data = bytes(ds.to_netcdf(engine="h5netcdf", encoding=encoding))
+    write_atomically(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 (hex) of the file ``path``, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
