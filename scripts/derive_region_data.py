@@ -1,6 +1,6 @@
-"""Derive the region data files under calibration/<region>/ from the public data in ../shared/data.
+"""Derive the region data files under calibration/<region>/ from the public data in data/ (a copy of ../shared/data).
 
-Run from the repository root:  python scripts/derive_region_data.py [--shared ../shared]
+Run from the repository root:  python scripts/derive_region_data.py [--shared FOLDER-HOLDING-data/]
 
 Every file written starts with comment lines naming its sources and the derivation, so the
 numbers carry their provenance. The seeds give only totals by scheme; the age and sex
@@ -284,7 +284,9 @@ def derive_fertility(region: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument(
+        "--shared", type=Path, default=ROOT, help="the folder holding data/ (default: this repository)"
+    )
     args = parser.parse_args()
     qx_m, qx_f = life_table(args.shared)
     male, female = national_structure(args.shared, qx_m, qx_f)

@@ -22,7 +22,7 @@ from fundsim.scenario import assumptions
 from fundsim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "national_fund_2018_2022.csv"
+DATA = ROOT / "data" / "national_fund_2018_2022.csv"  # a copy of ../shared/data (data/README.md)
 RUNS = 24
 
 

@@ -45,7 +45,7 @@ def test_a_small_sobol_design_of_the_combined_scenario(
     assert sheet.cell(2, heads.index("一阶指数S1") + 1).number_format == "0.000"
     # an existing folder is kept without --force
     assert main([*args, "--workers", "1", "--quiet"]) == 2
-    assert "add --force" in capsys.readouterr().err
+    assert "pass --force" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

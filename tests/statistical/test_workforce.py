@@ -18,7 +18,7 @@ from fundsim.ensemble.evaluate import simulate
 from fundsim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "national_fund_2018_2022.csv"
+DATA = ROOT / "data" / "national_fund_2018_2022.csv"  # a copy of ../shared/data (data/README.md)
 RUNS = 6  # the run-to-run sd of a year's ratio is about 0.015 at this sample size
 
 

@@ -11,7 +11,6 @@ from fundsim.scenario.regiondata import read_table
 from fundsim.source.diagnostics import Collector
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.mark.parametrize("region", ["nanchuan", "yangjiang"])
@@ -63,15 +62,13 @@ def test_wrong_header_names_the_columns(tmp_path: Path) -> None:
     assert "missing column(s) share" in problems.items[0].message and problems.items[0].line == 2
 
 
-@pytest.mark.skipif(
-    not (SHARED / "data").is_dir(), reason="../shared/data is not beside this checkout"
-)
 def test_region_data_rebuilds_identically(tmp_path: Path) -> None:
-    """The committed CSVs are exactly what scripts/derive_region_data.py makes from ../shared/data."""
+    """The committed CSVs are exactly what scripts/derive_region_data.py makes from data/ (the
+    repository's copy of the public data)."""
     before = {p: p.read_bytes() for p in (ROOT / "calibration").glob("*/*.csv")}
     try:
         subprocess.run(
-            [sys.executable, "scripts/derive_region_data.py", "--shared", str(SHARED)],
+            [sys.executable, "scripts/derive_region_data.py", "--shared", str(ROOT)],
             cwd=ROOT,
             check=True,
             capture_output=True,

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import pandas as pd
 
     from ..benefits.calculator import check_claims, settle_claims
-    from ..results.io import write_atomically
     from ..places import check_place
+    from ..results.io import write_atomically
     from ..scenario.loader import load_scenario
     from ..scenario.paths import display_path
     from ..source.diagnostics import Collector, InputError, ScenarioError

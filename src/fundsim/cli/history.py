@@ -134,8 +134,8 @@ def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar |
 
 def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
     """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
-    from ..results.io import move_into_place
     from ..places import check_replaceable, mark
+    from ..results.io import move_into_place
 
     check_replaceable(target, kind, allowed=force)
     staging = target.with_name(f".{target.name}.partial")

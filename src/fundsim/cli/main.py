@@ -13,7 +13,9 @@ exit 2: any other exception raised inside fundsim is a bug and exits 1.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -25,10 +27,21 @@ from ..source.diagnostics import InputError, ScenarioError, did_you_mean
 from .parser import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, build_parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt so that what was being written is cleaned up (or put
+    in place whole) as on Ctrl-C; the command exits 143."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     # A variable NaN in every run (the reserve months of a fund that spends nothing) has NaN
     # quantiles by design; numpy's warning about it would only alarm a planner.
     warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
@@ -83,9 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("fundsim: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("fundsim: interrupted (nothing half-written is left)", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # a bug, not bad input
         return _internal(exc, args.debug)
     parser.error(f"unknown command {args.command}")
@@ -200,9 +213,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     """``fundsim run`` and ``fundsim compare``: a batch, then its files."""
     from ..ensemble.backends import RunFailed, make_backend
     from ..ensemble.batch import Batch, run_batch
+    from ..places import check_output
     from ..plotting.figures import write_fan_charts
     from ..results.compare import comparison_table, format_table, write_comparison
-    from ..places import check_place
     from ..results.summary import write_summaries
     from ..scenario.loader import load_scenario
     from ..sim.allocator import keep_freed_memory
@@ -223,7 +236,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             )
     default = f"compare-{first.name}" if comparing else first.name
     shown = args.out if args.out is not None else Path("outputs") / default
-    target = check_place(shown)  # before any work
+    read = [f for s in scenarios for f in s.files]
+    target = check_output(shown, "batch", args.force, inputs=read).target  # before any work
     command = ["fundsim", *(argv if argv is not None else sys.argv[1:])]
 
     def files(ds: Any, folder: Path) -> None:
@@ -250,13 +264,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             file=err,
         )
         return EXIT_INTERNAL
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(
             f"fundsim: interrupted; the finished runs are kept in {shown}.partial, "
             "rerun the same command with --resume to finish",
             file=err,
         )
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     if comparing:
         print(format_table(comparison_table(ds, first.name, year)), file=out)
     if not args.quiet:
@@ -308,13 +322,13 @@ def _results(path: Path) -> Any:
 def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``fundsim plot`` and ``fundsim report``."""
 
+    from ..places import check_output, check_place, is_fundsim_chart
     from ..plotting.charts import CITY_KINDS
     from ..plotting.figures import figure, write_figure
     from ..plotting.style import FontWarning
     from ..reporting.areas import area_table
     from ..reporting.report import read_manifest, write_report
     from ..results.areas import area_names, select_area
-    from ..places import check_place, check_replaceable, check_replaceable_file
 
     whole = _results(args.results)
     # a city's: the area chosen (the total by default); the draws chart shows every area
@@ -338,23 +352,31 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         parts = [args.kind, *(x for x in (args.scenario, area, args.fund) if x)]
         stem = args.out.with_suffix("") if args.out else folder / "figures" / "_".join(parts)
         target = stem.with_name(f"{stem.name}.{args.format}")
-        if args.out:  # the file written is the stem with the format's suffix
+        if args.out:  # a folder named as the file is refused as such, before its suffix changes
             check_place(args.out, option="--out", folder=False)
-            target = check_place(target, option="--out", folder=False)
-            stem = target.with_suffix("")
-        check_replaceable_file(target, allowed=args.force or not args.out)
+        # the file written is the stem with the format's suffix; the default place, in the
+        # batch's own figures folder, is replaced without --force (when fundsim drew it)
+        target = check_output(
+            target,
+            "file",
+            args.force,
+            inputs=[args.results],
+            default=not args.out,
+            ours=is_fundsim_chart,
+            what="chart",
+        ).target
+        stem = target.with_suffix("")
     else:
         from ..reporting.sensitivity import read_sensitivity
 
         # read before anything is written: a bad folder is an input error, with no report left
         sensitivity = read_sensitivity(args.sensitivity) if args.sensitivity else None
         shown_area = [args.area] if area_names(whole) and args.area else []
-        target = (
-            check_place(args.out)
-            if args.out
-            else folder / "report" / "-".join([args.lang, *shown_area])
-        )
-        check_replaceable(target, "report", allowed=args.force or not args.out)
+        place = args.out or folder / "report" / "-".join([args.lang, *shown_area])
+        inputs = [args.results, *([args.sensitivity] if args.sensitivity else [])]
+        target = check_output(
+            place, "report", args.force, inputs=inputs, default=not args.out
+        ).target
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FontWarning)
         if args.command == "plot":

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ..places import Output
 
 from .parser import EXIT_OK, runs_option, seed_option, workers_option
 
@@ -162,16 +163,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..ensemble.backends import make_backend
     from ..ensemble.evaluate import simulate
     from ..ensemble.progress import ProgressBar
-    from ..places import check_place
+    from ..places import check_output
     from ..scenario.loader import load_scenario
     from ..source.diagnostics import InputError
 
     scenario = load_scenario(args.scenario, args.allow_outside)
     if scenario.areas:
         raise InputError("a city scenario's sensitivity is not analysed yet: analyse an area's")
-    target = check_place(args.out, option="--out")
-    if target.exists() and not args.force:
-        raise InputError(f"{args.out} exists; add --force to replace it (您的文件不会被覆盖)")
+    read = [*scenario.files, *args.ranges]
+    target = check_output(args.out, "sensitivity", args.force, inputs=read)  # before any work
     last = scenario.horizon.end.year
     years = sorted(set(args.year)) or [last]
     first_year = scenario.horizon.start.year
@@ -233,7 +233,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "years": years,
         "horizon": [first_year, last],
     }
-    _write(target, args.force, table, design_table, args.method, meta, out)
+    _write(target, table, design_table, args.method, meta, out)
     _print(table, args.method, out)
     return EXIT_OK
 
@@ -246,8 +246,7 @@ def _duration(seconds: float, lang: str = "en") -> str:
 
 
 def _write(
-    target: Path,
-    force: bool,
+    target: Output,
     table: Any,
     design_table: Any,
     method: str,
@@ -256,15 +255,16 @@ def _write(
 ) -> None:
     """indices.csv (machine names), indices.xlsx (zh and en names), design.csv, the charts in
     zh and en and sensitivity.json (what was analysed, for ``fundsim report --sensitivity``),
-    written to a temporary folder beside ``target`` and moved there."""
+    written under a temporary name beside ``target`` and put in place by the output rule."""
     import json
 
+    from ..places import Writing, mark
     from ..plotting.sensitivity import write_sensitivity_charts
     from ..reporting.sensitivity import META, number_formats, shown_table
     from ..results.workbook import write_sheet
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with Writing() as writing:
+        staging = writing.stage(target)
         table.to_csv(staging / "indices.csv", index=False)
         (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         design_table.to_csv(staging / "design.csv", index=False)
@@ -276,13 +276,11 @@ def _write(
                 write_sheet(book, shown, name, formats)
         for lang in ("zh", "en"):
             write_sensitivity_charts(table, method, staging / "figures" / lang, lang)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    print(f"wrote {target}/: indices.csv, indices.xlsx, design.csv, figures/ (zh, en)", file=out)
+        mark(staging, "sensitivity")
+    print(
+        f"wrote {target.target}/: indices.csv, indices.xlsx, design.csv, figures/ (zh, en)",
+        file=out,
+    )
 
 
 def _excel(path: Path) -> Any:

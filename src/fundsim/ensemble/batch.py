@@ -34,8 +34,8 @@ from typing import Any, TextIO
 import xarray as xr
 from filelock import FileLock, Timeout
 
-from ..results.io import RESULTS, manifest, move_into_place, write_manifest, write_netcdf
-from ..places import OutputError, check_replaceable, mark
+from ..places import Output, OutputError, mark, put_in_place
+from ..results.io import RESULTS, manifest, write_manifest, write_netcdf
 from ..results.store import RunStore
 from ..scenario import assumptions
 from ..scenario.loader import Scenario
@@ -116,8 +116,8 @@ def prepare(batch: Batch, force: bool, resume: bool) -> tuple[RunStore, FileLock
     """Check the output directory, take the batch's lock, and return the store to fill
     (existing runs kept on ``resume``) with the lock. Raises :class:`BatchError` (or
     :class:`~fundsim.results.places.OutputError`) for anything the user must decide."""
-    out, staging = batch.out, batch.staging
-    check_replaceable(out, "batch", force)
+    staging = batch.staging
+    Output(batch.out, "batch", force).check()
     created = False
     if not os.path.lexists(staging):
         with contextlib.suppress(FileExistsError):  # another process made it a moment ago
@@ -332,10 +332,9 @@ def finish(
             extra(ds, final)
         mark(final, "batch")
         try:
-            check_replaceable(batch.out, "batch", force)
+            put_in_place([(final, Output(batch.out, "batch", force))])
         except OutputError as error:
             raise BatchError(f"while the batch ran: {error}") from None
-        move_into_place(final, batch.out)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # only the finished runs stay, for --resume
         raise

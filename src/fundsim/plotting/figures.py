@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 import xarray as xr
 from matplotlib.figure import Figure
 
-from ..results.areas import area_names, select_area
 from ..places import chart_metadata, check_name
+from ..results.areas import area_names, select_area
 from ..source.diagnostics import InputError
 from . import charts, city
 from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language

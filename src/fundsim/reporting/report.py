@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from ..codes import POOL_ACCOUNTS, POOLS
+from ..places import Output, Writing, check_name, mark
 from ..plotting.charts import lever_chain
 from ..plotting.figures import FORMATS, figure, write_figure
 from ..plotting.sensitivity import write_sensitivity_charts
@@ -25,8 +26,6 @@ from ..plotting.style import FUNDS_SHOWN, Lang, language, scenario_titles
 from ..plotting.text import REPORT
 from ..results import headline
 from ..results.areas import area_label
-from ..results.io import move_into_place
-from ..places import check_name, check_replaceable, mark
 from ..results.workbook import PERCENT, write_sheet
 from .areas import SHEET as AREA_SHEET
 from .sensitivity import (
@@ -92,21 +91,17 @@ def write_report(
     ``replace``: whether an existing report fundsim wrote at ``folder`` may be replaced (a
     folder holding anything else never is: :func:`~fundsim.results.places.check_replaceable`).
     """
-    check_replaceable(folder, "report", replace)
+    output = Output(Path(folder).absolute(), "report", replace)
+    output.check()
     shown = language(lang)
-    partial = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with Writing() as writing:
+        partial = writing.stage(output)
         figures = _write_contents(
             ds, partial, shown, formats, dpi, manifest, areas, city, sensitivity
         )
-        check_replaceable(folder, "report", replace)  # nothing appeared meanwhile
-        move_into_place(partial, folder)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    written = [folder / p.relative_to(partial) for p in figures]
+        relative = [p.relative_to(partial) for p in figures]
+    folder = output.target
+    written = [folder / p for p in relative]
     written += [folder / "report.xlsx", folder / "report.md", folder / "report.docx"]
     return written
 

@@ -163,8 +163,8 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     import numpy as np
 
     from ..codes import ALL_ACCOUNT_CODES
-    from ..source.diagnostics import InputError
     from ..places import check_name
+    from ..source.diagnostics import InputError
     from .schema import CONTRACT, VARIABLES
 
     accounts = [a.name for a in ALL_ACCOUNT_CODES]
