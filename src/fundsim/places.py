@@ -419,7 +419,9 @@ def staging_place(target: Path, folder: bool) -> Path:
     made as an empty folder when ``folder`` (with the umask's mode)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        place = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+        # a file keeps its suffix last (a staged scenario is still a .yaml file to the loader)
+        stem, suffix = (target.name, "") if folder else (target.stem, target.suffix)
+        place = target.with_name(f".{stem}.partial-{secrets.token_hex(4)}{suffix}")
         if folder:
             try:
                 os.mkdir(place)
@@ -465,29 +467,35 @@ def put_in_place(moves: Sequence[tuple[Path, Output]]) -> None:
             _remove(staged)
         raise
     done: list[tuple[Path, Path | None]] = []  # (target, what was there, renamed aside)
-    with signals_held():
-        try:
-            for staged, output in moves:
-                target = output.target
-                aside = None
-                if os.path.lexists(target):
-                    aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-                    os.replace(target, aside)
-                done.append((target, aside))
-                os.replace(staged, target)
-        except BaseException:
-            for target, aside in reversed(done):
+    placed = False
+    try:
+        with signals_held():
+            try:
+                for staged, output in moves:
+                    target = output.target
+                    aside = None
+                    if os.path.lexists(target):
+                        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+                        os.replace(target, aside)
+                    done.append((target, aside))
+                    os.replace(staged, target)
+            except BaseException:
+                for target, aside in reversed(done):
+                    if aside is not None:
+                        if os.path.lexists(target):  # the new one came in: take it out
+                            _remove(target)
+                        os.replace(aside, target)
+                for staged, _ in moves:
+                    if os.path.lexists(staged):
+                        _remove(staged)
+                raise
+            placed = True
+    finally:
+        # a signal held during the renames is raised as they end: what was set aside still goes
+        if placed:
+            for _, aside in done:
                 if aside is not None:
-                    if os.path.lexists(target):  # the new one came in: take it out
-                        _remove(target)
-                    os.replace(aside, target)
-            for staged, _ in moves:
-                if os.path.lexists(staged):
-                    _remove(staged)
-            raise
-    for _, aside in done:
-        if aside is not None:
-            _remove(aside)
+                    _remove(aside)
 
 
 @dataclass
