@@ -121,7 +121,7 @@ def test_calibrate_refuses_a_scenario_file_it_did_not_write(project: Path) -> No
         cwd=project,
     )
     assert result.returncode == 2
-    assert "not a scenario fundsim calibrate wrote" in result.stderr
+    assert "not a calibrated scenario fundsim wrote" in result.stderr
     assert "calibrate" not in (project / "truth.yaml").read_text(encoding="utf-8")
 
 

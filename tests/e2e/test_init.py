@@ -61,7 +61,7 @@ def test_a_planner_makes_calibrates_runs_and_reports_a_new_region(tmp_path: Path
     population = (town / "calibration" / "population.csv").read_text(encoding="utf-8")
     assert "DEFAULT (fundsim init)" in population and "test figures" in population
     again = fundsim("init", "town", "--figures", "figures.yaml", cwd=tmp_path)
-    assert again.returncode == 2 and "not empty" in again.stderr
+    assert again.returncode == 2 and "never replaces yours" in again.stderr
     steps = [
         ("validate", "--strict", "town/scenarios/baseline.yaml"),
         (
