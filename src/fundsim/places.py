@@ -434,17 +434,32 @@ def staging_place(target: Path, folder: bool) -> Path:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait (pending) until the block ends: what is done inside is done
-    whole. Only the main thread receives Python's signal handlers; elsewhere a no-op."""
+    """SIGINT and SIGTERM wait until the block ends: what is done inside is done whole. Their
+    handlers are set aside for the block (a signal's mask would hold it only from the thread
+    that set it: the kernel gives a process's signal to any thread not masking it, a native
+    pool's too, and Python runs the handler in the main thread all the same), then the first
+    signal that came is raised again. Only the main thread sets handlers; elsewhere a no-op."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    came: list[int] = []
+
+    def hold(number: int, frame: Any) -> None:
+        came.append(number)
+
+    before = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(number)
+        if handler is not None:  # None: a handler set outside Python, left alone
+            before[number] = handler
+            signal.signal(number, hold)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        if came:
+            signal.raise_signal(came[0])
 
 
 def _remove(path: Path) -> None:

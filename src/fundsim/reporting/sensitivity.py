@@ -87,8 +87,13 @@ def read_sensitivity(folder: Path, manifest: Mapping[str, Any] | None) -> Sensit
             f"--sensitivity {folder}: no indices.csv there; give the folder `fundsim sensitivity "
             "... --out DIR` wrote"
         )
-    meta = _meta(folder)
-    method, table = _indices(indices, meta)
+    meta = _meta(folder) if (folder / META).is_file() else None
+    method, table = _indices(indices, meta or {})
+    if meta is None:
+        raise InputError(
+            f"--sensitivity {folder}: no {META} there, so nothing says which scenario was "
+            "analysed; give the folder `fundsim sensitivity ... --out DIR` wrote (缺少sensitivity.json)"
+        )
     _check_scenario(folder, meta, manifest)
     return Sensitivity(method, table, meta)
 
@@ -106,11 +111,6 @@ def _meta(folder: Path) -> dict[str, Any]:
     """sensitivity.json: what was analysed (the method, the scenario and its SHA-256)."""
     path = folder / META
     shown = display_path(path)
-    if not path.is_file():
-        raise InputError(
-            f"--sensitivity {folder}: no {META} there, so nothing says which scenario was "
-            "analysed; give the folder `fundsim sensitivity ... --out DIR` wrote (缺少sensitivity.json)"
-        )
     try:
         meta = json.loads(_text(path))
     except json.JSONDecodeError as error:
@@ -324,8 +324,6 @@ def _check_scenario(
             "again on the scenario the batch ran, or run the batch again "
             "(情景文件在两次运行之间已修改，敏感性分析与批量结果不对应)"
         )
-    if sha is not None and sha in held.values():
-        return
     raise InputError(
         f"--sensitivity {folder}: the analysis is of scenario {name}{file}, but the batch holds "
         f"{', '.join(held)}; give the analysis of one of the batch's scenarios "
