@@ -10,6 +10,7 @@ interrupt)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -147,7 +148,7 @@ def test_an_interrupted_calibration_leaves_both_outputs_old_or_both_new(
 
 
 @pytest.mark.skipif(
-    not hasattr(__import__("fundsim.cli.main").cli.main, "Terminated"),
+    not hasattr(importlib.import_module("fundsim.cli.main"), "Terminated"),
     reason="the command line turns SIGTERM into an interrupt once cli/main.py has Terminated",
 )
 def test_sigterm_during_the_check_band_leaves_the_old_outputs(
