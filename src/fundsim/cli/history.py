@@ -237,7 +237,7 @@ def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .. import places
     from ..calibration.identify import identify, underdetermined_message
-    from ..calibration.run import bounds_of, check_calibrated, plan
+    from ..calibration.run import bounds_of, calibrate, check_calibrated, plan
     from ..scenario.paths import display_path
     from ..source.diagnostics import InputError
 
@@ -265,10 +265,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "report folder beside it (默认为 FILE-report/)"
             )
         outputs = [scenario_out, report_out]
-        later = [p for p in chosen.later]
-        if later:  # fitted up to --until: what comes after is not used (a backtest scores it)
+        if chosen.later:  # fitted up to --until: what comes after is not used (backtest scores it)
             chosen.warnings.append(
-                f"{display_path(chosen.history_file)}: {len(later)} figure(s) after --until "
+                f"{display_path(chosen.history_file)}: {len(chosen.later)} figure(s) after --until "
                 f"{chosen.until} not fitted (--until 之后的数据不参与拟合)"
             )
     n, k = len(chosen.fitted), len(scenario.calibrate.parameters)
@@ -291,8 +290,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"校准 / calibrating {k} parameters to {n} history points {chosen.first_year}-{chosen.until}",
         file=err,
     )
-    from ..calibration.run import calibrate
-
     bar = _bar("trials 试算", "trial", err, args.quiet)
     try:
         result, over = calibrate(
