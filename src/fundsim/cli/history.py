@@ -317,7 +317,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         if known.flagged:
             print(
-                "警告 / WARNING: see the warnings above: the fit says less than its numbers",
+                "警告：拟合结果不如其数字所示可靠，见上方说明 / WARNING: the fit says less than "
+                "its numbers; see the warnings above",
                 file=err,
             )
         return EXIT_OK
