@@ -419,7 +419,9 @@ def staging_place(target: Path, folder: bool) -> Path:
     made as an empty folder when ``folder`` (with the umask's mode)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        place = target.with_name(f".{target.name}.partial-{secrets.token_hex(4)}")
+        # a file keeps its suffix last (a staged scenario is still a .yaml file to the loader)
+        stem, suffix = (target.name, "") if folder else (target.stem, target.suffix)
+        place = target.with_name(f".{stem}.partial-{secrets.token_hex(4)}{suffix}")
         if folder:
             try:
                 os.mkdir(place)
@@ -432,17 +434,32 @@ def staging_place(target: Path, folder: bool) -> Path:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait (pending) until the block ends: what is done inside is done
-    whole. Only the main thread receives Python's signal handlers; elsewhere a no-op."""
+    """SIGINT and SIGTERM wait until the block ends: what is done inside is done whole. Their
+    handlers are set aside for the block (a signal's mask would hold it only from the thread
+    that set it: the kernel gives a process's signal to any thread not masking it, a native
+    pool's too, and Python runs the handler in the main thread all the same), then the first
+    signal that came is raised again. Only the main thread sets handlers; elsewhere a no-op."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    came: list[int] = []
+
+    def hold(number: int, frame: Any) -> None:
+        came.append(number)
+
+    before = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(number)
+        if handler is not None:  # None: a handler set outside Python, left alone
+            before[number] = handler
+            signal.signal(number, hold)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        if came:
+            signal.raise_signal(came[0])
 
 
 def _remove(path: Path) -> None:
@@ -465,29 +482,35 @@ def put_in_place(moves: Sequence[tuple[Path, Output]]) -> None:
             _remove(staged)
         raise
     done: list[tuple[Path, Path | None]] = []  # (target, what was there, renamed aside)
-    with signals_held():
-        try:
-            for staged, output in moves:
-                target = output.target
-                aside = None
-                if os.path.lexists(target):
-                    aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
-                    os.replace(target, aside)
-                done.append((target, aside))
-                os.replace(staged, target)
-        except BaseException:
-            for target, aside in reversed(done):
+    placed = False
+    try:
+        with signals_held():
+            try:
+                for staged, output in moves:
+                    target = output.target
+                    aside = None
+                    if os.path.lexists(target):
+                        aside = target.with_name(f".{target.name}.old-{secrets.token_hex(4)}")
+                        os.replace(target, aside)
+                    done.append((target, aside))
+                    os.replace(staged, target)
+            except BaseException:
+                for target, aside in reversed(done):
+                    if aside is not None:
+                        if os.path.lexists(target):  # the new one came in: take it out
+                            _remove(target)
+                        os.replace(aside, target)
+                for staged, _ in moves:
+                    if os.path.lexists(staged):
+                        _remove(staged)
+                raise
+            placed = True
+    finally:
+        # a signal held during the renames is raised as they end: what was set aside still goes
+        if placed:
+            for _, aside in done:
                 if aside is not None:
-                    if os.path.lexists(target):  # the new one came in: take it out
-                        _remove(target)
-                    os.replace(aside, target)
-            for staged, _ in moves:
-                if os.path.lexists(staged):
-                    _remove(staged)
-            raise
-    for _, aside in done:
-        if aside is not None:
-            _remove(aside)
+                    _remove(aside)
 
 
 @dataclass

@@ -108,23 +108,6 @@ def test_calibrate_writes_a_scenario_that_validates_and_a_report(project: Path) 
     assert again.returncode == 2 and "--force" in again.stderr
 
 
-def test_calibrate_refuses_a_scenario_file_it_did_not_write(project: Path) -> None:
-    result = fundsim(
-        "calibrate",
-        "fit.yaml",
-        "--history",
-        "history.csv",
-        "--out",
-        "truth.yaml",
-        "--force",
-        "--quiet",
-        cwd=project,
-    )
-    assert result.returncode == 2
-    assert "not a scenario fundsim calibrate wrote" in result.stderr
-    assert "calibrate" not in (project / "truth.yaml").read_text(encoding="utf-8")
-
-
 def test_calibrate_without_a_calibrate_section_says_how(project: Path) -> None:
     out = project / "x.yaml"
     result = fundsim("calibrate", "scenarios/yangjiang/baseline.yaml", "--out", str(out), cwd=ROOT)
@@ -221,3 +204,83 @@ def test_the_national_backtest_puts_most_actuals_inside_the_80_percent_band(tmp_
     assert len(money) == 8
     inside = [float(r["p10"]) <= float(r["actual"]) <= float(r["p90"]) for r in money]
     assert sum(inside) >= 6, [(r["year"], r["fund"], r["indicator"]) for r in money]
+
+
+# --- refused before any work (issue 28), in this process: quick ----------------------------
+
+
+def cli(project: Path, *args: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    from fundsim.cli.main import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
+    return main(list(args))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_fit_of_no_more_figures_than_parameters_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "two.yaml").write_text(
+        (project / "fit.yaml").read_text(encoding="utf-8").replace("name: fit", "name: two")
+        + "    care.cost_level: {low: 0.6, high: 1.6}\n",
+        encoding="utf-8",
+    )
+    before = snapshot(project)
+    code = cli(project, "calibrate", "two.yaml", "--history", "history.csv", "--until", "2021",
+               "--out", "two-calibrated.yaml", "--quiet", monkeypatch=monkeypatch)  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "2 history figure(s)" in err and "2 free parameters" in err
+    assert "says nothing" in err and "--allow-underdetermined" in err and "at most 1" in err
+    assert snapshot(project) == before  # nothing written, not even a report folder
+    (project / "two.yaml").unlink()
+
+
+def test_a_history_row_of_a_year_not_yet_ended_is_refused_at_its_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    next_year = dt.date.today().year + 1
+    lines = (project / "history.csv").read_text(encoding="utf-8").splitlines()
+    lines.append(f"{next_year},urrbmi_pool,expenditure,1e8,typed a year too far")
+    (project / "future.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for command in (
+        ["calibrate", "--out", "f.yaml"],
+        ["backtest", "--until", "2023", "--out", "bt-f"],
+    ):
+        code = cli(project, command[0], "fit.yaml", "--history", "future.csv", *command[1:],
+                   "--quiet", monkeypatch=monkeypatch)  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert f"future.csv:{len(lines)}: error: year: " in err and str(next_year) in err
+        assert not (project / "f.yaml").exists() and not (project / "bt-f").exists()
+
+
+def test_outputs_of_the_user_are_never_replaced_even_with_force(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = project / "mine"
+    mine.mkdir(exist_ok=True)
+    (mine / "notes.txt").write_text("my notes", encoding="utf-8")
+    before = snapshot(project)
+    refused = {
+        ("calibrate", "fit.yaml", "--out", "truth.yaml"): "not a calibrated scenario fundsim wrote",
+        ("calibrate", "fit.yaml", "--out", "fit-2.yaml", "--report", "mine"): (
+            "not a calibration report folder fundsim wrote"
+        ),
+        ("calibrate", "fit.yaml", "--out", "history.csv"): "the input",
+        ("backtest", "fit.yaml", "--until", "2023", "--out", "mine"): (
+            "not a backtest folder fundsim wrote"
+        ),
+    }
+    for args, message in refused.items():
+        code = cli(project, *args, "--history", "history.csv", "--force", "--quiet",
+                   monkeypatch=monkeypatch)  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and message in err, (args, err)
+        assert snapshot(project) == before, args

@@ -161,7 +161,9 @@ def test_a_users_folder_or_file_is_never_replaced_even_with_force(
     }
     argv = [w.format(**names) for w in words]
     force = [] if argv[0] == "init" else ["--force"]
-    quiet = ["--quiet"] if argv[0] in ("run", "compare", "sensitivity", "calibrate", "backtest") else []
+    quiet = (
+        ["--quiet"] if argv[0] in ("run", "compare", "sensitivity", "calibrate", "backtest") else []
+    )
     before = _snapshot(tmp_path), _snapshot(project.top)
     with contextlib.chdir(tmp_path):
         code = main([*argv, *force, *quiet])

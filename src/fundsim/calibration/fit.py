@@ -54,6 +54,10 @@ class Fit:
     trials : trials evaluated; ``runs`` runs per trial
     unidentified : paths the history does not move; ``at_bound`` those fitted to a bound
         (the history asks for more than the bounds allow: widen them, or question the model)
+    spread : each path's standard deviation as the history gives it, before ``sd`` caps it
+        at the spread of a uniform draw over the bounds (infinite when not identified):
+        :mod:`fundsim.calibration.identify` tells from it whether the history narrows the
+        bounds at all
     """
 
     values: dict[str, float]
@@ -69,6 +73,7 @@ class Fit:
     unidentified: list[str] = field(default_factory=list)
     at_bound: list[str] = field(default_factory=list)  # fitted to (within 0.5% of) a bound
     message: str = ""
+    spread: dict[str, float] = field(default_factory=dict)
 
 
 def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
@@ -192,14 +197,16 @@ def fit(
     sampling = np.atleast_2d(np.cov(np.nan_to_num(deviations), rowvar=False)) / len(best)
     A = np.linalg.pinv(J, rcond=PINV_RCOND)
     mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
-    sd, unidentified = {}, []
+    sd, unidentified, spreads = {}, [], {}
     for j, p in enumerate(free):
         if norms[j] < IDENTIFIED:
             sd[p.path] = float(span[j] / np.sqrt(12.0))
+            spreads[p.path] = float("inf")
             unidentified.append(p.path)
         else:
             spread = np.hypot(s / norms[j], mc[j])
             sd[p.path] = float(min(spread, 1.0 / np.sqrt(12.0)) * span[j])
+            spreads[p.path] = float(spread * span[j])
     return Fit(
         values=values,
         sd=sd,
@@ -214,4 +221,5 @@ def fit(
         unidentified=unidentified,
         at_bound=[p.path for p, v in zip(free, u, strict=True) if v < 0.005 or v > 0.995],
         message=str(result.message),
+        spread=spreads,
     )

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .fit import Fit
+from .identify import Identification, identify
 from .observe import label
-from .run import QUANTILES, Plan, write_text
+from .run import QUANTILES, Plan, bounds_of, write_text
 
 COLUMNS = ["year", "fund", "indicator", "actual", *(f"p{round(q * 100):02d}" for q in QUANTILES)]
 
@@ -81,7 +82,7 @@ def _table(rows: Sequence[Mapping[str, Any]], lang: str) -> str:
     return "\n".join(lines)
 
 
-def _fit_lines(chosen: Plan, result: Fit, lang: str) -> list[str]:
+def _fit_lines(chosen: Plan, result: Fit, lang: str, known: Identification) -> list[str]:
     zh = lang == "zh"
     lines = [
         "| 参数 | 原值 | 拟合值 | 标准差 | 边界 |"
@@ -89,19 +90,19 @@ def _fit_lines(chosen: Plan, result: Fit, lang: str) -> list[str]:
         else "| parameter | was | fitted | sd | bounds |",
         "|---|---:|---:|---:|---|",
     ]
-    assert chosen.scenario.calibrate is not None
-    bounds = {p.path: (p.low, p.high) for p in chosen.scenario.calibrate.parameters}
+    bounds = bounds_of(chosen)
     for path, value in result.values.items():
         low, high = bounds[path]
         flag = (
             (" （历史数据无法识别）" if zh else " (not identified by the history)")
-            if path in result.unidentified
+            if path in result.unidentified or known.open(path)
             else ""
         )
         if path in result.at_bound:
             flag += " （拟合值在边界上）" if zh else " (at a bound)"
+        sd = "—" if known.underdetermined else f"{result.sd[path]:.3g}"  # no residual: no sd
         lines.append(
-            f"| `{path}`{flag} | {result.start[path]:.4g} | {value:.4g} | {result.sd[path]:.3g} | {low:g} – {high:g} |"
+            f"| `{path}`{flag} | {result.start[path]:.4g} | {value:.4g} | {sd} | {low:g} – {high:g} |"
         )
     return lines
 
@@ -116,22 +117,26 @@ def write_calibration(
         _csv(rows, ["mean", "error", "inside_50", "inside_80", "inside_90"]),
     )
     c = coverage(rows)
+    known = identify(result, bounds_of(chosen))
     parts = []
     for lang in ("zh", "en"):
         zh = lang == "zh"
         title = "# 历史数据校准报告" if zh else "# Calibration to the region's history"
+        quality = (
+            known.quality(result.rms, lang)
+            if known.underdetermined
+            else ("历史数据无法识别的参数" if zh else "parameters the history does not identify")
+        )
         intro = (
             f"情景 `{chosen.scenario.file.name}` 按 `{chosen.history_file.name}` 中 {chosen.first_year}—{chosen.until} 年的 "
             f"{len(result.points)} 个实际数据，以公共随机数（每次试算同样的 {result.runs} 次模拟）拟合蒙特卡洛均值"
-            f"（scipy.optimize.least_squares，共 {result.trials} 次试算）。残差均方根 {result.rms:.1%}，"
-            f"残差标准差 {result.s:.1%}，作为拟合参数的不确定性。校准后的情景：`{out_scenario.name}`。"
+            f"（scipy.optimize.least_squares，共 {result.trials} 次试算）。{_quality(known, result, lang)}校准后的情景：`{out_scenario.name}`。"
             f"实际值落在校准后情景 10%—90% 区间内的比例：{c['inside_80']:.0%}。"
             if zh
             else f"Scenario `{chosen.scenario.file.name}` fitted to {len(result.points)} actual figures of "
             f"`{chosen.history_file.name}`, {chosen.first_year}-{chosen.until}: the Monte Carlo mean over "
             f"the same {result.runs} runs for every trial (common random numbers), by "
-            f"scipy.optimize.least_squares ({result.trials} trials). Residual RMS {result.rms:.1%}, residual "
-            f"standard deviation {result.s:.1%}, turned into the fitted parameters' uncertainty. The "
+            f"scipy.optimize.least_squares ({result.trials} trials). {_quality(known, result, lang)} The "
             f"calibrated scenario: `{out_scenario.name}`. Actuals inside the calibrated scenario's "
             f"10-90% band: {c['inside_80']:.0%}."
         )
@@ -141,14 +146,19 @@ def write_calibration(
             else "## The calibrated scenario against the history (every draw on)"
         )
         fitted = "## 拟合参数" if zh else "## Fitted parameters"
+        warning = []
+        if known.flagged:  # first, before any number a planner could take for a finding
+            warning = ["## ⚠ 警告：" + quality if zh else f"## ⚠ Warning: {quality}", ""]
+            warning += [f"- **{w}**" for w in known.warnings(lang)] + [""]
         section = [
             title,
             "",
+            *warning,
             intro,
             "",
             fitted,
             "",
-            *_fit_lines(chosen, result, lang),
+            *_fit_lines(chosen, result, lang, known),
             "",
             bands,
             "",
@@ -166,6 +176,19 @@ def write_calibration(
     write_text(folder / "calibration.md", "\n\n".join(parts) + "\n")
 
 
+def _quality(known: Identification, result: Fit, lang: str) -> str:
+    """The calibration's residuals in a sentence (n ≤ k: that they mean nothing)."""
+    if known.underdetermined:
+        said = known.quality(result.rms, lang)
+        return f"{said}。" if lang == "zh" else f"{said[0].upper()}{said[1:]}."
+    if lang == "zh":
+        return f"残差均方根 {result.rms:.1%}，残差标准差 {result.s:.1%}，作为拟合参数的不确定性。"
+    return (
+        f"Residual RMS {result.rms:.1%}, residual standard deviation {result.s:.1%}, turned into "
+        "the fitted parameters' uncertainty."
+    )
+
+
 def write_backtest(
     folder: Path, chosen: Plan, result: Fit, rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, float]:
@@ -173,26 +196,35 @@ def write_backtest(
     with the coverage; returns the coverage."""
     write_text(folder / "backtest.csv", _csv(rows, []))
     c = coverage(rows)
+    known = identify(result, bounds_of(chosen))
     parts = []
     for lang in ("zh", "en"):
         zh = lang == "zh"
+        fit = (
+            known.quality(result.rms, lang)
+            if known.underdetermined
+            else (f"残差均方根 {result.rms:.1%}" if zh else f"residual RMS {result.rms:.1%}")
+        )
         years = sorted({r["year"] for r in rows})
         span = f"{years[0]}—{years[-1]}" if years else "—"
         head = (
             f"# 回测：校准至 {chosen.until} 年，检验 {span} 年\n\n"
-            f"按 {chosen.first_year}—{chosen.until} 年的 {len(result.points)} 个实际数据校准（残差均方根 {result.rms:.1%}），"
+            f"按 {chosen.first_year}—{chosen.until} 年的 {len(result.points)} 个实际数据校准（{fit}），"
             f"再向后预测；{chosen.until} 年以后的数据只用于评分，不进入拟合。\n\n"
             f"| 区间 | 实际值落入比例 |\n|---|---:|\n| 25%—75% | {c['inside_50']:.0%} |\n| 10%—90% | {c['inside_80']:.0%} |\n"
             f"| 5%—95% | {c['inside_90']:.0%} |\n\n中位数平均绝对百分比误差（MAPE）：{c['mape']:.1%}（{c['n']} 个数据）。"
             if zh
             else f"# Backtest: calibrated up to {chosen.until}, tested on {span}\n\n"
             f"Calibrated on {len(result.points)} actual figures of {chosen.first_year}-{chosen.until} "
-            f"(residual RMS {result.rms:.1%}), then projected; figures after {chosen.until} only score "
+            f"({fit}), then projected; figures after {chosen.until} only score "
             f"the forecast, they enter no fit.\n\n| band | actuals inside |\n|---|---:|\n"
             f"| 25-75% | {c['inside_50']:.0%} |\n| 10-90% | {c['inside_80']:.0%} |\n| 5-95% | {c['inside_90']:.0%} |\n\n"
             f"Mean absolute percentage error of the median (MAPE): {c['mape']:.1%} ({c['n']} figures)."
         )
-        section = [head, "", _table(rows, lang), ""]
+        section = [head, ""]
+        if known.flagged:
+            section += [f"- **{w}**" for w in known.warnings(lang)] + [""]
+        section += [_table(rows, lang), ""]
         section += [
             f"![{r}](figures/{r}.png)"
             for r in sorted({f"{r['fund']}_{r['indicator']}" for r in rows})

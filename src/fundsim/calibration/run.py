@@ -23,6 +23,7 @@ import yaml
 from numpy.typing import NDArray
 
 from ..ensemble.backends import make_backend
+from ..places import YAML_MARK, Output, OutputError, check_output, is_fundsim_yaml
 from ..scenario.loader import Scenario, load_scenario
 from ..scenario.newregion import merge_tree
 from ..scenario.paths import Roots, display_path
@@ -30,9 +31,10 @@ from ..scenario.regiondata import Table, read_table
 from ..scenario.schema import Horizon
 from ..source.diagnostics import Collector, InputError, ScenarioError
 from .fit import Fit, Trials, fit, run_points
+from .identify import identify
 from .observe import Point, observable, points
 
-MARK = "# Written by fundsim calibrate"
+MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
 
@@ -90,6 +92,7 @@ def plan(
     every = points(table)
     if not every:
         raise InputError(f"{display_path(path)} has no rows")
+    check_observed(every, display_path(path))
     last = max(p.year for p in every)
     until = last if until is None else until
     first = scenario.calibrate.first_year or min(p.year for p in every)
@@ -129,6 +132,30 @@ def plan(
         for p, why in skipped
     ]
     return Plan(scenario, path, table, fitted, later, skipped, first, until, warnings)
+
+
+def check_observed(every: Sequence[Point], shown: str, today: dt.date | None = None) -> None:
+    """A located error (exit 2) for every history row of a year that has not ended: a history
+    figure is an observed one, whether it is fitted or (a backtest's later years) scored."""
+    today = today or dt.date.today()
+    problems = Collector()
+    for p in every:
+        if p.year > today.year:
+            problems.error(
+                shown,
+                p.line,
+                "year",
+                f"{p.fund} {p.indicator} of {p.year}, after this year ({today.year}): a history "
+                f"figure is an observed one (历史数据的年份晚于今年{today.year}年，不可能是实际数据)",
+                "correct the year, or leave the row out until the figure is published",
+            )
+    problems.raise_if_errors()
+
+
+def bounds_of(chosen: Plan) -> dict[str, tuple[float, float]]:
+    """Each free parameter's calibration bounds."""
+    assert chosen.scenario.calibrate is not None  # a plan comes from the calibrate section
+    return {p.path: (p.low, p.high) for p in chosen.scenario.calibrate.parameters}
 
 
 def horizon_of(first: int, last: int) -> Horizon:
@@ -253,14 +280,25 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
     history = os.path.relpath(chosen.history_file, out.parent)
     extends = os.path.relpath(scenario.file, out.parent)
     n, k = len(result.points), len(result.values)
+    bounds = bounds_of(chosen)
+    known = identify(result, bounds)
     where = f"calibrated to {history} {chosen.first_year}-{chosen.until}"
     parameters: dict[str, Any] = {}
     uncertainty: dict[str, Any] = {}
     for path, value in result.values.items():
         sd = result.sd[path]
         value, sd = _round(value, sd), float(f"{sd:.3g}")
-        if path in result.unidentified:
+        uniform = path in result.unidentified or known.underdetermined
+        if known.underdetermined:
+            note = f"NOT A FIT: {known.quality(result.rms, 'en')}; its draws range uniformly over the bounds"
+        elif path in result.unidentified:
             note = "NOT IDENTIFIED by the history: its draws range uniformly over the bounds"
+        elif path in known.weak:
+            a, b = known.weak[path]
+            note = (
+                f"NOT IDENTIFIED by the history: its 90% interval {a:.4g} to {b:.4g} covers its "
+                f"bounds; residual RMS {result.rms:.1%} over {n} points, {k} parameters"
+            )
         else:
             note = f"residual RMS {result.rms:.1%} over {n} points, {k} parameters"
         if path in result.at_bound:
@@ -271,9 +309,8 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
         )
         if not path.endswith(".then"):
             merge_tree(parameters, _nested(path, {"value": value, "source": source}))
-        assert scenario.calibrate is not None  # a plan comes from the calibrate section
-        low, high = next((p.low, p.high) for p in scenario.calibrate.parameters if p.path == path)
-        if path in result.unidentified:
+        low, high = bounds[path]
+        if uniform:
             uncertainty[path] = {
                 "distribution": "uniform",
                 "low": low,
@@ -309,36 +346,66 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
         },
         "description": {
             "zh": f"在{scenario.file.name}基础上，按{history}中{chosen.first_year}—{chosen.until}年的"
-            f"{n}个实际数据拟合{k}个参数（{', '.join(result.values)}），残差均方根{result.rms:.1%}；"
-            "拟合未能解释的部分作为这些参数的不确定性。",
+            f"{n}个实际数据拟合{k}个参数（{', '.join(result.values)}），{known.quality(result.rms, 'zh')}；"
+            + (
+                "各参数按其整个取值范围均匀抽样。"
+                if known.underdetermined
+                else "拟合未能解释的部分作为这些参数的不确定性。"
+            ),
             "en": f"{scenario.file.name} with {k} parameters ({', '.join(result.values)}) fitted "
-            f"to {n} actual figures of {history}, {chosen.first_year}-{chosen.until}; residual "
-            f"RMS {result.rms:.1%}; what the fit leaves unexplained is these parameters' "
-            "uncertainty.",
+            f"to {n} actual figures of {history}, {chosen.first_year}-{chosen.until}; "
+            f"{known.quality(result.rms, 'en')}; "
+            + (
+                "every parameter is drawn uniformly over its bounds."
+                if known.underdetermined
+                else "what the fit leaves unexplained is these parameters' uncertainty."
+            ),
         },
     }
+    if known.flagged:  # said first, where a planner reads the description
+        for lang in ("zh", "en"):
+            said = " ".join(known.warnings(lang))
+            document["description"][lang] = f"{said} {document['description'][lang]}"[:2000]
     if parameters:
         document["parameters"] = parameters
     document["uncertainty"] = uncertainty
     header = (
-        f"{MARK} on {dt.date.today().isoformat()} from {display_path(scenario.file)} and "
-        f"{display_path(chosen.history_file)} (up to {chosen.until}).\n"
+        f"{MARK} on {dt.date.today().isoformat()} from {_comment(display_path(scenario.file))} "
+        f"and {_comment(display_path(chosen.history_file))} (up to {chosen.until}).\n"
         "# Edit the original scenario and calibrate again rather than this file.\n"
     )
+    for lang in ("en", "zh"):
+        header += "".join(f"# WARNING 警告: {_comment(w)}\n" for w in known.warnings(lang))
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-def check_out(
-    out: Path, scenario: Scenario, force: bool, allow_outside: Sequence[str | Path]
-) -> Path:
-    """The calibrated scenario's place: a .yaml file inside the scenario's project, replaced
-    only with --force and only when fundsim wrote it."""
-    from ..places import OutputError, check_place
+def _comment(text: str) -> str:
+    """``text`` on one line, for a YAML comment."""
+    return " ".join(text.splitlines())
 
-    absolute = check_place(out, "--out", folder=False)
-    if absolute.suffix not in (".yaml", ".yml"):
+
+def check_calibrated(
+    out: Path,
+    scenario: Scenario,
+    force: bool,
+    allow_outside: Sequence[str | Path],
+    inputs: Sequence[Path],
+) -> Output:
+    """The calibrated scenario's place, by the output rule (:func:`fundsim.places.check_output`:
+    never an input, replaced only when fundsim wrote it and --force was given), and what is
+    specific to it: a .yaml file inside the scenario's project (it extends the scenario)."""
+    output = check_output(
+        out,
+        "file",
+        force,
+        option="--out",
+        inputs=inputs,
+        ours=is_fundsim_yaml,
+        what="calibrated scenario",
+    )
+    if output.target.suffix not in (".yaml", ".yml"):
         raise OutputError(f"--out {out}: name a .yaml file (the calibrated scenario)")
-    roots = Roots.of(absolute, allow_outside)
+    roots = Roots.of(output.target, allow_outside)
     if not roots.contain(scenario.file):
         raise OutputError(
             f"--out {out}: the calibrated scenario extends {display_path(scenario.file)}, "
@@ -346,18 +413,7 @@ def check_out(
             "scenario, e.g. --out "
             + display_path(scenario.file.with_name(scenario.file.stem + "-calibrated.yaml"))
         )
-    if os.path.lexists(absolute):
-        text = absolute.read_text(encoding="utf-8", errors="replace") if absolute.is_file() else ""
-        if not text.startswith(MARK):
-            raise OutputError(
-                f"--out {out}: exists and is not a scenario fundsim calibrate wrote; fundsim "
-                "replaces only its own files, even with --force: choose another --out"
-            )
-        if not force:
-            raise OutputError(
-                f"--out {out}: already exists; choose another --out or pass --force to replace it"
-            )
-    return absolute
+    return output
 
 
 def write_text(path: Path, text: str) -> None:
@@ -369,17 +425,12 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_scenario(path: Path, text: str, allow_outside: Sequence[str | Path]) -> None:
-    """Write the calibrated scenario whole, and only once it loads: first beside its place
-    under a temporary name (its extends: path is the same there), then renamed. One that
-    does not load is a bug of fundsim, and leaves nothing behind."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    write_text(partial, text)
+    """Write the calibrated scenario at ``path`` (its staged place, beside its target, so its
+    extends: path is the same there) and check that it loads: one that does not is a bug of
+    fundsim (the output rule then leaves nothing behind)."""
+    write_text(path, text)
     try:
-        load_scenario(partial, allow_outside)
-        os.replace(partial, path)
+        load_scenario(path, allow_outside)
     except ScenarioError as error:
         shown = "; ".join(d.format() for d in error.diagnostics[:3])
         raise RuntimeError(f"the calibrated scenario does not load: {shown}") from error
-    finally:
-        if partial.exists():
-            partial.unlink()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -114,6 +113,12 @@ def add_commands(
             metavar="ADDRESS",
             help="run on Dask ('local' or tcp://HOST:PORT)",
         )
+        command.add_argument(
+            "--allow-underdetermined",
+            action="store_true",
+            help="fit even with no more history figures than free parameters (flagged as no "
+            "fit; every parameter drawn over its bounds)",
+        )
         command.add_argument("--force", action="store_true", help="replace outputs fundsim wrote")
         command.add_argument("--quiet", action="store_true", help="no progress bar")
         allow(command)
@@ -132,25 +137,6 @@ def _bar(description: str, unit: str, err: TextIO, quiet: bool) -> ProgressBar |
     return None if quiet else ProgressBar(0, description, err, unit)
 
 
-def _staged(target: Path, kind: str, force: bool, write: Callable[[Path], None]) -> None:
-    """Write a folder under a temporary name, then put it in place (replacing fundsim's own)."""
-    from ..places import check_replaceable, mark
-    from ..results.io import move_into_place
-
-    check_replaceable(target, kind, allowed=force)
-    staging = target.with_name(f".{target.name}.partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    try:
-        write(staging)
-        mark(staging, kind)
-        move_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def _charts(
     rows: list[dict[str, Any]], folder: Path, lang: str, until: int | None, err: TextIO
 ) -> None:
@@ -165,24 +151,28 @@ def _charts(
             print(f"fundsim: warning: {warning.message}", file=err)
 
 
-def _print_fit(result: Any, out: TextIO) -> None:
+def _print_fit(result: Any, known: Any, out: TextIO) -> None:
     print("拟合参数 / fitted parameters:", file=out)
     for path, value in result.values.items():
         flag = (
             "  (历史数据无法识别 / not identified by the history)"
-            if path in result.unidentified
+            if path in result.unidentified or known.open(path)
             else ""
         )
         if path in result.at_bound:
             flag += "  (拟合值在边界上 / at a bound: the history asks for more)"
+        sd = "" if known.underdetermined else f" ± {result.sd[path]:.3g}"  # no residual: no sd
+        print(f"  {path}: {result.start[path]:.4g} -> {value:.4g}{sd}{flag}", file=out)
+    counts = f"{len(result.points)} points, {result.trials} trials × {result.runs} runs"
+    if known.underdetermined:  # no residual to speak of: never shown as a fit's quality
         print(
-            f"  {path}: {result.start[path]:.4g} -> {value:.4g} ± {result.sd[path]:.3g}{flag}",
+            f"{known.quality(result.rms, 'zh')} / {known.quality(result.rms, 'en')} ({counts})",
             file=out,
         )
-    print(
-        f"残差均方根 / residual RMS {result.rms:.1%} ({len(result.points)} points, {result.trials} trials × {result.runs} runs)",
-        file=out,
-    )
+    else:
+        print(f"残差均方根 / residual RMS {result.rms:.1%} ({counts})", file=out)
+    for zh, en in zip(known.warnings("zh"), known.warnings("en"), strict=True):
+        print(f"警告 / WARNING: {zh}\n  {en}", file=out)
 
 
 EXAMPLE = """\
@@ -212,18 +202,20 @@ history:                                     # 近年基金收支（元）/ fund
 
 
 def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .. import places
     from ..scenario.newregion import init_region
+    from ..source.diagnostics import InputError
 
     target = args.region_dir
     if args.figures is None:
         example = Path(f"{target}-figures.yaml")
         if example.exists():
-            from ..source.diagnostics import InputError
-
             raise InputError(
                 f"{example} exists; fill it in and run: fundsim init {target} --figures {example}"
             )
-        example.write_text(EXAMPLE, encoding="utf-8")
+        # the form is the user's once written (never marked as fundsim's: nothing replaces it)
+        form = places.check_output(example, places.NEW_FILE, False, option="REGION_DIR")
+        places.write_output(form, EXAMPLE.encode("utf-8"))
         print(
             f"wrote {example}: 请填写本地区数据后运行 / fill in the region's figures, then run:\n"
             f"  fundsim init {target} --figures {example}",
@@ -243,48 +235,59 @@ def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ..calibration import report
-    from ..calibration.run import (
-        band,
-        band_table,
-        calibrate,
-        check_out,
-        horizon_of,
-        plan,
-        scenario_text,
-        write_scenario,
-    )
-    from ..places import check_place
-    from ..scenario.paths import project_root
+    from .. import places
+    from ..calibration.identify import identify, underdetermined_message
+    from ..calibration.run import bounds_of, calibrate, check_calibrated, plan
+    from ..scenario.paths import display_path
     from ..source.diagnostics import InputError
 
     chosen = plan(args.scenario, args.history, args.until, args.allow_outside)
-    for warning in chosen.warnings:
-        print(f"fundsim: warning: {warning}", file=err)
+    scenario = chosen.scenario
+    assert scenario.calibrate is not None  # plan() refuses a scenario without one
+    # every file the command reads: the chain, its region data, the history
+    inputs = [*scenario.files, *scenario.region_files.values(), chosen.history_file]
     if args.command == "backtest":
         if not chosen.later:
             raise InputError(
                 f"the history {chosen.history_file.name} has no point after {chosen.until} to "
                 "test the forecast on; choose an earlier --until"
             )
-        target = check_place(args.out)
-        from ..places import check_replaceable
-
-        check_replaceable(target, "backtest", allowed=args.force)
-        scenario_file = target / "calibrated.yaml"
+        outputs = [places.check_output(args.out, "backtest", args.force, inputs=inputs)]
     else:
-        scenario_file = check_out(args.out, chosen.scenario, args.force, args.allow_outside)
-        target = check_place(
-            args.report or scenario_file.with_name(f"{scenario_file.stem}-report"), "--report"
+        scenario_out = check_calibrated(args.out, scenario, args.force, args.allow_outside, inputs)
+        place = args.report or scenario_out.target.with_name(f"{scenario_out.target.stem}-report")
+        report_out = places.check_output(
+            place, "calibration", args.force, option="--report", inputs=inputs
         )
-        from ..places import check_replaceable
-
-        check_replaceable(target, "calibration", allowed=args.force)
-    for w in chosen.scenario.warnings:
+        if scenario_out.target.is_relative_to(report_out.target):
+            raise places.OutputError(
+                f"--report {place}: holds the calibrated scenario --out {args.out}; choose a "
+                "report folder beside it (默认为 FILE-report/)"
+            )
+        outputs = [scenario_out, report_out]
+        if chosen.later:  # fitted up to --until: what comes after is not used (backtest scores it)
+            chosen.warnings.append(
+                f"{display_path(chosen.history_file)}: {len(chosen.later)} figure(s) after --until "
+                f"{chosen.until} not fitted (--until 之后的数据不参与拟合)"
+            )
+    n, k = len(chosen.fitted), len(scenario.calibrate.parameters)
+    if n <= k:
+        shown = underdetermined_message(
+            n,
+            k,
+            f"{chosen.first_year}-{chosen.until}",
+            display_path(chosen.history_file),
+            display_path(scenario.file),
+        )
+        if not args.allow_underdetermined:
+            raise InputError(shown)
+        print(f"fundsim: warning: {shown}", file=err)
+    for w in scenario.warnings:
         print(w.format(), file=err)
+    for warning in chosen.warnings:
+        print(f"fundsim: warning: {warning}", file=err)
     print(
-        f"校准 / calibrating {len(chosen.scenario.calibrate.parameters)} parameters to "  # type: ignore[union-attr]
-        f"{len(chosen.fitted)} history points {chosen.first_year}-{chosen.until}",
+        f"校准 / calibrating {k} parameters to {n} history points {chosen.first_year}-{chosen.until}",
         file=err,
     )
     bar = _bar("trials 试算", "trial", err, args.quiet)
@@ -298,79 +301,35 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if over.start_note:  # e.g. the data year's population standing for an earlier year
         chosen.warnings.append(over.start_note[1])
         print(f"fundsim: note: {over.start_note[0]} / {over.start_note[1]}", file=err)
-    _print_fit(result, out)
-    allow = [*args.allow_outside, project_root(chosen.scenario.file)]
+    known = identify(result, bounds_of(chosen))
+    _print_fit(result, known, out)
+    with places.Writing() as writing:  # every output in place together, or none
+        staged = [writing.stage(output) for output in outputs]
+        if args.command == "calibrate":
+            inside = _write_calibration(args, chosen, result, outputs[0].target, staged, err)
+        else:
+            summary = _write_backtest(args, chosen, result, staged[0], err)
     if args.command == "calibrate":
-        write_scenario(
-            scenario_file, scenario_text(chosen, result, scenario_file), args.allow_outside
-        )
-        checking = _bar("check 检验", "run", err, args.quiet)
-        try:
-            values = band(
-                scenario_file,
-                chosen.fitted,
-                horizon_of(chosen.first_year, chosen.until),
-                args.check_runs,
-                args.workers,
-                args.scheduler,
-                args.allow_outside,
-                checking,
-            )
-        finally:
-            if checking is not None:
-                checking.close()
-        rows = band_table(chosen.fitted, values)
-
-        def write_calibration(folder: Path) -> None:
-            report.write_calibration(folder, chosen, result, rows, scenario_file)
-            _charts(rows, folder, args.lang, None, err)
-
-        _staged(target, "calibration", args.force, write_calibration)
-        inside = report.coverage(rows)["inside_80"]
         print(
-            f"wrote {args.out} and {target}/ (calibration.md, calibration.csv, charts); "
-            f"actuals inside the 10-90% band: {inside:.0%}",
+            f"wrote {args.out} and {outputs[1].target}/ (calibration.md, calibration.csv, "
+            f"charts); actuals inside the 10-90% band: {inside:.0%}",
             file=out,
         )
-        return EXIT_OK
-
-    # backtest: the calibrated scenario in DIR, the forecast of every history year
-    last = max(p.year for p in chosen.later)
-    every = [*chosen.fitted, *chosen.later]
-    holder: dict[str, Any] = {}
-
-    def write(folder: Path) -> None:
-        path = folder / "calibrated.yaml"
-        write_scenario(path, scenario_text(chosen, result, path), allow)
-        scoring = _bar("forecast 预测", "run", err, args.quiet)
-        try:
-            values = band(
-                path,
-                every,
-                horizon_of(chosen.first_year, last),
-                args.runs,
-                args.workers,
-                args.scheduler,
-                allow,
-                scoring,
+        if known.flagged:
+            print(
+                "警告：拟合结果不如其数字所示可靠，见上方说明 / WARNING: the fit says less than "
+                "its numbers; see the warnings above",
+                file=err,
             )
-        finally:
-            if scoring is not None:
-                scoring.close()
-        rows = band_table(every, values)
-        later = [r for r in rows if r["year"] > chosen.until]
-        holder["coverage"] = report.write_backtest(folder, chosen, result, later)
-        holder["rows"] = later
-        _charts(rows, folder, args.lang, chosen.until, err)
-
-    _staged(target, "backtest", args.force, write)
-    c = holder["coverage"]
+        return EXIT_OK
+    c, rows = summary
+    last = max(p.year for p in chosen.later)
     print(
         f"回测 / backtest {chosen.until + 1}-{last}, {c['n']} figures: inside 50% {c['inside_50']:.0%}, "
         f"80% {c['inside_80']:.0%}, 90% {c['inside_90']:.0%}; MAPE {c['mape']:.1%}",
         file=out,
     )
-    for r in holder["rows"]:
+    for r in rows:
         mark = "✓" if r["inside_80"] else "✗"
         print(
             f"  {mark} {r['year']} {r['fund']} {r['indicator']}: actual {r['actual']:,.0f}, "
@@ -379,3 +338,80 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     print(f"wrote {args.out}/ (backtest.csv, backtest.md, calibrated.yaml, charts)", file=out)
     return EXIT_OK
+
+
+def _write_calibration(
+    args: argparse.Namespace,
+    chosen: Any,
+    result: Any,
+    target: Path,
+    staged: list[Path],
+    err: TextIO,
+) -> float:
+    """The calibrated scenario (written at its staged name beside ``target``, where its
+    extends: path is the same; the check band runs on it) and its report folder; returns the
+    share of actuals inside the 10-90% band."""
+    from ..calibration import report
+    from ..calibration.run import band, band_table, horizon_of, scenario_text, write_scenario
+    from ..places import mark
+
+    scenario_file, folder = staged
+    write_scenario(scenario_file, scenario_text(chosen, result, target), args.allow_outside)
+    checking = _bar("check 检验", "run", err, args.quiet)
+    try:
+        values = band(
+            scenario_file,
+            chosen.fitted,
+            horizon_of(chosen.first_year, chosen.until),
+            args.check_runs,
+            args.workers,
+            args.scheduler,
+            args.allow_outside,
+            checking,
+        )
+    finally:
+        if checking is not None:
+            checking.close()
+    rows = band_table(chosen.fitted, values)
+    report.write_calibration(folder, chosen, result, rows, target)
+    _charts(rows, folder, args.lang, None, err)
+    mark(folder, "calibration")
+    return float(report.coverage(rows)["inside_80"])
+
+
+def _write_backtest(
+    args: argparse.Namespace, chosen: Any, result: Any, folder: Path, err: TextIO
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """The backtest folder: the calibrated scenario, the forecast of every history year and
+    the score of the later ones; returns the coverage and the later rows."""
+    from ..calibration import report
+    from ..calibration.run import band, band_table, horizon_of, scenario_text, write_scenario
+    from ..places import mark
+    from ..scenario.paths import project_root
+
+    allow = [*args.allow_outside, project_root(chosen.scenario.file)]
+    last = max(p.year for p in chosen.later)
+    every = [*chosen.fitted, *chosen.later]
+    path = folder / "calibrated.yaml"  # its extends: path is the same as in the folder's place
+    write_scenario(path, scenario_text(chosen, result, path), allow)
+    scoring = _bar("forecast 预测", "run", err, args.quiet)
+    try:
+        values = band(
+            path,
+            every,
+            horizon_of(chosen.first_year, last),
+            args.runs,
+            args.workers,
+            args.scheduler,
+            allow,
+            scoring,
+        )
+    finally:
+        if scoring is not None:
+            scoring.close()
+    rows = band_table(every, values)
+    later = [r for r in rows if r["year"] > chosen.until]
+    coverage = report.write_backtest(folder, chosen, result, later)
+    _charts(rows, folder, args.lang, chosen.until, err)
+    mark(folder, "backtest")
+    return coverage, later

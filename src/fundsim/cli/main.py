@@ -370,7 +370,11 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from ..reporting.sensitivity import read_sensitivity
 
         # read before anything is written: a bad folder is an input error, with no report left
-        sensitivity = read_sensitivity(args.sensitivity) if args.sensitivity else None
+        sensitivity = (  # of one of the batch's scenarios, as its manifest records them
+            read_sensitivity(args.sensitivity, read_manifest(args.results))
+            if args.sensitivity
+            else None
+        )
         shown_area = [args.area] if area_names(whole) and args.area else []
         place = args.out or folder / "report" / "-".join([args.lang, *shown_area])
         inputs = [args.results, *([args.sensitivity] if args.sensitivity else [])]

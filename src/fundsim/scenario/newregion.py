@@ -18,17 +18,20 @@ The baseline validates, names its history and has a ``calibrate:`` section ready
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import shutil
-import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from ..source.diagnostics import Collector, InputError
+from .. import places
+from ..source.diagnostics import Collector, Diagnostic, ScenarioError
 from ..source.document import read_yaml
 from .regiondata import HISTORY_FUNDS, HISTORY_INDICATORS
 from .schema import Strict, Text, Title
@@ -107,14 +110,14 @@ class Figures(Strict):
         return value
 
 
-def read_figures(path: Path) -> tuple[Figures, Any]:
+def read_figures(path: Path, today: dt.date | None = None) -> tuple[Figures, Any]:
     """The figures file, checked (ScenarioError with file and line when it is not right)."""
     problems = Collector()
     source = read_yaml(path, problems, display=str(path))
     problems.raise_if_errors()
     assert source is not None
     try:
-        return Figures.model_validate(source.data), source
+        figures = Figures.model_validate(source.data)
     except ValidationError as error:
         for e in error.errors(include_url=False):
             loc = tuple(e["loc"])
@@ -125,6 +128,36 @@ def read_figures(path: Path) -> tuple[Figures, Any]:
             problems.error(str(path), line, where, e["msg"], _hint(loc, e.get("input")))
         problems.raise_if_errors()
         raise AssertionError("unreachable") from error
+    _check_history(figures, source, str(path), problems, today or dt.date.today())
+    problems.raise_if_errors()
+    return figures, source
+
+
+def _check_history(
+    figures: Figures, source: Any, shown: str, problems: Collector, today: dt.date
+) -> None:
+    """What history.csv would refuse, said at the figures' own lines: a year not yet ended, a
+    negative figure other than a balance."""
+    for year, funds in figures.history.items():
+        if year > today.year:
+            problems.error(
+                shown,
+                source.line_of(("history", str(year))),
+                f"history.{year}",
+                f"{year} is after this year ({today.year}): history holds figures observed "
+                f"(历史数据的年份不能晚于今年)",
+                "correct the year, or leave it out until its figures are published",
+            )
+        for fund, indicators in funds.items():
+            for indicator, value in indicators.items():
+                if indicator != "balance" and value < 0:
+                    problems.error(
+                        shown,
+                        source.line_of(("history", str(year), fund, indicator)),
+                        f"history.{year}.{fund}.{indicator}",
+                        f"{indicator} of {value:g} is negative",
+                        "only a year-end balance may be negative",
+                    )
 
 
 def _hint(loc: tuple[Any, ...], given: Any = None) -> str:
@@ -141,33 +174,51 @@ def _hint(loc: tuple[Any, ...], given: Any = None) -> str:
     return "see the example in docs/zh/ (or README, A new region)"
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _one_line(text: str) -> str:
+    """``text`` on one line, for a comment (a CSV's or a YAML file's)."""
+    return " ".join(text.splitlines())
+
+
+def _csv(comments: Sequence[str], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A region data file: its comment lines (each on one line), then the table, written by
+    the csv library (a cell with a comma, a quote or a line break quoted as CSV quotes it)."""
+    out = io.StringIO()
+    for comment in comments:
+        out.write(f"# {_one_line(comment)}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _template_rows(name: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a template CSV (its comment lines left out)."""
+    lines = (TEMPLATES / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+    body = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    header, *rows = csv.reader(body)
+    return header, rows
 
 
 def _population(figures: Figures, cite: str) -> str:
-    lines = (TEMPLATES / "population.csv").read_text(encoding="utf-8").splitlines()
-    body = [line for line in lines if line and not line.startswith("#")]
-    header, rows = body[0], [r.split(",") for r in body[1:]]
-    at = {name: i for i, name in enumerate(header.split(","))}
+    header, rows = _template_rows("population")
+    at = {name: i for i, name in enumerate(header)}
     totals: dict[str, float] = {}
     for r in rows:
         totals[r[at["scheme"]]] = totals.get(r[at["scheme"]], 0.0) + float(r[at["persons"]])
     wanted = figures.insured.model_dump()
-    out = [
-        f"# Insured persons of {figures.region.en} by single age, sex and scheme at the end of {figures.data_year}.",
-        f"# source: totals by scheme - {cite}: UEBMI active {figures.insured.uebmi_active:,.0f}, retired {figures.insured.uebmi_retired:,.0f}, URRBMI {figures.insured.urrbmi:,.0f}",
-        "# source: age and sex structure within each scheme - DEFAULT (fundsim init): the national insured population at the end of 2018 (fundsim/templates/population.csv, from UN WPP2019 and NHSA figures); replace with the region's register",
-        header,
+    comments = [
+        f"Insured persons of {figures.region.en} by single age, sex and scheme at the end of {figures.data_year}.",
+        f"source: totals by scheme - {cite}: UEBMI active {figures.insured.uebmi_active:,.0f}, retired {figures.insured.uebmi_retired:,.0f}, URRBMI {figures.insured.urrbmi:,.0f}",
+        "source: age and sex structure within each scheme - DEFAULT (fundsim init): the national insured population at the end of 2018 (fundsim/templates/population.csv, from UN WPP2019 and NHSA figures); replace with the region's register",
     ]
+    scaled = []
     for r in rows:
         scheme = r[at["scheme"]]
         share = float(r[at["persons"]]) / totals[scheme] if totals.get(scheme) else 0.0
         r = list(r)
         r[at["persons"]] = f"{share * wanted[scheme]:.3f}"
-        out.append(",".join(r))
-    return "\n".join(out) + "\n"
+        scaled.append(r)
+    return _csv(comments, header, scaled)
 
 
 def _national_copy(name: str) -> str:
@@ -179,16 +230,12 @@ def _national_copy(name: str) -> str:
 
 
 def _history(figures: Figures, cite: str) -> str:
-    rows = [
-        f"# {figures.region.en}'s actual fund figures by year, in yuan and persons (fundsim init).",
-        f"# source: {cite}",
-        "year,fund,indicator,value,source",
-    ]
+    rows = []
     seen = set()
     for year, funds in sorted(figures.history.items()):
         for fund, indicators in funds.items():
             for indicator, value in indicators.items():
-                rows.append(f'{year},{fund},{indicator},{value:.0f},"{cite}"')
+                rows.append((year, fund, indicator, f"{value:.0f}", cite))
                 seen.add((year, fund, indicator))
     y = figures.data_year
     given = [
@@ -198,8 +245,12 @@ def _history(figures: Figures, cite: str) -> str:
     ]  # the balances of the data year are the opening balances, not a figure to fit
     for year, fund, indicator, value in given:
         if (year, fund, indicator) not in seen:
-            rows.append(f'{year},{fund},{indicator},{value:.0f},"{cite}"')
-    return "\n".join(rows) + "\n"
+            rows.append((year, fund, indicator, f"{value:.0f}", cite))
+    comments = [
+        f"{figures.region.en}'s actual fund figures by year, in yuan and persons (fundsim init).",
+        f"source: {cite}",
+    ]
+    return _csv(comments, ["year", "fund", "indicator", "value", "source"], rows)
 
 
 def _wages(figures: Figures, cite: str, first: int) -> dict[str, Any]:
@@ -280,7 +331,8 @@ def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
         },
     }
     header = (
-        f"# Made by fundsim init on {dt.date.today().isoformat()} from {figures_name} ({cite}).\n"
+        f"{places.YAML_MARK} init on {dt.date.today().isoformat()} from {_one_line(figures_name)} "
+        "(its source is cited in every value taken from it).\n"
         "# What the figures did not give comes from defaults.yaml (Nanchuan's rules and national\n"
         "# data, each source saying DEFAULT): replace what the region knows here, then calibrate:\n"
         "#   fundsim calibrate scenarios/baseline.yaml --out scenarios/calibrated.yaml\n"
@@ -290,38 +342,131 @@ def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
 
 def init_region(target: Path, figures_file: Path) -> list[Path]:
     """Write a new region into ``target`` (which must not exist or be empty); returns the
-    files written. All or nothing: built in a temporary folder beside it, checked, renamed."""
+    files written. All or nothing, by the output rule (:mod:`fundsim.places`): built under a
+    temporary name beside it, checked, renamed; its folders and files take the umask's modes."""
+    output = places.check_output(
+        target, places.NEW_FOLDER, False, option="REGION_DIR", inputs=[figures_file]
+    )
+    figures, source = read_figures(figures_file)
+    with places.Writing() as writing:
+        staging = writing.stage(output)
+        _write_region(staging, figures, figures_file)
+        _check_baseline(staging, output.target, figures_file, figures, source)
+    return sorted(p for p in output.target.rglob("*") if p.is_file())
+
+
+def _write_region(folder: Path, figures: Figures, figures_file: Path) -> None:
+    cite = f"{figures_file.name}: {figures.source}"
+    (folder / "scenarios").mkdir()
+    (folder / "calibration").mkdir()
+    files = {
+        "fundsim.toml": "# A fundsim region (made by fundsim init): the project root of its scenarios.\n",
+        "scenarios/defaults.yaml": f"{places.YAML_MARK} init: the region template (fundsim/"
+        "templates/defaults.yaml); replace its values in baseline.yaml, do not edit it.\n"
+        + (TEMPLATES / "defaults.yaml").read_text(encoding="utf-8"),
+        "calibration/population.csv": _population(figures, cite),
+        "calibration/history.csv": _history(figures, cite),
+        "scenarios/baseline.yaml": _baseline(figures, cite, figures_file.name),
+        **{f"calibration/{name}.csv": _national_copy(name) for name in NATIONAL},
+    }
+    for name, text in files.items():
+        with open(folder / name, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    shutil.copyfile(figures_file, folder / "figures.yaml")  # as given, byte for byte
+
+
+NATIONAL = ("mortality", "admission_rates", "fertility")
+# where in the figures file each part of the region written comes from (a problem found in
+# the written region is said at the figures' line)
+FROM_FIGURES = {
+    "calibration/population.csv": ("insured",),
+    "calibration/history.csv": ("history",),
+    "parameters.finance.opening_balance": ("balances",),
+    "parameters.economy.average_wage": ("average_wage",),
+    "region.data_year": ("data_year",),
+    "region.name": ("region",),
+    "region.code": ("code",),
+    "title": ("region",),
+    "horizon": ("horizon_years",),
+    "calibrate": ("history",),
+}
+
+
+def _check_baseline(
+    staging: Path, target: Path, figures_file: Path, figures: Figures, source: Any
+) -> None:
+    """Load the baseline written in ``staging``: a problem the figures caused is said at the
+    figures file's line (exit 2); any other is a bug of fundsim (exit 1), said with the
+    region's own paths, never the temporary folder's."""
     from .loader import load_scenario
 
-    figures, _ = read_figures(figures_file)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(
-            f"{target} exists and is not empty; fundsim init writes a new region into a new "
-            "folder (your region's files are never replaced): choose another REGION_DIR"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
-        cite = f"{figures_file.name}: {figures.source}"
-        _write(
-            staging / "fundsim.toml",
-            "# A fundsim region (made by fundsim init): the project root of its scenarios.\n",
-        )
-        shutil.copyfile(figures_file, staging / "figures.yaml")
-        (staging / "scenarios").mkdir()
-        shutil.copyfile(TEMPLATES / "defaults.yaml", staging / "scenarios" / "defaults.yaml")
-        _write(staging / "calibration" / "population.csv", _population(figures, cite))
-        for name in ("mortality", "admission_rates", "fertility"):
-            _write(staging / "calibration" / f"{name}.csv", _national_copy(name))
-        _write(staging / "calibration" / "history.csv", _history(figures, cite))
-        _write(staging / "scenarios" / "baseline.yaml", _baseline(figures, cite, figures_file.name))
-        load_scenario(
-            staging / "scenarios" / "baseline.yaml"
-        )  # ScenarioError (exit 2) if not valid
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return sorted(p for p in target.rglob("*") if p.is_file())
+        load_scenario(staging / "scenarios" / "baseline.yaml")
+    except ScenarioError as error:
+        located, other = [], []
+        for d in error.diagnostics:
+            where = _figures_path(d, staging, figures)
+            if where is None:
+                other.append(_rerooted(d, staging, target))
+                continue
+            shown = ".".join(where)
+            written = f"{d.path} in the baseline" if d.path else _written_name(d, staging)
+            located.append(
+                Diagnostic(
+                    d.severity,
+                    str(figures_file),
+                    source.line_of(where),
+                    0,
+                    shown,
+                    d.message,
+                    "; ".join(x for x in (d.hint, f"fundsim init wrote it as {written}") if x),
+                )
+            )
+        if other:
+            shown = "\n".join(d.format() for d in other)
+            raise RuntimeError(
+                f"fundsim init wrote a region from {figures_file} whose baseline does not load "
+                f"(a bug of fundsim: please report it with {figures_file}):\n{shown}"
+            ) from error
+        raise ScenarioError(located) from None
+
+
+def _written_name(d: Diagnostic, staging: Path) -> str:
+    """The name inside the region of the file ``d`` is about (``d.file`` when outside it)."""
+    try:
+        return Path(os.path.realpath(d.file)).relative_to(os.path.realpath(staging)).as_posix()
+    except ValueError:
+        return d.file
+
+
+def _figures_path(d: Diagnostic, staging: Path, figures: Figures) -> tuple[str, ...] | None:
+    """The place in the figures file a problem of the written region comes from, or None."""
+    name = _written_name(d, staging)
+    if name in FROM_FIGURES:
+        return FROM_FIGURES[name]
+    if name != "scenarios/baseline.yaml":
+        return None
+    parts = tuple(d.path.split(".")) if d.path else ()
+    under_rules: tuple[str, ...] = ()  # the longest part of the path the figures' rules give
+    tree: Any = figures.rules or {}
+    if parts[:1] == ("parameters",):
+        for key in parts[1:]:
+            if not isinstance(tree, dict) or key not in tree:
+                break
+            tree = tree[key]
+            under_rules = (*under_rules, key)
+    if under_rules and len(under_rules) == len(parts) - 1:
+        return ("rules", *under_rules)
+    for prefix, where in FROM_FIGURES.items():
+        if d.path == prefix or d.path.startswith(prefix + "."):
+            return where
+    return ("rules", *under_rules) if under_rules else None
+
+
+def _rerooted(d: Diagnostic, staging: Path, target: Path) -> Diagnostic:
+    """``d`` naming the region's place instead of the temporary folder it was found in."""
+    name = _written_name(d, staging)
+    if name == d.file:
+        return d
+    shown = os.path.relpath(target / name) if not Path(d.file).is_absolute() else str(target / name)
+    return Diagnostic(d.severity, shown, d.line, d.column, d.path, d.message, d.hint)

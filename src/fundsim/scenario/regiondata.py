@@ -8,7 +8,7 @@ and the table as a whole, and reports problems with the file, the line and the c
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,6 +270,24 @@ SPECS: dict[str, Spec] = {
 OPTIONAL = ("history",)  # region data a region may leave out
 
 
+def _records(text: str) -> Iterator[tuple[int, str]]:
+    """The lines of ``text``, numbered from 1; a row whose quoted cell holds a line break (as
+    the csv library writes one) is one record over its lines, numbered by its first."""
+    plain, ends = text.splitlines(), text.splitlines(keepends=True)
+    i = 0
+    while i < len(plain):
+        j = i
+        if not plain[i].lstrip().startswith("#"):
+            quotes = plain[i].count('"')
+            while quotes % 2 and j + 1 < len(plain):  # a quote still open: the next line too
+                j += 1
+                quotes += plain[j].count('"')
+            if quotes % 2:  # never closed: the line alone, as it is
+                j = i
+        yield i + 1, "".join(ends[i:j]) + plain[j]
+        i = j + 1
+
+
 def read_table(
     kind: str, file: Path, problems: Collector, display: str | None = None
 ) -> Table | None:
@@ -305,7 +323,7 @@ def read_table(
     header: list[str] | None = None
     header_line = 0
     before = len(problems.items)
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in _records(text):
         if not line.strip():
             continue
         if line.lstrip().startswith("#"):
