@@ -25,6 +25,7 @@ FLOORS = {
     "ensemble": 4,
     "calibration": 4,
     "results": 4,
+    "evaluation": 4,  # forecast scores, rolling-origin backtests, the empirical band term
     "plotting": 5,
     "reporting": 5,
     "serve": 5,  # the workbench: pages over reporting, results and the batch
