@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,7 @@ CHOICES = {
 OUT_OF_AREA = LEVELS.index("out_of_area")
 FILED = FILINGS.index("filed")
 BATCH = 262_144  # claims settled together: about 100 MB of working arrays
+Rows = NDArray[np.signedinteger[Any]]  # positions of claims (int32 when they fit)
 
 
 @dataclass
@@ -145,10 +147,6 @@ class People:
         codes: NDArray[np.int32] = known[local].astype(np.int32)
         return codes
 
-    def names(self) -> NDArray[np.object_]:
-        """The identifiers by code."""
-        return np.array(list(self.code), dtype=object)
-
 
 def day_number(day: dt.date) -> int:
     """``day`` as days since 1970-01-01."""
@@ -203,7 +201,7 @@ def settle_arrays(tree: ParameterTree, claims: ClaimArrays, batch: int = BATCH) 
     return paid
 
 
-def _order(claims: ClaimArrays, people: int) -> tuple[NDArray[np.intp], dict[int, tuple[int, int]]]:
+def _order(claims: ClaimArrays, people: int) -> tuple[Rows, dict[int, tuple[int, int]]]:
     """The claims in order of year, person, date and place in the file (one stable sort of a
     combined key), and each year's slice of that order."""
     date = claims.date
@@ -213,7 +211,8 @@ def _order(claims: ClaimArrays, people: int) -> tuple[NDArray[np.intp], dict[int
     span = int(date.max()) - int(date.min()) + 1
     if len(years) * people * span >= 2**62:
         raise InputError("the claims span too many years and persons to be ordered")
-    key = np.searchsorted(starts, date, side="right").astype(np.int64) - 1  # the year's index
+    key = np.searchsorted(starts, date, side="right")  # the year's index + 1
+    key -= 1
     counts = np.bincount(key, minlength=len(years))
     key *= people
     key += claims.person
@@ -222,14 +221,14 @@ def _order(claims: ClaimArrays, people: int) -> tuple[NDArray[np.intp], dict[int
     key -= int(date.min())
     order = np.argsort(key, kind="stable")
     del key
+    if len(order) < 2**31:  # half the memory, while the claims are settled
+        order = order.astype(np.int32)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     slices = {y: (int(bounds[i]), int(bounds[i + 1])) for i, y in enumerate(years) if counts[i]}
     return order, slices
 
 
-def _batches(
-    rows: NDArray[np.intp], person: NDArray[np.int32], size: int
-) -> Iterator[NDArray[np.intp]]:
+def _batches(rows: Rows, person: NDArray[np.int32], size: int) -> Iterator[Rows]:
     """``rows`` (grouped by person) cut into runs of about ``size`` rows, between persons."""
     if len(rows) == 0:
         return
@@ -243,14 +242,14 @@ def _batches(
     yield from np.split(rows, cuts[cuts > 0])
 
 
-def _status(claims: ClaimArrays, rows: NDArray[np.intp]) -> NDArray[np.int64]:
+def _status(claims: ClaimArrays, rows: Rows) -> NDArray[np.int64]:
     """Each claim's membership status (:data:`fundsim.codes.SCHEMES`)."""
     urrbmi = claims.scheme[rows] == SCHEME_CHOICES.index("urrbmi")
     return np.where(urrbmi, URRBMI, np.where(claims.retired[rows] == 1, RETIRED, 0))
 
 
 def _settle(
-    s: Snapshot, claims: ClaimArrays, rows: NDArray[np.intp], totals: RunningTotals, out: Paid
+    s: Snapshot, claims: ClaimArrays, rows: Rows, totals: RunningTotals, out: Paid
 ) -> RunningTotals:
     """Settle the stays ``rows`` (whole persons' claims of one piece of a year, grouped by
     person in date order) under snapshot ``s``, with the people's totals so far; the totals
@@ -285,7 +284,7 @@ def _settle(
 
 
 def _bill(
-    s: Snapshot, claims: ClaimArrays, rows: NDArray[np.intp], status: NDArray[np.int64]
+    s: Snapshot, claims: ClaimArrays, rows: Rows, status: NDArray[np.int64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
     """The rows' bills, policy ranges (less the cost outside the catalogue and the class-B
     first self-pay of each claim's scheme) [yuan], people and each person's first row."""
@@ -304,7 +303,7 @@ def _bill(
 def _settle_visits(
     s: Snapshot,
     claims: ClaimArrays,
-    rows: NDArray[np.intp],
+    rows: Rows,
     cover: str,
     totals: VisitTotals,
     carry: tuple[float, float],

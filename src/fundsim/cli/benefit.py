@@ -55,6 +55,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..places import Writing, check_output
     from ..scenario.loader import load_scenario
     from ..scenario.paths import display_path
+    from ..sim.allocator import give_back_freed_memory
     from ..source.diagnostics import InputError
 
     scenario = load_scenario(args.scenario, args.allow_outside)
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # with --date every claim is settled on that day: its own date need only be a date
     within = horizon if args.date is None else None
     read = read_claims(path, shown, horizon=within, levels=scenario.levels, rows=rows)
+    give_back_freed_memory()  # the chunks' text: not to be held while settling
     if args.date is not None:
         read.claims.date[:] = day_number(args.date)
     paid = settle_arrays(scenario.tree, read.claims, batch=rows)
