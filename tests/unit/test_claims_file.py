@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 from fundsim.benefits.calculator import OUTPUT, check_claims, is_settled_claims, settle_claims
 from fundsim.benefits.claimsfile import FORMULA_STARTS, neutralised, read_claims
 from fundsim.benefits.outpatient import VisitTotals, settle_visits
-from fundsim.benefits.settling import settle_arrays
+from fundsim.benefits.settling import Paid, settle_arrays
 from fundsim.cli import main
 from fundsim.cli.benefit import CHUNK_ENV
 from fundsim.scenario.loader import load_scenario
@@ -354,23 +355,21 @@ def test_a_bad_row_late_in_the_file_leaves_the_output_as_it_was(
 def test_a_failure_while_writing_leaves_no_output_and_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import fundsim.benefits.claimsfile as claimsfile
-
     claims = tmp_path / "claims.csv"
     claims_table(50, 5, seed=1).to_csv(claims, index=False)
     out = tmp_path / "paid.csv"
     assert settle_file(claims, out, monkeypatch, 10) == 0
     before = out.read_bytes()
-    written = claimsfile.payments
+    columns = Paid.columns
     calls = []
 
-    def fails_third_time(*args: object, **kwargs: object) -> object:
+    def fails_third_time(paid: Paid, *args: Any) -> dict[str, Any]:
         calls.append(1)
         if len(calls) == 3:  # two chunks written, then a bug
             raise RuntimeError("a bug while writing")
-        return written(*args, **kwargs)  # type: ignore[arg-type]
+        return columns(paid, *args)
 
-    monkeypatch.setattr(claimsfile, "payments", fails_third_time)
+    monkeypatch.setattr(Paid, "columns", fails_third_time)
     assert settle_file(claims, out, monkeypatch, 10, "--force") == 1
     assert "internal error: RuntimeError: a bug while writing" in capsys.readouterr().err
     assert out.read_bytes() == before and leftovers(tmp_path) == []
@@ -410,3 +409,31 @@ def test_a_bad_chunk_size_is_an_input_error(
     monkeypatch.setenv(CHUNK_ENV, "0")
     assert main(["benefit", str(SCENARIO), "--claims", str(claims)]) == 2
     assert f"{CHUNK_ENV}='0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        (
+            "a,2023-01-05,urrbmi,0,level1,1000,7\n",
+            "the first claim has more fields than the header",
+        ),
+        (
+            "a,2023-01-05,urrbmi,0,level1,1000\n" * 12 + "b,2023-01-05,urrbmi,0,level1,1,2,3\n",
+            "Expected 6 fields in line 14, saw 8",
+        ),
+    ],
+)
+def test_a_line_with_more_fields_than_the_header_is_an_input_error(
+    rows: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text("person,date,scheme,retired,level,total\n" + rows, encoding="utf-8")
+    assert settle_file(claims, tmp_path / "paid.csv", monkeypatch, 5) == 2
+    err = capsys.readouterr().err
+    assert said in err and ("每行的字段数" in err or "第一行数据的字段" in err)
+    assert "Traceback" not in err and not (tmp_path / "paid.csv").exists()

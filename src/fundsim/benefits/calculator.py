@@ -33,7 +33,7 @@ from ..codes import LEVELS
 from ..parameters.tree import ParameterTree
 from ..source.diagnostics import Collector
 from .outpatient import KINDS
-from .settling import CHOICES, DTYPES, ClaimArrays, Paid, People, settle_arrays
+from .settling import CHOICES, DTYPES, OUTPUT, ClaimArrays, People, settle_arrays
 
 MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
 MAX_DAYS = 3660  # ASSUMPTION: a stay of ten years is beyond any bill
@@ -90,15 +90,6 @@ COLUMNS = (
     Column(
         "transfer", "flag", "0", meaning="1 for a stay entered on transfer from another local one"
     ),
-)
-OUTPUT = (
-    "policy_range",
-    "deductible",
-    "fund",
-    "high_cost",
-    "critical_illness",
-    "assistance",
-    "patient",
 )
 
 
@@ -366,30 +357,10 @@ def settle_claims(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
     result["date"] = c["date"].dt.strftime("%Y-%m-%d")
     for flag in (col.name for col in COLUMNS if col.kind == "flag"):
         result[flag] = result[flag].astype(int)
-    employee = (c["scheme"] == "uebmi").to_numpy()
-    for name, values in payments(paid, employee, slice(None)).items():
+    scheme = np.asarray(pd.Categorical(c["scheme"], categories=list(CHOICES["scheme"])).codes)
+    for name, values in paid.columns(scheme).items():
         result[name] = values
     return result
-
-
-def payments(
-    paid: Paid, employee: NDArray[np.bool_], rows: slice
-) -> dict[str, NDArray[np.float64]]:
-    """The :data:`OUTPUT` columns of the claims ``rows`` of ``paid``
-    (:class:`~fundsim.benefits.settling.Paid`) [yuan, rounded to two decimals]; ``employee``
-    those claims' scheme is UEBMI (the second layer is its high-cost cover, else critical
-    illness)."""
-    layer = paid.layer[rows]
-    values = {
-        "policy_range": paid.policy_range[rows],
-        "deductible": paid.deductible[rows],
-        "fund": paid.fund[rows],
-        "high_cost": np.where(employee, layer, 0.0),
-        "critical_illness": np.where(employee, 0.0, layer),
-        "assistance": paid.assistance[rows],
-        "patient": paid.patient[rows],
-    }
-    return {name: np.round(values[name], 2) for name in OUTPUT}
 
 
 MAX_HEADER = 64 * 2**10  # a settled claims file's first line is under 1 kB

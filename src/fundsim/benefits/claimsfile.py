@@ -37,14 +37,12 @@ from ..source.diagnostics import (
 from .calculator import (
     COLUMNS,
     NUMBERS,
-    OUTPUT,
     check_claims,
     check_header,
     compact,
-    payments,
     whole_numbers,
 )
-from .settling import CHOICES, ClaimArrays, Paid, People
+from .settling import CHOICES, OUTPUT, ClaimArrays, Paid, People
 
 ROWS = 200_000  # claims read, and written, at a time: about 100 MB of text
 BLOCK = 4 * 2**20  # bytes read at a time to find the encoding
@@ -258,7 +256,6 @@ def write_settled(
         name: np.array([neutralised(v) for v in values], dtype=object)
         for name, values in CHOICES.items()
     }
-    employee = CHOICES["scheme"].index("uebmi")
     with open(path, "w", encoding="utf-8-sig", newline="") as out:
         for start in range(0, len(claims), rows):
             part = slice(start, start + rows)
@@ -275,7 +272,7 @@ def write_settled(
                     columns[c.name] = values
                 else:
                     columns[c.name] = values.astype(np.int64 if read.whole[c.name] else float)
-            columns.update(payments(paid, claims.scheme[part] == employee, part))
+            columns.update(paid.columns(claims.scheme[part], part))
             frame = pd.DataFrame(columns, columns=[*(c.name for c in COLUMNS), *OUTPUT])
             frame.to_csv(out, index=False, header=start == 0)
 
@@ -292,11 +289,10 @@ def sums(read: ClaimsRead, paid: Paid, rows: int = ROWS) -> dict[str, float]:
     :data:`~fundsim.benefits.calculator.OUTPUT` column as written (rounded), ``rows`` claims
     at a time."""
     claims = read.claims
-    employee = CHOICES["scheme"].index("uebmi")
     totals = dict.fromkeys(("total", *OUTPUT), 0.0)
     for start in range(0, len(claims), rows):
         part = slice(start, start + rows)
         totals["total"] += float(claims.total[part].sum())
-        for name, values in payments(paid, claims.scheme[part] == employee, part).items():
+        for name, values in paid.columns(claims.scheme[part], part).items():
             totals[name] += float(values.sum())
     return totals

@@ -105,6 +105,18 @@ DTYPES = {
 }  # the others int8
 
 
+# what the calculator says of each claim [yuan, two decimals], after the claims' columns
+OUTPUT = (
+    "policy_range",
+    "deductible",
+    "fund",
+    "high_cost",
+    "critical_illness",
+    "assistance",
+    "patient",
+)
+
+
 @dataclass
 class Paid:
     """What each layer pays for each claim [yuan], in the claims' order, not rounded.
@@ -123,6 +135,25 @@ class Paid:
     @classmethod
     def zeros(cls, n: int) -> Paid:
         return cls(*(np.zeros(n) for _ in fields(cls)))
+
+    def columns(
+        self, scheme: NDArray[np.integer[Any]], rows: slice = slice(None)
+    ) -> dict[str, NDArray[np.float64]]:
+        """The :data:`OUTPUT` columns of the claims ``rows`` [yuan, rounded to two
+        decimals]; ``scheme`` those claims' schemes (codes of :data:`SCHEME_CHOICES`): the
+        second layer is an employee's high-cost cover, a resident's critical illness."""
+        employee = scheme == SCHEME_CHOICES.index("uebmi")
+        layer = self.layer[rows]
+        values = {
+            "policy_range": self.policy_range[rows],
+            "deductible": self.deductible[rows],
+            "fund": self.fund[rows],
+            "high_cost": np.where(employee, layer, 0.0),
+            "critical_illness": np.where(employee, 0.0, layer),
+            "assistance": self.assistance[rows],
+            "patient": self.patient[rows],
+        }
+        return {name: np.round(values[name], 2) for name in OUTPUT}
 
 
 class People:
