@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             args.force,
             inputs=[path, *scenario.files, *scenario.region_files.values()],
             ours=is_settled_claims,
-            what="settled claims file (理赔结算结果)",
+            what="settled claims file",
         )
     if not path.is_file():
         raise InputError(f"{shown}: no such claims file (找不到理赔数据文件)")
