@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,9 +94,21 @@ class ClaimsRead:
 
 
 def detect_encoding(path: Path, shown: str) -> tuple[str, str]:
-    """The codec to read ``path`` with and its name for the user: strict UTF-8 on the bytes
-    first (``utf-8-sig``: a byte order mark is dropped), else GB18030. A file neither is a
-    located :class:`ScenarioError` at the first byte that is not UTF-8."""
+    """The encoding of the text file ``path``: strict UTF-8 on the bytes first, else
+    GB18030 (a superset of GBK and GB2312), reading 4 MiB at a time.
+
+    Returns
+    -------
+    tuple of str
+        the codec to read it with (``utf-8-sig``: a byte order mark is dropped; or
+        ``gb18030``) and its name for the user (UTF-8, UTF-8 (BOM) or GB18030)
+
+    Raises
+    ------
+    ScenarioError
+        a file neither: located (line, column, byte offset) at its first byte that is not
+        UTF-8, saying where it is not GB18030 either, and to save it as either
+    """
     with open(path, "rb") as handle:
         bom = handle.read(len(BOM)) == BOM
     utf8 = _first_bad(path, "utf-8")
@@ -158,13 +170,29 @@ def read_claims(
     levels: Sequence[str] = LEVELS,
     rows: int = ROWS,
 ) -> ClaimsRead:
-    """The checked claims of the CSV file ``path`` (named ``shown`` in messages), read
-    ``rows`` lines at a time; every bad cell a located error (raised together, as a
-    :class:`ScenarioError`, after the whole file is read); a file that cannot be read as a
-    CSV of claims an :class:`InputError`.
+    """The checked claims of a CSV file, read ``rows`` lines at a time.
 
-    ``horizon``: the first and last day a claim may be dated (None: any date); ``levels``:
-    the region's places of care.
+    Parameters
+    ----------
+    path : the claims file, UTF-8 (with or without BOM) or GB18030/GBK
+    shown : its name in messages
+    horizon : the first and last day a claim may be dated (None: any date)
+    levels : the region's places of care (its declared hospital levels and out_of_area)
+    rows : lines read and checked at a time (memory: about 1 kB a line while read)
+
+    Returns
+    -------
+    ClaimsRead
+        the claims as compact arrays, the person identifiers, the encoding found
+
+    Raises
+    ------
+    ScenarioError
+        every bad cell at its line and column (:data:`~.calculator.SHOWN` of a kind), after
+        the whole file is read; or a file neither UTF-8 nor GB18030, at its first bad byte
+    InputError
+        a file that is not a CSV of claims (a line with more fields than the header, no
+        claims at all)
     """
     codec, encoding = detect_encoding(path, shown)
     problems = Collector()
@@ -233,13 +261,18 @@ def neutralised(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_settled(
-    path: Path, read: ClaimsRead, paid: Paid, rows: int = ROWS, handle: TextIO | None = None
-) -> None:
+def write_settled(path: Path, read: ClaimsRead, paid: Paid, rows: int = ROWS) -> None:
     """Write the settled claims to ``path``: UTF-8 with a byte order mark, the columns of
     :data:`~fundsim.benefits.calculator.COLUMNS` (defaults filled) and then
     :data:`~fundsim.benefits.calculator.OUTPUT`, one row per claim in the file's order,
     ``rows`` claims at a time.
+
+    Parameters
+    ----------
+    path : where to write (a temporary name: the output rule puts it in place)
+    read : the claims read (:func:`read_claims`)
+    paid : what each layer pays for them [yuan] (:func:`~fundsim.benefits.settling.settle_arrays`)
+    rows : claims written at a time
 
     Text cells are neutralised (:func:`neutralised`): the person column (an identifier
     given by the user, the one free text column) and, as a guard, the choice columns

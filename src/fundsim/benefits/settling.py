@@ -189,8 +189,25 @@ def settle_arrays(tree: ParameterTree, claims: ClaimArrays, batch: int = BATCH) 
 
     A person's claims of a calendar year are settled in date order (the file's order on one
     day) with their running annual totals; the year is cut at the dates its rules change,
-    each piece under the rules of its first day. ``batch``: about how many claims are
-    settled together (whole persons; the payments do not depend on it).
+    each piece under the rules of its first day.
+
+    Parameters
+    ----------
+    tree : the scenario's rules
+    claims : checked claims, dated within ``tree``'s horizon
+    batch : about how many claims are settled together (whole persons; more takes more
+        memory; the payments do not depend on it)
+
+    Returns
+    -------
+    Paid
+        each layer's payment for each claim [yuan, not rounded], in the claims' order
+
+    Raises
+    ------
+    InputError
+        a claim dated outside ``tree``'s horizon (:func:`~fundsim.benefits.calculator.check_claims`
+        names it at its line)
     """
     n = len(claims)
     paid = Paid.zeros(n)
