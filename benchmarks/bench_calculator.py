@@ -136,8 +136,11 @@ def main() -> None:
         for n in (int(x) for x in args.claims.split(",")):
             claims = folder / f"claims-{n}-{args.encoding}.csv"
             if not claims.exists():
+                # in a child process: a child forked from a big parent would count the
+                # parent's pages in its peak RSS
                 started = time.perf_counter()
-                write_claims(claims, n, args.encoding)
+                writer = [sys.executable, __file__, "--write", str(claims), str(n), args.encoding]
+                subprocess.run(writer, check=True, env=env)
                 print(f"{n:,} claims written in {time.perf_counter() - started:.0f} s")
             size = claims.stat().st_size / 2**20
             print(f"{n:,} claims ({size:,.0f} MiB, {args.encoding}), settled with {args.src}:")
@@ -155,4 +158,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--write"]:
+        write_claims(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    else:
+        main()
