@@ -174,7 +174,10 @@ class People:
             (table.setdefault(u, len(table)) for u in uniques), dtype=np.int64, count=len(uniques)
         )
         if len(table) >= 2**31:
-            raise InputError("more than 2,147,483,647 persons in one claims file")
+            raise InputError(
+                "more than 2,147,483,647 persons in one claims file; split it "
+                "(一个文件的参保人过多，请拆分)"
+            )
         codes: NDArray[np.int32] = known[local].astype(np.int32)
         return codes
 
@@ -258,7 +261,10 @@ def _order(claims: ClaimArrays, people: int) -> tuple[Rows, dict[int, tuple[int,
     starts = np.array([day_number(dt.date(y, 1, 1)) for y in years])
     span = int(date.max()) - int(date.min()) + 1
     if len(years) * people * span >= 2**62:
-        raise InputError("the claims span too many years and persons to be ordered")
+        raise InputError(
+            "the claims span too many years and persons to be ordered; split the file by year "
+            "(跨越年度和人数过多，请按年度拆分文件)"
+        )
     key = np.searchsorted(starts, date, side="right")  # the year's index + 1
     key -= 1
     counts = np.bincount(key, minlength=len(years))

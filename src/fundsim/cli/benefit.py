@@ -11,9 +11,11 @@ from typing import Any, TextIO
 
 from .parser import EXIT_OK
 
-# ASSUMPTION: 2 GiB, about 30 million claims. Read in chunks, a claim still keeps about 100
-# bytes of arrays until its file is written (the settling orders the whole file), so a
-# file at the limit needs about 3 GiB: kept, not raised.
+# ASSUMPTION: 2 GiB, about 25 million claims. Read in chunks, a claim still keeps about 140
+# bytes (its arrays and payments, its share of the identifiers and of the working memory)
+# until its file is written, as the settling orders the whole file: 10 million claims peak
+# at 1.6 GiB (benchmarks/bench_calculator.py), a file at the limit at about 3.7 GiB. Kept,
+# not raised.
 MAX_CLAIMS_BYTES = 2 * 2**30
 CHUNK_ENV = "FUNDSIM_CLAIMS_CHUNK"  # claims read, settled and written at a time
 
