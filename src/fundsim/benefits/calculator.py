@@ -10,42 +10,39 @@ assistance's cap). Layers in order: deductible, pooled ratio and cap, high-cost 
 or critical illness (URRBMI), medical assistance, the patient's rest. Outpatient visits
 (``kind`` outpatient or two_diseases) are settled by :mod:`fundsim.benefits.outpatient`:
 per-visit deductible, annual deductible, ratio and annual cap of their cover.
+
+This module holds the claims' columns, their checks (:func:`check_claims`) and the table
+interface; the arithmetic on compact arrays is :mod:`fundsim.benefits.settling`, a claims
+file read and written in chunks :mod:`fundsim.benefits.claimsfile`.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..codes import (
-    FILINGS,
-    LEVELS,
-    RETIRED,
-    SCHEME_POOL,
-    SCHEMES,
-    SPECIAL_GROUPS,
-    URRBMI,
-)
-from ..parameters.tree import ParameterTree, Snapshot
-from ..source.diagnostics import Collector, InputError
-from .kernel import settle_grouped
-from .outpatient import KINDS, VisitTotals, settle_visits, visit_terms
-from .rules import RunningTotals
-from .tables import TermTables
+from ..codes import LEVELS
+from ..parameters.tree import ParameterTree
+from ..source.diagnostics import Collector
+from .outpatient import KINDS
+from .settling import CHOICES, DTYPES, OUTPUT, ClaimArrays, People, settle_arrays
 
 MAX_YUAN = 1e8  # ASSUMPTION: no inpatient bill is near 100 million yuan
 MAX_DAYS = 3660  # ASSUMPTION: a stay of ten years is beyond any bill
-# the numeric column kinds: (largest value, whole numbers only, what a value must be)
+# the numeric column kinds: (largest value, whole numbers only, what a value must be, 中文)
 NUMBERS = {
-    "money": (MAX_YUAN, False, "an amount of yuan"),
-    "days": (MAX_DAYS, True, "a whole number of days"),
+    "money": (MAX_YUAN, False, "an amount of yuan", "金额（元）"),
+    "days": (MAX_DAYS, True, "a whole number of days", "整数天数"),
 }
+SHOWN = 20  # the errors of one kind in one column shown: enough to fix a file
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ class Column:
 COLUMNS = (
     Column("person", "text", None, meaning="an identifier; a person's claims share annual totals"),
     Column("date", "date", None, meaning="admission date, YYYY-MM-DD: the rules in force then"),
-    Column("scheme", "choice", None, ("uebmi", "urrbmi"), "uebmi (employees) or urrbmi"),
+    Column("scheme", "choice", None, CHOICES["scheme"], "uebmi (employees) or urrbmi"),
     Column("retired", "flag", None, meaning="1 for a retired employee, else 0"),
     Column("level", "choice", None, LEVELS, "a hospital level the region declares, or out_of_area"),
     Column("total", "money", None, meaning="the bill [yuan]"),
@@ -71,14 +68,14 @@ COLUMNS = (
         "special_group",
         "choice",
         "none",
-        ("none", *SPECIAL_GROUPS),
+        CHOICES["special_group"],
         "a URRBMI member's special group",
     ),
     Column(
         "filing",
         "choice",
         "local",
-        ("local", *FILINGS),
+        CHOICES["filing"],
         "local, or an out-of-area stay's filing status",
     ),
     Column(
@@ -94,15 +91,31 @@ COLUMNS = (
         "transfer", "flag", "0", meaning="1 for a stay entered on transfer from another local one"
     ),
 )
-OUTPUT = (
-    "policy_range",
-    "deductible",
-    "fund",
-    "high_cost",
-    "critical_illness",
-    "assistance",
-    "patient",
-)
+
+
+def check_header(names: Sequence[object], display: str, problems: Collector) -> bool:
+    """Errors at line 1 of ``display`` for missing and unknown columns in ``names``; whether
+    the rows can be checked (every required column is there)."""
+    missing = [c.name for c in COLUMNS if c.default is None and c.name not in names]
+    if missing:
+        problems.error(
+            display,
+            1,
+            "",
+            f"missing column(s) {', '.join(missing)}",
+            "a claims file has columns " + ", ".join(c.name for c in COLUMNS) + "；缺少必填列",
+        )
+        return False
+    unknown = [c for c in names if c not in {col.name for col in COLUMNS}]
+    if unknown:
+        problems.error(
+            display,
+            1,
+            "",
+            f"unknown column(s) {', '.join(map(str, unknown))}",
+            "the columns are " + ", ".join(c.name for c in COLUMNS) + "；有未知的列",
+        )
+    return True
 
 
 def check_claims(
@@ -112,125 +125,159 @@ def check_claims(
     lines: NDArray[np.int64] | None = None,
     horizon: tuple[dt.date, dt.date] | None = None,
     levels: Sequence[str] = LEVELS,
+    reported: MutableMapping[tuple[str, str], int] | None = None,
 ) -> pd.DataFrame:
     """The claims as typed columns (defaults filled); each bad cell an error at its line and
-    column (row i of ``claims`` is line ``lines[i]`` of ``display``; by default i + 2, under
-    a header). ``levels``: the region's places of care (its declared hospital levels and
-    out_of_area)."""
-    missing = [c.name for c in COLUMNS if c.default is None and c.name not in claims.columns]
-    if missing:
-        problems.error(
-            display,
-            1,
-            "",
-            f"missing column(s) {', '.join(missing)}",
-            "a claims file has columns " + ", ".join(c.name for c in COLUMNS),
-        )
+    column.
+
+    Parameters
+    ----------
+    claims : the claims as text, the columns of :data:`COLUMNS` (optional ones may be left out)
+    display : the file's name in messages
+    problems : where the errors go
+    lines : row i of ``claims`` is line ``lines[i]`` of ``display`` (default: i + 2, under a
+        header)
+    horizon : the first and last day a claim may be dated (None: any date)
+    levels : the region's places of care (its declared hospital levels and out_of_area)
+    reported : how many errors of each kind (column, message) were reported so far, for a
+        file checked in chunks: :data:`SHOWN` of each kind are reported in all (default: in
+        this call)
+
+    A row with a bad cell is left out of the checks across its columns (whose values would
+    mean nothing), so each row's errors are the same however the file is cut into chunks.
+    """
+    if not check_header(list(claims.columns), display, problems):
         return claims
-    unknown = [c for c in claims.columns if c not in {col.name for col in COLUMNS}]
-    if unknown:
-        problems.error(
-            display,
-            1,
-            "",
-            f"unknown column(s) {', '.join(map(str, unknown))}",
-            "the columns are " + ", ".join(c.name for c in COLUMNS),
-        )
     out = pd.DataFrame(index=claims.index)
     lines = np.arange(len(claims)) + 2 if lines is None else lines
+    counts: MutableMapping[tuple[str, str], int] = {} if reported is None else reported
+    broken = np.zeros(len(claims), dtype=bool)  # rows with a bad cell
 
-    def bad(mask: NDArray[np.bool_], column: str, message: str) -> None:
-        for i in np.flatnonzero(mask)[:20]:  # the first 20 of a column: enough to fix a file
+    def bad(mask: NDArray[np.bool_], column: str, message: str, hint: str) -> None:
+        room = SHOWN - counts.get((column, message), 0)
+        if room <= 0 or not mask.any():
+            return
+        shown = np.flatnonzero(mask)[:room]
+        for i in shown:
             value = claims[column].iloc[i]
-            problems.error(display, int(lines[i]), column, message.format(value=value))
+            problems.error(display, int(lines[i]), column, message.format(value=value), hint)
+        counts[(column, message)] = counts.get((column, message), 0) + len(shown)
+
+    def bad_cell(mask: NDArray[np.bool_], column: str, message: str, hint: str) -> None:
+        broken[mask] = True
+        bad(mask, column, message, hint)
 
     for c in COLUMNS:
-        text = (
-            _stripped(claims[c.name])
-            if c.name in claims.columns
-            else pd.Series(c.default, index=claims.index)
-        )
-        if c.default is not None:
-            text = text.where(text != "", c.default).where(text != "nan", c.default)
+        # each distinct value handled once (a file repeats its codes, dates and people)
+        if c.name in claims.columns:
+            codes, values = _distinct(claims[c.name], c.default)
+        else:
+            codes, values = np.zeros(len(claims), dtype=np.intp), np.array([c.default], object)
         if c.kind == "text":
-            bad((text == "").to_numpy(), c.name, "no person given")
-            out[c.name] = text
+            bad_cell((values == "")[codes], c.name, "no person given", "未填写参保人标识")
+            out[c.name] = pd.Series(values[codes], index=claims.index, dtype=object)
         elif c.kind == "date":
-            parsed = _each_once(
-                text, lambda u: pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
+            parsed = pd.to_datetime(pd.Index(values), format="%Y-%m-%d", errors="coerce")
+            bad_cell(
+                parsed.isna()[codes],
+                c.name,
+                "'{value}' is not a date YYYY-MM-DD",
+                "日期应写作YYYY-MM-DD",
             )
-            bad(parsed.isna().to_numpy(), c.name, "'{value}' is not a date YYYY-MM-DD")
-            out[c.name] = parsed
+            out[c.name] = pd.Series(parsed.to_numpy()[codes], index=claims.index)
         elif c.kind == "choice":
             choices = tuple(levels) if c.name == "level" else c.choices
-            bad(
-                ~text.isin(choices).to_numpy(),
+            bad_cell(
+                ~pd.Index(values).isin(choices)[codes],
                 c.name,
                 "'{value}' is not one of " + ", ".join(choices),
+                "取值不在允许范围内",
             )
-            out[c.name] = text
+            out[c.name] = pd.Series(values[codes], index=claims.index, dtype=object)
         elif c.kind == "flag":
-            bad(~text.isin(("0", "1")).to_numpy(), c.name, "'{value}' is not 0 or 1")
-            out[c.name] = text == "1"
+            bad_cell(
+                ~pd.Index(values).isin(("0", "1"))[codes],
+                c.name,
+                "'{value}' is not 0 or 1",
+                "应为0或1",
+            )
+            out[c.name] = pd.Series((values == "1")[codes], index=claims.index)
         else:  # a number: an amount of yuan or a whole number of days
-            largest, whole, what = NUMBERS[c.kind]
-            number = _each_once(text, lambda u: pd.to_numeric(u, errors="coerce"))
+            largest, whole, what, zh = NUMBERS[c.kind]
+            number = pd.to_numeric(pd.Index(values), errors="coerce")
             outside = number.isna() | (number < 0) | (number > largest)
             if whole:
-                outside |= number % 1 != 0
-            bad(outside.to_numpy(), c.name, f"'{{value}}' is not {what} from 0 to {largest:g}")
-            out[c.name] = number
-    if problems.has_errors:
-        return out
+                outside |= np.asarray(number % 1 != 0)
+            bad_cell(
+                np.asarray(outside)[codes],
+                c.name,
+                f"'{{value}}' is not {what} from 0 to {largest:g}",
+                f"应为0至{largest:g}的{zh}",
+            )
+            out[c.name] = pd.Series(number.to_numpy()[codes], index=claims.index)
+    fine = ~broken  # the rows whose cells are all good: their columns checked together
     if horizon is not None:  # the rules are known within the scenario's horizon only
         first, last = (pd.Timestamp(d) for d in horizon)
         outside = (out["date"] < first) | (out["date"] > last)
         bad(
-            outside.to_numpy(),
+            fine & outside.to_numpy(),
             "date",
             f"'{{value}}' lies outside the scenario's horizon {horizon[0]} to {horizon[1]}, "
             "whose rules are the ones known",
+            "就诊日期超出情景的期限，该期限外的政策未知",
         )
     parts = out["non_insured"] + out["class_b"]
     bad(
-        (parts > out["total"] + 1e-9).to_numpy(),
+        fine & (parts > out["total"] + 1e-9).to_numpy(),
         "total",
         "{value} is less than non_insured + class_b",
+        "总费用不能小于目录外费用与乙类费用之和",
     )
     employee = out["scheme"] == "uebmi"
-    bad((~employee & out["retired"]).to_numpy(), "retired", "only an employee (uebmi) is retired")
     bad(
-        (employee & (out["special_group"] != "none")).to_numpy(),
+        fine & (~employee & out["retired"]).to_numpy(),
+        "retired",
+        "only an employee (uebmi) is retired",
+        "只有职工医保参保人才有退休",
+    )
+    bad(
+        fine & (employee & (out["special_group"] != "none")).to_numpy(),
         "special_group",
         "special groups are URRBMI members'",
+        "特殊人群只适用于城乡居民医保",
     )
     # an out-of-area stay given as local counts as filed (the model's case)
     away = out["level"] == "out_of_area"
     bad(
-        (~away & (out["filing"] != "local")).to_numpy(),
+        fine & (~away & (out["filing"] != "local")).to_numpy(),
         "filing",
         "'{value}' is a filing status of an out_of_area stay; a local stay is local",
+        "备案状态只用于异地就医，本地就医填local",
     )
     visit = out["kind"] != "inpatient"
     bad(
-        (visit & away).to_numpy(),
+        fine & (visit & away).to_numpy(),
         "level",
         "outpatient visits are settled at a local level, not '{value}'",
+        "门诊按本地医疗机构级别结算",
     )
     bad(
-        (visit & out["tcm"]).to_numpy(),
+        fine & (visit & out["tcm"]).to_numpy(),
         "tcm",
         "the TCM bonus is an inpatient rule; an outpatient visit has tcm 0",
+        "中医住院政策只适用于住院",
     )
     bad(
-        (visit & ((out["days"] > 0) | out["transfer"])).to_numpy(),
+        fine & (visit & ((out["days"] > 0) | out["transfer"])).to_numpy(),
         "kind",
         "'{value}' is a visit: days and transfer describe an inpatient stay",
+        "门诊不填住院天数和转院",
     )
     bad(
-        ((out["kind"] == "two_diseases") & employee).to_numpy(),
+        fine & ((out["kind"] == "two_diseases") & employee).to_numpy(),
         "kind",
         "'{value}' (两病 drugs) is a cover of residents (urrbmi)",
+        "两病用药保障只适用于城乡居民医保",
     )
     return out
 
@@ -245,19 +292,16 @@ class Rules(Protocol):
     def levels(self) -> tuple[str, ...]: ...
 
 
-def _stripped(column: pd.Series) -> pd.Series:
-    """A column as text without surrounding spaces: each distinct value stripped once (a
-    claims file repeats its codes, dates and people many times)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    text = pd.Index(uniques).astype(str).str.strip()
-    return pd.Series(np.asarray(text, dtype=object)[codes], index=column.index)
-
-
-def _each_once(text: pd.Series, parse: Callable[[pd.Index], Any]) -> pd.Series:
-    """``parse`` applied to each distinct value of ``text`` once, then spread to the rows."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    parsed = pd.Series(parse(pd.Index(uniques)))
-    return pd.Series(parsed.to_numpy()[codes], index=text.index)
+def _distinct(
+    column: pd.Series, default: str | None
+) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """A column as codes into its distinct values as text without surrounding spaces (an
+    empty cell, or "nan", the column's ``default`` when it has one)."""
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
+    text = [str(u).strip() for u in uniques]
+    if default is not None:
+        text = [default if t in ("", "nan") else t for t in text]
+    return codes, np.array(text, dtype=object)
 
 
 def calculate(scenario: Rules, claims: pd.DataFrame, name: str = "claims") -> pd.DataFrame:
@@ -279,160 +323,76 @@ def calculate(scenario: Rules, claims: pd.DataFrame, name: str = "claims") -> pd
     return settle_claims(tree, typed)
 
 
+def compact(claims: pd.DataFrame, people: People) -> ClaimArrays:
+    """Checked claims (:func:`check_claims`) as compact arrays; person codes from
+    ``people`` (shared by the chunks of one file)."""
+    columns: dict[str, NDArray[Any]] = {}
+    for c in COLUMNS:
+        values = claims[c.name]
+        if c.kind == "text":
+            columns[c.name] = people.codes(values.to_numpy(dtype=object))
+        elif c.kind == "date":
+            days = values.to_numpy().astype("datetime64[D]").astype(np.int64)
+            columns[c.name] = days.astype(np.int32)
+        elif c.kind == "choice":
+            codes = pd.Categorical(values.to_numpy(dtype=object), categories=list(CHOICES[c.name]))
+            columns[c.name] = np.asarray(codes.codes, dtype=np.int8)
+        else:
+            columns[c.name] = values.to_numpy().astype(DTYPES.get(c.name, np.int8))
+    return ClaimArrays(**columns)
+
+
+def whole_numbers(claims: pd.DataFrame) -> dict[str, bool]:
+    """Whether each numeric column of checked claims holds whole numbers only (read as
+    integers, so written back as integers, as the table of the whole file would be)."""
+    return {c.name: claims[c.name].dtype.kind in "iu" for c in COLUMNS if c.kind in NUMBERS}
+
+
 def settle_claims(tree: ParameterTree, claims: pd.DataFrame) -> pd.DataFrame:
     """What each layer pays for ``claims`` (checked: :func:`check_claims`) under ``tree``'s
     rules on each claim's date; the input columns plus :data:`OUTPUT` [yuan, two decimals]."""
     c = claims.reset_index(drop=True)
-    n = len(c)
-    first, last = pd.Timestamp(tree.start), pd.Timestamp(tree.end)
-    if ((c["date"] < first) | (c["date"] > last)).any():
-        raise InputError(
-            f"claims dated outside the rules' horizon {tree.start} to {tree.end}; "
-            "check_claims(..., horizon=...) names them"
-        )
-    scheme = c["scheme"].to_numpy()
-    status = np.where(scheme == "urrbmi", URRBMI, np.where(c["retired"].to_numpy(), RETIRED, 0))
-    away = c["level"].to_numpy() == "out_of_area"
-    filing = np.where(away, np.where(c["filing"] == "local", "filed", c["filing"]), "filed")
-    dates = c["date"].to_numpy().astype("datetime64[D]").astype(np.int64)  # days since 1970
-    years = c["date"].dt.year.to_numpy()
-    person_codes = pd.factorize(c["person"])[0].astype(np.int64)
-    # a person's claims of a year in date order (stable: the file's order on one day)
-    order = np.lexsort((np.arange(n), dates, person_codes, years))
-    out = {name: np.zeros(n) for name in OUTPUT}
-    breaks = sorted({d for d in tree.breakpoints()})
-    kind = c["kind"].to_numpy()
-    people = int(person_codes.max()) + 1 if n else 0
-    for year in np.unique(years):
-        in_year = order[years[order] == year]
-        totals = RunningTotals.empty()
-        # each outpatient cover's totals of the year, by person
-        covers = {cover: VisitTotals(np.zeros(people), np.zeros(people)) for cover in KINDS[1:]}
-        # cut the year at the dates its rules change; each piece under the rules of its start
-        starts = [
-            dt.date(int(year), 1, 1),
-            *(b for b in breaks if b.year == year and b.month * 100 + b.day > 101),
-        ]
-        for k, begin in enumerate(starts):
-            end = starts[k + 1] if k + 1 < len(starts) else dt.date(int(year) + 1, 1, 1)
-            first_day, after = (np.datetime64(d, "D").astype(np.int64) for d in (begin, end))
-            rows = in_year[(dates[in_year] >= first_day) & (dates[in_year] < after)]
-            if len(rows) == 0:
-                continue
-            s = tree.at(begin)
-            inpatient = rows[kind[rows] == "inpatient"]
-            if len(inpatient):
-                totals = _settle(s, c, inpatient, status, filing, person_codes, totals, out)
-            for cover in KINDS[1:]:
-                visits = rows[kind[rows] == cover]
-                if len(visits):
-                    _settle_visits(s, c, visits, status, person_codes, cover, covers[cover], out)
-    result = claims.reset_index(drop=True).copy()
+    paid = settle_arrays(tree, compact(c, People()))
+    result = c.copy()
     result["date"] = c["date"].dt.strftime("%Y-%m-%d")
     for flag in (col.name for col in COLUMNS if col.kind == "flag"):
         result[flag] = result[flag].astype(int)
-    for name in OUTPUT:
-        result[name] = np.round(out[name], 2)
+    scheme = np.asarray(pd.Categorical(c["scheme"], categories=list(CHOICES["scheme"])).codes)
+    for name, values in paid.columns(scheme).items():
+        result[name] = values
     return result
 
 
-def _settle(
-    s: Snapshot,
-    c: pd.DataFrame,
-    rows: NDArray[np.intp],
-    status: NDArray[np.int64],
-    filing: NDArray[np.str_],
-    person: NDArray[np.int64],
-    totals: RunningTotals,
-    out: dict[str, NDArray[np.float64]],
-) -> RunningTotals:
-    """Settle ``rows`` (one piece of a year, grouped by person in date order) under snapshot
-    ``s``, with the people's totals so far; the totals after."""
-    # one table per filing status, stacked: a claim's key starts at its status's block
-    tables = TermTables.stacked_cached(s)
-    _, levels, tcms, groups = tables.shape
-    st = status[rows]
-    block = _codes(filing[rows], FILINGS) * len(SCHEMES) + st
-    level = _codes(c["level"].to_numpy()[rows], LEVELS)
-    group = np.where(st == URRBMI, _codes(c["special_group"].to_numpy()[rows], GROUPS), 0)
-    tcm = c["tcm"].to_numpy()[rows].astype(np.int64)
-    key = ((block * levels + level) * tcms + tcm) * groups + group
-    total, policy_range, who, first = _bill(s, c, rows, st, person)
-    stay = {
-        "days": c["days"].to_numpy(dtype=float)[rows],
-        "transfer": c["transfer"].to_numpy()[rows].astype(float),
-    }
-    paid = settle_grouped(
-        tables, first, total, policy_range, key.astype(np.intp), totals.prior(who), stay
+MAX_HEADER = 64 * 2**10  # a settled claims file's first line is under 1 kB
+
+
+def is_settled_claims(path: Path) -> bool:
+    """Whether ``path`` is a settled claims file fundsim wrote (``fundsim benefit --out``):
+    its first line (after an optional UTF-8 byte order mark) is a header of input columns of
+    :data:`COLUMNS` (the required ones among them, none twice) followed by :data:`OUTPUT` in
+    order. A claims file (no output columns) is never taken for one. Reads the first line
+    only; a link is never one."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(MAX_HEADER)
+    except OSError:
+        return False
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) == MAX_HEADER:
+        return False
+    try:
+        text = line.removeprefix(b"\xef\xbb\xbf").decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return False
+    names = next(csv.reader([text]), [])
+    inputs, outputs = names[: -len(OUTPUT)], names[-len(OUTPUT) :]
+    known = {c.name for c in COLUMNS}
+    required = {c.name for c in COLUMNS if c.default is None}
+    return (
+        tuple(outputs) == OUTPUT
+        and set(inputs) <= known
+        and required <= set(inputs)
+        and len(set(inputs)) == len(inputs)
     )
-    employee = st != URRBMI
-    out["policy_range"][rows] = policy_range
-    out["deductible"][rows] = paid.deductible_applied
-    out["fund"][rows] = paid.fund
-    out["high_cost"][rows] = np.where(employee, paid.layer, 0.0)
-    out["critical_illness"][rows] = np.where(employee, 0.0, paid.layer)
-    out["assistance"][rows] = paid.assistance
-    out["patient"][rows] = paid.patient
-    return totals.add(who, policy_range, paid)
-
-
-def _bill(
-    s: Snapshot,
-    c: pd.DataFrame,
-    rows: NDArray[np.intp],
-    status: NDArray[np.int64],
-    person: NDArray[np.int64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
-    """The rows' bills, policy ranges (less the cost outside the catalogue and the class-B
-    first self-pay of each claim's scheme), people and each person's first row."""
-    total = c["total"].to_numpy(dtype=float)[rows]
-    selfpay_b = np.array(
-        [float(s[f"benefits.{scheme}.inpatient.class_b_selfpay"]) for scheme in SCHEME_POOL]
-    )[status]
-    outside = c["non_insured"].to_numpy(dtype=float)[rows]
-    policy_range = total - outside - c["class_b"].to_numpy(dtype=float)[rows] * selfpay_b
-    who = person[rows]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = who[1:] != who[:-1]
-    return total, policy_range, who, first
-
-
-def _settle_visits(
-    s: Snapshot,
-    c: pd.DataFrame,
-    rows: NDArray[np.intp],
-    status: NDArray[np.int64],
-    person: NDArray[np.int64],
-    cover: str,
-    totals: VisitTotals,
-    out: dict[str, NDArray[np.float64]],
-) -> None:
-    """Settle outpatient visits ``rows`` of one cover (one piece of a year, grouped by person
-    in date order) under snapshot ``s``; ``totals`` (by person) updated in place."""
-    st = status[rows]
-    cell = st * len(LEVELS) + _codes(c["level"].to_numpy()[rows], LEVELS)
-    fields = ("visit_deductible", "deductible", "ratio", "cap")
-    table = np.zeros((len(SCHEMES) * len(LEVELS), len(fields)))
-    for k in np.unique(cell):  # each status × level's terms looked up once
-        terms_k = visit_terms(s, int(k) // len(LEVELS), LEVELS[int(k) % len(LEVELS)], cover)
-        table[k] = [terms_k[name] for name in fields]
-    terms = {name: table[cell, j] for j, name in enumerate(fields)}
-    total, policy_range, who, first = _bill(s, c, rows, st, person)
-    paid = settle_visits(
-        first, total, policy_range, terms, VisitTotals(totals.used[who], totals.uncapped[who])
-    )
-    out["policy_range"][rows] = policy_range
-    out["deductible"][rows] = paid.deductible
-    out["fund"][rows] = paid.fund
-    out["patient"][rows] = paid.patient
-    # each person's totals after their last visit here
-    last = np.append(first[1:], True)
-    totals.used[who[last]] = paid.totals_after.used[last]
-    totals.uncapped[who[last]] = paid.totals_after.uncapped[last]
-
-
-GROUPS = ("none", *SPECIAL_GROUPS)  # the group codes of the term tables (GROUP_CODES)
-
-
-def _codes(values: NDArray[Any], names: tuple[str, ...]) -> NDArray[np.int64]:
-    return np.asarray(pd.Categorical(values, categories=list(names)).codes, dtype=np.int64)

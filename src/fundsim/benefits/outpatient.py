@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..codes import RETIRED, SCHEME_POOL
-from .rules import group_starts, running_before
+from .rules import group_starts, running_before, running_sums
 
 Array = NDArray[np.float64]
 
@@ -74,6 +74,8 @@ class Visits:
     fund: Array
     patient: Array
     totals_after: VisitTotals  # each visit's person's totals after it
+    # the running sums after the last visit, for the next batch (settle_visits' carry)
+    carry: tuple[float, float] = (0.0, 0.0)
 
 
 def settle_visits(
@@ -82,19 +84,22 @@ def settle_visits(
     policy_range: Array,
     terms: Mapping[str, Array],
     prior: VisitTotals,
+    carry: tuple[float, float] = (0.0, 0.0),
 ) -> Visits:
     """Settle visits of one cover grouped by person in date order (``first`` marks each
     person's first), under terms constant for a person's visits here; ``prior`` the totals
-    of the person's earlier visits of the year, per visit."""
+    of the person's earlier visits of the year, per visit. Visits cut into batches at
+    persons give the payments of one call, float for float, when each batch gets the
+    ``carry`` of the one before (:attr:`Visits.carry`)."""
     index = group_starts(first)
     per_visit = np.minimum(terms["visit_deductible"], policy_range)
     rest = policy_range - per_visit
     # the annual deductible: what is left of it after earlier visits, used up in date order
     left = np.maximum(terms["deductible"] - prior.used, 0.0)
-    rest_before = running_before(rest, index)
+    rest_before = running_before(rest, index, carry[0])
     annual = np.minimum(rest_before + rest, left) - np.minimum(rest_before, left)
     uncapped = (rest - annual) * terms["ratio"]
-    before = prior.uncapped + running_before(uncapped, index)
+    before = prior.uncapped + running_before(uncapped, index, carry[1])
     cap = terms["cap"]
     fund = np.minimum(before + uncapped, cap) - np.minimum(before, cap)
     return Visits(
@@ -105,4 +110,12 @@ def settle_visits(
             used=prior.used + np.minimum(rest_before + rest, left),
             uncapped=before + uncapped,
         ),
+        carry=(
+            _last(running_sums(rest, carry[0]), carry[0]),
+            _last(running_sums(uncapped, carry[1]), carry[1]),
+        ),
     )
+
+
+def _last(sums: Array, carry: float) -> float:
+    return float(sums[-1]) if len(sums) else carry

@@ -78,13 +78,23 @@ def group_starts(first: NDArray[np.bool_]) -> NDArray[np.intp]:
     return index
 
 
-def running_before(amount: Array, starts: NDArray[np.intp]) -> Array:
+def running_before(amount: Array, starts: NDArray[np.intp], carry: float = 0.0) -> Array:
     """Per-person cumulative sum of ``amount`` *before* each claim (claims grouped by person;
-    ``starts`` from :func:`group_starts`)."""
-    before = np.cumsum(amount)
+    ``starts`` from :func:`group_starts`). ``carry``: see :func:`running_sums`."""
+    before = running_sums(amount, carry)
     before -= amount
     result: Array = before - before[starts]
     return result
+
+
+def running_sums(amount: Array, carry: float = 0.0) -> Array:
+    """The cumulative sums of ``amount``, added in order from ``carry``: the running sum of
+    the claims of an earlier batch of the same array (its last sum), so that an array cut
+    into batches at persons gets the sums of the whole array, float for float."""
+    if not carry:
+        return np.cumsum(amount)
+    sums: Array = np.cumsum(np.concatenate(([carry], amount)))[1:]
+    return sums
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 from .parser import EXIT_OK
 
-MAX_CLAIMS_BYTES = 2 * 2**30  # ASSUMPTION: 2 GiB, tens of millions of claims
+# ASSUMPTION: 2 GiB, about 25 million claims. Read in chunks, a claim still keeps about 140
+# bytes (its arrays and payments, its share of the identifiers and of the working memory)
+# until its file is written, as the settling orders the whole file: 10 million claims peak
+# at 1.6 GiB (benchmarks/bench_calculator.py), a file at the limit at about 3.7 GiB. Kept,
+# not raised.
+MAX_CLAIMS_BYTES = 2 * 2**30
+CHUNK_ENV = "FUNDSIM_CLAIMS_CHUNK"  # claims read, settled and written at a time
 
 
 def add_command(commands: Any, allow: Any) -> None:
@@ -22,8 +29,11 @@ def add_command(commands: Any, allow: Any) -> None:
         "critical illness, assistance and the patient's part, a person's claims of a year in "
         "date order with their annual totals. Columns: person, date, scheme, retired, level, "
         "total; optional non_insured, class_b, tcm, special_group, filing, kind (inpatient, "
-        "outpatient, two_diseases). "
-        "按情景政策逐笔计算住院及门诊待遇（政策范围、起付线、统筹基金、大额/大病、救助、个人负担）。",
+        "outpatient, two_diseases). CLAIMS.csv in UTF-8 (with or without BOM) or GB18030/GBK, "
+        "found by itself; OUT.csv in UTF-8 with BOM, text cells that a spreadsheet would take "
+        "for a formula (=, +, -, @) written with a leading quote. "
+        "按情景政策逐笔计算住院及门诊待遇（政策范围、起付线、统筹基金、大额/大病、救助、个人负担）；"
+        "理赔文件可为UTF-8或GBK编码。",
     )
     benefit.add_argument("scenario", type=Path, metavar="SCENARIO")
     benefit.add_argument("--claims", type=Path, required=True, metavar="CLAIMS.csv")
@@ -31,80 +41,96 @@ def add_command(commands: Any, allow: Any) -> None:
         "--date", type=dt.date.fromisoformat, help="settle every claim under the rules of this day"
     )
     benefit.add_argument("--out", type=Path, metavar="OUT.csv", help="write every claim's payments")
-    benefit.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
+    benefit.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT.csv if it exists and fundsim wrote it (a settled claims file); a file "
+        "of yours is never replaced (仅替换fundsim写的结算结果文件)",
+    )
     allow(benefit)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import pandas as pd
-
-    from ..benefits.calculator import check_claims, settle_claims
-    from ..places import check_place
-    from ..results.io import write_atomically
+    from ..benefits.calculator import is_settled_claims
+    from ..benefits.claimsfile import read_claims, sums, write_settled
+    from ..benefits.settling import day_number, settle_arrays
+    from ..places import Writing, check_output
     from ..scenario.loader import load_scenario
     from ..scenario.paths import display_path
-    from ..source.diagnostics import Collector, InputError, ScenarioError
+    from ..sim.allocator import give_back_freed_memory
+    from ..source.diagnostics import InputError
 
     scenario = load_scenario(args.scenario, args.allow_outside)
-    target = None
-    if args.out is not None:
-        target = check_place(args.out, option="--out", folder=False)
-        if target.exists() and not args.force:
-            raise InputError(f"{args.out} exists; add --force to replace it (您的文件不会被覆盖)")
     path: Path = args.claims
     shown = display_path(path)
-    if not path.is_file():
-        raise InputError(f"{shown}: no such claims file")
-    if path.stat().st_size > MAX_CLAIMS_BYTES:
-        raise InputError(f"{shown}: larger than {MAX_CLAIMS_BYTES // 2**30} GiB")
-    started = time.perf_counter()
-    try:
-        raw = pd.read_csv(
-            path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
+    output = None
+    if args.out is not None:  # before any work: never an input, never a file of the user's
+        output = check_output(
+            args.out,
+            "file",
+            args.force,
+            inputs=[path, *scenario.files, *scenario.region_files.values()],
+            ours=is_settled_claims,
+            what="settled claims file",
         )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise InputError(f"{shown}: not a UTF-8 CSV file of claims ({error})") from None
-    blank = (raw == "").all(axis=1)  # an empty line (read as a row of empty cells)
-    lines = raw.index.to_numpy() + 2  # the header is line 1
-    raw, lines = raw[~blank.to_numpy()], lines[~blank.to_numpy()]
-    if raw.empty:
-        raise InputError(f"{shown}: no claims (a header and no rows)")
-    problems = Collector()
+    if not path.is_file():
+        raise InputError(f"{shown}: no such claims file (找不到理赔数据文件)")
+    if path.stat().st_size > MAX_CLAIMS_BYTES:
+        raise InputError(
+            f"{shown}: larger than {MAX_CLAIMS_BYTES // 2**30} GiB; split it by year or area "
+            f"(文件超过{MAX_CLAIMS_BYTES // 2**30} GiB，请按年度或地区拆分)"
+        )
     horizon = (scenario.horizon.start, scenario.horizon.end)
     if args.date is not None and not horizon[0] <= args.date <= horizon[1]:
         raise InputError(
-            f"--date {args.date} lies outside the scenario's horizon {horizon[0]} to {horizon[1]}"
+            f"--date {args.date} lies outside the scenario's horizon {horizon[0]} to {horizon[1]} "
+            "(日期超出情景期限)"
         )
+    rows = chunk_rows()
+    started = time.perf_counter()
     # with --date every claim is settled on that day: its own date need only be a date
     within = horizon if args.date is None else None
-    claims = check_claims(
-        raw.reset_index(drop=True),
-        shown,
-        problems,
-        lines=lines,
-        horizon=within,
-        levels=scenario.levels,
-    )
-    if problems.has_errors:
-        raise ScenarioError(problems.items)
+    read = read_claims(path, shown, horizon=within, levels=scenario.levels, rows=rows)
+    give_back_freed_memory()  # the chunks' text: not to be held while settling
     if args.date is not None:
-        claims["date"] = pd.Timestamp(args.date)
-    result = settle_claims(scenario.tree, claims)
+        read.claims.date[:] = day_number(args.date)
+    paid = settle_arrays(scenario.tree, read.claims, batch=rows)
     elapsed = time.perf_counter() - started
-    if target is not None:
-        write_atomically(target, result.to_csv(index=False).encode("utf-8-sig"))
-    _summary(result, len(set(result["person"])), elapsed, out)
-    if target is not None:
-        print(f"wrote {args.out} ({len(result):,} claims)", file=out)
+    if output is not None:
+        with Writing() as writing:
+            write_settled(writing.stage(output), read, paid, rows)
+    print(f"读取编码 / encoding: {read.encoding}", file=out)
+    claims = read.claims
+    stays = int((claims.kind == 0).sum())
+    _summary(sums(read, paid, rows), len(claims), stays, len(read.people), elapsed, out)
+    if output is not None:
+        print(f"wrote {args.out} ({len(claims):,} claims)", file=out)
     return EXIT_OK
 
 
-def _summary(result: Any, persons: int, elapsed: float, out: TextIO) -> None:
-    total = float(result["total"].sum())
-    stays = int((result["kind"] == "inpatient").sum())
-    visits = len(result) - stays
+def chunk_rows() -> int:
+    """Claims read, settled and written at a time: :data:`CHUNK_ENV` when set (a smaller
+    number, less memory), else :data:`fundsim.benefits.claimsfile.ROWS`."""
+    from ..benefits.claimsfile import ROWS
+    from ..source.diagnostics import InputError
+
+    given = os.environ.get(CHUNK_ENV, "").strip()
+    if not given:
+        return ROWS
+    if not given.isdigit() or int(given) < 1:
+        raise InputError(
+            f"{CHUNK_ENV}={given!r}: not a whole number of claims of at least 1 (应为不小于1的整数)"
+        )
+    return int(given)
+
+
+def _summary(
+    totals: dict[str, float], claims: int, stays: int, persons: int, elapsed: float, out: TextIO
+) -> None:
+    total = totals["total"]
+    visits = claims - stays
     print(
-        f"{len(result):,} claims ({stays:,} stays, {visits:,} outpatient) of {persons:,} "
+        f"{claims:,} claims ({stays:,} stays, {visits:,} outpatient) of {persons:,} "
         f"persons, settled in {elapsed:.1f} s ({stays:,}笔住院、{visits:,}笔门诊，{persons:,}人):",
         file=out,
     )
@@ -118,6 +144,6 @@ def _summary(result: Any, persons: int, elapsed: float, out: TextIO) -> None:
         ("patient", "个人负担"),
     )
     for column, zh in rows:
-        value = float(result[column].sum())
+        value = totals[column]
         share = value / total if total else 0.0
         print(f"  {column:<17} {zh:<8} {value:>18,.2f} yuan  {share:6.1%}", file=out)

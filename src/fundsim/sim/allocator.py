@@ -36,3 +36,21 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, _LIMIT)) and bool(mallopt(M_TRIM_THRESHOLD, _KEEP))
+
+
+def give_back_freed_memory() -> bool:
+    """Return the heap's free pages to the kernel now (glibc's ``malloc_trim``): after a
+    phase that made and freed many small objects (a claims file read in chunks), so that
+    they do not count in the resident memory of the next phase.
+
+    Returns whether anything was given back (False on other C libraries and systems)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return bool(trim(0))
