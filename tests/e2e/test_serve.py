@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,24 @@ def folder(tmp_path_factory: pytest.TempPathFactory, bench_baseline) -> Path:  #
 def client(folder: Path) -> TestClient:
     mp = pytest.MonkeyPatch()
     mp.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))  # the test scenario extends the repository's
-    yield client_of(folder)
+    with client_of(folder) as client:  # its batches stopped at the end
+        yield client
     mp.undo()
+
+
+@pytest.fixture
+def clients() -> Iterator[Callable[..., TestClient]]:
+    """Clients of workbenches made in a test, their batches stopped at its end (a thread
+    left running inside HDF5 at exit would hang the process)."""
+    made: list[TestClient] = []
+
+    def make(folder: Path, **options: object) -> TestClient:
+        made.append(client_of(folder, **options))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.app.state.bench.close()  # type: ignore[attr-defined]
 
 
 def wait(client: TestClient, job: dict) -> dict:
@@ -183,14 +200,14 @@ def test_serve_refuses_a_folder_that_is_not_there(
 
 
 def test_a_city_offers_its_pooling_levers_and_runs_a_draft_of_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clients: Callable[..., TestClient]
 ) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     city = ROOT / "scenarios" / "hengshui" / "baseline.yaml"
     (tmp_path / "city.yaml").write_text(
         f"extends: {city}\nname: city\ntitle: {{zh: 城市, en: city}}\n", encoding="utf-8"
     )
-    client = client_of(tmp_path)
+    client = clients(tmp_path)
     levers = {
         lv["path"]: lv
         for lv in client.get("/api/levers", params={"file": "city.yaml"}).json()["levers"]
@@ -233,6 +250,7 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     bench_baseline,  # type: ignore[no-untyped-def]
+    clients: Callable[..., TestClient],
 ) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     folder = tmp_path / "bench"
@@ -243,7 +261,7 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     assert main(["run", str(folder / "baseline.yaml"), "--runs", "3", "--seed", "5",
                  "--out", str(stored), *allow]) == 0  # fmt: skip
     before = sorted(p.relative_to(stored) for p in stored.rglob("*"))
-    client = client_of(folder)
+    client = clients(folder)
     [entry] = client.get("/api/stored").json()
     [listed] = [s for s in client.get("/api/scenarios").json() if s["valid"]]
     assert entry["folder"] == "outputs/base" and entry["runs"] == 3 and entry["seed"] == 5

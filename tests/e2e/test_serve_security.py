@@ -86,7 +86,7 @@ def bench(tmp_path: Path, batch: Path, bench_baseline) -> Path:  # type: ignore[
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, batch: Path, bench_baseline) -> Any:  # type: ignore[no-untyped-def]
+def shared(tmp_path_factory: pytest.TempPathFactory, batch: Path, bench_baseline) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """One workbench for the tests that change nothing: the folder, a stored batch, a draft."""
     folder = tmp_path_factory.mktemp("shared")
     bench_baseline(folder)
@@ -94,10 +94,12 @@ def shared(tmp_path_factory: pytest.TempPathFactory, batch: Path, bench_baseline
     (folder / "plans").mkdir()
     app = create_app(folder, workers=1)
     client = client_of(app)
+    client.__enter__()  # its batches stopped at the end (lifespan)
     made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "ok", "changes": [
         {"path": "payment.drg.share", "date": "2023-01-01", "value": 0.6}]})  # fmt: skip
     assert made.status_code == 200, made.text
-    return folder, app, client
+    yield folder, app, client
+    client.__exit__(None, None, None)
 
 
 # --- only the workbench's own page ----------------------------------------------------------
@@ -445,7 +447,11 @@ def test_a_request_answers_while_a_slow_step_works(
 
 def test_queue_limits_and_cancel(bench: Path, allow_root: None) -> None:
     app = create_app(bench, workers=1)
-    client = client_of(app)
+    with client_of(app) as client:  # its batches stopped at the end, whatever happens
+        queue_and_cancel(app, client, bench)
+
+
+def queue_and_cancel(app: Any, client: TestClient, bench: Path) -> None:
     runner = app.state.bench.runner
     too_many = client.post("/api/batch", json={"files": ["baseline.yaml"] * 3, "runs": 2000})
     assert too_many.status_code == 400 and "at most 4,000" in too_many.json()["en"]
@@ -460,8 +466,8 @@ def test_queue_limits_and_cancel(bench: Path, allow_root: None) -> None:
         full = client.post("/api/batch", json={"files": ["baseline.yaml"], "runs": 2000, "seed": 6})
         assert full.status_code == 429, full.text
         assert "10,000" in full.json()["en"] and "10000" in full.json()["zh"]
-        for _ in range(300):  # some runs finished (each job takes its turn)
-            if sum(client.get(f"/api/jobs/{j['id']}").json()["done"] for j in jobs) >= 5:
+        for _ in range(300):  # some runs started (each job takes its turn)
+            if runner.started >= 5:
                 break
             time.sleep(0.05)
     finally:
@@ -503,9 +509,8 @@ def test_every_batch_shares_one_pool_and_gives_the_same_numbers(
     from fundsim.scenario.loader import load_scenario
 
     app = create_app(bench, workers=2)
-    client = client_of(app)
     runner = app.state.bench.runner
-    try:
+    with client_of(app) as client:  # the pool stopped at the end
         jobs = [client.post("/api/batch", json={"files": ["baseline.yaml"], "runs": 3,
                                                 "seed": seed}).json() for seed in (11, 12)]  # fmt: skip
         for _ in range(600):
@@ -515,8 +520,6 @@ def test_every_batch_shares_one_pool_and_gives_the_same_numbers(
             time.sleep(0.1)
         assert [j["state"] for j in jobs] == ["done", "done"], jobs
         assert runner.pools == 1 and runner.started == 6 and runner.pool._max_workers == 2
-    finally:
-        runner.close()
     scenario = load_scenario(bench / "baseline.yaml", [bench])
     for job, seed in zip(jobs, (11, 12), strict=True):
         ds = read_results(bench / ".workbench" / job["key"])

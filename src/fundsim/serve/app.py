@@ -112,6 +112,7 @@ class Workbench:
         self.reading: dict[Path, threading.Lock] = {}  # one check of a batch at a time
         self.listed: dict[Path, tuple[Any, dict[str, Any]]] = {}  # scenarios, by file
         self.reports: dict[tuple[str, str], threading.Lock] = {}
+        self.threads: list[threading.Thread] = []  # the batches' threads
 
     # --- files ------------------------------------------------------------------------------
 
@@ -366,10 +367,26 @@ class Workbench:
         if finished:
             job.done, job.state, job.cached = total, "done", 0
             return job
-        threading.Thread(
+        thread = threading.Thread(
             target=self._run, args=(job, scenarios, runs, seed, caches), daemon=True
-        ).start()
+        )
+        with self.lock:
+            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
         return job
+
+    def close(self, timeout: float = 30) -> None:
+        """Cancel every batch and wait for their threads (the server stops): a thread frozen
+        at exit inside HDF5 would hold its lock and hang the process's own exit."""
+        for job in list(self.jobs.values()):
+            if job.active:
+                self.cancel(job.id)
+        self.runner.close()
+        with self.lock:
+            threads = list(self.threads)
+        for thread in [*threads, self.runner.thread]:
+            if thread is not None:
+                thread.join(timeout)
 
     def cancel(self, job_id: str) -> Job:
         """Cancel the job ``job_id``: its waiting runs never start; those finished stay in

@@ -188,6 +188,8 @@ class Runner:
         key, payload = feed.payloads[task[0]]
         try:
             with self.lock:
+                if self.closed:  # the server is stopping: no new pool
+                    raise RuntimeError("the workbench is stopping")
                 if self.pool is None:
                     self.pool = ProcessPoolExecutor(
                         max_workers=self.workers,
@@ -219,7 +221,10 @@ class Runner:
             if self.pool is not None:
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 self.pool = None
-        if feed.attempts.get(task, 0) > RETRIES or feed.cancelled:
+        if feed.cancelled or self.closed:
+            self._landed(feed, task, JobCancelled())
+            return
+        if feed.attempts.get(task, 0) > RETRIES:
             self._landed(feed, task, RuntimeError(f"run {task[1]} was lost with its worker: {error}"))  # fmt: skip
             return
         with self.lock:

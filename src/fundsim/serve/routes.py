@@ -234,7 +234,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        bench.runner.close()
+        await run_in_threadpool(bench.close)
 
     routes = [
         Route("/", page),
