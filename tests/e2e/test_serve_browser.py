@@ -10,6 +10,7 @@ can: scripts/install-browser.sh)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -240,8 +241,19 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         stored.mkdir(parents=True)
         for name in ("results.nc", "manifest.json"):
             shutil.copy(first_batch / name, stored / name)
+        changed = folder / "outputs" / "changed"  # the same, its results changed since
+        shutil.copytree(stored, changed)
+        meta = json.loads((changed / "manifest.json").read_text(encoding="utf-8"))
+        meta["results_sha256"] = "0" * 64
+        (changed / "manifest.json").write_text(json.dumps(meta), encoding="utf-8")
         page.reload()
         page.wait_for_selector("#stored-row:not([hidden])")
+        key = "s" + hashlib.sha256(b"outputs/changed").hexdigest()[:19]
+        page.select_option("#stored", key)
+        page.click("#open")  # refused, and said beside the batch
+        until(page, "document.getElementById('stored-error').textContent.length > 0")
+        assert "被修改过" in page.inner_text("#stored-error") and page.is_hidden("#result")
+        page.select_option("#stored", "s" + hashlib.sha256(b"outputs/first").hexdigest()[:19])
         page.select_option(
             "#baseline", "drg-path.yaml"
         )  # another file chosen: the open finds its own
@@ -250,6 +262,7 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         assert "outputs/first" in page.inner_text("#status")
         assert page.input_value("#baseline") == "baseline.yaml" and page.input_value("#runs") == "4"
         drawn(page, "#fan", "#depletion")
+        assert page.inner_text("#stored-error") == ""
         shoot(page, tmp_path, "5-stored.png")
         # 7. the saved scenario loaded back: its changes fill the controls, compared with the
         # baseline (every run cached: the saved file has its draft's runs)
@@ -279,6 +292,15 @@ def test_the_page_runs_compares_saves_loads_and_downloads_offline(
         until(page, "document.getElementById('fan').dataset.src.includes('lang=en')")
         drawn(page, "#fan", "#difference")
         shoot(page, tmp_path, "7-english.png")
+        # 9. a large batch cancelled from the page: its queued runs never run
+        page.fill("#runs", "2000")
+        page.click("#run")
+        page.wait_for_selector("#cancel:not([hidden])")
+        page.click("#cancel")
+        until(page, "document.getElementById('status').textContent.startsWith('cancelled')", 60)
+        assert page.is_hidden("#cancel")
+        cancelled = [j for j in server.api("/api/jobs") if j["total"] == 2000]
+        assert [j["state"] for j in cancelled] == ["cancelled"] and cancelled[0]["done"] < 2000
         browser.close()
     outside = [u for u in requested if not u.startswith((url, f"blob:{url}"))]
     assert requested and not outside, outside

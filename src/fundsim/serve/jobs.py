@@ -147,8 +147,8 @@ class Runner:
             self.ring.clear()
             self.lock.notify_all()
             pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:  # the runs under way finish (a worker killed leaks its locks)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # --- the dispatcher: one thread hands out runs, one per free worker ---------------------
 
