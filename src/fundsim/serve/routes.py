@@ -68,6 +68,11 @@ def create_app(
     bench = Workbench(folder, workers)
     key = token or secrets.token_urlsafe(32)
 
+    async def parsed(request: Request, model: type[bodies.Model]) -> bodies.Model:
+        """The request's body read as ``model`` (a megabyte of JSON takes a while: in a
+        worker thread)."""
+        return await run_in_threadpool(bodies.read, model, await request.body())
+
     def lang_of(request: Request) -> str | None:
         return language(request.headers, request.query_params)
 
@@ -150,14 +155,14 @@ def create_app(
     async def adopt(request: Request) -> Response:
         """Open a stored batch, checked: its runs join the run cache (when its results are
         the ones fundsim wrote, by the same fundsim)."""
-        bodies.read(bodies.Empty, await request.body())
+        await parsed(request, bodies.Empty)
         place = request.path_params["key"]
         if not place.startswith("s"):
             raise Refused(f"no stored batch {shown(place)}", f"没有已存结果 {shown(place)}", 404)
         return JSONResponse(await run_in_threadpool(bench.adopt, place))
 
     async def start(request: Request) -> Response:
-        body = bodies.read(bodies.BatchBody, await request.body())
+        body = await parsed(request, bodies.BatchBody)
         job = await run_in_threadpool(bench.start, body.files, body.runs, body.seed)
         return JSONResponse(job.shown())
 
@@ -169,7 +174,7 @@ def create_app(
         return JSONResponse(bench.job(request.path_params["job"]).shown())
 
     async def cancel(request: Request) -> Response:
-        bodies.read(bodies.Empty, await request.body())
+        await parsed(request, bodies.Empty)
         return JSONResponse(bench.cancel(request.path_params["job"]).shown())
 
     async def results(request: Request) -> Response:
@@ -191,7 +196,7 @@ def create_app(
 
     async def make_draft(request: Request) -> Response:
         """The YAML a change of levers makes, checked as ``fundsim validate`` checks it."""
-        body = bodies.read(bodies.DraftBody, await request.body())
+        body = await parsed(request, bodies.DraftBody)
 
         def work() -> dict[str, Any]:
             baseline = bench.inside(body.baseline, field="baseline")
@@ -202,7 +207,7 @@ def create_app(
 
     async def save(request: Request) -> Response:
         """Save a draft as a scenario file of the folder, by the output rule."""
-        body = bodies.read(bodies.SaveBody, await request.body())
+        body = await parsed(request, bodies.SaveBody)
         file = await run_in_threadpool(saving.save, bench, body.name, body.as_, body.force)
         return JSONResponse({"file": file})
 
