@@ -175,14 +175,14 @@ class Runner:
             if chosen is None:
                 return
             feed, task = chosen
-            if self.workers == 1:
-                try:
-                    result: Any = run_task(task, feed.seed, feed.scenarios)
-                except Exception as error:  # given to the job, which fails with it
-                    result = error
-                self._landed(feed, task, result)
-            else:
-                self._send(feed, task)
+            try:
+                if self.workers > 1:
+                    self._send(feed, task)
+                    continue
+                result: Any = run_task(task, feed.seed, feed.scenarios)
+            except Exception as error:  # given to the job, which fails with it
+                result = error
+            self._landed(feed, task, result)
 
     def _send(self, feed: Feed, task: Task) -> None:
         key, payload = feed.payloads[task[0]]
@@ -205,6 +205,9 @@ class Runner:
         future.add_done_callback(lambda done: self._came_back(feed, task, done))
 
     def _came_back(self, feed: Feed, task: Task, future: Future[Any]) -> None:
+        if future.cancelled():  # the pool stopped before it began (the server stops)
+            self._landed(feed, task, JobCancelled())
+            return
         try:
             result: Any = future.result()
         except BrokenProcessPool as error:
