@@ -181,11 +181,12 @@ class Guard:
                 )
 
 
-def _too_large(size: str) -> Refused:
+def _too_large(size: int, more: bool = False) -> Refused:
     limit = f"{MAX_BODY // 1024} KiB"
     return Refused(
-        f"the request's body is {size}; the workbench takes at most {limit}",
-        f"请求内容为 {size}；工作台最多接受 {limit}",
+        f"the request's body is {'more than ' if more else ''}{size:,} bytes; the workbench "
+        f"takes at most {limit}",
+        f"请求内容{'超过' if more else '为'} {size} 字节；工作台最多接受 {limit}",
         status=413,
     )
 
@@ -201,7 +202,7 @@ async def _body(headers: Headers, receive: Receive) -> Receive:
                 f"Content-Length {shown(length)} 不是字节数",
             )
         if int(length) > MAX_BODY:
-            raise _too_large(f"{int(length):,} bytes")
+            raise _too_large(int(length))
     chunks: list[bytes] = []
     size = 0
     more = True
@@ -212,7 +213,7 @@ async def _body(headers: Headers, receive: Receive) -> Receive:
         chunk = bytes(message.get("body", b""))
         size += len(chunk)
         if size > MAX_BODY:
-            raise _too_large(f"more than {MAX_BODY:,} bytes")
+            raise _too_large(MAX_BODY, more=True)
         chunks.append(chunk)
         more = bool(message.get("more_body", False))
     body = b"".join(chunks)
