@@ -680,3 +680,19 @@ def test_saving_writes_only_its_own_yaml_files(shared: Any) -> None:
     (folder / "plans" / "ok.yaml").unlink()
     (folder / "link.yaml").unlink()
     mine.unlink()
+
+
+def test_a_full_disk_is_said_not_a_bug(shared: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import fundsim.results.io as io
+
+    _, _, client = shared
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(io, "write_atomically", full)
+    answer = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "full"})
+    assert answer.status_code == 409 and "the disk is full" in answer.json()["en"]
+    assert ".workbench/drafts/full.yaml" in answer.json()["en"]

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..places import OutputError
+from ..places import OutputError, write_failure
 from ..source.diagnostics import InputError, ScenarioError
 from . import bodies, saving
 from .app import (
@@ -39,7 +39,7 @@ from .app import (
 from .guard import MAX_BODY, Guard, allowed_hosts
 from .levers import levers, loaded
 from .messages import Refused, language, shown
-from .stored import opened_inside
+from .stored import opened_inside, relative
 
 DOWNLOADS = {
     "results.nc": "application/x-netcdf",
@@ -94,6 +94,11 @@ def create_app(
                 f"工作台没有地址 {shown(request.url.path, 80)}",
                 status=error.status_code if 400 <= error.status_code < 500 else 404,
             ).response(lang)
+        if isinstance(error, OSError):  # the disk, not the request: full, read-only, no access
+            why = write_failure(error) or error.strerror or str(error)
+            where = relative(bench.folder, Path(error.filename)) if error.filename else "a file"
+            return Refused(f"{where} could not be read or written ({why})",
+                           f"{where} 无法读写（{why}）", status=409).response(lang)  # fmt: skip
         return Refused(str(error), f"输入有误：{error}").response(lang)  # InputError
 
     async def failed(request: Request, error: Exception) -> Response:
@@ -261,7 +266,7 @@ def create_app(
         Route("/api/save", save, methods=["POST"]),
     ]
     handlers: dict[Any, Any] = {Refused: refused, ScenarioError: refused, InputError: refused,
-                                OutputError: refused, HTTPException: refused,
+                                OutputError: refused, HTTPException: refused, OSError: refused,
                                 Exception: failed}  # fmt: skip
     hosts = allowed_hosts(host, port)
     app = Starlette(
