@@ -2,10 +2,14 @@
 the Nanchuan scenarios, the calibrated baseline's 100 runs, then the DRG/DIP share as a path
 (50% from 2023, 70% from 2025) compared with it. Needs Playwright and Debian's Chromium
 (scripts/install-browser.sh). Run from the repository: python scripts/workbench_screenshots.py
+(--out DIR to write them elsewhere, --runs N for a quicker look). The page is opened at the
+address `fundsim serve` prints, with its key.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import shutil
 import socket
 import subprocess
@@ -21,11 +25,25 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
+def until(page, expression: str, timeout: float = 300) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``expression`` is true in the page (the page's Content-Security-Policy
+    refuses the eval that Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout} s for {expression}")
+        time.sleep(0.2)
+
+
 def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--out", type=Path, default=IMAGES, help="folder of the screenshots")
+    options.add_argument("--runs", type=int, default=100, help="runs of the baseline")
+    args = options.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -35,9 +53,17 @@ def main() -> None:
             str(ROOT / "scenarios" / "nanchuan"),
             "--port",
             str(port),
-        ]
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+        assert server.stdout is not None
+        printed = server.stdout.readline()  # the address, with this launch's key
+        found = re.search(r"(http://\S+/\?token=[\w-]+)", printed)
+        if found is None:
+            raise SystemExit(f"fundsim serve printed no address: {printed!r}")
+        url = found[1]
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -51,12 +77,12 @@ def main() -> None:
             page.goto(url)
             page.wait_for_selector("#baseline option", state="attached")
             page.select_option("#baseline", "calibrated.yaml")
-            page.fill("#runs", "100")
+            page.fill("#runs", str(args.runs))
             page.click("#run")
             page.wait_for_selector("#levers-panel:not([hidden])", timeout=300_000)
-            page.wait_for_function("document.getElementById('fan').complete")
+            until(page, "document.getElementById('fan').dataset.drawn !== undefined")
             time.sleep(1)
-            page.screenshot(path=str(IMAGES / "workbench.png"))
+            page.screenshot(path=str(args.out / "workbench.png"))
             drg = '#levers tr[data-path="payment.drg.share"]'
             page.fill(f"{drg} input.year", "2023")
             page.fill(f"{drg} input.value", "0.5")
@@ -66,8 +92,9 @@ def main() -> None:
             page.fill("#name", "drg-path")
             page.click("#make")
             page.wait_for_selector("#compare:not([hidden])", timeout=300_000)
-            page.wait_for_function(
-                "['difference', 'waterfall'].every(i => document.getElementById(i).complete)"
+            until(
+                page,
+                "['difference', 'waterfall'].every(i => document.getElementById(i).dataset.drawn)",
             )
             time.sleep(1)
             top = page.eval_on_selector(
@@ -76,7 +103,7 @@ def main() -> None:
             bottom = page.eval_on_selector(
                 "#compare", "e => e.getBoundingClientRect().bottom + window.scrollY"
             )
-            page.screenshot(path=str(IMAGES / "workbench-compare.png"), full_page=True,
+            page.screenshot(path=str(args.out / "workbench-compare.png"), full_page=True,
                             clip={"x": 0, "y": top - 10, "width": 1280, "height": bottom - top + 20})  # fmt: skip
             browser.close()
     finally:

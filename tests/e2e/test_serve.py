@@ -2,12 +2,14 @@
 scenarios. The page's assets are fundsim's own and name no outside address; a batch run from
 the page gives the numbers `fundsim compare` gives (same scenarios, seed and runs); a lever
 set out of range comes back with the located message `validate` gives; files stay inside
-the folder. (Browser tests with Chromium: the next part of the issue.)"""
+the folder. Every request carries the launch's key (test_serve_security.py: what happens
+without it)."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,15 @@ from fundsim.serve.routes import create_app  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def client_of(folder: Path, **options: object) -> TestClient:
+    """A client of the workbench over ``folder`` as its own page is: at its address, with
+    its key (one worker unless said)."""
+    app = create_app(folder, **{"workers": 1, **options})  # type: ignore[arg-type]
+    return TestClient(
+        app, base_url="http://127.0.0.1:8765", headers={"X-Fundsim-Token": app.state.token}
+    )
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory, bench_baseline) -> Path:  # type: ignore[no-untyped-def]
     here = tmp_path_factory.mktemp("bench")
@@ -37,13 +48,29 @@ def folder(tmp_path_factory: pytest.TempPathFactory, bench_baseline) -> Path:  #
 def client(folder: Path) -> TestClient:
     mp = pytest.MonkeyPatch()
     mp.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))  # the test scenario extends the repository's
-    yield TestClient(create_app(folder, workers=1))
+    with client_of(folder) as client:  # its batches stopped at the end
+        yield client
     mp.undo()
+
+
+@pytest.fixture
+def clients() -> Iterator[Callable[..., TestClient]]:
+    """Clients of workbenches made in a test, their batches stopped at its end (a thread
+    left running inside HDF5 at exit would hang the process)."""
+    made: list[TestClient] = []
+
+    def make(folder: Path, **options: object) -> TestClient:
+        made.append(client_of(folder, **options))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.app.state.bench.close()  # type: ignore[attr-defined]
 
 
 def wait(client: TestClient, job: dict) -> dict:
     for _ in range(600):
-        if job["state"] != "running":
+        if job["state"] not in ("queued", "running"):
             return job
         time.sleep(0.2)
         job = client.get(f"/api/jobs/{job['id']}").json()
@@ -60,7 +87,8 @@ def same_numbers(page: Path, command: Path) -> None:
 def test_the_page_and_its_assets_name_no_outside_address(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "基金运行预测工作台" in page.text
-    assets = [page.text] + [client.get(f"/static/{p.name}").text for p in STATIC.iterdir()]
+    names = [p.name for p in STATIC.iterdir() if p.name != "index.html"]
+    assets = [page.text] + [client.get(f"/static/{name}").text for name in names]
     for text in assets:
         for url in re.findall(r"(?:https?:)?//[\w.-]+", text):
             assert re.match(r"(?:https?:)?//(127\.0\.0\.1|localhost)\b", url), url
@@ -104,7 +132,7 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     shown = client.get(f"/api/results/{job['key']}").json()
     # the same scenarios, seed and runs with the command: the same numbers, bit for bit
     saved = client.post("/api/save", json={"name": "drg80"}).json()
-    assert (folder / saved["file"]).is_file()
+    assert (folder / saved["file"]).read_text(encoding="utf-8").startswith("# Written by fundsim")
     out = tmp_path / "cli"
     code = main(["compare", str(folder / "baseline.yaml"), str(folder / saved["file"]), "--runs",
                  "4", "--seed", "7", "--workers", "1", "--quiet", "--out", str(out),
@@ -143,25 +171,25 @@ def test_a_batch_from_the_page_equals_fundsim_compare(
     assert table == (out / "comparison.csv").read_bytes()  # the file the command writes
     report = client.get(f"/api/results/{job['key']}/download/report.docx")
     assert report.status_code == 200 and report.content[:2] == b"PK"  # a Word (zip) file
-    # saving never replaces a file
-    assert client.post("/api/save", json={"name": "drg80"}).status_code == 400
+    # saving never replaces a file unasked
+    assert client.post("/api/save", json={"name": "drg80"}).status_code == 409
 
 
 def test_files_stay_inside_the_folder(client: TestClient) -> None:
     for bad in ("../outside.yaml", "/etc/passwd", ".workbench/drafts/x.yaml"):
         answer = client.get("/api/levers", params={"file": bad})
-        assert answer.status_code == 400 and "outside" in answer.json()["error"]
+        assert answer.status_code == 403 and "outside" in answer.json()["en"]
     saved = client.post("/api/save", json={"name": "nope", "as": "../escape.yaml"})
-    assert saved.status_code == 400
+    assert saved.status_code == 404  # no such draft (and the name would be refused too)
     for name in ("../../etc/x", "a/b"):  # a draft's name is a plain name
         assert client.post("/api/save", json={"name": name}).status_code == 400
-    assert client.get("/api/results/nonesuch").status_code == 400  # a message, no traceback
+    assert client.get("/api/results/nonesuch").status_code == 404  # a message, no traceback
 
 
 def test_the_page_says_when_it_is_served_on_the_network(folder: Path) -> None:
-    public = TestClient(create_app(folder, public=True)).get("/api/about").json()
+    public = client_of(folder, public=True).get("/api/about").json()
     assert public["public"] is True
-    assert TestClient(create_app(folder)).get("/api/about").json()["public"] is False
+    assert client_of(folder).get("/api/about").json()["public"] is False
 
 
 def test_serve_refuses_a_folder_that_is_not_there(
@@ -172,14 +200,14 @@ def test_serve_refuses_a_folder_that_is_not_there(
 
 
 def test_a_city_offers_its_pooling_levers_and_runs_a_draft_of_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clients: Callable[..., TestClient]
 ) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     city = ROOT / "scenarios" / "hengshui" / "baseline.yaml"
     (tmp_path / "city.yaml").write_text(
         f"extends: {city}\nname: city\ntitle: {{zh: 城市, en: city}}\n", encoding="utf-8"
     )
-    client = TestClient(create_app(tmp_path, workers=1))
+    client = clients(tmp_path)
     levers = {
         lv["path"]: lv
         for lv in client.get("/api/levers", params={"file": "city.yaml"}).json()["levers"]
@@ -222,6 +250,7 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     bench_baseline,  # type: ignore[no-untyped-def]
+    clients: Callable[..., TestClient],
 ) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     folder = tmp_path / "bench"
@@ -232,14 +261,14 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     assert main(["run", str(folder / "baseline.yaml"), "--runs", "3", "--seed", "5",
                  "--out", str(stored), *allow]) == 0  # fmt: skip
     before = sorted(p.relative_to(stored) for p in stored.rglob("*"))
-    client = TestClient(create_app(folder, workers=1))
+    client = clients(folder)
     [entry] = client.get("/api/stored").json()
     [listed] = [s for s in client.get("/api/scenarios").json() if s["valid"]]
     assert entry["folder"] == "outputs/base" and entry["runs"] == 3 and entry["seed"] == 5
     assert entry["scenarios"][0]["sha256"] == listed["sha256"]  # the page finds its baseline
     shown = client.get(f"/api/results/{entry['key']}").json()
     assert shown["scenarios"] == ["baseline"] and len(shown["indicators"]["baseline"]) == 2
-    assert client.post(f"/api/stored/{entry['key']}/open").json()["kept"] == 3
+    assert client.post(f"/api/stored/{entry['key']}/open", json={}).json()["kept"] == 3
     made = client.post("/api/draft", json={"baseline": "baseline.yaml", "name": "vbp", "changes": [
         {"path": "payment.procurement.drug_coverage", "date": "2023-01-01", "value": 0.5}]}).json()  # fmt: skip
     assert "file" in made, made
@@ -267,5 +296,5 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     older = next(e for e in client.get("/api/stored").json() if e["folder"] == "outputs/older")
     assert client.get(f"/api/results/{older['key']}").status_code == 200
     shutil.rmtree(folder / ".workbench" / "runs")  # nothing cached: only the digest refuses
-    assert client.post(f"/api/stored/{older['key']}/open").json()["kept"] == 0
-    assert client.post(f"/api/stored/{entry['key']}/open").json()["kept"] == 3
+    assert client.post(f"/api/stored/{older['key']}/open", json={}).json()["kept"] == 0
+    assert client.post(f"/api/stored/{entry['key']}/open", json={}).json()["kept"] == 3

@@ -1,5 +1,18 @@
-// fundsim workbench: every request goes to this server (no CDN, no outside address).
+// fundsim workbench: every request goes to this server (no CDN, no outside address), and
+// every API request carries this launch's key (the ?token=… of the address fundsim serve
+// printed, kept for this tab in sessionStorage and taken out of the address bar).
 "use strict";
+
+const TOKEN = (() => {
+  const url = new URL(window.location.href);
+  const given = url.searchParams.get("token");
+  if (given) {
+    sessionStorage.setItem("fundsim-token", given);
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+  return sessionStorage.getItem("fundsim-token");
+})();
 
 const WORDS = {
   zh: {
@@ -20,6 +33,7 @@ const WORDS = {
     unmatched: "；文件夹中没有与其基准情景完全相同的情景文件（文件已修改？），不能在其上调整政策杠杆", change: "调整（自某年1月1日起）", cached: "（其中N次取自已运行结果）", more: "再加一个年份",
     load: "载入情景文件", load_button: "载入并比较",
     others: "该情景还调整了以下参数（杠杆中未列出），按文件原样比较：",
+    cancel: "取消", cancelled: "已取消", queued: "排队中", preparing: "正在准备…",
     choice: { separate: "各县分别统筹", reserve: "县级统筹+市级风险调剂金", unified: "市级统收统支", true: "是", false: "否" },
   },
   en: {
@@ -42,6 +56,7 @@ const WORDS = {
     unmatched: "; no scenario file of the folder is its baseline as it ran (changed since?): no lever can extend it", change: "change (from 1 January of a year)", cached: " (N of them run before)",
     more: "add another year", load: "load a scenario file", load_button: "Load and compare",
     others: "This scenario also changes (not among the levers; compared as written): ",
+    cancel: "Cancel", cancelled: "cancelled", queued: "queued", preparing: "preparing…",
     choice: { separate: "separate county funds", reserve: "county funds + city reserve", unified: "one city fund", true: "yes", false: "no" },
   },
 };
@@ -51,14 +66,33 @@ let state = { batch: null, compare: null, levers: null, draft: null, summary: nu
 const $ = (id) => document.getElementById(id);
 const w = (key) => WORDS[lang][key] || key;
 
+function headers(extra) {
+  return { "X-Fundsim-Token": TOKEN || "", "X-Fundsim-Lang": lang, ...extra };
+}
+
+function message(data) { return data[lang] || data.error || "error"; }  // in the page's language
+function said(error) { return error.data ? message(error.data) : error.message; }
+
+function noKey() {
+  // opened without the key (or with an old launch's): say which address to use
+  $("no-token").hidden = false;
+  for (const id of ["setup", "result", "levers-panel", "compare"]) $(id).hidden = true;
+}
+
+async function answered(response) {
+  // a refusal as an Error carrying its message in both languages
+  if (response.ok) return response;
+  let data;
+  try { data = await response.json(); } catch (e) { data = { error: `HTTP ${response.status}` }; }
+  if (data.reason === "key") noKey();
+  const error = new Error(message(data)); error.data = data; throw error;
+}
+
 async function api(path, body) {
-  const options = body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  };
-  const response = await fetch(path, options);
-  const data = await response.json();
-  if (!response.ok) { const error = new Error(data.error || "error"); error.data = data; throw error; }
-  return data;
+  const options = { headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }) };
+  if (body !== undefined) { options.method = "POST"; options.body = JSON.stringify(body); }
+  const response = await answered(await fetch(path, options));
+  return response.json();
 }
 
 function translate() {
@@ -70,6 +104,7 @@ function translate() {
   if (state.summary) showSummary(state.summary);
   if (state.levers) showLevers(state.levers);
   if (state.compareSummary) showComparison(state.compareSummary);
+  if (state.storedError) $("stored-error").textContent = said(state.storedError);
 }
 
 async function loadScenarios() {
@@ -117,6 +152,7 @@ async function openStored() {
   // a batch stored in the folder: shown as it is; its runs reused by comparisons with it
   const entry = state.stored.find((e) => e.key === $("stored").value);
   $("area-label").hidden = true;
+  state.storedError = null; $("stored-error").textContent = "";
   try {
     const kept = await api(`/api/stored/${entry.key}/open`, {});
     state.batch = entry.key;
@@ -124,7 +160,8 @@ async function openStored() {
     showSummary(state.summary);
     $("runs").value = entry.runs; $("seed").value = entry.seed;
     state.status = () => `${w("opened")} ${entry.folder}: ${entry.runs}${w("runs_n")}`
-      + (kept.kept ? w("kept").replace("N", kept.kept) : "") + (state.matched ? "" : w("unmatched"));
+      + (kept.kept ? w("kept").replace("N", kept.kept) : "") + (kept[lang] ? `; ${kept[lang]}` : "")
+      + (state.matched ? "" : w("unmatched"));
     state.matched = true;
     $("status").textContent = state.status();
     const match = state.scenarios.find((s) => s.valid && s.sha256 === entry.scenarios[0].sha256);
@@ -141,22 +178,40 @@ async function openStored() {
       state.compare = entry.key; state.compareSummary = state.summary;
       showComparison(state.compareSummary);
     } else { $("compare").hidden = true; }
-  } catch (error) { state.status = () => error.message; $("status").textContent = error.message; }
+  } catch (error) {  // shown beside the batch: what differs, in the page's language
+    state.storedError = error; $("stored-error").textContent = said(error);
+    $("result").hidden = true; $("compare").hidden = true;
+  }
 }
+
+let waited = null;  // the job the progress bar shows (its Cancel button cancels it)
 
 async function waitFor(job, onDone) {
   $("progress").hidden = false;
-  for (;;) {
-    $("progress").max = job.total; $("progress").value = job.done;
-    const shown = job;  // the status in whichever language the page is in
-    state.status = () => `${w(shown.state === "done" ? "done" : shown.state === "failed" ? "failed" : "running")} ${shown.done}/${shown.total}`
-      + (shown.cached ? w("cached").replace("N", shown.cached) : "") + (shown.state === "failed" ? `: ${shown.error}` : "");
-    $("status").textContent = state.status();
-    if (job.state === "failed") return;
-    if (job.state === "done") { await onDone(job.key); return; }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    job = await api(`/api/jobs/${job.id}`);
+  waited = job.id;
+  $("cancel").hidden = false;
+  try {
+    for (;;) {
+      $("progress").max = job.total; $("progress").value = job.done;
+      const shown = job;  // the status in whichever language the page is in
+      const states = ["queued", "running", "done", "failed", "cancelled"];
+      state.status = () => `${w(states.includes(shown.state) ? shown.state : "running")} ${shown.done}/${shown.total}`
+        + (shown.cached ? w("cached").replace("N", shown.cached) : "")
+        + (shown.state === "failed" ? `: ${lang === "zh" ? shown.error_zh || shown.error : shown.error}` : "");
+      $("status").textContent = state.status();
+      if (job.state === "failed" || job.state === "cancelled") return;
+      if (job.state === "done") { $("cancel").hidden = true; await onDone(job.key); return; }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = await api(`/api/jobs/${job.id}`);
+    }
+  } finally {
+    if (waited === job.id) $("cancel").hidden = true;
   }
+}
+
+async function cancelJob() {
+  if (!waited) return;
+  try { await api(`/api/jobs/${waited}/cancel`, {}); } catch (error) { $("status").textContent = said(error); }
 }
 
 function runs() { return { runs: Number($("runs").value), seed: $("seed").value === "" ? null : Number($("seed").value) }; }
@@ -173,14 +228,43 @@ async function runBaseline() {
       state.levers = await api(`/api/levers?file=${encodeURIComponent(file)}`);
       showLevers(state.levers, false);
     });
-  } catch (error) { state.status = () => error.message; $("status").textContent = error.message; }
+  } catch (error) { state.status = () => said(error); $("status").textContent = said(error); }
 }
 
 function area() { return $("area-label").hidden ? "" : $("area").value; }
 
-function chart(img, key, kind, extra) {
+async function chart(img, key, kind, extra) {
+  // a chart fetched with the key, shown from memory (an <img> cannot send the key itself)
   const params = new URLSearchParams({ lang, area: area(), ...extra });
-  img.src = `/api/results/${key}/chart/${kind}.svg?${params}`;
+  const path = `/api/results/${key}/chart/${kind}.svg?${params}`;
+  img.dataset.src = path;
+  try {
+    const blob = await (await answered(await fetch(path, { headers: headers({}) }))).blob();
+    if (img.dataset.src !== path) return;  // another chart was asked for meanwhile
+    const before = img.src;
+    img.src = URL.createObjectURL(blob);
+    await img.decode();
+    if (before.startsWith("blob:")) URL.revokeObjectURL(before);
+    img.dataset.drawn = path;
+  } catch (error) { img.alt = said(error); }
+}
+
+async function download(link) {
+  // a file of the batch on the screen, fetched with the key and handed to the browser
+  const section = link.closest("section");
+  const key = section.id === "compare" ? state.compare : state.batch;
+  const note = section.querySelector(".download-status");
+  const what = link.dataset.file;
+  note.textContent = w("preparing");
+  try {
+    const response = await answered(await fetch(`/api/results/${key}/download/${what}?lang=${lang}`, { headers: headers({}) }));
+    const saving = document.createElement("a");
+    saving.href = URL.createObjectURL(await response.blob());
+    saving.download = what;
+    document.body.appendChild(saving); saving.click(); saving.remove();
+    setTimeout(() => URL.revokeObjectURL(saving.href), 60000);
+    note.textContent = "";
+  } catch (error) { note.textContent = said(error); }
 }
 
 function showAreas(s) {
@@ -229,9 +313,6 @@ function showSummary(s) {
   fund.value = chosen in s.funds[lang] ? chosen : Object.keys(s.funds[lang])[0];
   chart($("fan"), state.batch, "fan", { fund: fund.value });
   chart($("depletion"), state.batch, "depletion", {});
-  for (const a of document.querySelectorAll("#result a[data-file]")) {
-    a.href = `/api/results/${state.batch}/download/${a.dataset.file}?lang=${lang}`;
-  }
   const kpi = $("indicators");
   kpi.innerHTML = "";
   const values = s.indicators[scenario][fund.value];
@@ -390,7 +471,7 @@ async function makeAndCompare() {
         if (p.path.includes(row.dataset.path)) { row.querySelector("td.problem").textContent = p.message; placed = true; }
       }
     }
-    if (!placed) $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : error.message;
+    if (!placed) $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : said(error);
   }
 }
 
@@ -415,7 +496,7 @@ async function loadScenario() {
     await compareWith(file);
   } catch (error) {
     const problems = (error.data && error.data.problems) || [];
-    $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : error.message;
+    $("draft-error").textContent = problems.length ? problems.map((p) => p.message).join("\n") : said(error);
   }
 }
 
@@ -437,9 +518,6 @@ function showComparison(s) {
   }
   chart($("difference"), state.compare, "compare", { fund: $("fund").value || "urrbmi_pool" });
   chart($("waterfall"), state.compare, "waterfall", { fund: $("fund").value || "urrbmi_pool" });
-  for (const a of document.querySelectorAll("#compare a[data-file]")) {
-    a.href = `/api/results/${state.compare}/download/${a.dataset.file}?lang=${lang}`;
-  }
 }
 
 async function saveDraft() {
@@ -448,7 +526,7 @@ async function saveDraft() {
     $("saved").textContent = w("saved") + saved.file;
     state.scenarios = await api("/api/scenarios");  // the saved file can be loaded now
     fillLoad();
-  } catch (error) { $("saved").textContent = error.message; }
+  } catch (error) { $("saved").textContent = said(error); }
 }
 
 $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; translate(); });
@@ -459,4 +537,10 @@ $("load-button").addEventListener("click", loadScenario);
 $("open").addEventListener("click", openStored);
 $("area").addEventListener("change", changeArea);
 $("fund").addEventListener("change", () => state.summary && showSummary(state.summary));
-loadScenarios().then(translate);
+$("cancel").addEventListener("click", cancelJob);
+for (const link of document.querySelectorAll("a[data-file]")) {
+  link.addEventListener("click", (event) => { event.preventDefault(); download(link); });
+}
+if (TOKEN) {
+  loadScenarios().then(translate).catch((error) => { $("status").textContent = said(error); });
+} else { noKey(); }
