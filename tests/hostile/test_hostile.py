@@ -1,4 +1,4 @@
-"""The hostile-input corpus (issue 12): every case of ``corpus.yaml`` through the real command
+"""The hostile-input corpora (issues 12 and 28): every case of ``corpus*.yaml`` through the real command
 line, each in its own folder of a scratch project.
 
 For every case: the exit code is the one written; a line of stderr holds the message (at the
@@ -32,7 +32,12 @@ from fundsim.cli import main
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CASES = yaml.safe_load((HERE / "corpus.yaml").read_text(encoding="utf-8"))
+# corpus.yaml (issue 12) and the corpora added since, one file each (corpus-*.yaml)
+CASES = [
+    case
+    for file in sorted(HERE.glob("corpus*.yaml"))
+    for case in yaml.safe_load(file.read_text(encoding="utf-8")) or []
+]
 TINY = """extends: baseline.yaml
 name: tiny
 title: {zh: 南川区基线（2%样本，两年，测试用）, en: "Nanchuan baseline (2% sample, two years, for tests)"}
