@@ -27,6 +27,12 @@ DRIVER = r"""
 import os, signal, sys
 
 moment, number = sys.argv[1], getattr(signal, sys.argv[2])
+# a child inherits an ignored SIGINT and a blocked signal mask from whoever started it (the
+# test run's process may carry either, left by a library): start as a terminal would
+print("signal state at start:", signal.getsignal(signal.SIGINT),
+      sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])), file=sys.stderr)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def interrupt():
