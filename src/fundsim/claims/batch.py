@@ -75,10 +75,15 @@ def candidates(
     start: float,
     length: float,
     rng: np.random.Generator,
+    since: float = 0.0,
 ) -> Candidates:
-    """The year's candidate admissions, on the multipliers every scenario shares."""
+    """The year's candidate admissions, on the multipliers every scenario shares; ``since``
+    [days]: from the price year's 1 January (``care.price_year``) to the first day simulated,
+    so that the admission level holds in the price year and the trend compounds from it."""
     shared = (
-        (1 + care["admission_trend"]) ** (start / DAYS_PER_YEAR) * shock * care["admission_level"]
+        (1 + care["admission_trend"]) ** ((start + since) / DAYS_PER_YEAR)
+        * shock
+        * care["admission_level"]
     )
     bound = max(VOLUME_BOUND, float(care["drg_volume"]))
     return Candidates.draw(
@@ -112,10 +117,12 @@ def admit(
     length: float,
     carry: bool,
     month_of_day: NDArray[np.intp],
+    since: float = 0.0,
 ) -> Batch | None:
     """Select, price and settle the admissions of ``[day, day + length)`` (None if there are
     none). ``carry``: later batches of the same benefit year follow, so keep the claimants'
-    annual totals."""
+    annual totals. ``since`` [days]: from the price year's 1 January to the first day
+    simulated (the cost per case holds then; the trend compounds from it)."""
     c = care
     person, first, when, cell, status, keys = draw_admissions(
         population, index, pool, day, day + length, float(c["drg_volume"])
@@ -123,7 +130,7 @@ def admit(
     if len(person) == 0:
         return None
     cost_level = (
-        (1 + c["cost_trend"]) ** (day / DAYS_PER_YEAR)
+        (1 + c["cost_trend"]) ** ((day + since) / DAYS_PER_YEAR)
         * c["drg_cost"]
         * c["procurement"]
         * c["cost_level"]

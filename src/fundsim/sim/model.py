@@ -10,6 +10,7 @@ force at that moment, and posts what it returns to the ledger.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +101,12 @@ class FundModel:
         self.env = env if env is not None else simpy.Environment()
         self.start_snapshot = tree.at(self.calendar.start)
         self.set_snapshot(self.start_snapshot)
+        # days from the price year's 1 January to the first day simulated: the costs and levels
+        # hold then, and the trends compound from it (care.price_year; 0: the first day)
+        price_year = int(self.start_snapshot["care.price_year"])
+        self.since = float(
+            (self.calendar.start - dt.date(price_year, 1, 1)).days if price_year else 0
+        )
         tables = scenario.region_tables if tables is None else tables
         self.life = LifeTables.from_tables(tables["mortality"], tables["fertility"])
         self.admission_table = AdmissionTable.from_table(tables["admission_rates"])

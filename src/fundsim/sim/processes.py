@@ -84,7 +84,7 @@ def policy_years(m: FundModel) -> Process:
             s, eps, m.shock_state, first=y == 0
         )
         inflation = (
-            (1 + float(s["care.cost_trend"])) ** (start / DAYS_PER_YEAR)
+            (1 + float(s["care.cost_trend"])) ** ((start + m.since) / DAYS_PER_YEAR)
             * float(s["care.cost_level"])
             * m.cost_shock
         )
@@ -118,7 +118,14 @@ def inpatient(m: FundModel) -> Process:
             m.totals = RunningTotals.empty()
             start, end = m.year_bounds[year], m.year_bounds[year + 1]
             m.candidates = candidates(
-                m.care, m.index, m.cell_rate, m.shock, start, end - start, m.rng["inpatient"]
+                m.care,
+                m.index,
+                m.cell_rate,
+                m.shock,
+                start,
+                end - start,
+                m.rng["inpatient"],
+                since=m.since,
             )
         assert m.candidates is not None
         batch = admit(
@@ -134,6 +141,7 @@ def inpatient(m: FundModel) -> Process:
             finish - begin,
             finish not in ends,
             m.month_of_day,
+            since=m.since,
         )
         if batch is not None:
             _record_batch(m, begin, batch)
@@ -347,7 +355,7 @@ def month_end(m: FundModel) -> Process:
             wage=wage,
             wage_index=wage / float(m.start_snapshot["economy.average_wage"]),
             base_per_wage=m.base_per_wage,
-            inflation=(1 + float(s["care.cost_trend"])) ** (begin / DAYS_PER_YEAR),
+            inflation=(1 + float(s["care.cost_trend"])) ** ((begin + m.since) / DAYS_PER_YEAR),
             outpatient_per_member=m.outpatient_per_member,
             active_births=births,
         )
