@@ -35,6 +35,16 @@ from .identify import identify
 from .observe import Point, observable, points
 
 MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
+# the ledger accounts a history fund is made of (its balance is theirs together)
+ACCOUNTS_OF = {
+    "uebmi": ("uebmi_pool", "uebmi_personal"),
+    "uebmi_pool": ("uebmi_pool",),
+    "uebmi_personal": ("uebmi_personal",),
+    "urrbmi_pool": ("urrbmi_pool",),
+    "total": ("uebmi_pool", "uebmi_personal", "urrbmi_pool"),
+    "critical_illness": ("critical_illness",),
+    "medical_assistance": ("medical_assistance",),
+}
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
 
@@ -103,6 +113,13 @@ def plan(
         )
     fitted, later, skipped = [], [], []
     data_year = scenario.region.data_year
+    # a window over the history starts from the history's own stocks of the year before it
+    # (scenario/start.py): a balance is compared only when its accounts opened with them
+    rebased: tuple[str, ...] = ()
+    note: tuple[str, str] | None = None
+    if data_year is not None and first <= data_year:
+        window = over_history(scenario.file, first, until, allow_outside)
+        rebased, note = window.rebased, window.start_note
     for p in every:
         why = observable(p.fund, p.indicator)
         if (
@@ -111,10 +128,13 @@ def plan(
             and data_year is not None
             and first <= data_year
             and p.year <= data_year
+            and not set(ACCOUNTS_OF[p.fund]) <= set(rebased)
         ):
             why = (
-                f"the fit starts in {first}, before the data year {data_year}, from the "
-                f"balances of the end of {data_year}: balances up to then cannot be compared"
+                f"the fit starts in {first}, before the data year {data_year}, and the history "
+                f"gives no balance of {p.fund} at the end of {first - 1} (nor the income and "
+                "spending to project it from the data year's): balances up to then cannot be "
+                "compared"
             )
         if why is not None:
             skipped.append((p, why))
@@ -131,6 +151,8 @@ def plan(
         f"{display_path(path)}:{p.line}: {p.fund} {p.indicator} {p.year} not compared: {why}"
         for p, why in skipped
     ]
+    if note is not None:
+        warnings.append(note[1])
     return Plan(scenario, path, table, fitted, later, skipped, first, until, warnings)
 
 
@@ -336,6 +358,21 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
                 "fitted figures by it, with the runs' sampling error; a symmetric triangle of that "
                 f"spread, narrowed to stay within the bounds [{low:g}, {high:g}] ({where})",
             }
+    if not int(scenario.tree.value("care.price_year", scenario.horizon.start)):
+        # the levels were fitted with the costs of the window's first year: a forecast that
+        # starts later applies the trend in between (levels carry their date)
+        merge_tree(
+            parameters,
+            {
+                "care": {
+                    "price_year": {
+                        "value": chosen.first_year,
+                        "source": f"{where}: the costs and levels fitted hold on 1 January "
+                        f"{chosen.first_year}, the first year fitted; the trends compound from then",
+                    }
+                }
+            },
+        )
     title = scenario.title
     document: dict[str, Any] = {
         "extends": extends,

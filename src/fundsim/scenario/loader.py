@@ -80,6 +80,7 @@ class Scenario:
     # results are kept from this day (a roll-forward from the data year), None: all
     reported_start: dt.date | None = None
     start_note: tuple[str, str] | None = None  # how the start was bridged (zh, en)
+    rebased: tuple[str, ...] = ()  # accounts opening with the history's balance (a window)
     # the areas of a city scenario, each over the city's rules and data (none: one area)
     areas: list[AreaPlan] = field(default_factory=list)
     # each file of the chain's title, by its name as origins show it (the policy marks on charts)
@@ -204,8 +205,20 @@ def _resolve(
     region_files, tables = read_region(region, roots, problems)
     if problems.has_errors:
         return None
+    opening_now = {
+        a: float(timelines[f"finance.opening_balance.{a}"].step_at(horizon.start).value)
+        for a in starting.ACCOUNT_FUNDS
+        if f"finance.opening_balance.{a}" in timelines
+    }
     start = starting.from_history(
-        start, region.document.region, horizon, tables, region.name, region_line, problems
+        start,
+        region.document.region,
+        horizon,
+        tables,
+        region.name,
+        region_line,
+        problems,
+        opening_now,
     )
     if problems.has_errors:
         return None
@@ -216,10 +229,11 @@ def _resolve(
     history_name = display_path(region_files["history"]) if "history" in region_files else ""
     for account, (value, line) in start.opening.items():
         path = f"finance.opening_balance.{account}"
+        how = start.derived.get(account, "balance at year end")
         timelines[path] = Timeline.constant(
             EARLIEST,
             value,
-            Origin("history", history_name, line, source=f"{history_name}: balance at year end"),
+            Origin("history", history_name, line, source=f"{history_name}: {how}"),
         )
 
     baseline = ParameterTree(timelines, horizon.start, horizon.end)
@@ -274,6 +288,7 @@ def _resolve(
         calibrate=calibrate,
         reported_start=start.reported_start,
         start_note=start.note,
+        rebased=start.rebased,
         areas=areas,
         file_titles={f.name: f.document.title for f in chain},
     )

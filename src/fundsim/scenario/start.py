@@ -13,8 +13,15 @@ are. A horizon that starts later has three ways on (``region.start_from``):
   ``history.csv`` at the end of the year before the horizon, and open the funds with its
   year-end balances.
 
-A horizon that starts before the data year (a calibration over earlier years) takes the
-data year's population as the earlier year's: fundsim does not project backwards, and says so.
+A horizon that starts at or before the data year (a calibration or a backtest over the
+history's years) starts from the actual stocks of the year before it, never from a later
+year's: the population is scaled, scheme by scheme, to the history's insured of that year end,
+and each account opens with the history's balance of that year end. A balance the history
+does not give is projected back from the data year's: the data year's balance less the
+history's income and plus its spending of the years between (the fund's own identity,
+closing = opening + income − expenditure); a UEBMI balance given whole (pool and personal
+accounts together, as bulletins print it) is split by the data year's pool share. Members the
+history does not give stay the data year's, and the note says so.
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ class StartPlan:
     population_scale : factor per scheme on the population file's persons (history)
     opening : opening balance per account from the history: (yuan, line in history.csv)
     note : what was done, in zh and en (None when the data year meets the horizon)
+    back : the horizon starts at or before the data year (a window over the history): its
+        stocks are the history's of the year before it
+    rebased : the accounts whose opening balance is the history's (or projected back from it)
     """
 
     simulated: Horizon
@@ -48,6 +58,9 @@ class StartPlan:
     population_scale: dict[str, float] = field(default_factory=dict)
     opening: dict[str, tuple[float, int]] = field(default_factory=dict)
     note: tuple[str, str] | None = None
+    back: bool = False
+    rebased: tuple[str, ...] = ()
+    derived: dict[str, str] = field(default_factory=dict)  # how a balance not printed was found
 
 
 def plan(
@@ -70,25 +83,8 @@ def plan(
     mode = region.start_from
     if data_year + 1 == first:
         return StartPlan(horizon)
-    if data_year + 1 > first:
-        problems.warning(
-            file_name,
-            line,
-            "region.data_year",
-            f"the horizon starts in {first}, before the data year {data_year}: the population "
-            f"of the end of {data_year} stands for the end of {first - 1} (fundsim does not "
-            "project backwards)",
-            "right for a calibration over earlier years when the insured changed little; "
-            "otherwise start the horizon in the year after the data year",
-        )
-        return StartPlan(
-            horizon,
-            note=(
-                f"人口与期初结余取{data_year}年末数据，用作{first - 1}年末（不向前回推）。",
-                f"The population and balances of the end of {data_year} stand for the end "
-                f"of {first - 1} (no backward projection).",
-            ),
-        )
+    if data_year + 1 > first:  # a window over the history: its own stocks (from_history)
+        return StartPlan(horizon, back=True)
     if mode == "data":
         problems.warning(
             file_name,
@@ -125,59 +121,38 @@ def from_history(
     file_name: str,
     line: int,
     problems: Collector,
+    opening_now: dict[str, float] | None = None,
 ) -> StartPlan:
-    """For ``start_from: history``: the scale of each scheme and the opening balances at the
-    end of the year before the horizon, from ``history.csv``."""
-    if region.start_from != "history" or region.data_year is None:
+    """The scale of each scheme and the opening balances at the end of the year before the
+    horizon, from ``history.csv``: for ``start_from: history`` (a horizon after the data
+    year; every stock must be found) and for a window over the history (``start.back``: what
+    is missing stays the data year's, and the note says so). ``opening_now``: the data year's
+    opening balance per account (to project a balance from)."""
+    if region.data_year is None:
         return start
-    if region.data_year + 1 >= horizon.start.year:
+    forward = region.start_from == "history" and region.data_year + 1 < horizon.start.year
+    if not (forward or start.back):
         return start
     year = horizon.start.year - 1
     where = "region.start_from"
     history = tables.get("history")
-    if history is None:
-        problems.error(
-            file_name,
-            line,
-            where,
-            "start_from: history needs region.data.history",
-            "name the region's history.csv",
-        )
-        return start
-    found: dict[tuple[str, str], tuple[float, int]] = {}
-    for row_line, row in zip(history.lines, history.rows(), strict=True):
-        if row["year"] == year:
-            found[(row["fund"], row["indicator"])] = (float(row["value"]), row_line)
     population = tables.get("population")
-    if population is None:
-        return start
-    counts: dict[str, float] = {}
-    for scheme, persons in zip(
-        population.columns["scheme"], population.columns["persons"], strict=True
-    ):
-        counts[scheme] = counts.get(scheme, 0.0) + float(persons)
-    targets: dict[str, float] = {}
-    for fund in ("uebmi", "uebmi_pool"):
-        for scheme, indicator in (
-            ("uebmi_active", "insured_active"),
-            ("uebmi_retired", "insured_retired"),
-        ):
-            if (fund, indicator) in found:
-                targets[scheme] = found[(fund, indicator)][0]
-    if "uebmi_active" not in targets and ("uebmi", "insured") in found:
-        employees = counts.get("uebmi_active", 0.0) + counts.get("uebmi_retired", 0.0)
-        if employees > 0:
-            factor = found[("uebmi", "insured")][0] / employees
-            targets["uebmi_active"] = counts.get("uebmi_active", 0.0) * factor
-            targets["uebmi_retired"] = counts.get("uebmi_retired", 0.0) * factor
-    if ("urrbmi_pool", "insured") in found:
-        targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
-    scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
-    opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
-    missing = [s for s in ("uebmi_active", "uebmi_retired", "urrbmi") if s not in scale]
-    missing_balances = [a for a in ACCOUNT_FUNDS[:3] if a not in opening]
-    if missing or missing_balances:
-        what = [f"insured of {s}" for s in missing] + [f"balance of {a}" for a in missing_balances]
+    if history is None or population is None:
+        if forward and history is None:
+            problems.error(
+                file_name,
+                line,
+                where,
+                "start_from: history needs region.data.history",
+                "name the region's history.csv",
+            )
+            return start
+        return _unchanged(start, region.data_year, year)
+    stocks = Stocks.find(history, population, year, region.data_year, opening_now or {})
+    if forward and (stocks.missing_members or stocks.missing_balances):
+        what = [f"insured of {s}" for s in stocks.missing_members] + [
+            f"balance of {a}" for a in stocks.missing_balances
+        ]
         problems.error(
             file_name,
             line,
@@ -188,17 +163,170 @@ def from_history(
             "start_from: roll_forward",
         )
         return start
-    text = ", ".join(f"{s} ×{f:.3f}" for s, f in scale.items())
+    if not stocks.scale and not stocks.opening:
+        return _unchanged(start, region.data_year, year)
+    text = ", ".join(f"{s} ×{f:.3f}" for s, f in stocks.scale.items()) or "—"
+    zh = [f"自{year}年末的实际参保人数和累计结余起步（history.csv；人口按险种缩放：{text}）。"]
+    en = [
+        f"Started from the actual insured and balances at the end of {year} (history.csv; "
+        f"population scaled by scheme: {text})."
+    ]
+    for account, (how_zh, how_en) in stocks.derived.items():
+        zh.append(f"{account}：{how_zh}。")
+        en.append(f"{account}: {how_en}.")
+    if stocks.missing_members:
+        listed = ", ".join(stocks.missing_members)
+        zh.append(f"历史数据无{year}年末{listed}参保人数，沿用{region.data_year}年末数据。")
+        en.append(
+            f"No insured of {listed} at the end of {year} in the history: the end of "
+            f"{region.data_year}'s stand for them."
+        )
+    if stocks.missing_balances:
+        listed = ", ".join(stocks.missing_balances)
+        zh.append(f"历史数据无法给出{year}年末{listed}结余，沿用{region.data_year}年末数据。")
+        en.append(
+            f"The history gives no balance of {listed} at the end of {year}: the end of "
+            f"{region.data_year}'s stands for it."
+        )
     return dataclasses.replace(
         start,
-        population_scale=scale,
-        opening=opening,
+        population_scale=stocks.scale,
+        opening=stocks.opening,
+        note=("".join(zh), " ".join(en)),
+        rebased=tuple(stocks.opening),
+        derived={a: how[1] for a, how in stocks.derived.items()},
+    )
+
+
+def _unchanged(start: StartPlan, data_year: int, year: int) -> StartPlan:
+    return dataclasses.replace(
+        start,
         note=(
-            f"自{year}年末的实际参保人数和累计结余起步（history.csv；人口按险种缩放：{text}）。",
-            f"Started from the actual insured and balances at the end of {year} (history.csv; "
-            f"population scaled by scheme: {text}).",
+            f"历史数据无{year}年末的参保人数和结余：人口与期初结余取{data_year}年末数据（不向前回推）。",
+            f"The history holds no stocks of the end of {year}: the population and balances of "
+            f"the end of {data_year} stand for them (no backward projection).",
         ),
     )
+
+
+@dataclass
+class Stocks:
+    """The insured and the balances at one year end, from a history table.
+
+    scale : factor per scheme on the population file's persons
+    opening : balance per account: (yuan, the history line it rests on)
+    derived : per account whose balance is not printed for that year, how it was found (zh, en)
+    missing_members, missing_balances : what the history cannot give
+    """
+
+    scale: dict[str, float]
+    opening: dict[str, tuple[float, int]]
+    derived: dict[str, tuple[str, str]]
+    missing_members: list[str]
+    missing_balances: list[str]
+
+    @classmethod
+    def find(
+        cls,
+        history: Table,
+        population: Table,
+        year: int,
+        data_year: int,
+        opening_now: dict[str, float],
+    ) -> Stocks:
+        rows: dict[tuple[int, str, str], tuple[float, int]] = {}
+        for row_line, row in zip(history.lines, history.rows(), strict=True):
+            rows[(int(row["year"]), row["fund"], row["indicator"])] = (
+                float(row["value"]),
+                row_line,
+            )
+        found = {(f, i): v for (y, f, i), v in rows.items() if y == year}
+        counts: dict[str, float] = {}
+        for scheme, persons in zip(
+            population.columns["scheme"], population.columns["persons"], strict=True
+        ):
+            counts[scheme] = counts.get(scheme, 0.0) + float(persons)
+        targets: dict[str, float] = {}
+        for fund in ("uebmi", "uebmi_pool"):
+            for scheme, indicator in (
+                ("uebmi_active", "insured_active"),
+                ("uebmi_retired", "insured_retired"),
+            ):
+                if (fund, indicator) in found:
+                    targets[scheme] = found[(fund, indicator)][0]
+        if "uebmi_active" not in targets and ("uebmi", "insured") in found:
+            employees = counts.get("uebmi_active", 0.0) + counts.get("uebmi_retired", 0.0)
+            if employees > 0:  # the population file's active:retired ratio (bulletin shape)
+                factor = found[("uebmi", "insured")][0] / employees
+                targets["uebmi_active"] = counts.get("uebmi_active", 0.0) * factor
+                targets["uebmi_retired"] = counts.get("uebmi_retired", 0.0) * factor
+        if ("urrbmi_pool", "insured") in found:
+            targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
+        scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
+        opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
+        derived: dict[str, tuple[str, str]] = {}
+        pool, personal = opening_now.get("uebmi_pool"), opening_now.get("uebmi_personal")
+        share = (
+            pool / (pool + personal) if pool is not None and personal and pool + personal else None
+        )
+
+        def projected(funds: tuple[str, ...]) -> tuple[float, int] | None:
+            """The balance of ``funds`` together at the end of ``year``, from the data year's
+            and the history's income and spending of the years between (None if any is missing)."""
+            now = [opening_now.get(f) for f in funds]
+            if any(v is None for v in now) or year == data_year:
+                return None
+            total = sum(v for v in now if v is not None)
+            flows = funds if len(funds) == 1 else ("uebmi",)
+            years = (
+                range(year + 1, data_year + 1)
+                if year < data_year
+                else range(data_year + 1, year + 1)
+            )
+            sign = -1.0 if year < data_year else 1.0
+            last = 0
+            for y in years:
+                for fund in flows:
+                    income, spending = (
+                        rows.get((y, fund, "income")),
+                        rows.get((y, fund, "expenditure")),
+                    )
+                    if income is None or spending is None:
+                        return None
+                    total += sign * (income[0] - spending[0])
+                    last = max(last, income[1], spending[1])
+            return total, last
+
+        span = f"{min(year, data_year) + 1}-{max(year, data_year)}"
+        for account in ("urrbmi_pool",):
+            if account not in opening and (got := projected((account,))) is not None:
+                opening[account] = got
+                derived[account] = (
+                    f"{year}年末结余由{data_year}年末结余和{span}年收支推算",
+                    f"the balance of the end of {year} projected from {data_year}'s with the "
+                    f"history's income and spending of {span}",
+                )
+        uebmi = ("uebmi_pool", "uebmi_personal")
+        if not all(a in opening for a in uebmi) and share is not None:
+            whole = found.get(("uebmi", "balance"))
+            how_zh, how_en = (
+                f"职工医保{year}年末结余（统筹与个人账户合计）",
+                f"the UEBMI balance of the end of {year} (pool and personal accounts together)",
+            )
+            if whole is None and (whole := projected(uebmi)) is not None:
+                how_zh = f"职工医保{year}年末结余由{data_year}年末结余和{span}年收支推算"
+                how_en = f"the UEBMI balance of the end of {year} projected from {data_year}'s with the history's income and spending of {span}"
+            if whole is not None:
+                for account, part in (("uebmi_pool", share), ("uebmi_personal", 1 - share)):
+                    opening[account] = (whole[0] * part, whole[1])
+                    derived[account] = (
+                        f"{how_zh}，按{data_year}年末统筹基金占比{share:.1%}拆分（ASSUMPTION）",
+                        f"{how_en}, split by the pool's share of the end of {data_year}, "
+                        f"{share:.1%} (ASSUMPTION)",
+                    )
+        missing = [s for s in ("uebmi_active", "uebmi_retired", "urrbmi") if s not in scale]
+        missing_balances = [a for a in ACCOUNT_FUNDS[:3] if a not in opening]
+        return cls(scale, opening, derived, missing, missing_balances)
 
 
 def scaled_population(table: Table, scale: dict[str, float]) -> Table:
