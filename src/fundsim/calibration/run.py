@@ -113,6 +113,14 @@ def plan(
         )
     fitted, later, skipped = [], [], []
     data_year = scenario.region.data_year
+    if data_year is not None and data_year > until:
+        raise InputError(
+            f"{_data_year_place(scenario)}: region.data_year {data_year} is after --until {until}: "
+            f"the scenario's population and balances describe the end of {data_year}, which a "
+            f"fit or a forecast made at the end of {until} could not know (数据年份晚于 --until，"
+            "会用到当时尚不知道的数据); build the region from the figures up to "
+            f"{until} (fundsim init), or use --until {data_year} or later"
+        )
     # a window over the history starts from the history's own stocks of the year before it
     # (scenario/start.py): a balance is compared only when its accounts opened with them
     rebased: tuple[str, ...] = ()
@@ -180,6 +188,22 @@ def bounds_of(chosen: Plan) -> dict[str, tuple[float, float]]:
     return {p.path: (p.low, p.high) for p in chosen.scenario.calibrate.parameters}
 
 
+def _data_year_place(scenario: Scenario) -> str:
+    """FILE:LINE of the scenario's ``region.data_year`` (the last file of its chain that
+    sets it), for a message."""
+    import re
+
+    for file in reversed(scenario.files):
+        try:
+            lines = Path(file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, text in enumerate(lines, start=1):
+            if re.match(r"\s*data_year\s*:", text):
+                return f"{display_path(Path(file))}:{number}"
+    return display_path(scenario.file)
+
+
 def horizon_of(first: int, last: int) -> Horizon:
     return Horizon(start=dt.date(first, 1, 1), end=dt.date(last, 12, 31))
 
@@ -219,12 +243,19 @@ def calibrate(
 
 
 def over_history(
-    scenario_file: Path, first: int, last: int, allow_outside: Sequence[str | Path] = ()
+    scenario_file: Path,
+    first: int,
+    last: int,
+    allow_outside: Sequence[str | Path] = (),
+    start_from: str | None = None,
 ) -> Scenario:
     """The scenario over the history's years ``first``-``last`` (InputError, saying why, when
-    it cannot be simulated over them: a policy dated after them, a value only from later)."""
+    it cannot be simulated over them: a policy dated after them, a value only from later);
+    ``start_from``: instead of the scenario's (a forecast from the history's stocks)."""
     try:
-        return load_scenario(scenario_file, allow_outside, horizon=horizon_of(first, last))
+        return load_scenario(
+            scenario_file, allow_outside, horizon=horizon_of(first, last), start_from=start_from
+        )
     except ScenarioError as error:
         shown = "\n".join(d.format() for d in error.diagnostics)
         raise InputError(
@@ -244,14 +275,41 @@ def band(
     scheduler: str | None,
     allow_outside: Sequence[str | Path] = (),
     on_run: Callable[[int, int], None] | None = None,
+    start_from: str | None = None,
 ) -> NDArray[np.float64]:
-    """The (run, point) values of ``runs`` runs of a scenario over ``horizon``, every draw on."""
-    scenario = over_history(scenario_file, horizon.start.year, horizon.end.year, allow_outside)
+    """The (run, point) values of ``runs`` runs of a scenario over ``horizon``, every draw on;
+    ``start_from``: instead of the scenario's (a backtest's forecast: ``"history"``)."""
+    scenario = over_history(
+        scenario_file, horizon.start.year, horizon.end.year, allow_outside, start_from
+    )
     backend = make_backend([scenario], workers, scheduler)
     try:
         return run_points(backend, chosen, runs, scenario.monte_carlo.seed, on_run=on_run)
     finally:
         backend.close()
+
+
+def forecast_start(scenario: Scenario, history: Table, until: int) -> str | None:
+    """How a backtest's forecast from ``until + 1`` starts: from the scenario's own data year
+    when it is ``until`` (None), else from the history's stocks of the end of ``until``
+    (``"history"``) when it holds them, else by rolling the data year forward
+    (``"roll_forward"``)."""
+    from ..scenario.start import Stocks
+
+    data_year = scenario.region.data_year
+    if data_year is None or data_year == until:
+        return None
+    population = scenario.region_tables.get("population")
+    if population is None:
+        return "roll_forward"
+    opening = {
+        a: float(scenario.tree.value(f"finance.opening_balance.{a}", scenario.horizon.start))
+        for a in ("uebmi_pool", "uebmi_personal", "urrbmi_pool")
+    }
+    stocks = Stocks.find(history, population, until, data_year, opening)
+    if stocks.missing_members or stocks.missing_balances:
+        return "roll_forward"
+    return "history"
 
 
 def band_table(chosen: Sequence[Point], values: NDArray[np.float64]) -> list[dict[str, Any]]:

@@ -351,8 +351,15 @@ def _write_calibration(
     """The calibrated scenario (written at its staged name beside ``target``, where its
     extends: path is the same; the check band runs on it) and its report folder; returns the
     share of actuals inside the 10-90% band."""
+
     from ..calibration import report
-    from ..calibration.run import band, band_table, horizon_of, scenario_text, write_scenario
+    from ..calibration.run import (
+        band,
+        band_table,
+        horizon_of,
+        scenario_text,
+        write_scenario,
+    )
     from ..places import mark
 
     scenario_file, folder = staged
@@ -384,31 +391,55 @@ def _write_backtest(
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """The backtest folder: the calibrated scenario, the forecast of every history year and
     the score of the later ones; returns the coverage and the later rows."""
+    import numpy as np
+
     from ..calibration import report
-    from ..calibration.run import band, band_table, horizon_of, scenario_text, write_scenario
+    from ..calibration.run import (
+        band,
+        band_table,
+        forecast_start,
+        horizon_of,
+        scenario_text,
+        write_scenario,
+    )
     from ..places import mark
     from ..scenario.paths import project_root
 
     allow = [*args.allow_outside, project_root(chosen.scenario.file)]
     last = max(p.year for p in chosen.later)
-    every = [*chosen.fitted, *chosen.later]
     path = folder / "calibrated.yaml"  # its extends: path is the same as in the folder's place
     write_scenario(path, scenario_text(chosen, result, path), allow)
+    # the forecast starts from what was known at the end of --until, as a bureau's would: the
+    # actual insured and balances of that year end (the history's), never the run of the fit
+    start = forecast_start(chosen.scenario, chosen.history, chosen.until)
     scoring = _bar("forecast 预测", "run", err, args.quiet)
     try:
-        values = band(
+        fitted = band(
             path,
-            every,
-            horizon_of(chosen.first_year, last),
+            chosen.fitted,
+            horizon_of(chosen.first_year, chosen.until),
             args.runs,
             args.workers,
             args.scheduler,
             allow,
             scoring,
         )
+        ahead = band(
+            path,
+            chosen.later,
+            horizon_of(chosen.until + 1, last),
+            args.runs,
+            args.workers,
+            args.scheduler,
+            allow,
+            scoring,
+            start_from=start,
+        )
     finally:
         if scoring is not None:
             scoring.close()
+    every = [*chosen.fitted, *chosen.later]
+    values = np.concatenate([fitted, ahead], axis=1)
     rows = band_table(every, values)
     later = [r for r in rows if r["year"] > chosen.until]
     coverage = report.write_backtest(folder, chosen, result, later)

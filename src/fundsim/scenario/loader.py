@@ -104,7 +104,10 @@ class Scenario:
 
 
 def load_scenario(
-    path: str | Path, allow_outside: Sequence[str | Path] = (), horizon: Horizon | None = None
+    path: str | Path,
+    allow_outside: Sequence[str | Path] = (),
+    horizon: Horizon | None = None,
+    start_from: str | None = None,
 ) -> Scenario:
     """Read, validate and resolve a scenario file.
 
@@ -115,6 +118,8 @@ def load_scenario(
         ``region.data`` paths may name (:mod:`fundsim.scenario.paths`)
     horizon : simulate this horizon instead of the scenario's (a calibration over the
         history's years); every check is made against it
+    start_from : instead of the scenario's ``region.start_from`` (a backtest's forecast
+        starts from the history's stocks of the year before it: ``"history"``)
 
     Returns
     -------
@@ -130,7 +135,7 @@ def load_scenario(
     roots = Roots.of(Path(path), allow_outside)
     chain = read_chain(Path(path), roots, problems)
     problems.raise_if_errors()
-    scenario = _resolve(chain, catalogue, roots, problems, horizon)
+    scenario = _resolve(chain, catalogue, roots, problems, horizon, start_from)
     problems.raise_if_errors()
     assert scenario is not None
     scenario.warnings = [d for d in problems.items if d.severity == "warning"]
@@ -146,6 +151,7 @@ def _resolve(
     roots: Roots,
     problems: Collector,
     horizon_given: Horizon | None = None,
+    start_from: str | None = None,
 ) -> Scenario | None:
     root, leaf = chain[0], chain[-1]
     horizon = horizon_given or next(
@@ -179,8 +185,11 @@ def _resolve(
     if horizon is None or region is None:
         return None
     assert region.document.region is not None
+    region_doc = region.document.region
+    if start_from is not None:  # the caller's, instead of the scenario's (a backtest's forecast)
+        region_doc = region_doc.model_copy(update={"start_from": start_from})
     region_line = region.source.line_of(("region",))
-    start = starting.plan(region.document.region, horizon, region.name, region_line, problems)
+    start = starting.plan(region_doc, horizon, region.name, region_line, problems)
     horizon = start.simulated
 
     timelines = defaults(catalogue, horizon)
@@ -189,7 +198,7 @@ def _resolve(
     for file in chain:
         if file.document.parameters is not None:
             read_parameters(file, catalogue, horizon, timelines, given, problems, spread=spread)
-    declared = region.document.region.levels
+    declared = region_doc.levels
     levels.refuse_given(given - spread, timelines, declared, "parameters", problems)
     filled = levels.fill(timelines, catalogue, declared)
     check_complete(root, catalogue, given, problems, filled=filled)
@@ -212,7 +221,7 @@ def _resolve(
     }
     start = starting.from_history(
         start,
-        region.document.region,
+        region_doc,
         horizon,
         tables,
         region.name,
@@ -243,7 +252,7 @@ def _resolve(
         return None
     rules.check(tree, [f.name for f in chain], problems)
     areas = read_areas(chain, catalogue, horizon, timelines, overrides, tables, roots, problems)
-    if areas and region.document.region.start_from == "history":
+    if areas and region_doc.start_from == "history":
         problems.error(
             region.name,
             region.source.line_of(("region", "start_from")),
@@ -276,7 +285,7 @@ def _resolve(
         file=leaf.path,
         files=[f.path for f in chain],
         horizon=horizon,
-        region=region.document.region,
+        region=region_doc,
         region_files=region_files,
         baseline=baseline,
         tree=tree,
