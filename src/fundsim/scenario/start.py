@@ -263,6 +263,7 @@ class Stocks:
         if ("urrbmi_pool", "insured") in found:
             targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
         scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
+        scale |= {s: 1.0 for s in targets if not counts.get(s) and not targets[s]}  # none, none
         opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
         derived: dict[str, tuple[str, str]] = {}
         pool, personal = opening_now.get("uebmi_pool"), opening_now.get("uebmi_personal")
