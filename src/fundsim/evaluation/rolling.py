@@ -1,0 +1,254 @@
+"""Rolling-origin backtests: a region rebuilt at each origin from what was known then.
+
+At an origin T the region is built by ``fundsim init`` from its figures of the end of T (the
+insured and the balances of that year end, the income and spending of the years up to it),
+calibrated to its history up to T, and forecast for the years T + 1 to T + H from the stocks
+of the end of T; each published figure of those years then scores the forecast
+(:mod:`fundsim.evaluation.scores`). Nothing dated after T enters the region, its calibration
+or its forecast: the origin's figures are cut from the history, the national wage is taken up
+to T, and the loader refuses a scenario whose data year lies after the fit's last year.
+
+A region of the evaluation corpus (``calibration/corpus/<key>/``) is its published history
+(``history.csv``: every figure with its publication and quoted sentence) and what else a
+bureau knows about it (``figures.yaml``: its names, the source, the rules it states), the same
+shape as a figures file of ``fundsim init``, without the year-dependent parts (data year,
+insured, balances, history), which the origin fills.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..calibration.observe import Point, points
+from ..scenario.regiondata import read_table
+from ..source.diagnostics import Collector, InputError
+from ..source.document import read_yaml
+from .scores import Scored, score
+
+MIN_BEFORE = 3  # years of history before an origin (the issue: origins with >= 3 years before)
+HORIZONS = 3  # years forecast from each origin
+MONEY = ("income", "expenditure", "balance")
+COUNTS = ("insured", "insured_active", "insured_retired")
+SCORED = (*MONEY, "insured")  # the series scored (admissions, where given, are fitted only)
+WINDOW = 4  # years of history before and including the origin given to init (the fit window)
+SIMULATED = 150_000  # persons simulated at most: a larger region is a weighted sample
+
+
+@dataclass(frozen=True)
+class CorpusRegion:
+    """A region of the evaluation corpus: its static figures and its published history."""
+
+    key: str
+    folder: Path
+    figures: dict[str, Any]
+    history: tuple[Point, ...]
+
+    @classmethod
+    def read(cls, folder: Path) -> CorpusRegion:
+        """The region in ``folder`` (``figures.yaml`` and ``history.csv``)."""
+        problems = Collector()
+        document = read_yaml(folder / "figures.yaml", problems, display=str(folder / "figures.yaml"))
+        table = read_table("history", folder / "history.csv", problems)
+        problems.raise_if_errors()
+        assert document is not None and table is not None
+        if not isinstance(document.data, dict):
+            raise InputError(f"{folder / 'figures.yaml'}: a mapping of the region's figures")
+        return cls(folder.name, folder, dict(document.data), tuple(points(table)))
+
+    def value(self, year: int, fund: str, indicator: str) -> float | None:
+        for p in self.history:
+            if (p.year, p.fund, p.indicator) == (year, fund, indicator):
+                return p.value
+        return None
+
+    def series(self, fund: str, indicator: str) -> dict[int, float]:
+        return {p.year: p.value for p in self.history if p.series == (fund, indicator)}
+
+
+def stocks(region: CorpusRegion, year: int) -> tuple[dict[str, float], dict[str, float]] | None:
+    """The insured and the balances of the end of ``year`` as ``fundsim init`` takes them
+    (None when the history does not give both schemes' members and balances)."""
+    v = region.value
+    insured: dict[str, float] = {}
+    active, retired = v(year, "uebmi", "insured_active"), v(year, "uebmi", "insured_retired")
+    if active is not None and retired is not None:
+        insured |= {"uebmi_active": active, "uebmi_retired": retired}
+    elif (whole := v(year, "uebmi", "insured")) is not None:
+        insured["uebmi"] = whole
+    if (residents := v(year, "urrbmi_pool", "insured")) is not None:
+        insured["urrbmi"] = residents
+    balances: dict[str, float] = {}
+    pool, personal = v(year, "uebmi_pool", "balance"), v(year, "uebmi_personal", "balance")
+    if pool is not None and personal is not None:
+        balances |= {"uebmi_pool": pool, "uebmi_personal": personal}
+    elif (whole := v(year, "uebmi", "balance")) is not None:
+        balances["uebmi"] = whole
+    if (residents := v(year, "urrbmi_pool", "balance")) is not None:
+        balances["urrbmi_pool"] = residents
+    employees = {"uebmi", "uebmi_active"} & set(insured)
+    if not employees or "urrbmi" not in insured:
+        return None
+    if not ({"uebmi", "uebmi_pool"} & set(balances)) or "urrbmi_pool" not in balances:
+        return None
+    return insured, balances
+
+
+def origins(region: CorpusRegion, horizons: int = HORIZONS) -> list[int]:
+    """The years a forecast can start from: the stocks of their end known, at least
+    :data:`MIN_BEFORE` years of history before them, and a scored figure after them within
+    ``horizons`` years."""
+    years = sorted({p.year for p in region.history})
+    if not years:
+        return []
+    out = []
+    for year in years:
+        before = {p.year for p in region.history if p.year < year and p.indicator in MONEY}
+        later = [
+            p
+            for p in region.history
+            if year < p.year <= year + horizons and p.indicator in SCORED
+        ]
+        if len(before) >= MIN_BEFORE and later and stocks(region, year) is not None:
+            out.append(year)
+    return out
+
+
+def figures_at(region: CorpusRegion, origin: int, horizons: int = HORIZONS) -> dict[str, Any]:
+    """The figures file of ``fundsim init`` for the region as known at the end of ``origin``:
+    its static figures, the stocks of that year end and the history up to it."""
+    found = stocks(region, origin)
+    if found is None:
+        raise InputError(f"{region.key}: no insured and balances of both schemes at the end of {origin}")
+    insured, balances = found
+    history: dict[int, dict[str, dict[str, float]]] = {}
+    for p in region.history:
+        if origin - WINDOW < p.year <= origin and p.indicator in (*MONEY, *COUNTS, "admissions"):
+            history.setdefault(p.year, {}).setdefault(p.fund, {})[p.indicator] = p.value
+    figures = {k: v for k, v in region.figures.items() if k not in ("insured", "balances")}
+    total = sum(insured.values())
+    if total > SIMULATED:  # a weighted sample of a large region (the same rule for every one)
+        rules = dict(figures.get("rules") or {})
+        population = dict(rules.get("population") or {})
+        population["sample"] = {
+            "value": float(f"{SIMULATED / total:.3g}"),
+            "source": f"a weighted sample of about {SIMULATED:,} simulated persons (fundsim "
+            "evaluation: the same for every region)",
+        }
+        rules["population"] = population
+        figures["rules"] = rules
+    figures |= {
+        "data_year": origin,
+        "insured": insured,
+        "balances": balances,
+        "history": history,
+        "horizon_years": horizons,
+    }
+    return figures
+
+
+@dataclass
+class OriginResult:
+    """One origin's forecast, scored: the figures scored, the fit's residual and the time."""
+
+    region: str
+    origin: int
+    scored: list[Scored] = field(default_factory=list)
+    rms: float = math.nan
+    seconds: float = 0.0
+    note: str = ""
+
+
+def evaluate_origin(
+    region: CorpusRegion,
+    origin: int,
+    folder: Path,
+    runs: int = 200,
+    workers: int | None = None,
+    trial_runs: int | None = None,
+    horizons: int = HORIZONS,
+    on_step: Callable[[str], None] | None = None,
+) -> OriginResult:
+    """Rebuild ``region`` at ``origin`` in ``folder`` (init), calibrate it to its history up
+    to the origin, forecast ``horizons`` years from the origin's stocks with ``runs`` runs, and
+    score every published figure of those years."""
+    import yaml
+
+    from ..calibration.run import band, calibrate, horizon_of, plan, scenario_text, write_scenario
+    from ..scenario.newregion import init_region
+
+    started = time.perf_counter()
+    say = on_step or (lambda text: None)
+    figures_file = folder / f"{region.key}-{origin}-figures.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    figures_file.write_text(
+        yaml.safe_dump(figures_at(region, origin, horizons), allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    place = folder / f"{region.key}-{origin}"
+    say(f"{region.key} {origin}: init")
+    init_region(place, figures_file)
+    baseline = place / "scenarios" / "baseline.yaml"
+    chosen = plan(baseline, None, origin, [place])
+    say(f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}")
+    result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
+    calibrated = place / "scenarios" / "calibrated.yaml"
+    write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
+    later = [
+        p
+        for p in region.history
+        if origin < p.year <= origin + horizons and p.indicator in SCORED
+    ]
+    say(f"{region.key} {origin}: forecast {origin + 1}-{origin + horizons}, {len(later)} figures")
+    last = max(p.year for p in later)
+    values = band(calibrated, later, horizon_of(origin + 1, last), runs, workers, None, [place])
+    rng = np.random.default_rng(origin)
+    scored = []
+    for k, p in enumerate(later):
+        column = values[:, k]
+        if not np.isfinite(column).any():
+            continue
+        past = {y: v for y, v in region.series(p.fund, p.indicator).items() if y <= origin}
+        scored.append(
+            score(region.key, p.fund, p.indicator, origin, p.year, p.value, column, past, rng)
+        )
+    return OriginResult(
+        region.key, origin, scored, result.rms, time.perf_counter() - started, chosen.until.__str__()
+    )
+
+
+def evaluate(
+    regions: Iterable[CorpusRegion],
+    folder: Path,
+    runs: int = 200,
+    workers: int | None = None,
+    trial_runs: int | None = None,
+    horizons: int = HORIZONS,
+    on_step: Callable[[str], None] | None = None,
+    only: Sequence[int] | None = None,
+) -> list[OriginResult]:
+    """Every origin of every region (or the origins ``only``), one after another."""
+    out = []
+    for region in regions:
+        for origin in origins(region, horizons):
+            if only and origin not in only:
+                continue
+            out.append(
+                evaluate_origin(
+                    region,
+                    origin,
+                    folder / region.key,
+                    runs,
+                    workers,
+                    trial_runs,
+                    horizons,
+                    on_step,
+                )
+            )
+    return out
