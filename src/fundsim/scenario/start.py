@@ -164,15 +164,40 @@ def from_history(
         ):
             if (fund, indicator) in found:
                 targets[scheme] = found[(fund, indicator)][0]
+    # history has a figure, the population file nobody to scale to it: the population's fault
+    figures = history.file.name
+    empty = [
+        f"{s} persons to scale to {figures}'s {targets[s]:,.0f}"
+        for s in targets
+        if counts.get(s, 0) <= 0
+    ]
     if "uebmi_active" not in targets and ("uebmi", "insured") in found:
         employees = counts.get("uebmi_active", 0.0) + counts.get("uebmi_retired", 0.0)
-        if employees > 0:
-            factor = found[("uebmi", "insured")][0] / employees
-            targets["uebmi_active"] = counts.get("uebmi_active", 0.0) * factor
-            targets["uebmi_retired"] = counts.get("uebmi_retired", 0.0) * factor
+        insured = found[("uebmi", "insured")][0]
+        factor = insured / employees if employees > 0 else 0.0
+        for scheme in ("uebmi_active", "uebmi_retired"):  # split by the population's shares
+            if counts.get(scheme, 0) > 0:
+                targets[scheme] = counts[scheme] * factor
+            else:
+                empty.append(
+                    f"{scheme} persons to take a share of {figures}'s {insured:,.0f} uebmi insured"
+                )
     if ("urrbmi_pool", "insured") in found:
         targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
-    scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
+        if counts.get("urrbmi", 0) <= 0:
+            said = f"{targets['urrbmi']:,.0f}"
+            empty.append(f"urrbmi persons to scale to {figures}'s {said}")
+    if empty:
+        problems.error(
+            file_name,
+            line,
+            where,
+            f"{population.display} has no {', '.join(empty)} at the end of {year}",
+            "give the population file's rows of those schemes (age, sex, scheme, persons), "
+            "or use start_from: roll_forward",
+        )
+        return start
+    scale = {s: targets[s] / counts[s] for s in targets}
     opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
     missing = [s for s in ("uebmi_active", "uebmi_retired", "urrbmi") if s not in scale]
     missing_balances = [a for a in ACCOUNT_FUNDS[:3] if a not in opening]
@@ -182,7 +207,7 @@ def from_history(
             file_name,
             line,
             where,
-            f"history.csv has no {', '.join(what)} at the end of {year}",
+            f"{history.display} has no {', '.join(what)} at the end of {year}",
             f"add the rows (year {year}; insured_active and insured_retired of uebmi, insured "
             "of urrbmi_pool, balance of uebmi_pool, uebmi_personal and urrbmi_pool), or use "
             "start_from: roll_forward",
