@@ -191,6 +191,10 @@ def test_bad_figures_are_said_at_their_lines_never_at_a_temporary_file(
     assert "figures.yaml:8: error: history.2021.uebmi.expenditure: " in err  # negative
     assert f"figures.yaml:10: error: history.{later}: " in err  # not yet ended
     assert ".partial" not in err and "Traceback" not in err
+    # a figure of 0, which history.csv refuses, refused in the figures at its own line
+    code, err = init(tmp_path, FIGURES.replace("income: 14500000", "income: 0"), capsys)
+    assert code == 2 and "figures.yaml:12: error: history.2022.urrbmi_pool.income: " in err, err
+    assert "income of 0: a fund with members has income" in err and not (tmp_path / "town").exists()
     # the figures right, the rules not: said at the rules' line, as the user wrote them
     code, err = init(tmp_path, FIGURES + "rules:\n  care:\n    admision_level: {value: 1.1, "
                      "source: x}\n    cost_level: {value: 99, source: x}\n", capsys)  # fmt: skip

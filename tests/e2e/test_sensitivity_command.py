@@ -77,7 +77,54 @@ def test_a_ranges_file_is_checked_line_by_line(
     )
     out = tmp_path / "sens"
     args = ["sensitivity", COMBINED, "--ranges", str(ranges), "--out", str(out), "--quiet"]
-    assert main(args) == 2
+    assert main([*args, "--allow-outside", str(tmp_path)]) == 2  # outside the project
     err = capsys.readouterr().err
     assert "ranges.yaml:2" in err and "did you mean 'care.cost_level'" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--method", "morris", "--runs", "100000"],
+            "1,600,000 design points (100,000 × 16 for 15 inputs) is more than a batch may "
+            "hold (100,000 runs); give --runs 6,250 or fewer",
+        ),
+        (
+            ["--method", "sobol", "--runs", "65536"],
+            "1,114,112 design points (65,536 × 17 for 15 inputs) is more than a batch may "
+            "hold (100,000 runs); give --runs 4,096 or fewer",
+        ),
+        (
+            ["--range", "payment.global_budget.enabled=0:1"],
+            "a true/false value cannot be drawn from a distribution",
+        ),
+        (["--range", "settlement.lag_days=10:20"], "a count cannot be drawn"),
+        (["--range", "pooling.mode=0:1"], "cannot be drawn from a distribution"),
+    ],
+)
+def test_designs_beyond_a_batch_and_ranges_on_no_number_are_refused_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    out = tmp_path / "sens"
+    tiny = ROOT / "scenarios" / "nanchuan" / "baseline.yaml"
+    assert main(["sensitivity", str(tiny), *extra, "--out", str(out), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "design points)" not in captured.out  # nothing priced
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["secrets.txt", "ranges.yaml"])
+def test_a_ranges_file_is_judged_by_name_and_place_before_it_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    secret = tmp_path / name  # outside the scenario's project, and not allowed
+    secret.write_text("db_password: hunter2\n", encoding="utf-8")
+    out = tmp_path / "sens"
+    args = ["sensitivity", COMBINED, "--ranges", str(secret), "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    said = "must be a .yaml or .yml file" if name.endswith(".txt") else "outside the scenario's"
+    assert said in err and "db_password" not in err and "hunter2" not in err
     assert not out.exists()

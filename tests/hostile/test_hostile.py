@@ -156,6 +156,9 @@ def _generate(kind: str, argument: Any, world: World) -> bytes:
                 row, replaced = ",".join(cells), True
             lines.append(row)
         return ("\n".join(lines) + "\n").encode()
+    if kind == "repeat":  # {head: TEXT, row: TEXT, count: N}: a head and a row N times
+        head, row = str(argument["head"]).encode(), str(argument["row"]).encode()
+        return head + row * int(argument["count"])
     if kind == "long_title":
         tiny = _relative(world.tiny, world.project / "cases" / "x")
         return (

@@ -127,3 +127,35 @@ def test_an_identified_fit_is_flagged_nowhere(tmp_path: Path) -> None:
     assert "残差均方根 2.0%" in page and "residual RMS 2.0%" in console
     loaded = load_scenario(tmp_path / "fit-calibrated.yaml")
     assert loaded.uncertainty["care.admission_level"].distribution.distribution == "triangular"
+
+
+def test_a_balance_series_of_zeros_is_not_fitted(tmp_path: Path) -> None:
+    """A relative error against 0 has no size (calibrate once printed an RMS of 4e10 %): a
+    balance series that is 0 throughout is left out and said; other zeros are refused by the
+    history file's checks."""
+    from fundsim.calibration.run import plan
+
+    scenario_file = tmp_path / "fit.yaml"
+    scenario_file.write_text(
+        f"extends: {os.path.relpath(TOY, tmp_path)}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
+        "calibrate:\n  parameters:\n    care.admission_level: {low: 0.8, high: 1.8}\n",
+        encoding="utf-8",
+    )
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "# source: test\nyear,fund,indicator,value,source\n"
+        "2021,urrbmi_pool,expenditure,1e6,t\n2022,urrbmi_pool,expenditure,1.1e6,t\n"
+        "2021,urrbmi_pool,balance,0,t\n2022,urrbmi_pool,balance,0,t\n"
+        "2021,uebmi_pool,balance,0,t\n2022,uebmi_pool,balance,5e6,t\n",
+        encoding="utf-8",
+    )
+    chosen = plan(scenario_file, history, 2022)
+    assert [(p.fund, p.indicator) for p in chosen.fitted] == [
+        ("urrbmi_pool", "expenditure"),
+        ("urrbmi_pool", "expenditure"),
+        ("uebmi_pool", "balance"),  # one 0 in a series with a size: weighed by its size
+        ("uebmi_pool", "balance"),
+    ]
+    assert [p.line for p, _ in chosen.skipped] == [5, 6]
+    assert all("every urrbmi_pool balance of the history is 0" in why for _, why in chosen.skipped)
+    assert any("history.csv:5: urrbmi_pool balance 2021 not compared" in w for w in chosen.warnings)

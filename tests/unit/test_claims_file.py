@@ -13,7 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fundsim.benefits.calculator import OUTPUT, check_claims, is_settled_claims, settle_claims
+from fundsim.benefits.calculator import (
+    OUTPUT,
+    calculate,
+    check_claims,
+    is_settled_claims,
+    settle_claims,
+)
 from fundsim.benefits.claimsfile import FORMULA_STARTS, neutralised, read_claims
 from fundsim.benefits.outpatient import VisitTotals, settle_visits
 from fundsim.benefits.settling import Paid, settle_arrays
@@ -289,6 +295,51 @@ def test_at_most_twenty_errors_of_a_kind_are_shown_across_chunks(
     totals = [line for line in err if "total: '-1'" in line]
     assert len(totals) == 20 and "claims.csv:21: error" in totals[-1]
     assert any("claims.csv:47: error: level: 'level7'" in line for line in err)
+    # the 25 not shown are counted, once, after the file's located errors
+    (more,) = [line for line in err if "more such errors" in line]
+    assert "claims.csv: error: total: … and 25 more such errors" in more
+    assert err.index(more) > max(err.index(line) for line in totals)
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "null", "None", "n/a", "NA"])
+@pytest.mark.parametrize("column", ["class_b", "filing", "kind", "special_group", "tcm"])
+def test_only_an_empty_cell_is_an_optional_columns_default(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    column: str,
+    text: str,
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        f"person,date,scheme,retired,level,total,{column}\n"
+        "a,2023-01-05,urrbmi,0,level1,1000,\n"  # empty: the default
+        "a,2023-01-06,urrbmi,0,level1,1000,  \n"  # spaces: empty too
+        f"a,2023-01-07,urrbmi,0,level1,1000,{text}\n",
+        encoding="utf-8",
+    )
+    assert settle_file(claims, tmp_path / "paid.csv", monkeypatch, 10) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"claims.csv:4: error: {column}: '{text}' is not" in err[0]
+    assert not (tmp_path / "paid.csv").exists()
+
+
+def test_a_missing_value_of_a_table_is_its_columns_default() -> None:
+    scenario = load_scenario(SCENARIO)
+    claims = pd.DataFrame(
+        {
+            "person": ["a", "b"],
+            "date": ["2023-01-05", "2023-01-06"],
+            "scheme": ["urrbmi", "urrbmi"],
+            "retired": [0, 0],
+            "level": ["level1", "level1"],
+            "total": [1000.0, 1000.0],
+            "class_b": [np.nan, 0.0],
+            "filing": [None, "local"],
+        }
+    )
+    paid = calculate(scenario, claims)
+    assert paid["fund"].iloc[0] == paid["fund"].iloc[1]
 
 
 def test_out_at_a_file_of_the_users_is_never_replaced(

@@ -468,3 +468,88 @@ def test_one_value_for_a_group_of_different_quantities_is_an_error(tmp_path: Pat
     text = str(caught.value)
     assert "is a group of parameters, not one parameter" in text
     assert "by level or status" in text
+
+
+def test_a_policy_change_without_a_source_is_warned_like_a_parameter(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        "s.yaml",
+        head() + "policy:\n"
+        "  payment.drg.share: {2022-01-01: 0.3, 2023-01-01: {value: 0.4, source: notice}}\n"
+        "  settlement.lag_days: {source: notice 2, 2022-01-01: 30}\n",
+    )
+    scenario = load_scenario(file)
+    (warning,) = scenario.warnings
+    assert (warning.line, warning.path) == (5, "policy.payment.drg.share.2022-01-01")
+    assert warning.message == "no source given for this value"
+
+
+@pytest.mark.parametrize(
+    ("entry", "path", "message"),
+    [
+        ("{source: '', 2022-01-01: 0.3}", "policy.payment.drg.share.source", "source is empty"),
+        ("{source: '  ', 2022-01-01: 0.3}", "policy.payment.drg.share.source", "source is empty"),
+        ("{source: 5, 2022-01-01: 0.3}", "policy.payment.drg.share.source", "must be text"),
+        (
+            "{2022-01-01: {value: 0.3, source: [a]}}",
+            "policy.payment.drg.share.2022-01-01.source",
+            "must be text",
+        ),
+    ],
+)
+def test_a_policy_source_that_says_nothing_is_refused(
+    tmp_path: Path, entry: str, path: str, message: str
+) -> None:
+    file = write(tmp_path, "s.yaml", head() + f"policy:\n  payment.drg.share: {entry}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    (error,) = caught.value.errors
+    assert (error.line, error.path) == (5, path) and message in error.message, error
+
+
+@pytest.mark.parametrize(
+    ("entry", "path", "message", "hint"),
+    [
+        (
+            "{distribution: uniform, low: 0.05, high: 0.01}",
+            "uncertainty.care.cost_trend",
+            "low (0.05) must be below high (0.01)",
+            "",
+        ),
+        (
+            "{distribution: uniform, low: .nan, high: 0.05}",
+            "uncertainty.care.cost_trend.low",
+            "nan is not a finite number",
+            "",
+        ),
+        (
+            "{distribution: uniform, low: 0.01, high: 0.05, mode: 0.02}",
+            "uncertainty.care.cost_trend.mode",
+            "unknown key 'mode'",
+            "valid: distribution, high, low, source",
+        ),
+        (
+            "{distribution: normal, mean: 0.03, sd: 0}",
+            "uncertainty.care.cost_trend.sd",
+            "0 should be greater than 0",
+            "",
+        ),
+        ("~", "uncertainty.care.cost_trend", "None is not a distribution", "uniform"),
+        ("uniform", "uncertainty.care.cost_trend", "'uniform' is not a distribution", "none"),
+        (
+            "{distribution: cauchy, low: 0, high: 1}",
+            "uncertainty.care.cost_trend.distribution",
+            "unknown distribution 'cauchy'",
+            "valid: beta, discrete",
+        ),
+    ],
+)
+def test_a_malformed_uncertainty_is_one_clear_error(
+    tmp_path: Path, entry: str, path: str, message: str, hint: str
+) -> None:
+    file = write(tmp_path, "s.yaml", head() + f"uncertainty:\n  care.cost_trend: {entry}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    (error,) = caught.value.errors  # never a second "Input should be 'none'"
+    assert (error.line, error.path) == (5, path) and message in error.message, error
+    assert hint in error.hint, error

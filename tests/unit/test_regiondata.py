@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,104 @@ def test_validate_exits_2_on_a_bad_history_file_naming_file_and_line(tmp_path: P
         "history.csv:3: error: indicator: 'spending' is not one of" in result.stdout + result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+# --- the rules of the text (issue 28) ------------------------------------------------------
+
+POPULATION_HEAD = "# source: test\nage,sex,scheme,persons\n"
+
+
+def _population(tmp_path: Path, text: str) -> tuple[object, Collector]:
+    file = tmp_path / "population.csv"
+    file.write_text(text, encoding="utf-8")
+    problems = Collector()
+    return read_table("population", file, problems), problems
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("100_000", "'100_000' is not a number: write it without '_'"),
+        ("１００", "'１００' is not a number: write it with the ASCII digits 0-9"),
+        ("١٠٠", "'١٠٠' is not a number: write it with the ASCII digits 0-9"),
+        ('"1,000"', "'1,000' is not a number: write it without thousands separators"),
+        ("0x10", "'0x10' is not a number"),
+        ("nan", "'nan' is not a finite number"),
+        ("1e999", "'1e999' is not a finite number"),
+    ],
+)
+def test_a_number_is_written_in_ascii_digits(tmp_path: Path, cell: str, message: str) -> None:
+    table, problems = _population(tmp_path, POPULATION_HEAD + f"30,male,urrbmi,{cell}\n")
+    assert table is None
+    (d,) = problems.items
+    assert (d.line, d.path) == (3, "persons") and message in d.message, d
+
+
+def test_fractional_persons_are_estimates_and_are_read(tmp_path: Path) -> None:
+    # fundsim init spreads a region's insured over ages by shares, to three decimals
+    table, problems = _population(tmp_path, POPULATION_HEAD + "30,male,urrbmi,422.464\n")
+    assert table is not None and not problems.items
+
+
+def test_a_column_named_twice_is_refused_at_the_header(tmp_path: Path) -> None:
+    text = "# source: test\nage,sex,scheme,persons,persons\n30,male,urrbmi,5,6\n"
+    table, problems = _population(tmp_path, text)
+    assert table is None
+    (d,) = problems.items
+    assert d.line == 2 and "column 'persons' appears twice (columns 4, 5)" in d.message
+    assert "age, sex, scheme, persons" in d.hint
+
+
+def test_an_unknown_column_is_refused_naming_the_valid_ones(tmp_path: Path) -> None:
+    text = "# source: test\nage,sex,scheme,persons,note\n30,male,urrbmi,5,x\n31,male,urrbmi,y,z\n"
+    table, problems = _population(tmp_path, text)
+    assert table is None
+    header, cell = sorted(problems.items, key=lambda d: d.line)
+    assert header.line == 2 and "unknown column(s) 'note'" in header.message
+    assert "age, sex, scheme, persons, and no other" in header.hint
+    assert (cell.line, cell.path) == (4, "persons")  # the rows are still checked
+
+
+def test_a_file_of_garbage_is_refused_quickly_with_few_lines(tmp_path: Path) -> None:
+    file = tmp_path / "population.csv"
+    file.write_bytes(b"# source: t\nage,sex,scheme,persons\n" + b"a,b,c,d\n" * 2_000_000)
+    problems = Collector()
+    started = time.perf_counter()
+    assert read_table("population", file, problems) is None
+    assert time.perf_counter() - started < 5
+    assert len(problems.items) < 100
+    summaries = [d for d in problems.items if d.summary]
+    assert {d.path for d in summaries} == {"age", "sex", "scheme", "persons"}
+    assert all("more such errors" in d.message for d in summaries)
+    assert any("checking stopped here after 200 errors" in d.message for d in problems.items)
+    shown = [d for d in problems.items if d.path == "age" and not d.summary]
+    assert len(shown) == 20 and shown[0].line == 3
+
+
+def test_rows_repeating_a_key_are_refused_as_they_are_read(tmp_path: Path) -> None:
+    file = tmp_path / "population.csv"
+    file.write_bytes(b"# source: t\nage,sex,scheme,persons\n" + b"30,male,urrbmi,5\n" * 700_000)
+    problems = Collector()
+    started = time.perf_counter()
+    assert read_table("population", file, problems) is None
+    assert time.perf_counter() - started < 5
+    first = problems.items[0]
+    assert (
+        first.line == 4 and "duplicate row" in first.message and "first on line 3" in first.message
+    )
+    assert len(problems.items) < 30
+
+
+@pytest.mark.parametrize("indicator", ["income", "expenditure", "insured", "insured_active"])
+def test_a_history_figure_of_zero_is_refused_but_a_balance_may_be_zero(
+    tmp_path: Path, indicator: str
+) -> None:
+    file = tmp_path / "history.csv"
+    file.write_text(
+        HISTORY_HEAD + "2020,uebmi_pool,balance,0,seed\n" + f"2020,uebmi,{indicator},0,seed\n",
+        encoding="utf-8",
+    )
+    problems = Collector()
+    assert read_table("history", file, problems) is None
+    (d,) = problems.items
+    assert (d.line, d.path) == (4, "value") and f"uebmi {indicator} of 0 in 2020" in d.message

@@ -117,6 +117,47 @@ def test_start_from_history_without_the_figures_is_a_located_error(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        (
+            "2025,uebmi,insured_active,66000,t\n2025,uebmi,insured_retired,24000,t\n",
+            "has no uebmi_active persons to scale to history.csv's 66,000, uebmi_retired "
+            "persons to scale to history.csv's 24,000 at the end of 2025",
+        ),
+        (
+            "2025,uebmi,insured,90000,t\n",
+            "has no uebmi_active persons to take a share of history.csv's 90,000 uebmi insured",
+        ),
+    ],
+)
+def test_start_from_history_blames_the_population_for_a_scheme_it_lacks(
+    tmp_path: Path, rows: str, said: str
+) -> None:
+    population = tmp_path / "population.csv"
+    lines = (DATA / "population.csv").read_text(encoding="utf-8").splitlines()
+    population.write_text(
+        "".join(f"{line}\n" for line in lines if ",uebmi_" not in line), encoding="utf-8"
+    )
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "# source: test figures\nyear,fund,indicator,value,source\n"
+        + rows
+        + "2025,urrbmi_pool,insured,500000,t\n2025,uebmi_pool,balance,300000000,t\n"
+        "2025,uebmi_personal,balance,100000000,t\n2025,urrbmi_pool,balance,250000000,t\n",
+        encoding="utf-8",
+    )
+    scenario = later(tmp_path, "\n  start_from: history", history)
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(
+        text.replace(str(DATA / "population.csv"), str(population)), encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario)
+    (error,) = caught.value.errors
+    assert error.path == "region.start_from" and f"population.csv {said}" in error.message
+
+
+@pytest.mark.parametrize(
     ("entry", "message"),
     [
         ("care.admision_level: {low: 0.5, high: 1.5}", "unknown parameter 'care.admision_level'"),

@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from fundsim.source.diagnostics import Collector
 from fundsim.source.document import read_yaml
 
@@ -55,3 +57,47 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 def test_two_documents_are_an_error(tmp_path: Path) -> None:
     doc, problems = read(tmp_path, "a: 1\n---\nb: 2\n")
     assert doc is None and "invalid YAML" in problems.items[0].message
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as", "hint"),
+    [
+        ("010", "8", "write 10 if you mean 10"),
+        ("-010", "-8", "write -10 if you mean -10"),
+        ("0x10", "16", "write 16 if you mean 16"),
+        ("0b11", "3", "write 3 if you mean 3"),
+        ("1:30", "90", "write the number in decimal"),
+        ("1:30.5", "90.5", "write the number in decimal"),
+        ("1_000", "1000", "write 1000 if you mean 1000"),
+        ("0.0_5", "0.05", "write 0.05 if you mean 0.05"),
+    ],
+)
+def test_yaml_1_1_number_forms_are_refused_where_written(
+    tmp_path: Path, written: str, read_as: str, hint: str
+) -> None:
+    doc, problems = read(tmp_path, f"name: x\npolicy:\n  a.b: {{2022-01-01: {written}}}\n")
+    assert doc is None
+    [error] = problems.items
+    assert (error.line, error.column, error.path) == (3, 21, "policy.a.b.2022-01-01")
+    assert f"'{written}' is " in error.message and f"read as {read_as}," in error.message
+    assert hint in error.hint and "quotes if it is text" in error.hint
+
+
+def test_decimal_numbers_and_quoted_forms_are_read(tmp_path: Path) -> None:
+    doc, problems = read(
+        tmp_path, "a: [0, -0, 10, +5, 0.5, 00.5, 1.5e-3, '010', \"1:30\", 09, 2025-01-01]\n"
+    )
+    assert not problems.items
+    assert doc.data["a"] == [
+        0,
+        0,
+        10,
+        5,
+        0.5,
+        0.5,
+        1.5e-3,
+        "010",
+        "1:30",
+        "09",
+        dt.date(2025, 1, 1),
+    ]

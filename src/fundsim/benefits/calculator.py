@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from ..codes import LEVELS
 from ..parameters.tree import ParameterTree
-from ..source.diagnostics import Collector
+from ..source.diagnostics import SHOWN, Collector, shown_cell
 from .outpatient import KINDS
 from .settling import CHOICES, DTYPES, OUTPUT, ClaimArrays, People, settle_arrays
 
@@ -42,7 +42,7 @@ NUMBERS = {
     "money": (MAX_YUAN, False, "an amount of yuan", "金额（元）"),
     "days": (MAX_DAYS, True, "a whole number of days", "整数天数"),
 }
-SHOWN = 20  # the errors of one kind in one column shown: enough to fix a file
+__all__ = ["COLUMNS", "NUMBERS", "SHOWN", "calculate", "check_claims", "check_header"]
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,6 @@ def check_claims(
     lines: NDArray[np.int64] | None = None,
     horizon: tuple[dt.date, dt.date] | None = None,
     levels: Sequence[str] = LEVELS,
-    reported: MutableMapping[tuple[str, str], int] | None = None,
 ) -> pd.DataFrame:
     """The claims as typed columns (defaults filled); each bad cell an error at its line and
     column.
@@ -139,9 +138,11 @@ def check_claims(
         header)
     horizon : the first and last day a claim may be dated (None: any date)
     levels : the region's places of care (its declared hospital levels and out_of_area)
-    reported : how many errors of each kind (column, message) were reported so far, for a
-        file checked in chunks: :data:`SHOWN` of each kind are reported in all (default: in
-        this call)
+
+    Errors of one kind in one column are bounded by ``problems``: :data:`SHOWN` of them are
+    given one by one, the rest counted (a file checked in chunks into one collector has
+    :data:`SHOWN` of each kind in all). Only an empty cell (or one of spaces) of an optional
+    column is its default; text such as ``nan`` or ``null`` is refused like any other.
 
     A row with a bad cell is left out of the checks across its columns (whose values would
     mean nothing), so each row's errors are the same however the file is cut into chunks.
@@ -150,18 +151,20 @@ def check_claims(
         return claims
     out = pd.DataFrame(index=claims.index)
     lines = np.arange(len(claims)) + 2 if lines is None else lines
-    counts: MutableMapping[tuple[str, str], int] = {} if reported is None else reported
     broken = np.zeros(len(claims), dtype=bool)  # rows with a bad cell
 
     def bad(mask: NDArray[np.bool_], column: str, message: str, hint: str) -> None:
-        room = SHOWN - counts.get((column, message), 0)
-        if room <= 0 or not mask.any():
+        found = int(np.count_nonzero(mask))
+        if not found:
             return
-        shown = np.flatnonzero(mask)[:room]
+        kind = message.replace("{value}", "…")
+        shown = np.flatnonzero(mask)[: problems.room(display, column, kind)]
         for i in shown:
-            value = claims[column].iloc[i]
-            problems.error(display, int(lines[i]), column, message.format(value=value), hint)
-        counts[(column, message)] = counts.get((column, message), 0) + len(shown)
+            value = shown_cell(str(claims[column].iloc[i]))
+            problems.error(
+                display, int(lines[i]), column, message.format(value=value), hint, kind=kind
+            )
+        problems.more(display, column, kind, found - len(shown))
 
     def bad_cell(mask: NDArray[np.bool_], column: str, message: str, hint: str) -> None:
         broken[mask] = True
@@ -296,11 +299,12 @@ def _distinct(
     column: pd.Series, default: str | None
 ) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
     """A column as codes into its distinct values as text without surrounding spaces (an
-    empty cell, or "nan", the column's ``default`` when it has one)."""
+    empty cell the column's ``default`` when it has one: only an empty one, so that ``nan``
+    or ``null`` is refused, not read as "not given")."""
     codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=False)
     text = [str(u).strip() for u in uniques]
     if default is not None:
-        text = [default if t in ("", "nan") else t for t in text]
+        text = [default if t == "" else t for t in text]
     return codes, np.array(text, dtype=object)
 
 
@@ -308,14 +312,17 @@ def calculate(scenario: Rules, claims: pd.DataFrame, name: str = "claims") -> pd
     """What each layer pays for ``claims`` under ``scenario``'s rules on each claim's date.
 
     ``claims`` has the columns of :data:`COLUMNS` (values as a CSV gives them: text or
-    numbers; optional columns may be left out); bad rows raise
+    numbers; optional columns may be left out, and a missing value, NaN or None, of an
+    optional column is its default); bad rows raise
     :class:`~fundsim.source.diagnostics.ScenarioError` naming the row's line (of a file
     ``name`` with a header) and the column. Returns the input columns plus :data:`OUTPUT`
     [yuan, two decimals].
     """
     problems = Collector()
     tree = scenario.tree
-    text = claims.reset_index(drop=True).astype(str)
+    given = claims.reset_index(drop=True)
+    # a missing value of a table (NaN, None) is an empty cell: the default of its column
+    text = given.astype(object).where(given.notna(), "").astype(str)
     typed = check_claims(
         text, name, problems, horizon=(tree.start, tree.end), levels=scenario.levels
     )

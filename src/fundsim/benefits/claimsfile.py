@@ -4,7 +4,8 @@ Reading (:func:`read_claims`): the encoding is found first (:func:`detect_encodi
 UTF-8, with or without a byte order mark, else GB18030, which covers GBK and GB2312, the
 encodings Excel saves CSV in on Chinese Windows); then the file is read ``rows`` lines at a
 time, each chunk checked (:func:`~fundsim.benefits.calculator.check_claims`, errors at their
-true lines, :data:`~fundsim.benefits.calculator.SHOWN` of each kind in all) and kept as
+true lines, :data:`~fundsim.source.diagnostics.SHOWN` of each kind in all, the rest
+counted) and kept as
 :class:`~fundsim.benefits.settling.ClaimArrays` (person identifiers as integer codes across
 chunks). Memory: the arrays (42 bytes a claim), the distinct person identifiers, and one
 chunk's text.
@@ -188,7 +189,8 @@ def read_claims(
     Raises
     ------
     ScenarioError
-        every bad cell at its line and column (:data:`~.calculator.SHOWN` of a kind), after
+        every bad cell at its line and column (:data:`~fundsim.source.diagnostics.SHOWN` of
+        a kind, the rest counted), after
         the whole file is read; or a file neither UTF-8 nor GB18030, at its first bad byte
     InputError
         a file that is not a CSV of claims (a line with more fields than the header, no
@@ -196,7 +198,6 @@ def read_claims(
     """
     codec, encoding = detect_encoding(path, shown)
     problems = Collector()
-    reported: dict[tuple[str, str], int] = {}
     people = People()
     parts: list[ClaimArrays] = []
     whole = {c.name: True for c in COLUMNS if c.kind in NUMBERS}
@@ -223,7 +224,7 @@ def read_claims(
                 keep = ~_blank(raw)
                 line = raw.index.to_numpy()[keep] + 2  # the header is line 1
                 raw = raw[keep].reset_index(drop=True)
-                typed = check_claims(raw, shown, problems, line, horizon, levels, reported=reported)
+                typed = check_claims(raw, shown, problems, line, horizon, levels)
                 if problems.has_errors:
                     parts.clear()  # nothing will be settled: keep no more
                     continue

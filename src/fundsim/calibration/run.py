@@ -128,8 +128,16 @@ def plan(
     if data_year is not None and first <= data_year:
         window = over_history(scenario.file, first, until, allow_outside)
         rebased, note = window.rebased, window.start_note
+    # a relative error needs a size to be relative to: a balance series of zeros has none
+    # (the other figures are never 0: the history file refuses it)
+    sized = {p.series for p in every if p.value != 0}
     for p in every:
         why = observable(p.fund, p.indicator)
+        if why is None and p.series not in sized:
+            why = (
+                f"every {p.fund} {p.indicator} of the history is 0: a relative error against "
+                "0 has no meaning (give the balances reported)"
+            )
         if (
             why is None
             and p.indicator == "balance"

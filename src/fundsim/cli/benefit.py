@@ -29,11 +29,12 @@ def add_command(commands: Any, allow: Any) -> None:
         "critical illness, assistance and the patient's part, a person's claims of a year in "
         "date order with their annual totals. Columns: person, date, scheme, retired, level, "
         "total; optional non_insured, class_b, tcm, special_group, filing, kind (inpatient, "
-        "outpatient, two_diseases). CLAIMS.csv in UTF-8 (with or without BOM) or GB18030/GBK, "
+        "outpatient, two_diseases), days, transfer; an empty cell of an optional column is "
+        "its default (text such as nan or null is refused). CLAIMS.csv in UTF-8 (with or without BOM) or GB18030/GBK, "
         "found by itself; OUT.csv in UTF-8 with BOM, text cells that a spreadsheet would take "
         "for a formula (=, +, -, @) written with a leading quote. "
         "按情景政策逐笔计算住院及门诊待遇（政策范围、起付线、统筹基金、大额/大病、救助、个人负担）；"
-        "理赔文件可为UTF-8或GBK编码。",
+        "理赔文件可为UTF-8或GBK编码；选填列留空即取默认值。",
     )
     benefit.add_argument("scenario", type=Path, metavar="SCENARIO")
     benefit.add_argument("--claims", type=Path, required=True, metavar="CLAIMS.csv")

@@ -4,7 +4,10 @@ the batch backends, common random numbers across the design points)."""
 from __future__ import annotations
 
 import argparse
+import errno
+import gc
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,17 +75,22 @@ def add_command(commands: Any, allow: Any) -> None:
 
 
 def _range_problem(path: str, low: float, high: float) -> str | None:
-    """What is wrong with varying ``path`` between ``low`` and ``high`` (None: nothing)."""
+    """What is wrong with varying ``path`` between ``low`` and ``high`` (None: nothing):
+    the rules of ``uncertainty:`` (a true/false value, a choice or a count is not drawn)."""
     from ..parameters.catalogue import load_catalogue
+    from ..scenario.uncertainty import DRAWABLE, not_drawable
     from ..source.diagnostics import did_you_mean
 
     catalogue = load_catalogue()
     if path not in catalogue:
         hint = did_you_mean(path, catalogue.paths)
         return f"unknown parameter '{path}'" + (f" ({hint})" if hint else "")
+    entry = catalogue[path]
+    refused = not_drawable(entry)
+    if refused:
+        return f"{refused} ({DRAWABLE}, as in uncertainty:)"
     if not low < high:
         return "LOW must be below HIGH"
-    entry = catalogue[path]
     for value in (low, high):
         if (entry.lower is not None and value < entry.lower) or (
             entry.upper is not None and value > entry.upper
@@ -93,9 +101,29 @@ def _range_problem(path: str, low: float, high: float) -> str | None:
     return None
 
 
+def _ranges_files(files: list[Path], scenario: Path, allowed: list[str]) -> None:
+    """Each ``--ranges`` file judged by its name and place before it is read, as a scenario's
+    files are: a .yaml/.yml file inside the scenario's project or an allowed folder, so no
+    other file is read or quoted back (InputError otherwise)."""
+    from ..scenario.paths import SCENARIO_SUFFIXES, Roots, outside_hint, suffix_problem
+    from ..source.diagnostics import InputError
+
+    roots = Roots.of(scenario, allowed)
+    for file in files:
+        wrong = suffix_problem(file, SCENARIO_SUFFIXES, "a ranges file")
+        if wrong:
+            raise InputError(f"--ranges: {wrong} (范围文件须为YAML文件)")
+        if not roots.contain(file):
+            raise InputError(
+                f"--ranges {file.name!r} lies outside the scenario's project: "
+                f"{outside_hint(roots)} (范围文件须在情景所在项目内)"
+            )
+
+
 def _ranges(texts: list[str], files: list[Path]) -> dict[str, tuple[float, float]]:
     """The extra ranges of ``--range PATH=LOW:HIGH`` and of ``--ranges FILE.yaml`` files
-    (``PATH: {low: L, high: H, source: ...}``), each checked."""
+    (``PATH: {low: L, high: H, source: ...}``, judged first by :func:`_ranges_files`), each
+    checked."""
     from ..scenario.paths import display_path
     from ..source.diagnostics import Collector, InputError
     from ..source.document import read_yaml
@@ -178,6 +206,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for y in years:
         if not first_year <= y <= last:
             raise InputError(f"--year {y} is outside the horizon {first_year}-{last}")
+    _ranges_files(args.ranges, args.scenario, args.allow_outside)
     chosen = sa.factors(scenario, _ranges(args.range, args.ranges))
     if not chosen:
         raise InputError(
@@ -186,6 +215,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     n = args.runs if args.runs is not None else DEFAULT_N[args.method]
     if args.method == "sobol" and (n < 2 or n & (n - 1)):
         raise InputError(f"--runs {n}: Sobol's base sample is a power of 2 (e.g. 16, 64, 256)")
+    _check_points(args.method, len(chosen), n)  # before any design point is drawn
     seed = scenario.monte_carlo.seed if args.seed is None else args.seed
     plan = sa.design(chosen, args.method, n, seed)
     points = len(plan.unit)
@@ -238,6 +268,32 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _check_points(method: str, k: int, n: int) -> None:
+    """Refuse a design of more points than a batch may hold runs (InputError), saying the
+    largest ``--runs`` that fits."""
+    from ..ensemble.batch import MAX_RUNS
+    from ..ensemble.sensitivity import point_count
+    from ..source.diagnostics import InputError
+
+    points = point_count(method, k, n)
+    if points <= MAX_RUNS:
+        return
+    if method == "tornado":  # 2k + 1 points whatever --runs says
+        raise InputError(
+            f"{k} inputs make {points:,} tornado points, more than a batch may hold "
+            f"({MAX_RUNS:,} runs); vary fewer inputs"
+        )
+    per = k + (1 if method == "morris" else 2)
+    largest = MAX_RUNS // per
+    if method == "sobol":
+        largest = 1 << (largest.bit_length() - 1)  # a power of 2
+    raise InputError(
+        f"--method {method} --runs {n:,}: {points:,} design points ({n:,} × {per} for "
+        f"{k} inputs) is more than a batch may hold ({MAX_RUNS:,} runs); give --runs "
+        f"{largest:,} or fewer (设计点数超过一个批次的上限{MAX_RUNS:,}次模拟)"
+    )
+
+
 def _duration(seconds: float, lang: str = "en") -> str:
     if seconds < 90:
         return f"{math.ceil(seconds)}秒" if lang == "zh" else f"{math.ceil(seconds)} s"
@@ -260,20 +316,14 @@ def _write(
 
     from ..places import Writing, mark
     from ..plotting.sensitivity import write_sensitivity_charts
-    from ..reporting.sensitivity import META, number_formats, shown_table
-    from ..results.workbook import write_sheet
+    from ..reporting.sensitivity import META
 
     with Writing() as writing:
         staging = writing.stage(target)
         table.to_csv(staging / "indices.csv", index=False)
         (staging / META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         design_table.to_csv(staging / "design.csv", index=False)
-        with _excel(staging / "indices.xlsx") as book:
-            for lang in ("zh", "en"):
-                shown = shown_table(table, lang)
-                formats = number_formats(table, lang)
-                name = "敏感性" if lang == "zh" else "sensitivity"
-                write_sheet(book, shown, name, formats)
+        _write_workbook(staging / "indices.xlsx", table, Path(target.target) / "indices.xlsx")
         for lang in ("zh", "en"):
             write_sensitivity_charts(table, method, staging / "figures" / lang, lang)
         mark(staging, "sensitivity")
@@ -281,6 +331,61 @@ def _write(
         f"wrote {target.target}/: indices.csv, indices.xlsx, design.csv, figures/ (zh, en)",
         file=out,
     )
+
+
+# lxml's names for a write the system refused, as openpyxl's XML writer raises them
+_LXML_REFUSALS = {"IO_EFBIG": errno.EFBIG, "IO_ENOSPC": errno.ENOSPC, "IO_EDQUOT": errno.EDQUOT}
+
+
+def _write_workbook(path: Path, table: Any, shown: Path) -> None:
+    """indices.xlsx at ``path`` (``shown`` in messages: where it was to go): a write the system refuses (the disk full, a file larger
+    than the process may write) is raised as the OSError it is, so that it is said as one
+    (exit 2), though it reaches openpyxl as lxml's ``SerialisationError: IO_EFBIG``. The
+    half-written workbook, collected here, fails again as its XML writer and zip file close:
+    those echoes of the refusal are not printed (they would come as tracebacks)."""
+    previous = sys.unraisablehook
+    refused: list[int] = []
+
+    def quiet(unraisable: Any) -> None:
+        if not refused:
+            previous(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        try:
+            _sheets(path, table)
+        except Exception as error:
+            number = _refused(error)
+            if number is None:
+                raise
+            refused.append(number)
+        gc.collect()  # the workbook, its traceback gone, closed now while the hook is quiet
+    finally:
+        sys.unraisablehook = previous
+    if refused:
+        raise OSError(refused[0], os.strerror(refused[0]), str(shown))
+
+
+def _refused(error: BaseException) -> int | None:
+    """The errno of a write the system refused, from an OSError or lxml's text, or None."""
+    from ..places import WRITE_ERRNOS
+
+    if isinstance(error, OSError):
+        return error.errno if error.errno in WRITE_ERRNOS else None
+    text = str(error)
+    return next((n for name, n in _LXML_REFUSALS.items() if name in text), None)
+
+
+def _sheets(path: Path, table: Any) -> None:
+    from ..reporting.sensitivity import number_formats, shown_table
+    from ..results.workbook import write_sheet
+
+    with _excel(path) as book:
+        for lang in ("zh", "en"):
+            shown = shown_table(table, lang)
+            formats = number_formats(table, lang)
+            name = "敏感性" if lang == "zh" else "sensitivity"
+            write_sheet(book, shown, name, formats)
 
 
 def _excel(path: Path) -> Any:

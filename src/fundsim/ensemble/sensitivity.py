@@ -109,6 +109,12 @@ class Design:
         return {f.path: float(row[j]) for j, f in enumerate(self.factors)}
 
 
+def point_count(method: str, k: int, n: int) -> int:
+    """How many design points ``method`` makes for ``k`` inputs and ``n`` base samples (the
+    sizes :func:`design` gives), known before any is drawn."""
+    return {"tornado": 2 * k + 1, "morris": n * (k + 1), "sobol": n * (k + 2)}[method]
+
+
 def design(chosen: Sequence[Factor], method: str, n: int, seed: int) -> Design:
     """The design of ``method`` with ``n`` base samples (Sobol: n(k + 2) points, n a power of
     2; Morris: n trajectories of k + 1 points; tornado: the median and each input at its 5%

@@ -54,7 +54,9 @@ class CorpusRegion:
     def read(cls, folder: Path) -> CorpusRegion:
         """The region in ``folder`` (``figures.yaml`` and ``history.csv``)."""
         problems = Collector()
-        document = read_yaml(folder / "figures.yaml", problems, display=str(folder / "figures.yaml"))
+        document = read_yaml(
+            folder / "figures.yaml", problems, display=str(folder / "figures.yaml")
+        )
         table = read_table("history", folder / "history.csv", problems)
         problems.raise_if_errors()
         assert document is not None and table is not None
@@ -111,9 +113,7 @@ def origins(region: CorpusRegion, horizons: int = HORIZONS) -> list[int]:
     for year in years:
         before = {p.year for p in region.history if p.year < year and p.indicator in MONEY}
         later = [
-            p
-            for p in region.history
-            if year < p.year <= year + horizons and p.indicator in SCORED
+            p for p in region.history if year < p.year <= year + horizons and p.indicator in SCORED
         ]
         if len(before) >= MIN_BEFORE and later and stocks(region, year) is not None:
             out.append(year)
@@ -125,7 +125,9 @@ def figures_at(region: CorpusRegion, origin: int, horizons: int = HORIZONS) -> d
     its static figures, the stocks of that year end and the history up to it."""
     found = stocks(region, origin)
     if found is None:
-        raise InputError(f"{region.key}: no insured and balances of both schemes at the end of {origin}")
+        raise InputError(
+            f"{region.key}: no insured and balances of both schemes at the end of {origin}"
+        )
     insured, balances = found
     history: dict[int, dict[str, dict[str, float]]] = {}
     for p in region.history:
@@ -196,14 +198,14 @@ def evaluate_origin(
     init_region(place, figures_file)
     baseline = place / "scenarios" / "baseline.yaml"
     chosen = plan(baseline, None, origin, [place])
-    say(f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}")
+    say(
+        f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
+    )
     result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
     calibrated = place / "scenarios" / "calibrated.yaml"
     write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
     later = [
-        p
-        for p in region.history
-        if origin < p.year <= origin + horizons and p.indicator in SCORED
+        p for p in region.history if origin < p.year <= origin + horizons and p.indicator in SCORED
     ]
     say(f"{region.key} {origin}: forecast {origin + 1}-{origin + horizons}, {len(later)} figures")
     last = max(p.year for p in later)
@@ -219,7 +221,12 @@ def evaluate_origin(
             score(region.key, p.fund, p.indicator, origin, p.year, p.value, column, past, rng)
         )
     return OriginResult(
-        region.key, origin, scored, result.rms, time.perf_counter() - started, chosen.until.__str__()
+        region.key,
+        origin,
+        scored,
+        result.rms,
+        time.perf_counter() - started,
+        chosen.until.__str__(),
     )
 
 

@@ -3,6 +3,7 @@ its errors located (file, line, dotted path) and worded for a planner."""
 
 from __future__ import annotations
 
+import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,21 +125,70 @@ def _check_schema(source: SourceDocument, name: str, problems: Collector) -> Doc
     try:
         return Document.model_validate(source.data)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
+        for error in _one_per_uncertainty(exc.errors(include_url=False), source.data):
             _report_schema_error(error, source, name, problems)
         return None
+
+
+def _is_label(part: Any) -> bool:
+    """Whether a part of an error's location is pydantic's name for a validator or a branch
+    of a union (``tagged-union[Normal,…]``, ``literal['none']``), not a key of the file."""
+    return isinstance(part, str) and bool(_LABEL.fullmatch(part))
+
+
+_LABEL = re.compile(r"[a-z-]+\[.*\]", re.DOTALL)
+
+
+def _one_per_uncertainty(errors: list[Any], data: Any) -> list[Any]:
+    """The errors of an ``uncertainty:`` entry as a planner needs them. An entry is a
+    distribution or ``none``, and pydantic reports a wrong entry against both: the
+    distribution's error is kept and the spurious "Input should be 'none'" dropped; an entry
+    that is no mapping at all (null, a number, other text) gets one error saying what an
+    entry is."""
+    entries = data.get("uncertainty") if isinstance(data, dict) else None
+    kept: list[Any] = []
+    said: set[str] = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        if not (isinstance(entries, dict) and len(loc) > 2 and loc[0] == "uncertainty"):
+            kept.append(error)
+            continue
+        key = loc[1]
+        value = entries.get(key)
+        if isinstance(value, dict):
+            if error["type"] != "literal_error":
+                kept.append(error)
+        elif key not in said:
+            said.add(key)
+            kept.append(
+                {
+                    "type": "uncertainty_entry",
+                    "loc": ("uncertainty", key),
+                    "msg": f"{_short(value)} is not a distribution",
+                    "input": value,
+                }
+            )
+    return kept
 
 
 def _report_schema_error(
     error: Any, source: SourceDocument, name: str, problems: Collector
 ) -> None:
-    loc = tuple(error["loc"])
+    loc = tuple(p for p in error["loc"] if not _is_label(p))
     data_path = _data_path(source.data, loc)
     kind = error["type"]
     message = str(error["msg"]).removeprefix("Value error, ")
     hint = ""
     where = data_path
-    if kind == "missing":
+    if kind == "uncertainty_entry":
+        hint = (
+            "an uncertain parameter is drawn from {distribution: …, …, source: …} ("
+            + ", ".join(DISTRIBUTIONS)
+            + "), or none to drop a draw an extended file makes"
+        )
+    elif kind == "finite_number":
+        message = f"{_short(error.get('input'))} is not a finite number"
+    elif kind == "missing":
         where = (*data_path, loc[-1]) if data_path[-1:] != loc[-1:] else data_path
         message = f"missing required key '{loc[-1]}'"
         fields = _fields_at(loc[:-1])
@@ -166,6 +216,12 @@ def _report_schema_error(
         hint = "lower-case letters, digits, '-' and '_', e.g. drg-2025"
     elif kind.endswith("_type"):
         message = f"{_short(error.get('input'))} is not valid here: {message}"
+    elif message.startswith("Input should be ") and not isinstance(
+        error.get("input"), (dict, list)
+    ):  # the value quoted: "0 should be greater than 0"
+        message = (
+            f"{_short(error.get('input'))} should be {message.removeprefix('Input should be ')}"
+        )
     dotted_path = dotted(tuple(str(p) for p in where))
     line, column = source.position_of(where)
     problems.error(name, line, dotted_path, message, hint, column=column)

@@ -33,7 +33,7 @@ from pydantic import Field, ValidationError, field_validator
 from .. import places
 from ..source.diagnostics import Collector, Diagnostic, ScenarioError
 from ..source.document import read_yaml
-from .regiondata import HISTORY_FUNDS, HISTORY_INDICATORS
+from .regiondata import HISTORY_FUNDS, HISTORY_INDICATORS, HISTORY_WHAT
 from .schema import Strict, Text, Title
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -137,7 +137,8 @@ def _check_history(
     figures: Figures, source: Any, shown: str, problems: Collector, today: dt.date
 ) -> None:
     """What history.csv would refuse, said at the figures' own lines: a year not yet ended, a
-    negative figure other than a balance."""
+    negative figure other than a balance, or one of 0 (a fund with members has income,
+    spending, members and admissions)."""
     for year, funds in figures.history.items():
         if year > today.year:
             problems.error(
@@ -157,6 +158,16 @@ def _check_history(
                         f"history.{year}.{fund}.{indicator}",
                         f"{indicator} of {value:g} is negative",
                         "only a year-end balance may be negative",
+                    )
+                elif indicator != "balance" and value == 0:
+                    problems.error(
+                        shown,
+                        source.line_of(("history", str(year), fund, indicator)),
+                        f"history.{year}.{fund}.{indicator}",
+                        f"{indicator} of 0: a fund with members has "
+                        f"{HISTORY_WHAT[indicator]} (历史数据不能为0)",
+                        "give the figure reported, or leave it out when it is not known; only "
+                        "a year-end balance may be 0",
                     )
 
 

@@ -13,7 +13,15 @@ from ..source.diagnostics import Collector, did_you_mean, valid_names_hint
 from ..source.document import PathKey
 from .chain import ChainFile
 from .schema import Horizon
-from .values import DATE_KEY, INVALID, POLICY_META, check_value, group_leaves, read_rule
+from .values import (
+    DATE_KEY,
+    INVALID,
+    POLICY_META,
+    check_value,
+    group_leaves,
+    read_rule,
+    warn_unsourced,
+)
 
 
 def read_policy(
@@ -91,7 +99,9 @@ def _read_entry(
     key_path: PathKey = ("policy", written)
     where = f"policy.{written}"
     entry = catalogue[path]
-    path_source = entries.get("source", "") if isinstance(entries.get("source"), str) else ""
+    if not _source_is_text(entries, file, (*key_path, "source"), f"{where}.source", problems):
+        return
+    path_source = entries.get("source", "")
     ranges: list[tuple[dt.date, dt.date, int]] = []
     for key, raw in entries.items():
         if key in POLICY_META:
@@ -153,12 +163,17 @@ def _read_entry(
                     f"got keys {', '.join(sorted(raw))}",
                 )
                 continue
-            source = raw.get("source", source) if isinstance(raw.get("source"), str) else source
+            if not _source_is_text(
+                raw, file, (*key_path, key, "source"), f"{key_where}.source", problems
+            ):
+                continue
+            source = raw.get("source", source)
             raw = raw["value"]
             value_line = file.source.line_of((*key_path, key, "value"))
         checked = check_value(entry, raw, name, value_line, key_where, problems)
         if checked is INVALID:
             continue
+        warn_unsourced(source, name, key_line, key_where, problems)
         origin = Origin("override", name, key_line, key, source)
         override = Override(path, start, end, checked, origin)
         if end is None:
@@ -191,3 +206,24 @@ def _read_entry(
         rule = read_rule(file, entry, then_path, entries["then"], last.start, path_source, problems)
         if rule is not INVALID:
             open_ended[open_ended.index(last)] = dataclasses.replace(last, rule=rule)
+
+
+def _source_is_text(
+    node: dict[str, Any], file: ChainFile, key_path: PathKey, where: str, problems: Collector
+) -> bool:
+    """Whether ``node``'s ``source``, when it has one, is text that says something (an error
+    where it is not, as a parameter's value gets: an empty source is no source)."""
+    if "source" not in node:
+        return True
+    source = node["source"]
+    if isinstance(source, str) and source.strip():
+        return True
+    problems.error(
+        file.name,
+        file.source.line_of(key_path),
+        where,
+        "source must be text" if not isinstance(source, str) else "source is empty",
+        "name the document, table or derivation the value comes from, e.g. "
+        "source: 医保发〔2024〕12号",
+    )
+    return False

@@ -2,103 +2,46 @@
 
 Each file starts with ``#`` comment lines that say where its numbers come from (at least one
 ``# source:`` line is required), then a header row and data rows. Reading checks every cell
-and the table as a whole, and reports problems with the file, the line and the column.
+(:mod:`fundsim.scenario.csvtable`: the rules of the text, bounded on any file), that no two
+rows describe the same thing, and the table as a whole, and reports problems with the file,
+the line and the column.
+
+Persons may be fractional: a population file holds estimates spread over ages by shares
+(``fundsim init`` writes three decimals); the model draws whole persons from them.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..codes import SCHEMES, SEXES
 from ..source.diagnostics import Collector
+from .csvtable import MAX_BYTES, Column, Table, read_rows, read_text
+
+__all__ = ["MAX_AGE", "MAX_BYTES", "OPTIONAL", "SPECS", "Column", "Table", "read_table"]
 
 MAX_AGE = 110
 # ASSUMPTION, beyond any region: the whole country taken as one region (a national check,
 # calibration/national/) has at most about 12 million people in one age, sex and scheme;
 # the largest pooling area, Chongqing (about 32 million insured), a few hundred thousand.
 MAX_PERSONS_PER_CELL = 20_000_000
-MAX_BYTES = 16 * 2**20  # a region file is a few kB to a few hundred kB
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # "int", "float", "choice" or "text" (not empty)
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-
-    def parse(self, text: str) -> tuple[Any, str | None]:
-        text = text.strip()
-        if self.type == "text":
-            return (text, None) if text else (None, f"no {self.name} given")
-        if self.type == "choice":
-            if text in self.choices:
-                return text, None
-            return None, f"'{text}' is not one of {', '.join(self.choices)}"
-        try:
-            value: float = int(text) if self.type == "int" else float(text)
-        except ValueError:
-            what = "a whole number" if self.type == "int" else "a number"
-            return None, f"'{text}' is not {what}"
-        if value != value or value in (float("inf"), float("-inf")):
-            return None, f"'{text}' is not a finite number"
-        if (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
-        ):
-            low = "-∞" if self.low is None else f"{self.low:g}"
-            high = "∞" if self.high is None else f"{self.high:g}"
-            return None, f"{value:g} is outside [{low}, {high}]"
-        return value, None
-
-
-@dataclass
-class Table:
-    """A region data table: columns by name, the line of each row, and its comment lines."""
-
-    file: Path
-    display: str
-    columns: dict[str, list[Any]] = field(default_factory=dict)
-    lines: list[int] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-
-    def rows(self) -> list[dict[str, Any]]:
-        names = list(self.columns)
-        return [
-            dict(zip(names, values, strict=True))
-            for values in zip(*self.columns.values(), strict=True)
-        ]
 
 
 @dataclass(frozen=True)
 class Spec:
+    """A kind of region data file: its columns, the columns no two rows may share the
+    values of, and the checks of the table as a whole."""
+
     kind: str
     description: str
     columns: tuple[Column, ...]
     check: Callable[[Table, Collector], None]
-
-
-def _unique(table: Table, problems: Collector, keys: tuple[str, ...]) -> None:
-    seen: dict[tuple[Any, ...], int] = {}
-    for line, row in zip(table.lines, table.rows(), strict=True):
-        key = tuple(row[k] for k in keys)
-        if key in seen:
-            problems.error(
-                table.display,
-                line,
-                "",
-                f"duplicate row for {dict(zip(keys, key, strict=True))} (first on line {seen[key]})",
-            )
-        else:
-            seen[key] = line
+    unique: tuple[str, ...] = ()
 
 
 def _check_population(table: Table, problems: Collector) -> None:
-    _unique(table, problems, ("age", "sex", "scheme"))
     if sum(table.columns["persons"]) <= 0:
         problems.error(
             table.display, table.lines[0], "", "the population is empty (persons sum to 0)"
@@ -165,7 +108,6 @@ def _check_admissions(table: Table, problems: Collector) -> None:
 
 
 def _check_fertility(table: Table, problems: Collector) -> None:
-    _unique(table, problems, ("age",))
     total = sum(table.columns["share"])
     if abs(total - 1.0) > 1e-6:
         problems.error(
@@ -195,6 +137,14 @@ HISTORY_INDICATORS = (
     "insured_retired",
     "admissions",
 )
+HISTORY_WHAT = {  # what a fund with members has, by indicator
+    "income": "income",
+    "expenditure": "spending",
+    "insured": "insured persons",
+    "insured_active": "active members",
+    "insured_retired": "retired members",
+    "admissions": "admissions",
+}
 HISTORY_FIRST_YEAR = 1990  # the schemes began in the 1990s (as the horizon's bounds)
 # ASSUMPTION, beyond any region: a yearly figure of a whole country's funds is about 3e12
 # yuan (shared/data/national_fund_2018_2022.csv: 30,922亿 of income in 2022), its balance 4.3e12
@@ -202,7 +152,6 @@ MAX_HISTORY_VALUE = 1e14
 
 
 def _check_history(table: Table, problems: Collector) -> None:
-    _unique(table, problems, ("year", "fund", "indicator"))
     for line, row in zip(table.lines, table.rows(), strict=True):
         if row["indicator"] != "balance" and row["value"] < 0:
             problems.error(
@@ -211,6 +160,20 @@ def _check_history(table: Table, problems: Collector) -> None:
                 "value",
                 f"{row['indicator']} of {row['value']:g} is negative",
                 "only a year-end balance may be negative",
+                kind="negative",
+            )
+        elif row["indicator"] != "balance" and row["value"] == 0:
+            # a fund that exists has members, income and spending: a 0 is a figure not known
+            # (and a relative error against it has no meaning)
+            problems.error(
+                table.display,
+                line,
+                "value",
+                f"{row['fund']} {row['indicator']} of 0 in {row['year']}: a fund with members "
+                f"has {HISTORY_WHAT[row['indicator']]}",
+                "give the figure reported, or leave the row out when it is not known; only a "
+                "year-end balance may be 0",
+                kind="zero",
             )
 
 
@@ -225,6 +188,7 @@ SPECS: dict[str, Spec] = {
             Column("persons", "float", 0, MAX_PERSONS_PER_CELL),
         ),
         _check_population,
+        unique=("age", "sex", "scheme"),
     ),
     "mortality": Spec(
         "mortality",
@@ -235,6 +199,7 @@ SPECS: dict[str, Spec] = {
             Column("qx_female", "float", 0, 1),
         ),
         _check_mortality,
+        unique=("age",),
     ),
     "admission_rates": Spec(
         "admission_rates",
@@ -247,12 +212,14 @@ SPECS: dict[str, Spec] = {
             Column("cost_factor", "float", 0, 20),
         ),
         _check_admissions,
+        unique=("scheme", "age_from"),
     ),
     "fertility": Spec(
         "fertility",
         "share of a woman's lifetime births at each age (sums to 1)",
         (Column("age", "int", 10, 60), Column("share", "float", 0, 1)),
         _check_fertility,
+        unique=("age",),
     ),
     "history": Spec(
         "history",
@@ -265,27 +232,10 @@ SPECS: dict[str, Spec] = {
             Column("source", "text"),
         ),
         _check_history,
+        unique=("year", "fund", "indicator"),
     ),
 }
 OPTIONAL = ("history",)  # region data a region may leave out
-
-
-def _records(text: str) -> Iterator[tuple[int, str]]:
-    """The lines of ``text``, numbered from 1; a row whose quoted cell holds a line break (as
-    the csv library writes one) is one record over its lines, numbered by its first."""
-    plain, ends = text.splitlines(), text.splitlines(keepends=True)
-    i = 0
-    while i < len(plain):
-        j = i
-        if not plain[i].lstrip().startswith("#"):
-            quotes = plain[i].count('"')
-            while quotes % 2 and j + 1 < len(plain):  # a quote still open: the next line too
-                j += 1
-                quotes += plain[j].count('"')
-            if quotes % 2:  # never closed: the line alone, as it is
-                j = i
-        yield i + 1, "".join(ends[i:j]) + plain[j]
-        i = j + 1
 
 
 def read_table(
@@ -294,79 +244,12 @@ def read_table(
     """Read and check one region data file of ``kind``; None (with errors recorded) when invalid."""
     spec = SPECS[kind]
     name = display or str(file)
-    try:
-        if file.exists() and not file.is_file():
-            problems.error(name, 0, "", f"region data file ({kind}) is not a regular file")
-            return None
-        if file.stat().st_size > MAX_BYTES:
-            problems.error(
-                name,
-                0,
-                "",
-                f"region data file ({kind}) is larger than {MAX_BYTES // 2**20} MiB",
-                f"a {kind} file has a row per {'age, sex and scheme' if kind == 'population' else 'age'}",
-            )
-            return None
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        problems.error(name, 0, "", f"region data file ({kind}) not found")
-        return None
-    except OSError as exc:
-        problems.error(name, 0, "", f"region data file ({kind}) cannot be read: {exc.strerror}")
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.error(name, 0, "", f"region data file ({kind}) is not UTF-8 CSV text")
+    text = read_text(file, name, kind, problems)
+    if text is None:
         return None
     table = Table(file=file, display=name)
-    header: list[str] | None = None
-    header_line = 0
-    before = len(problems.items)
-    for number, line in _records(text):
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("#"):
-            table.comments.append(line.lstrip()[1:].strip())
-            continue
-        cells = next(csv.reader([line]))
-        if header is None:
-            header, header_line = [c.strip() for c in cells], number
-            expected = [c.name for c in spec.columns]
-            missing = [c for c in expected if c not in header]
-            if missing:
-                problems.error(
-                    name,
-                    number,
-                    "",
-                    f"missing column(s) {', '.join(missing)}",
-                    f"a {kind} file has columns {', '.join(expected)}",
-                )
-                return None
-            table.columns = {c.name: [] for c in spec.columns}
-            continue
-        if len(cells) != len(header):
-            problems.error(
-                name, number, "", f"{len(cells)} cells where the header has {len(header)}"
-            )
-            continue
-        row = dict(zip(header, cells, strict=True))
-        parsed: dict[str, Any] = {}
-        for column in spec.columns:
-            value, message = column.parse(row[column.name])
-            if message:
-                problems.error(name, number, column.name, message)
-            parsed[column.name] = value
-        if len(problems.items) == before:
-            for column in spec.columns:
-                table.columns[column.name].append(parsed[column.name])
-            table.lines.append(number)
-    if header is None:
-        problems.error(name, 1, "", f"region data file ({kind}) has no header and no rows")
-        return None
-    if not table.lines and len(problems.items) == before:
-        problems.error(name, header_line, "", f"region data file ({kind}) has a header but no rows")
-    if not any(c.lower().startswith("source") for c in table.comments):
+    errors = read_rows(text, name, kind, spec.columns, spec.unique, table, problems)
+    if table.columns and not any(c.lower().startswith("source") for c in table.comments):
         problems.error(
             name,
             1,
@@ -374,7 +257,10 @@ def read_table(
             "no '# source: …' comment line",
             "every number from the world carries its source",
         )
-    if len(problems.items) > before:
+        errors += 1
+    if errors:
         return None
+    before = len(problems.items)
     spec.check(table, problems)
-    return table if len(problems.items) == before else None
+    new = problems.items[before:]
+    return None if any(d.severity == "error" for d in new) else table

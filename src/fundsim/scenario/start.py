@@ -149,6 +149,16 @@ def from_history(
             return start
         return _unchanged(start, region.data_year, year)
     stocks = Stocks.find(history, population, year, region.data_year, opening_now or {})
+    if forward and stocks.empty:
+        problems.error(
+            file_name,
+            line,
+            where,
+            f"{population.display} has no {', '.join(stocks.empty)} at the end of {year}",
+            "give the population file's rows of those schemes (age, sex, scheme, persons), "
+            "or use start_from: roll_forward",
+        )
+        return start
     if forward and (stocks.missing_members or stocks.missing_balances):
         what = [f"insured of {s}" for s in stocks.missing_members] + [
             f"balance of {a}" for a in stocks.missing_balances
@@ -157,7 +167,7 @@ def from_history(
             file_name,
             line,
             where,
-            f"history.csv has no {', '.join(what)} at the end of {year}",
+            f"{history.display} has no {', '.join(what)} at the end of {year}",
             f"add the rows (year {year}; insured_active and insured_retired of uebmi, insured "
             "of urrbmi_pool, balance of uebmi_pool, uebmi_personal and urrbmi_pool), or use "
             "start_from: roll_forward",
@@ -217,6 +227,7 @@ class Stocks:
     opening : balance per account: (yuan, the history line it rests on)
     derived : per account whose balance is not printed for that year, how it was found (zh, en)
     missing_members, missing_balances : what the history cannot give
+    empty : schemes the history counts and the population file has nobody of (its fault)
     """
 
     scale: dict[str, float]
@@ -224,6 +235,7 @@ class Stocks:
     derived: dict[str, tuple[str, str]]
     missing_members: list[str]
     missing_balances: list[str]
+    empty: list[str] = field(default_factory=list)
 
     @classmethod
     def find(
@@ -264,6 +276,13 @@ class Stocks:
             targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
         scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
         scale |= {s: 1.0 for s in targets if not counts.get(s) and not targets[s]}  # none, none
+        # a figure of the history and nobody in the population file to scale to it: the
+        # population file's fault, not the history's
+        empty = [
+            f"{s} persons to scale to {history.file.name}'s {targets[s]:,.0f}"
+            for s in targets
+            if not counts.get(s) and targets[s]
+        ]
         opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
         derived: dict[str, tuple[str, str]] = {}
         pool, personal = opening_now.get("uebmi_pool"), opening_now.get("uebmi_personal")
@@ -327,7 +346,7 @@ class Stocks:
                     )
         missing = [s for s in ("uebmi_active", "uebmi_retired", "urrbmi") if s not in scale]
         missing_balances = [a for a in ACCOUNT_FUNDS[:3] if a not in opening]
-        return cls(scale, opening, derived, missing, missing_balances)
+        return cls(scale, opening, derived, missing, missing_balances, empty)
 
 
 def scaled_population(table: Table, scale: dict[str, float]) -> Table:

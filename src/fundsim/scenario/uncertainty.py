@@ -7,13 +7,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..parameters.catalogue import Catalogue
+from ..parameters.catalogue import Catalogue, Entry
 from ..parameters.timeline import Origin
 from ..parameters.tree import ParameterTree
 from ..source.diagnostics import Collector, did_you_mean
 from ..source.document import PathKey
 from .chain import ChainFile
 from .values import RULE_GROWTH, check_rule_values
+
+DRAWABLE = "uncertainty applies to continuous numeric parameters"
+
+
+def not_drawable(entry: Entry) -> str | None:
+    """Why parameter ``entry`` cannot be drawn from a distribution (a true/false value, a
+    choice, a count, a month), or None when it can; the same rule for ``uncertainty:`` and
+    ``fundsim sensitivity --range``."""
+    if not entry.kind.numeric or entry.kind.name in {"count", "month"}:
+        return f"{entry.kind.label_article} cannot be drawn from a distribution"
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,14 +81,9 @@ def read_uncertainty(
                 )
                 continue
             entry = catalogue[path]
-            if not entry.kind.numeric or entry.kind.name in {"count", "month"}:
-                problems.error(
-                    file.name,
-                    line,
-                    where,
-                    f"{entry.kind.label_article} cannot be drawn from a distribution",
-                    "uncertainty applies to continuous numeric parameters",
-                )
+            refused = not_drawable(entry)
+            if refused:
+                problems.error(file.name, line, where, refused, DRAWABLE)
                 continue
             low, high = distribution.support()
             if distribution.bounded and not entry.contains(low, high):

@@ -229,7 +229,7 @@ def _read_leaf(
                 if rule is INVALID:
                     return None
                 steps[-1] = dataclasses.replace(steps[-1], rule=rule)
-            _warn_unsourced(entry, source, name, line, where, problems)
+            warn_unsourced(source, name, line, where, problems)
             return Timeline(tuple(steps))
         rule = None
         if "then" in raw:
@@ -245,7 +245,7 @@ def _read_leaf(
     checked = check_value(entry, raw, name, line, where, problems)
     if checked is INVALID:
         return None
-    _warn_unsourced(entry, source, name, line, where, problems)
+    warn_unsourced(source, name, line, where, problems)
     origin = Origin("baseline", name, line, "", source)
     return Timeline((Step(EARLIEST, checked, origin, rule),))
 
@@ -356,9 +356,8 @@ def check_value(
     return checked
 
 
-def _warn_unsourced(
-    entry: Entry, source: str, name: str, line: int, where: str, problems: Collector
-) -> None:
+def warn_unsourced(source: str, name: str, line: int, where: str, problems: Collector) -> None:
+    """A warning at ``where`` when a value (a parameter's, or a policy change's) has no source."""
     if not source.strip():
         problems.warning(
             name,

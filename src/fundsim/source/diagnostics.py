@@ -4,6 +4,11 @@ Every problem found while reading a scenario becomes a :class:`Diagnostic`. Load
 stops at the first one: all are collected and raised together in a :class:`ScenarioError`,
 so a planner fixes a file in one pass. The text format follows compilers
 (``file:line:column: error: path: message``) so editors can jump to the place.
+
+A file can be wrong on every line (a 16 MB table of garbage has millions of bad cells), so
+errors given a *kind* are bounded: the first :data:`SHOWN` of each kind in each column of a
+file are kept, the rest counted into one "… and N more such errors" line. Memory and output
+then stay small whatever the file holds.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+SHOWN = 20  # the errors of one kind in one column of a file shown: enough to fix a file
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class Diagnostic:
     path : dotted path of the offending key (``policy.payment.drg.share``), or ""
     message : what is wrong
     hint : what would be valid, or a "did you mean"
+    summary : it counts the errors of a kind beyond those shown (listed after the file's others)
     """
 
     severity: Severity
@@ -38,6 +45,7 @@ class Diagnostic:
     path: str
     message: str
     hint: str = ""
+    summary: bool = False
 
     def format(self) -> str:
         where = self.file
@@ -78,11 +86,19 @@ class ScenarioError(Exception):
 
 
 class Collector:
-    """Accumulates diagnostics for one load; raises them together."""
+    """Accumulates diagnostics for one load; raises them together.
 
-    def __init__(self) -> None:
+    Errors given a ``kind`` (a short phrase, the same for every error of that kind: "not a
+    whole number") are bounded: :attr:`shown` of each kind in each column (``path``) of a
+    file are kept, and the rest are counted into one summary diagnostic, updated in place.
+    """
+
+    def __init__(self, shown: int = SHOWN) -> None:
         self.items: list[Diagnostic] = []
+        self.shown = shown
         self._seen: set[tuple[str, str, int, str, str]] = set()
+        self._found: dict[tuple[str, str, str], int] = {}  # errors of each (file, path, kind)
+        self._summary: dict[tuple[str, str, str], int] = {}  # where its summary is in items
 
     def add(self, diagnostic: Diagnostic) -> None:
         key = (
@@ -97,9 +113,56 @@ class Collector:
             self.items.append(diagnostic)
 
     def error(
-        self, file: str | Path, line: int, path: str, message: str, hint: str = "", column: int = 0
+        self,
+        file: str | Path,
+        line: int,
+        path: str,
+        message: str,
+        hint: str = "",
+        column: int = 0,
+        kind: str = "",
     ) -> None:
+        """Record an error; one of a ``kind`` beyond the :attr:`shown` is only counted."""
+        if kind:
+            key = (str(file), path, kind)
+            self._found[key] = self._found.get(key, 0) + 1
+            if self._found[key] > self.shown:
+                self._summarise(key)
+                return
         self.add(Diagnostic("error", str(file), line, column, path, message, hint))
+
+    def room(self, file: str | Path, path: str, kind: str) -> int:
+        """How many more errors of ``kind`` in ``path`` of ``file`` would be shown."""
+        return max(self.shown - self._found.get((str(file), path, kind), 0), 0)
+
+    def more(self, file: str | Path, path: str, kind: str, count: int) -> None:
+        """Count ``count`` errors of ``kind`` found beyond those given one by one (a reader
+        that checks a column at once gives only the first :meth:`room` of them)."""
+        if count <= 0:
+            return
+        key = (str(file), path, kind)
+        self._found[key] = self._found.get(key, 0) + count
+        if self._found[key] > self.shown:
+            self._summarise(key)
+
+    def _summarise(self, key: tuple[str, str, str]) -> None:
+        file, path, kind = key
+        beyond = self._found[key] - self.shown
+        summary = Diagnostic(
+            "error",
+            file,
+            0,
+            0,
+            path,
+            f"… and {beyond:,} more such errors ({kind}); the first {self.shown} are shown "
+            f"(另有{beyond:,}个同类错误未列出)",
+            summary=True,
+        )
+        if key in self._summary:
+            self.items[self._summary[key]] = summary
+        else:
+            self._summary[key] = len(self.items)
+            self.items.append(summary)
 
     def warning(
         self, file: str | Path, line: int, path: str, message: str, hint: str = "", column: int = 0
@@ -116,8 +179,24 @@ class Collector:
 
 
 def sorted_diagnostics(items: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Errors in file order, then line order; stable otherwise."""
-    return sorted(items, key=lambda d: (d.file, d.line, d.column))
+    """Errors in file order, then line order (a file's summaries of errors not shown
+    last); stable otherwise."""
+    return sorted(items, key=lambda d: (d.file, d.summary, d.line, d.column))
+
+
+SHOWN_CHARACTERS = 40  # of a value quoted in a message
+
+
+def shown_cell(text: str) -> str:
+    """A value from a file as a message quotes it: control characters escaped (a NUL is not
+    shown as a space, an escape sequence never reaches the terminal), and cut to
+    :data:`SHOWN_CHARACTERS`."""
+    cut = text[:SHOWN_CHARACTERS]
+    escaped = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+        for c in cut
+    )
+    return escaped + ("…" if len(text) > SHOWN_CHARACTERS else "")
 
 
 def did_you_mean(name: str, candidates: Sequence[str], cutoff: float = 0.6) -> str:

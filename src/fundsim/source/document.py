@@ -15,10 +15,17 @@ build the Python values ourselves, so that
 
 Mapping keys are kept as the text written (``2025-01-01`` stays a string key), values are
 resolved by YAML's core schema (``2025-01-01`` as a value becomes a :class:`datetime.date`).
+
+YAML 1.1, which PyYAML reads, turns some plain numbers into numbers other than the decimal
+one written: ``010`` is octal 8, ``0x10`` 16, ``0b11`` 3, ``1:30`` 90 (base 60), and
+``1_000`` drops its ``_`` (YAML 1.2 and other readers take it for text). Each is refused where
+it is written, with the decimal number to write (:func:`number_form`): a planner who writes
+``lag_days: 010`` means ten, and a warning read too late would leave the forecast on eight.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +45,14 @@ SAFE_TAGS = frozenset(t for t in SafeConstructor.yaml_constructors if t is not N
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_VALUES = 100_000
+INT_TAG, FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_NUMBER_FORMS = (  # YAML 1.1 forms of a plain number that are not the decimal written
+    (re.compile(r"[-+]?[0-9][0-9_]*(?::[0-9_]+)+(?:\.[0-9_]*)?"), "a base-60 (sexagesimal) number"),
+    (re.compile(r"[-+]?0x[0-9a-fA-F_]+"), "a hexadecimal number"),
+    (re.compile(r"[-+]?0b[01_]+"), "a binary number"),
+    (re.compile(r"[-+]?0[0-7_]+"), "an octal number (a leading 0)"),
+    (re.compile(r"[-+]?[0-9._]*_[0-9._]*(?:[eE][-+]?[0-9]+)?"), "a number with '_' dropped"),
+)
 
 
 @dataclass
@@ -224,6 +239,30 @@ def _shape_is_safe(text: str, name: str, diagnostics: Collector) -> bool:
     return True
 
 
+def number_form(text: str, tag: str) -> str | None:
+    """What YAML 1.1 takes the plain scalar ``text`` (resolved to ``tag``) for, when it is a
+    number other than the decimal written (``010``: "an octal number"); None otherwise."""
+    if tag not in (INT_TAG, FLOAT_TAG):
+        return None
+    for pattern, form in _NUMBER_FORMS:
+        if pattern.fullmatch(text):
+            return form
+    return None
+
+
+def _decimal(text: str) -> str:
+    """The decimal number a planner most likely meant by ``text`` (``010`` -> ``10``)."""
+    sign, body = ("-", text[1:]) if text.startswith("-") else ("", text.lstrip("+"))
+    digits = body.replace("_", "")
+    if ":" in digits:  # a time, a ratio? nothing to guess
+        return ""
+    if digits[:2].lower() in ("0x", "0b"):
+        return sign + str(int(digits, 0))
+    if "." in digits or "e" in digits.lower():
+        return sign + digits
+    return sign + (digits.lstrip("0") or "0")
+
+
 class _Builder:
     def __init__(self, name: str, document: SourceDocument, diagnostics: Collector) -> None:
         self.name = name
@@ -295,7 +334,7 @@ class _Builder:
             )
             return None
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             if node.tag == "tag:yaml.org,2002:timestamp":
                 self._error(
@@ -304,3 +343,16 @@ class _Builder:
             else:
                 self._error(node, path, f"cannot read value '{node.value}': {exc}")
             return None
+        form = number_form(str(node.value), str(node.tag))
+        if form is not None:
+            meant = _decimal(str(node.value))
+            write = f"write {meant} if you mean {meant}" if meant else "write the number in decimal"
+            self._error(
+                node,
+                path,
+                f"'{node.value}' is {form} in YAML 1.1 and would be read as {value!r}, not as "
+                "written",
+                f"{write}; put it in quotes if it is text",
+            )
+            return None
+        return value
