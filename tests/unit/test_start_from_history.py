@@ -90,7 +90,7 @@ def test_a_year_without_the_flows_to_project_it_keeps_what_is_missing_said(
     history = _history(tmp_path, [(2019, "urrbmi_pool", "income", 120.0)])  # no spending
     stocks = Stocks.find(history, _population(), 2018, 2020, NOW)
     assert "urrbmi_pool" in stocks.missing_balances
-    assert set(stocks.missing_members) == {"uebmi_active", "uebmi_retired", "urrbmi"}
+    assert stocks.missing_members == ["urrbmi"]  # the toy has no employees to miss
 
 
 def _toy_with_history(tmp_path: Path, rows: list[tuple[int, str, str, float]]) -> Path:
@@ -121,9 +121,7 @@ def test_a_window_over_the_history_opens_with_the_history_stocks(
 
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(ROOT))
     rows = [
-        (2018, "urrbmi_pool", "insured", 900.0),
-        (2018, "uebmi", "insured_active", 0.0),
-        (2018, "uebmi", "insured_retired", 0.0),
+        (2018, "urrbmi_pool", "insured", 900.0),  # the toy has no employees: none reported
         (2018, "uebmi_pool", "balance", 7_654_321.0),
         (2018, "uebmi_personal", "balance", 1_234_567.0),
         (2018, "urrbmi_pool", "balance", 3_456_789.0),
@@ -158,8 +156,6 @@ def test_a_backtests_forecast_opens_with_the_actual_balances_to_the_yuan(
     actual = {"uebmi_pool": 11_111_111.0, "uebmi_personal": 2_222_222.0, "urrbmi_pool": 5_432_109.0}
     rows = [(2022, a, "balance", v) for a, v in actual.items()] + [
         (2022, "urrbmi_pool", "insured", 1000.0),
-        (2022, "uebmi", "insured_active", 0.0),
-        (2022, "uebmi", "insured_retired", 0.0),
     ]
     scenario_file = _toy_with_history(tmp_path, rows)
     original = load_scenario(scenario_file)

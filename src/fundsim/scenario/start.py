@@ -266,23 +266,34 @@ class Stocks:
             ):
                 if (fund, indicator) in found:
                     targets[scheme] = found[(fund, indicator)][0]
+        lacking: list[str] = []  # schemes a UEBMI total cannot be shared among
         if "uebmi_active" not in targets and ("uebmi", "insured") in found:
+            whole = found[("uebmi", "insured")][0]
             employees = counts.get("uebmi_active", 0.0) + counts.get("uebmi_retired", 0.0)
-            if employees > 0:  # the population file's active:retired ratio (bulletin shape)
-                factor = found[("uebmi", "insured")][0] / employees
-                targets["uebmi_active"] = counts.get("uebmi_active", 0.0) * factor
-                targets["uebmi_retired"] = counts.get("uebmi_retired", 0.0) * factor
+            for scheme in ("uebmi_active", "uebmi_retired"):  # by the population's shares
+                if counts.get(scheme, 0.0) > 0:
+                    targets[scheme] = counts[scheme] * whole / employees
+                elif whole:
+                    lacking.append(
+                        f"{scheme} persons to take a share of {history.file.name}'s "
+                        f"{whole:,.0f} uebmi insured"
+                    )
         if ("urrbmi_pool", "insured") in found:
             targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
         scale = {s: targets[s] / counts[s] for s in targets if counts.get(s, 0) > 0}
-        scale |= {s: 1.0 for s in targets if not counts.get(s) and not targets[s]}  # none, none
+        # a scheme the population file has nobody of and the history reports nobody of
+        scale |= {
+            s: 1.0
+            for s in ("uebmi_active", "uebmi_retired", "urrbmi")
+            if not counts.get(s) and not targets.get(s)
+        }
         # a figure of the history and nobody in the population file to scale to it: the
         # population file's fault, not the history's
         empty = [
             f"{s} persons to scale to {history.file.name}'s {targets[s]:,.0f}"
             for s in targets
             if not counts.get(s) and targets[s]
-        ]
+        ] + lacking
         opening = {a: found[(a, "balance")] for a in ACCOUNT_FUNDS if (a, "balance") in found}
         derived: dict[str, tuple[str, str]] = {}
         pool, personal = opening_now.get("uebmi_pool"), opening_now.get("uebmi_personal")
