@@ -25,13 +25,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .figures import (
+from .figures import Figures
+from .shapes import (
     BALANCE_PARTS,
     BALANCE_SUMS,
     INSURED_PARTS,
     INSURED_SUMS,
     NAMES,
-    Figures,
     Solved,
     solve,
 )
