@@ -530,3 +530,22 @@ def test_the_national_series_shipped_are_the_data_folders() -> None:
         assert shipped.read_bytes() == (ROOT / "data" / name).read_bytes(), name
         for row in rows(shipped):
             assert row["source"].strip(), (name, row["year"])
+
+
+def test_the_examples_local_policy_uncommented_gives_the_dozen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The form documents the dozen as comments: uncommented, they are a valid local_policy."""
+    from fundsim.cli.history import EXAMPLE
+
+    lines = EXAMPLE.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("# local_policy:"))
+    end = next(i for i, x in enumerate(lines) if x.startswith("# rules:"))
+    block = [x[2:] for x in lines[start:end]]
+    assert len(block) > 10
+    code, out, err = run(tmp_path, EXAMPLE + "\n".join(block) + "\n", capsys)
+    assert code == 0, err
+    report = (tmp_path / "town" / "init.md").read_text(encoding="utf-8")
+    dozen = report.split("## 医保局掌握的主要政策")[1].split("\n## ")[0]
+    assert sum(1 for r in dozen.splitlines() if "| figures: line " in r) == 12, dozen
+    assert not [a for a in out.splitlines() if "ratio_retired" in a]  # given: nothing assumed
