@@ -192,7 +192,7 @@ def report_text(
     per figure key what the figures said (absent: not given)."""
     zh, en = names
     out = [
-        f"# {zh} / {en}: fundsim init",
+        f"# {_cell(zh)} / {_cell(en)}: fundsim init",
         "",
         f"fundsim init 于 {dt.date.today().isoformat()} 由 `{_cell(figures_name)}` 生成 / written by "
         f"fundsim init on {dt.date.today().isoformat()} from `{_cell(figures_name)}` "
