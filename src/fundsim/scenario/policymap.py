@@ -188,8 +188,12 @@ def _standard(
                 Assumption(
                     "parameters." + figure.paths[0],
                     f"{given[years[0]]:g} from {first}",
-                    f"the first year's value given ({years[0]}) holds from {first}, the "
-                    "region's first year simulated",
+                    (
+                        f"the first year's value given ({years[0]})"
+                        if isinstance(value, dict)
+                        else f"the one number given, taken as the data year {data_year}'s,"
+                    )
+                    + f" holds from {first}, the region's first year simulated",
                     f"{years[0]}年的数值适用于{first}年起",
                     "local_policy." + figure.key,
                     "scenarios/baseline.yaml",
