@@ -183,7 +183,11 @@ code: "000000"                               # 行政区划代码 / administrati
 data_year: 2023                              # 以下参保人数和结余所属年份（年末）/ the year-end of the counts and balances
 source: "某市医疗保障局2021-2023年统计数据"    # 数据来源，写入每个数值 / cited on every value
 insured: {uebmi_active: 300000, uebmi_retired: 110000, urrbmi: 2000000}   # 年末参保人数
+#   或按公报口径 / or as bulletins print them: {uebmi: 410000, urrbmi: 2000000} or {total: 2410000, urrbmi: 2000000}
+#   （职工医保按全国在职退休比拆分 / UEBMI split by the national active:retired ratio; see init.md）
 balances: {uebmi_pool: 2500000000, uebmi_personal: 1200000000, urrbmi_pool: 1100000000}  # 年末累计结余（元）
+#   或 / or: {uebmi: 3700000000, urrbmi_pool: 1100000000} or {total: 4800000000, urrbmi_pool: 1100000000}
+#   （职工医保结余按全国统筹基金占比拆分 / the UEBMI balance split by the national pool share）
 history:                                     # 近年基金收支（元）/ fund income and spending by year
   2021:
     uebmi: {income: 2900000000, expenditure: 2400000000}          # 职工医保（统筹+个人账户）
@@ -194,9 +198,24 @@ history:                                     # 近年基金收支（元）/ fund
   2023:
     uebmi: {income: 3300000000, expenditure: 2900000000}
     urrbmi_pool: {income: 2100000000, expenditure: 2050000000}
-# average_wage: {2021: 100000, 2022: 105000, 2023: 110000}   # 当地社平工资（可选）/ local average wage (optional)
+#   也可填合计 / totals too: total: {income: …, expenditure: …, insured: …}（基本医疗保险合计）
+#   年份不能晚于 data_year / no year after data_year
+# average_wage: {2021: 100000, 2022: 105000, 2023: 110000}   # 当地社平工资（可选，不晚于 data_year）/ local average wage (optional)
 # horizon_years: 10                                          # 预测年数 / years forecast (default 10)
-# rules:                                                     # 当地待遇政策（可选，同情景 parameters:）
+# local_policy:            # 当地主要政策（可选；未填的沿用南川区模板默认值，见 init.md）/ local rules (optional; see init.md)
+#   uebmi_employer_rate: 0.08                    # 职工医保单位费率（含生育）/ employer rate; or by year {2019: 0.08, 2023: 0.075}
+#   uebmi_employee_rate: 0.02                    # 职工医保个人费率 / employee rate
+#   urrbmi_premium: {2022: 350, 2023: 380}       # 居民医保个人缴费（元/人/年）/ individual premium by year
+#   urrbmi_subsidy: {2022: 610, 2023: 640}       # 居民医保财政补助（元/人/年）/ fiscal subsidy by year
+#   account_reform_date: 2023-01-01              # 门诊共济改革实施日期（未实施填 false）/ personal-account reform
+#   uebmi_inpatient:                             # 职工医保住院：起付线（元）、报销比例、年度限额
+#     deductible: {level1: 200, level2: 400, level3: 700, out_of_area: 900}   # 一个数适用于本地各级
+#     ratio: {level1: 0.93, level2: 0.90, level3: 0.85}                       # 在职 / active
+#     ratio_retired: {level1: 0.95, level2: 0.92, level3: 0.87}               # 退休 / retired
+#     annual_cap: 300000
+#   urrbmi_inpatient: {deductible: {level1: 200, level2: 400, level3: 700}, ratio: {level1: 0.90, level2: 0.80, level3: 0.65}, annual_cap: 150000}
+#   critical_illness_premium: 77                 # 大病保险筹资（元/人/年）/ critical-illness premium
+# rules:                                                     # 其他参数（可选，同情景 parameters:）
 #   benefits: {urrbmi: {inpatient: {annual_cap: {value: 150000, source: "local notice"}}}}
 """
 
@@ -222,8 +241,19 @@ def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    written = init_region(target, args.figures)
-    print(f"wrote {target}/ ({len(written)} files). 下一步 / next:", file=out)
+    made = init_region(target, args.figures)
+    for warning in made.warnings:
+        print(warning.format(), file=err)
+    if made.filled:
+        print("按规则填补的数值 / values filled by a rule (ASSUMPTIONS, see init.md):", file=out)
+        for a in made.filled:
+            print(f"  {a.what} = {a.shown}: {a.rule_zh}\n    {a.source}", file=out)
+    print(
+        f"{made.nanchuan_defaults}项参数仍为南川区模板默认值，见 init.md / {made.nanchuan_defaults} "
+        f"values still Nanchuan's template defaults; see init.md",
+        file=out,
+    )
+    print(f"wrote {target}/ ({len(made.files)} files). 下一步 / next:", file=out)
     for step in (
         f"fundsim validate {target}/scenarios/baseline.yaml",
         f"fundsim calibrate {target}/scenarios/baseline.yaml --out {target}/scenarios/calibrated.yaml",

@@ -1,14 +1,19 @@
 """``fundsim init``: a new region from the headline figures a bureau has at hand.
 
-The figures file (YAML, see :class:`Figures` and ``docs/zh/``) gives the region's names,
-its data year, insured by scheme at that year's end, fund balances then, fund income and
-spending of recent years and, if known, the local average wage and rule table. Everything
-else comes from the template shipped with fundsim (``fundsim/templates/``): Nanchuan's rules
-and the national age structure, mortality, fertility and admission rates, each marked as a
-default in its source. ``init`` writes a folder that is a fundsim project:
+The figures file (YAML, see :mod:`.figures` and ``docs/zh/``) gives the region's names, its
+data year, insured and fund balances at that year's end (by scheme, or as bulletins print
+them: UEBMI without the active/retired split, one UEBMI balance, totals), fund income and
+spending of recent years and, if known, the local average wage, the dozen rules every bureau
+knows (:mod:`.localpolicy`) and any other parameter (``rules:``). What the figures give as a
+whole is split by the rules of :mod:`.filling` (national data, each value an ASSUMPTION with
+its source). Everything else comes from the template shipped with fundsim
+(``fundsim/templates/``): Nanchuan's rules and the national age structure, mortality,
+fertility and admission rates, each marked as a default in its source; ``init.md`` lists
+them (:mod:`.initreport`). ``init`` writes a folder that is a fundsim project:
 
     REGION_DIR/fundsim.toml              the project's marker
     REGION_DIR/figures.yaml              the figures given, as given
+    REGION_DIR/init.md                   what came from them, what was filled, what is default
     REGION_DIR/scenarios/defaults.yaml   the template's parameters (to replace, not to edit)
     REGION_DIR/scenarios/baseline.yaml   the region's baseline: extends defaults.yaml
     REGION_DIR/calibration/*.csv         population, mortality, admission rates, fertility, history
@@ -24,165 +29,33 @@ import io
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
 
 from .. import places
-from ..source.diagnostics import Collector, Diagnostic, ScenarioError
-from ..source.document import read_yaml
-from .regiondata import HISTORY_FUNDS, HISTORY_INDICATORS, HISTORY_WHAT
-from .schema import Strict, Text, Title
+from ..source.diagnostics import Diagnostic, ScenarioError, sorted_diagnostics
+from . import initreport
+from .figures import read_figures
+from .filling import Assumption
+from .regionplan import CALIBRATE, Plan, plan_region, report
+from .regionplan import merge_tree as merge_tree  # calibration writes scenarios with it
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-Count = Annotated[float, Field(ge=0, le=2e9, allow_inf_nan=False)]
-Money = Annotated[float, Field(ge=-1e14, le=1e14, allow_inf_nan=False)]
-Year = Annotated[int, Field(ge=1990, le=2100)]
-Fund = Literal[HISTORY_FUNDS]  # type: ignore[valid-type]
-Indicator = Literal[HISTORY_INDICATORS]  # type: ignore[valid-type]
-# national average wage of urban non-private units by year (shared/data/average_wage_2018_2022.csv)
-NATIONAL_WAGE = {2019: 90501, 2020: 97379, 2021: 106837, 2022: 114029}
-CALIBRATE = {
-    "contributions.uebmi.base_to_average_wage": (
-        0.3,
-        1.0,
-        "the mean collected base lies within the 60%-300% floor and cap of the average wage (DOMAIN.md)",
-    ),
-    "care.admission_level": (
-        0.6,
-        1.6,
-        "national admission rates by age; a region's may differ by a half (ASSUMPTION)",
-    ),
-    "care.cost_level": (
-        0.6,
-        1.6,
-        "the costs per case are Nanchuan's; a region's may differ by a half (ASSUMPTION)",
-    ),
-    "population.net_migration_rate": (
-        -0.02,
-        0.02,
-        "net migration of the insured within ±2% a year (ASSUMPTION)",
-    ),
-    "population.uebmi_entry.under_25": (
-        0.005,
-        0.1,
-        "from a seventh to twice and a half the template's rate (ASSUMPTION)",
-    ),
-}
 
 
-class Insured(Strict):
-    uebmi_active: Count
-    uebmi_retired: Count
-    urrbmi: Count
+@dataclass
+class Made:
+    """What ``init`` wrote and what it has to say: the files, the values filled, the warnings
+    on the figures and the count of Nanchuan's template values still in use."""
 
-
-class Balances(Strict):
-    uebmi_pool: Money
-    uebmi_personal: Money
-    urrbmi_pool: Money
-
-
-class Figures(Strict):
-    """The headline figures of a new region (yuan and persons)."""
-
-    region: Title
-    code: Text | None = None
-    data_year: Year
-    source: Text  # where the figures come from: cited on every value taken from them
-    insured: Insured  # members at the end of data_year
-    balances: Balances  # fund balances at the end of data_year
-    history: Annotated[dict[Year, dict[Fund, dict[Indicator, Money]]], Field(default_factory=dict)]
-    average_wage: dict[Year, Annotated[float, Field(gt=0, le=5e6)]] | None = None
-    horizon_years: Annotated[int, Field(ge=1, le=30)] = 10
-    rules: dict[str, Any] | None = None  # parameters, as in a scenario's parameters:
-
-    @field_validator("history", "average_wage", mode="before")
-    @classmethod
-    def _years(cls, value: Any) -> Any:
-        """Years as keys: the strict reader keeps every key as text."""
-        if isinstance(value, dict):
-            return {
-                int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in value.items()
-            }
-        return value
-
-
-def read_figures(path: Path, today: dt.date | None = None) -> tuple[Figures, Any]:
-    """The figures file, checked (ScenarioError with file and line when it is not right)."""
-    problems = Collector()
-    source = read_yaml(path, problems, display=str(path))
-    problems.raise_if_errors()
-    assert source is not None
-    try:
-        figures = Figures.model_validate(source.data)
-    except ValidationError as error:
-        for e in error.errors(include_url=False):
-            loc = tuple(e["loc"])
-            where = ".".join(str(k) for k in loc if k != "[key]")
-            # the source's keys are text (years too); a bad key is found at its own line
-            in_file = tuple(str(k) if isinstance(k, int) else k for k in loc if k != "[key]")
-            line = source.line_of(in_file)
-            problems.error(str(path), line, where, e["msg"], _hint(loc, e.get("input")))
-        problems.raise_if_errors()
-        raise AssertionError("unreachable") from error
-    _check_history(figures, source, str(path), problems, today or dt.date.today())
-    problems.raise_if_errors()
-    return figures, source
-
-
-def _check_history(
-    figures: Figures, source: Any, shown: str, problems: Collector, today: dt.date
-) -> None:
-    """What history.csv would refuse, said at the figures' own lines: a year not yet ended, a
-    negative figure other than a balance, or one of 0 (a fund with members has income,
-    spending, members and admissions)."""
-    for year, funds in figures.history.items():
-        if year > today.year:
-            problems.error(
-                shown,
-                source.line_of(("history", str(year))),
-                f"history.{year}",
-                f"{year} is after this year ({today.year}): history holds figures observed "
-                f"(历史数据的年份不能晚于今年)",
-                "correct the year, or leave it out until its figures are published",
-            )
-        for fund, indicators in funds.items():
-            for indicator, value in indicators.items():
-                if indicator != "balance" and value < 0:
-                    problems.error(
-                        shown,
-                        source.line_of(("history", str(year), fund, indicator)),
-                        f"history.{year}.{fund}.{indicator}",
-                        f"{indicator} of {value:g} is negative",
-                        "only a year-end balance may be negative",
-                    )
-                elif indicator != "balance" and value == 0:
-                    problems.error(
-                        shown,
-                        source.line_of(("history", str(year), fund, indicator)),
-                        f"history.{year}.{fund}.{indicator}",
-                        f"{indicator} of 0: a fund with members has "
-                        f"{HISTORY_WHAT[indicator]} (历史数据不能为0)",
-                        "give the figure reported, or leave it out when it is not known; only "
-                        "a year-end balance may be 0",
-                    )
-
-
-def _hint(loc: tuple[Any, ...], given: Any = None) -> str:
-    if (
-        isinstance(given, str)
-        and given.replace(".", "", 1).replace("e", "", 1).replace("-", "").isdigit()
-    ):
-        return f"YAML reads {given} as text: write the number whole (2500000000) or as 2.5e+9"
-    if loc and loc[0] == "history":
-        return (
-            f"history: {{YEAR: {{FUND: {{INDICATOR: VALUE}}}}}}; funds {', '.join(HISTORY_FUNDS)}; "
-            f"indicators {', '.join(HISTORY_INDICATORS)}"
-        )
-    return "see the example in docs/zh/ (or README, A new region)"
+    files: list[Path]
+    filled: list[Assumption]
+    warnings: list[Diagnostic]
+    nanchuan_defaults: int
+    national_defaults: int
 
 
 def _one_line(text: str) -> str:
@@ -210,16 +83,26 @@ def _template_rows(name: str) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _population(figures: Figures, cite: str) -> str:
+def _population(plan: Plan) -> str:
+    figures, cite, insured = plan.figures, plan.cite, plan.stocks.insured
     header, rows = _template_rows("population")
     at = {name: i for i, name in enumerate(header)}
     totals: dict[str, float] = {}
     for r in rows:
         totals[r[at["scheme"]]] = totals.get(r[at["scheme"]], 0.0) + float(r[at["persons"]])
-    wanted = figures.insured.model_dump()
+    assumed = plan.stocks.assumed("insured")
+    if not assumed:
+        said = f"UEBMI active {insured['uebmi_active']:,.0f}, retired {insured['uebmi_retired']:,.0f}, URRBMI {insured['urrbmi']:,.0f}"
+    else:
+        given = {k: v for k, v in figures.insured.model_dump().items() if v is not None}
+        said = ", ".join(f"{k} {v:,.0f}" for k, v in given.items()) + "".join(
+            f"; {key} {a.value:,.0f}: {a.source}"
+            for key, a in assumed.items()
+            if key in ("uebmi_active", "uebmi_retired", "urrbmi") and isinstance(a.value, float)
+        )
     comments = [
         f"Insured persons of {figures.region.en} by single age, sex and scheme at the end of {figures.data_year}.",
-        f"source: totals by scheme - {cite}: UEBMI active {figures.insured.uebmi_active:,.0f}, retired {figures.insured.uebmi_retired:,.0f}, URRBMI {figures.insured.urrbmi:,.0f}",
+        f"source: totals by scheme - {cite}: {said}",
         "source: age and sex structure within each scheme - DEFAULT (fundsim init): the national insured population at the end of 2018 (fundsim/templates/population.csv, from UN WPP2019 and NHSA figures); replace with the region's register",
     ]
     scaled = []
@@ -227,7 +110,7 @@ def _population(figures: Figures, cite: str) -> str:
         scheme = r[at["scheme"]]
         share = float(r[at["persons"]]) / totals[scheme] if totals.get(scheme) else 0.0
         r = list(r)
-        r[at["persons"]] = f"{share * wanted[scheme]:.3f}"
+        r[at["persons"]] = f"{share * insured[scheme]:.3f}"
         scaled.append(r)
     return _csv(comments, header, scaled)
 
@@ -240,77 +123,17 @@ def _national_copy(name: str) -> str:
     )
 
 
-def _history(figures: Figures, cite: str) -> str:
-    rows = []
-    seen = set()
-    for year, funds in sorted(figures.history.items()):
-        for fund, indicators in funds.items():
-            for indicator, value in indicators.items():
-                rows.append((year, fund, indicator, f"{value:.0f}", cite))
-                seen.add((year, fund, indicator))
-    y = figures.data_year
-    given = [
-        (y, "uebmi", "insured_active", figures.insured.uebmi_active),
-        (y, "uebmi", "insured_retired", figures.insured.uebmi_retired),
-        (y, "urrbmi_pool", "insured", figures.insured.urrbmi),
-    ]  # the balances of the data year are the opening balances, not a figure to fit
-    for year, fund, indicator, value in given:
-        if (year, fund, indicator) not in seen:
-            rows.append((year, fund, indicator, f"{value:.0f}", cite))
+def _history(plan: Plan) -> str:
     comments = [
-        f"{figures.region.en}'s actual fund figures by year, in yuan and persons (fundsim init).",
-        f"source: {cite}",
+        f"{plan.figures.region.en}'s actual fund figures by year, in yuan and persons (fundsim init).",
+        f"source: {plan.cite}",
     ]
-    return _csv(comments, ["year", "fund", "indicator", "value", "source"], rows)
+    return _csv(comments, ["year", "fund", "indicator", "value", "source"], plan.history)
 
 
-def _wages(figures: Figures, cite: str, first: int) -> dict[str, Any]:
-    """The average wage of the year before each year, the base of its contributions."""
-    if figures.average_wage:
-        given = figures.average_wage
-        source = f"{cite}: the local average wage of the year before, the base of the year's contributions"
-    else:
-        given = {y: w for y, w in NATIONAL_WAGE.items()}
-        source = (
-            "DEFAULT (fundsim init): the national average wage of urban non-private units of the year "
-            "before (shared/data/average_wage_2018_2022.csv); give the local one in figures.yaml"
-        )
-    values: dict[str, float] = {}
-    years = sorted(given)
-    start = min(first, years[0] + 1)
-    for year in range(start, max(years) + 2):
-        known = [y for y in years if y <= year - 1]
-        wage = given[known[-1]] if known else given[years[0]]
-        values[f"{year}-01-01"] = float(wage)
-    return {"values": values, "source": source + "; then it grows by economy.wage_growth"}
-
-
-def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
-    """Merge the nested mapping ``more`` into ``into`` (a scenario's ``parameters:`` tree)."""
-    for key, value in more.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            merge_tree(into[key], value)
-        else:
-            into[key] = value
-
-
-def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
+def _baseline(plan: Plan, figures_name: str) -> str:
+    figures = plan.figures
     y = figures.data_year
-    history_years = sorted(figures.history) or [y]
-    first = min(min(history_years), y)
-    parameters: dict[str, Any] = {
-        "economy": {"average_wage": _wages(figures, cite, first)},
-        "finance": {
-            "opening_balance": {
-                "source": f"{cite}: balances at the end of {y}; critical illness and assistance keep no reserve (DEFAULT)",
-                **figures.balances.model_dump(),
-                "critical_illness": 0,
-                "medical_assistance": 0,
-            }
-        },
-    }
-    if figures.rules:
-        merge_tree(parameters, figures.rules)
     document: dict[str, Any] = {
         "extends": "defaults.yaml",
         "name": "baseline",
@@ -331,9 +154,10 @@ def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
                 for name in ("population", "mortality", "admission_rates", "fertility", "history")
             },
         },
-        "parameters": parameters,
+        "parameters": plan.parameters,
+        **({"uncertainty": plan.uncertainty} if plan.uncertainty else {}),
         "calibrate": {
-            "first_year": max(first, y - 4),
+            "first_year": max(plan.first, y - 4),
             "runs": 16,
             "parameters": {
                 path: {"low": low, "high": high, "source": why}
@@ -351,23 +175,32 @@ def _baseline(figures: Figures, cite: str, figures_name: str) -> str:
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-def init_region(target: Path, figures_file: Path) -> list[Path]:
-    """Write a new region into ``target`` (which must not exist or be empty); returns the
-    files written. All or nothing, by the output rule (:mod:`fundsim.places`): built under a
-    temporary name beside it, checked, renamed; its folders and files take the umask's modes."""
+def init_region(target: Path, figures_file: Path) -> Made:
+    """Write a new region into ``target`` (which must not exist or be empty); returns what was
+    written and said. All or nothing, by the output rule (:mod:`fundsim.places`): built under
+    a temporary name beside it, checked, renamed; its folders and files take the umask's modes."""
     output = places.check_output(
         target, places.NEW_FOLDER, False, option="REGION_DIR", inputs=[figures_file]
     )
-    figures, source = read_figures(figures_file)
-    with places.Writing() as writing:
-        staging = writing.stage(output)
-        _write_region(staging, figures, figures_file)
-        _check_baseline(staging, output.target, figures_file, figures, source)
-    return sorted(p for p in output.target.rglob("*") if p.is_file())
+    read = read_figures(figures_file)
+    try:
+        plan = plan_region(read, figures_file)
+        with places.Writing() as writing:
+            staging = writing.stage(output)
+            _write_region(staging, plan, figures_file)
+            _check_baseline(staging, output.target, figures_file, plan)
+    except ScenarioError as error:  # the warnings on the figures say what may have caused it
+        raise ScenarioError(sorted_diagnostics([*read.warnings, *error.diagnostics])) from None
+    return Made(
+        sorted(p for p in output.target.rglob("*") if p.is_file()),
+        plan.filled,
+        read.warnings,
+        plan.defaults.count(initreport.NANCHUAN),
+        plan.defaults.count(initreport.NATIONAL),
+    )
 
 
-def _write_region(folder: Path, figures: Figures, figures_file: Path) -> None:
-    cite = f"{figures_file.name}: {figures.source}"
+def _write_region(folder: Path, plan: Plan, figures_file: Path) -> None:
     (folder / "scenarios").mkdir()
     (folder / "calibration").mkdir()
     files = {
@@ -375,9 +208,10 @@ def _write_region(folder: Path, figures: Figures, figures_file: Path) -> None:
         "scenarios/defaults.yaml": f"{places.YAML_MARK} init: the region template (fundsim/"
         "templates/defaults.yaml); replace its values in baseline.yaml, do not edit it.\n"
         + (TEMPLATES / "defaults.yaml").read_text(encoding="utf-8"),
-        "calibration/population.csv": _population(figures, cite),
-        "calibration/history.csv": _history(figures, cite),
-        "scenarios/baseline.yaml": _baseline(figures, cite, figures_file.name),
+        "calibration/population.csv": _population(plan),
+        "calibration/history.csv": _history(plan),
+        "scenarios/baseline.yaml": _baseline(plan, figures_file.name),
+        "init.md": report(plan, figures_file.name),
         **{f"calibration/{name}.csv": _national_copy(name) for name in NATIONAL},
     }
     for name, text in files.items():
@@ -403,9 +237,7 @@ FROM_FIGURES = {
 }
 
 
-def _check_baseline(
-    staging: Path, target: Path, figures_file: Path, figures: Figures, source: Any
-) -> None:
+def _check_baseline(staging: Path, target: Path, figures_file: Path, plan: Plan) -> None:
     """Load the baseline written in ``staging``: a problem the figures caused is said at the
     figures file's line (exit 2); any other is a bug of fundsim (exit 1), said with the
     region's own paths, never the temporary folder's."""
@@ -416,7 +248,7 @@ def _check_baseline(
     except ScenarioError as error:
         located, other = [], []
         for d in error.diagnostics:
-            where = _figures_path(d, staging, figures)
+            where = _figures_path(d, staging, plan)
             if where is None:
                 other.append(_rerooted(d, staging, target))
                 continue
@@ -426,7 +258,7 @@ def _check_baseline(
                 Diagnostic(
                     d.severity,
                     str(figures_file),
-                    source.line_of(where),
+                    plan.read.source.line_of(where),
                     0,
                     shown,
                     d.message,
@@ -450,8 +282,9 @@ def _written_name(d: Diagnostic, staging: Path) -> str:
         return d.file
 
 
-def _figures_path(d: Diagnostic, staging: Path, figures: Figures) -> tuple[str, ...] | None:
+def _figures_path(d: Diagnostic, staging: Path, plan: Plan) -> tuple[str, ...] | None:
     """The place in the figures file a problem of the written region comes from, or None."""
+    figures = plan.figures
     name = _written_name(d, staging)
     if name in FROM_FIGURES:
         return FROM_FIGURES[name]
@@ -468,6 +301,9 @@ def _figures_path(d: Diagnostic, staging: Path, figures: Figures) -> tuple[str, 
             under_rules = (*under_rules, key)
     if under_rules and len(under_rules) == len(parts) - 1:
         return ("rules", *under_rules)
+    for path, where in plan.policy.origin.items():
+        if d.path == f"parameters.{path}" or d.path.startswith(f"parameters.{path}."):
+            return where
     for prefix, where in FROM_FIGURES.items():
         if d.path == prefix or d.path.startswith(prefix + "."):
             return where

@@ -1,0 +1,268 @@
+"""What a new region will be, worked out from its figures before anything is written.
+
+:func:`plan_region` puts together the data year's stocks by scheme (:mod:`.filling`), the
+history's rows, the wage, the parameters of ``local_policy:`` (:mod:`.policymap`) and
+``rules:``, the template's years held back for a region that starts before them, and what of
+the template still stands (:mod:`.initreport`). :mod:`.newregion` writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..parameters.catalogue import load_catalogue
+from ..source.diagnostics import Collector
+from .figures import Figures, Read
+from .filling import Assumption, Stocks, fill_stocks, history_rows, wage_values
+from .initreport import Defaults, defaults_standing, leaves_set, report_text, template_values
+from .localpolicy import DOZEN
+from .policymap import PolicyTree, policy_parameters
+
+CALIBRATE = {
+    "contributions.uebmi.base_to_average_wage": (
+        0.3,
+        1.0,
+        "the mean collected base lies within the 60%-300% floor and cap of the average wage (DOMAIN.md)",
+    ),
+    "care.admission_level": (
+        0.6,
+        1.6,
+        "national admission rates by age; a region's may differ by a half (ASSUMPTION)",
+    ),
+    "care.cost_level": (
+        0.6,
+        1.6,
+        "the costs per case are Nanchuan's; a region's may differ by a half (ASSUMPTION)",
+    ),
+    "population.net_migration_rate": (
+        -0.02,
+        0.02,
+        "net migration of the insured within ±2% a year (ASSUMPTION)",
+    ),
+    "population.uebmi_entry.under_25": (
+        0.005,
+        0.1,
+        "from a seventh to twice and a half the template's rate (ASSUMPTION)",
+    ),
+}
+
+
+@dataclass
+class Plan:
+    """Everything ``init`` writes, worked out from the figures before anything is written.
+
+    read : the figures file, read and checked
+    cite : the figures' source, cited on every value taken from them
+    first : the region's first year simulated (its first history year, or the data year)
+    stocks : the data year's insured and balances by scheme
+    history : history.csv's rows
+    wage, wage_said : economy.average_wage, and how it was found
+    policy : the parameters of local_policy
+    filled : every value filled by a rule (the ASSUMPTIONS)
+    parameters : the baseline's parameters
+    set_by_region : the catalogue's parameters the baseline sets
+    defaults : the template values it does not replace
+    uncertainty : the template's uncertain inputs restated for a rule the figures give anew
+    """
+
+    read: Read
+    cite: str
+    first: int
+    stocks: Stocks
+    history: list[tuple[int, str, str, str, str]]
+    wage: dict[str, Any]
+    wage_said: str
+    policy: PolicyTree
+    filled: list[Assumption]
+    parameters: dict[str, Any]
+    set_by_region: set[str]
+    defaults: Defaults
+    uncertainty: dict[str, Any]
+
+    @property
+    def figures(self) -> Figures:
+        return self.read.figures
+
+
+def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
+    """Merge the nested mapping ``more`` into ``into`` (a scenario's ``parameters:`` tree)."""
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_tree(into[key], value)
+        else:
+            into[key] = value
+
+
+def plan_region(read: Read, figures_file: Path) -> Plan:
+    """What the region will be (:class:`Plan`); a problem of the figures raises ScenarioError
+    at their lines."""
+    figures = read.figures
+    cite = f"{figures_file.name}: {figures.source}"
+    y = figures.data_year
+    first = min(min(figures.history, default=y), y)
+    stocks = fill_stocks(figures, read.shown)
+    history, history_filled = history_rows(figures, stocks, cite, read.shown)
+    wage, wage_said = wage_values(figures, cite, first)
+    policy = policy_parameters(read, cite, first)
+    balances: dict[str, Any] = {
+        "source": f"{cite}: balances at the end of {y}; critical illness and assistance keep no reserve (DEFAULT)",
+    }
+    assumed = stocks.assumed("balances")
+    for account, value in stocks.balances.items():
+        if account in assumed:
+            balances[account] = {
+                "value": float(round(value)),
+                "source": f"{cite}; {assumed[account].source}",
+            }
+        else:
+            balances[account] = value
+    balances |= {"critical_illness": 0, "medical_assistance": 0}
+    parameters: dict[str, Any] = {
+        "economy": {"average_wage": wage},
+        "finance": {"opening_balance": balances},
+    }
+    merge_tree(parameters, policy.tree)
+    catalogue = load_catalogue()
+    by_policy = leaves_set(policy.tree, catalogue)
+    by_rules = leaves_set(figures.rules or {}, catalogue)
+    problems = Collector()
+    for leaf in sorted(set(by_policy) & set(by_rules)):
+        origin = next(o for p, o in policy.origin.items() if leaf == p or leaf.startswith(p + "."))
+        problems.error(
+            read.shown,
+            read.line("rules", *by_rules[leaf]),
+            "rules." + ".".join(by_rules[leaf]),
+            f"{leaf} is also given by {'.'.join(origin)} on line {read.line(*origin)} "
+            "(同一参数填写了两次)",
+            "give it once: in local_policy, or in rules",
+        )
+    problems.raise_if_errors()
+    if figures.rules:
+        merge_tree(parameters, figures.rules)
+    set_by_region = set(leaves_set(parameters, catalogue))
+    redated = _held_back(parameters, set_by_region, first)
+    filled = [*stocks.filled, *history_filled, *policy.filled, *redated]
+    # a growth rule the baseline writes (with the figures' years, or held back) is still the
+    # template's rule: its range is restated here, or the template's draw would replace it unsaid
+    _, uncertain = template_values()
+    written = set(policy.origin) | {a.what.removeprefix("parameters.") for a in redated}
+    restated = {
+        value.path: value.node
+        for value in uncertain
+        if value.path.endswith(".then") and value.path.removesuffix(".then") in written
+    }
+    return Plan(
+        read,
+        cite,
+        first,
+        stocks,
+        history,
+        wage,
+        wage_said,
+        policy,
+        filled,
+        parameters,
+        set_by_region,
+        defaults_standing(set_by_region),
+        restated,
+    )
+
+
+def _held_back(parameters: dict[str, Any], given: set[str], first: int) -> list[Assumption]:
+    """The template's dated values that start after the region's first year (the template's
+    years begin in 2016): written into ``parameters`` with their first value held back to the
+    first year, each an ASSUMPTION (the region cannot start before its rules otherwise)."""
+    start = f"{first}-01-01"
+    held = []
+    values, _ = template_values()
+    for value in values:
+        node = value.node
+        if "values" not in node or value.path in given:
+            continue
+        dated = {str(d): v for d, v in node["values"].items()}  # YAML reads the dates as dates
+        dates = sorted(dated)
+        if dates[0] <= start:
+            continue
+        a = Assumption(
+            f"parameters.{value.path}",
+            f"{dated[dates[0]]} from {first}",
+            f"the template's first value, of {dates[0]}, holds from {start}: the template has "
+            "no earlier year (a template default still)",
+            f"模板最早取值（{dates[0]}）适用于{first}年起",
+            "scenarios/defaults.yaml",
+            "scenarios/baseline.yaml",
+        )
+        steps = {(start if d == dates[0] else d): dated[d] for d in dates}
+        copy = {**node, "values": steps, "source": f"{node['source']}; {a.source}"}
+        for key in reversed(value.path.split(".")):
+            copy = {key: copy}
+        merge_tree(parameters, copy)
+        held.append(a)
+    return held
+
+
+def report(plan: Plan, figures_name: str) -> str:
+    """init.md: what came from the figures, what was filled, what is still a default."""
+    figures = plan.figures
+    y = figures.data_year
+    insured = {k: v for k, v in figures.insured.model_dump().items() if v is not None}
+    balances = {k: v for k, v in figures.balances.model_dump().items() if v is not None}
+    history = sorted(figures.history)
+    series = sorted(
+        {f"{f} {i}" for funds in figures.history.values() for f, ind in funds.items() for i in ind}
+    )
+    given = [
+        f"insured 参保人数 (end of {y}): " + ", ".join(f"{k} {v:,.0f}" for k, v in insured.items()),
+        f"balances 累计结余 (end of {y}, yuan): "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in balances.items()),
+        (
+            f"history 历史数据 {history[0]}-{history[-1]}: "
+            f"{sum(len(i) for funds in figures.history.values() for i in funds.values())} figures "
+            f"({'; '.join(series)})"
+            if history
+            else "history 历史数据: none (calibrate needs some: add income and expenditure of recent years)"
+        ),
+        f"average wage 社平工资: {plan.wage_said}",
+        f"local_policy 当地政策: {len(plan.policy.origin)} parameters from {sum(1 for f in DOZEN if f.key in _given_keys(plan))} of the dozen figures below"
+        + (
+            f"; rules: {len(leaves_set(figures.rules, load_catalogue()))} parameters"
+            if figures.rules
+            else ""
+        ),
+    ]
+    dozen = {}
+    for figure in DOZEN:
+        if figure.key in _given_keys(plan):
+            head, _, sub = figure.key.partition(".")
+            path = ("local_policy", head, *((sub,) if sub else ()))
+            note = plan.policy.notes.get(figure.key)
+            if figure.key == "uebmi_inpatient.ratio" and sub not in plan.read.policy[head]:
+                path = ("local_policy", head, "ratio_retired")
+                note = "retired only: the active ratios stay the template's (Nanchuan's rules)"
+            dozen[figure.key] = f"line {plan.read.line(*path)}" + (f"; {note}" if note else "")
+    return report_text(
+        names=(figures.region.zh, figures.region.en),
+        figures_name=figures_name,
+        figures_source=figures.source,
+        data_year=y,
+        horizon=(y + 1, y + figures.horizon_years),
+        given=given,
+        filled=plan.filled,
+        dozen=dozen,
+        defaults=plan.defaults,
+        set_by_region=plan.set_by_region,
+    )
+
+
+def _given_keys(plan: Plan) -> set[str]:
+    keys = set()
+    for head, value in plan.read.policy.items():
+        if isinstance(value, dict) and head.endswith("_inpatient"):
+            keys |= {f"{head}.{sub}" for sub in value}
+            if "ratio_retired" in value:
+                keys.add(f"{head}.ratio")
+        else:
+            keys.add(head)
+    return keys
