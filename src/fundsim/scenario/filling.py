@@ -250,7 +250,7 @@ def history_rows(
             for indicator, value in indicators.items():
                 other = _other_scheme(funds, fund, indicator)
                 if other is None:
-                    rows.append((year, fund, indicator, f"{value:.0f}", cite))
+                    rows.append((year, fund, indicator, _figure(value), cite))
                     seen.add((year, fund, indicator))
                     continue
                 given_fund, missing = other
@@ -267,7 +267,7 @@ def history_rows(
                     "calibration/history.csv",
                 )
                 filled.append(a)
-                rows.append((year, missing, indicator, f"{derived:.0f}", f"{cite}; {a.source}"))
+                rows.append((year, missing, indicator, _figure(derived), f"{cite}; {a.source}"))
                 seen.add((year, missing, indicator))
     y = figures.data_year
     given = stocks.insured_given
@@ -352,3 +352,9 @@ def wage_values(figures: Figures, cite: str, first: int) -> tuple[dict[str, Any]
     )
     said = f"the national average wage {min(used)}-{max(used)} ({WAGE_FILE}); none after {y}"
     return {"values": values, "source": source}, said
+
+
+def _figure(value: float) -> str:
+    """A history figure as written: whole yuan and persons, but a figure below 1 kept as
+    given (a unit slip such as 0.27 for 0.27亿元 is warned about, not rounded to 0)."""
+    return f"{value:.0f}" if abs(value) >= 1 else f"{value:g}"
