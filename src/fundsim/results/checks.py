@@ -221,7 +221,9 @@ def _check_values(ds: xr.Dataset, name: str, where: str) -> None:
     values = data.values
     bad: np.ndarray
     if name == "reserve_months":  # NaN for a fund that spends nothing in the year
-        bad, valid = np.isinf(values), "finite, or NaN in a year without spending"
+        spent = ds["expenditure"].values > 0
+        bad = np.isinf(values) | (np.isnan(values) & spent)
+        valid = "finite months, NaN only in a year without spending"
     elif name == "depletion_year":
         years = ds["year"].values
         bad = ~(np.isnan(values) | np.isin(values, years))
