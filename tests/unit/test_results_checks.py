@@ -121,6 +121,10 @@ CASES: dict[str, tuple[Callable[[xr.Dataset], xr.Dataset], str]] = {
         lambda ds: ds.assign(balance=ds["balance"].assign_attrs(long_name=[1, 2])),
         "the attribute long_name of balance is not a text",
     ),
+    "input-per-year": (
+        lambda ds: ds.assign({"input__care.cost_trend": ("year", np.zeros(ds.sizes["year"]))}),
+        "input__care.cost_trend is not a number for each scenario and run",
+    ),
     "unknown-dimension": (
         lambda ds: ds.assign(extra=("junk", np.zeros(3))),
         "a dimension 'junk' fundsim never writes",

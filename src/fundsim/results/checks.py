@@ -6,8 +6,8 @@ as nonsense or failed on as a bug.
 :func:`check_size` looks only at the dimensions, before anything is loaded (a file of
 200,000 compressed runs is small on disk and gigabytes in memory); :func:`check_results`
 looks at everything: the contract's variables (architecture §4) with their dimensions and
-types, each coordinate (unique labels, whole consecutive years, runs, month starts inside
-the years), the numbers (money finite and within what the ledger can hold, depletion years
+types, each coordinate (unique labels, whole consecutive years, runs, months in order
+inside the years), the numbers (money finite and within what the ledger can hold, depletion years
 among the years, warning levels among the levels), and the texts charts draw and workbooks
 hold (no control characters, JSON where fundsim writes JSON).
 """
@@ -27,6 +27,7 @@ import xarray as xr
 from ..codes import ACCOUNTS, ALL_ACCOUNT_CODES, FLOW_NAMES, POPULATION_FLOWS, SCHEMES, WARNINGS
 from ..source.characters import control_character, describe
 from ..source.diagnostics import InputError
+from .areas import MODES
 from .schema import CONTRACT, VARIABLES
 
 FIRST_YEAR, LAST_YEAR = 1990, 2200  # a year of results outside these is no forecast
@@ -38,8 +39,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "population_flow": POPULATION_FLOWS,
 }
 DIMENSIONS = ("scenario", "run", "area", "year", "month", "fund", *LABELS)
-MAX_AREAS = 32  # a city's areas (scenario.schema.MAX_AREAS) and its two rows, city and total
-POOLING_MODES = 3  # results.areas.MODES
+INPUT = "input__"  # a drawn input of each run (results.headline)
 # texts of the scenario coordinates: the longest fundsim writes (titles as the scenario
 # schema allows them) and whether they may hold a line break (the assumptions, one a line)
 TEXT_LIMITS = {
@@ -61,6 +61,7 @@ def check_size(ds: xr.Dataset, where: str) -> None:
     """Refuse results without the contract's variables or larger than a batch can be, from
     their names and dimensions alone (``ds`` may be opened lazily: nothing is loaded)."""
     from ..ensemble.batch import MAX_BATCH_RUNS, MAX_RUNS
+    from ..scenario.schema import MAX_AREAS
 
     for name in CONTRACT:
         if name not in ds:
@@ -85,7 +86,7 @@ def check_size(ds: xr.Dataset, where: str) -> None:
         "year": years,
         "month": 12 * years,  # within the years: check_results
         "fund": len(ALL_ACCOUNTS),
-        "area": MAX_AREAS,
+        "area": MAX_AREAS + 2,  # and the city's own accounts and its total
         **{dim: len(labels) for dim, labels in LABELS.items()},
     }
     for dim, bound in bounds.items():
@@ -104,6 +105,10 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     present = [name for name in VARIABLES if name in ds]
     for name in present:
         _check_variable(ds, name, city, where)
+    for drawn in [ds[n] for n in ds.data_vars if str(n).startswith(INPUT)]:
+        # NaN where a scenario draws no such input
+        if drawn.dims != ("scenario", "run") or not np.issubdtype(drawn.dtype, np.floating):
+            raise _refuse(where, f"{drawn.name} is not a number for each scenario and run")
     used = {str(d) for name in present for d in ds[name].dims}
     empty = [d for d in DIMENSIONS if d in used and ds.sizes[d] == 0]
     if empty:
@@ -231,7 +236,7 @@ def _check_values(ds: xr.Dataset, name: str, where: str) -> None:
     elif name == "warning_level":
         bad, valid = ~np.isin(values, np.arange(len(WARNINGS))), f"0 to {len(WARNINGS) - 1}"
     elif name == "pooling_mode":
-        bad, valid = ~np.isin(values, np.arange(POOLING_MODES)), f"0 to {POOLING_MODES - 1}"
+        bad, valid = ~np.isin(values, np.arange(len(MODES))), f"0 to {len(MODES) - 1}"
     elif VARIABLES[name].units == "yuan":  # the ledger holds each account below MAX_FEN
         limit = MAX_FEN / 100
         with np.errstate(invalid="ignore"):
