@@ -255,6 +255,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
                     write_comparison(ds, first.name, folder, args.lang)
             except InputError as error:
                 raise InputError(f"{error}; {kept}") from None
+            except OSError:  # a disk that refuses the write: main says the runs are kept
+                raise
             except Exception:  # a bug (exit 1): the runs are not lost to it
                 print(f"fundsim: {kept} once this is fixed", file=err)
                 raise
