@@ -3,31 +3,24 @@ like any other): what ``plot``, ``report`` and the workbench read is refused wit
 message naming the variable, coordinate or attribute and what would be valid, never drawn
 as nonsense or failed on as a bug.
 
-:func:`check_size` looks only at the dimensions, before anything is loaded (a file of
-200,000 compressed runs is small on disk and gigabytes in memory); :func:`check_results`
+:func:`check_size` looks only at the names and dimensions, before anything is loaded (a file
+of 200,000 compressed runs is small on disk and gigabytes in memory); :func:`check_results`
 looks at everything: the contract's variables (architecture §4) with their dimensions and
-types, each coordinate (unique labels, whole consecutive years, runs, months in order
-inside the years), the numbers (money finite and within what the ledger can hold, depletion years
-among the years, warning levels among the levels), and the texts charts draw and workbooks
-hold (no control characters, JSON where fundsim writes JSON).
+types; each coordinate (unique labels, whole consecutive years, runs, months in order inside
+the years); the numbers (money finite and within what the ledger can hold, depletion years
+among the years, warning levels among the levels); and, by :mod:`fundsim.results.metadata`,
+the texts charts draw and workbooks hold and the attributes fundsim reads.
 """
 
 from __future__ import annotations
-
-import datetime as dt
-import json
-import math
-import re
-from collections.abc import Callable, Hashable
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from ..codes import ACCOUNTS, ALL_ACCOUNT_CODES, FLOW_NAMES, POPULATION_FLOWS, SCHEMES, WARNINGS
-from ..source.characters import control_character, describe
 from ..source.diagnostics import InputError
 from .areas import MODES
+from .metadata import check_attrs, check_texts, refusal, shown
 from .schema import CONTRACT, VARIABLES
 
 FIRST_YEAR, LAST_YEAR = 1990, 2200  # a year of results outside these is no forecast
@@ -40,21 +33,6 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 DIMENSIONS = ("scenario", "run", "area", "year", "month", "fund", *LABELS)
 INPUT = "input__"  # a drawn input of each run (results.headline)
-# texts of the scenario coordinates: the longest fundsim writes (titles as the scenario
-# schema allows them) and whether they may hold a line break (the assumptions, one a line)
-TEXT_LIMITS = {
-    "scenario_title_zh": 200,
-    "scenario_title_en": 200,
-    "scenario_description_zh": 2000,
-    "scenario_description_en": 2000,
-}
-MAX_TEXT = 100_000
-MULTILINE = ("scenario_assumptions_zh", "scenario_assumptions_en")
-ATTRS_READ = ("long_name", "long_name_zh", "units")  # of variables and coordinates, by charts
-
-
-def _refuse(where: str, detail: str) -> InputError:
-    return InputError(f"{where}: not fundsim results ({detail})")
 
 
 def check_size(ds: xr.Dataset, where: str) -> None:
@@ -65,10 +43,10 @@ def check_size(ds: xr.Dataset, where: str) -> None:
 
     for name in CONTRACT:
         if name not in ds:
-            raise _refuse(where, f"no {name}")
+            raise refusal(where, f"no {name}")
     unknown = [str(d) for d in ds.dims if d not in DIMENSIONS]
     if unknown:
-        raise _refuse(
+        raise refusal(
             where,
             f"a dimension '{unknown[0]}' fundsim never writes; its dimensions are "
             + ", ".join(DIMENSIONS),
@@ -76,7 +54,7 @@ def check_size(ds: xr.Dataset, where: str) -> None:
     sizes = {str(d): int(n) for d, n in ds.sizes.items()}
     runs, scenarios = sizes.get("run", 0), sizes.get("scenario", 0)
     if runs > MAX_RUNS or runs * scenarios > MAX_BATCH_RUNS:
-        raise _refuse(
+        raise refusal(
             where,
             f"{scenarios:,} scenario(s) × {runs:,} runs, more than a batch holds: at most "
             f"{MAX_RUNS:,} runs a scenario and {MAX_BATCH_RUNS:,} in all",
@@ -91,7 +69,7 @@ def check_size(ds: xr.Dataset, where: str) -> None:
     }
     for dim, bound in bounds.items():
         if sizes.get(dim, 0) > bound:
-            raise _refuse(
+            raise refusal(
                 where, f"{sizes[dim]:,} {dim} labels, more than fundsim writes ({bound:,})"
             )
 
@@ -108,7 +86,7 @@ def check_results(ds: xr.Dataset, where: str) -> None:
     for drawn in [ds[n] for n in ds.data_vars if str(n).startswith(INPUT)]:
         # NaN where a scenario draws no such input
         if drawn.dims != ("scenario", "run") or not np.issubdtype(drawn.dtype, np.floating):
-            raise _refuse(where, f"{drawn.name} is not a number for each scenario and run")
+            raise refusal(where, f"{drawn.name} is not a number for each scenario and run")
     used = {str(d) for name in present for d in ds[name].dims}
     empty = [d for d in DIMENSIONS if d in used and ds.sizes[d] == 0]
     if empty:
@@ -117,31 +95,31 @@ def check_results(ds: xr.Dataset, where: str) -> None:
         _check_coordinate(ds, dim, city, where)
     for name in present:
         _check_values(ds, name, where)
-    _check_texts(ds, where)
-    _check_attrs(ds, city, where)
+    check_texts(ds, where)
+    check_attrs(ds, city, where)
 
 
 def _check_variable(ds: xr.Dataset, name: str, city: bool, where: str) -> None:
     spec = VARIABLES[name]
     dims = (*spec.dims[:2], "area", *spec.dims[2:]) if city and spec.areal else spec.dims
     if ds[name].dims != dims:
-        raise _refuse(where, f"{name} has dimensions {ds[name].dims}, not {dims}")
+        raise refusal(where, f"{name} has dimensions {ds[name].dims}, not {dims}")
     if not np.issubdtype(ds[name].dtype, np.number):
-        raise _refuse(where, f"{name} holds {ds[name].dtype}, not numbers")
+        raise refusal(where, f"{name} holds {ds[name].dtype}, not numbers")
     if not np.issubdtype(ds[name].dtype, np.floating):  # whole numbers would wrap around
-        raise _refuse(where, f"{name} holds {ds[name].dtype}, not floating-point numbers")
+        raise refusal(where, f"{name} holds {ds[name].dtype}, not floating-point numbers")
 
 
 def _check_coordinate(ds: xr.Dataset, dim: str, city: bool, where: str) -> None:
     from ..places import check_name
 
     if dim not in ds.indexes:
-        raise _refuse(where, f"the dimension {dim} has no coordinate (labels)")
+        raise refusal(where, f"the dimension {dim} has no coordinate (labels)")
     values = ds[dim].values
     index = ds.indexes[dim]
     if not index.is_unique:
         repeated = index[index.duplicated()][0]
-        raise _refuse(where, f"{dim} {_shown(repeated)} appears more than once")
+        raise refusal(where, f"{dim} {shown(repeated)} appears more than once")
     if dim == "run":
         _check_runs(values, where)
     elif dim == "year":
@@ -160,22 +138,22 @@ def _check_coordinate(ds: xr.Dataset, dim: str, city: bool, where: str) -> None:
                     f"{where}: unknown fund {odd[0]!r} in the results (funds are: "
                     f"{', '.join(ALL_ACCOUNTS)})"
                 )
-            raise _refuse(
+            raise refusal(
                 where, f"fund holds {', '.join(map(str, values))}, not {', '.join(funds)}"
             )
     elif dim in LABELS and sorted(map(str, values)) != sorted(LABELS[dim]):
         odd = [str(v) for v in values if str(v) not in LABELS[dim]]
         what = f"an unknown {dim} {odd[0]!r}" if odd else f"{len(values)} of the {len(LABELS[dim])}"
-        raise _refuse(where, f"{dim} holds {what}; fundsim writes {', '.join(LABELS[dim])}")
+        raise refusal(where, f"{dim} holds {what}; fundsim writes {', '.join(LABELS[dim])}")
 
 
 def _check_runs(values: np.ndarray, where: str) -> None:
     from ..ensemble.batch import MAX_RUNS
 
     if not np.issubdtype(values.dtype, np.integer):
-        raise _refuse(where, f"run holds {values.dtype}, not whole numbers 0, 1, 2, …")
+        raise refusal(where, f"run holds {values.dtype}, not whole numbers 0, 1, 2, …")
     if int(values.min()) < 0 or int(values.max()) >= MAX_RUNS:
-        raise _refuse(
+        raise refusal(
             where,
             f"run {int(values.min()) if values.min() < 0 else int(values.max())} is not a run "
             f"number (runs are numbered 0 to {MAX_RUNS - 1:,})",
@@ -184,17 +162,17 @@ def _check_runs(values: np.ndarray, where: str) -> None:
 
 def _check_years(values: np.ndarray, where: str) -> None:
     if not np.issubdtype(values.dtype, np.integer):
-        raise _refuse(where, f"year holds {values.dtype}, not whole years")
+        raise refusal(where, f"year holds {values.dtype}, not whole years")
     low, high = int(values.min()), int(values.max())
     if low < FIRST_YEAR or high > LAST_YEAR:
-        raise _refuse(
+        raise refusal(
             where,
             f"year {low if low < FIRST_YEAR else high} is outside {FIRST_YEAR}–{LAST_YEAR}",
         )
     steps = np.diff(values)
     if (steps != 1).any():
         at = int(np.argmax(steps != 1))
-        raise _refuse(
+        raise refusal(
             where,
             f"year {int(values[at + 1])} follows {int(values[at])}: years run one by one, "
             "oldest first",
@@ -203,16 +181,16 @@ def _check_years(values: np.ndarray, where: str) -> None:
 
 def _check_months(values: np.ndarray, years: np.ndarray, where: str) -> None:
     if not np.issubdtype(values.dtype, np.datetime64):
-        raise _refuse(where, f"month holds {values.dtype}, not dates")
+        raise refusal(where, f"month holds {values.dtype}, not dates")
     if np.isnat(values).any():
-        raise _refuse(where, "month holds a missing date (NaT)")
+        raise refusal(where, "month holds a missing date (NaT)")
     if (np.diff(values) <= np.timedelta64(0)).any():
-        raise _refuse(where, "month is not in order, oldest first")
+        raise refusal(where, "month is not in order, oldest first")
     first = np.datetime64(f"{int(years[0]):04d}-01-01")
     end = np.datetime64(f"{int(years[-1]) + 1:04d}-01-01")
     if values[0] < first or values[-1] >= end:
         outside = values[0] if values[0] < first else values[-1]
-        raise _refuse(
+        raise refusal(
             where,
             f"month {str(outside)[:10]} lies outside the years {int(years[0])}–{int(years[-1])}",
         )
@@ -247,7 +225,7 @@ def _check_values(ds: xr.Dataset, name: str, where: str) -> None:
     if bad.any():
         at = tuple(int(i) for i in np.argwhere(bad)[0])
         value = float(values[at])
-        raise _refuse(
+        raise refusal(
             where, f"{name} is {value:g} at {_position(data, at)}; fundsim writes {valid}"
         )
 
@@ -256,154 +234,5 @@ def _position(data: xr.DataArray, at: tuple[int, ...]) -> str:
     parts = []
     for dim, i in zip(data.dims, at, strict=True):
         label = data[dim].values[i]
-        shown = str(label)[:10] if dim == "month" else _shown(label)
-        parts.append(f"{dim} {shown}")
+        parts.append(f"{dim} {str(label)[:10] if dim == 'month' else shown(label)}")
     return ", ".join(parts)
-
-
-def _shown(label: Any) -> str:
-    if isinstance(label, str | np.str_):
-        return repr(str(label))
-    if isinstance(label, np.generic):
-        return str(label.item())
-    return repr(label)
-
-
-def _check_texts(ds: xr.Dataset, where: str) -> None:
-    """The scenarios' texts (titles, descriptions, marks) charts draw and workbooks hold."""
-    for name in ds.coords:
-        key = str(name)
-        if not key.startswith("scenario_"):
-            continue
-        coord = ds[name]
-        if coord.dims != ("scenario",) or coord.dtype.kind not in "USO":
-            raise _refuse(where, f"{key} is not a text for each scenario")
-        for scenario, value in zip(ds["scenario"].values, coord.values, strict=True):
-            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-            at = f"{key} of scenario '{scenario}'"
-            _check_text(text, at, where, TEXT_LIMITS.get(key, MAX_TEXT), key in MULTILINE)
-            check = _FORMATS.get(key)
-            if check is not None and text:
-                problem = check(text)
-                if problem:
-                    raise _refuse(where, f"{at}: {problem}")
-
-
-def _check_text(
-    text: str, what: str, where: str, limit: int = MAX_TEXT, lines: bool = False
-) -> None:
-    odd = control_character(text, "\n" if lines else "")
-    if odd is not None:
-        raise _refuse(where, f"{what} holds a control character {describe(odd)}")
-    if len(text) > limit:
-        raise _refuse(where, f"{what} is {len(text):,} characters long, more than {limit:,}")
-
-
-def _events(text: str) -> str:
-    """Dated policy marks: a JSON list of [date, zh, en, [pool, …]]."""
-    try:
-        rows = json.loads(text)
-        assert isinstance(rows, list)
-        for date, zh, en, pools in rows:
-            dt.date.fromisoformat(date)
-            assert isinstance(pools, list)
-            for label in (zh, en, *pools):
-                assert isinstance(label, str) and control_character(label) is None
-    except (ValueError, TypeError, AssertionError):
-        return 'not a list of policy marks ([["2025-01-01", "标题", "title", ["urrbmi"]], …])'
-    return ""
-
-
-def _campaign(text: str) -> str:
-    """The URRBMI premium campaign: MM-DD/MM-DD."""
-    match = re.fullmatch(r"(\d\d)-(\d\d)/(\d\d)-(\d\d)", text)
-    try:
-        assert match is not None
-        numbers = [int(g) for g in match.groups()]
-        dt.date(2000, numbers[0], numbers[1])  # a leap year: 02-29 is a day
-        dt.date(2000, numbers[2], numbers[3])
-    except (ValueError, AssertionError):
-        return "not a campaign's first and last day (MM-DD/MM-DD, e.g. 09-01/12-31)"
-    return ""
-
-
-def _out_of_area(text: str) -> str:
-    """Out-of-area settlement: the direct share (0 to 1) / the reimbursement lag in months."""
-    share, _, lag = text.partition("/")
-    try:
-        direct, months = float(share), float(lag)
-    except ValueError:
-        direct = months = math.nan
-    if not (0 <= direct <= 1 and 0 <= months <= 120):
-        return "not a direct share (0 to 1) and a lag in months (e.g. 0.6/3)"
-    return ""
-
-
-def _lever_titles(text: str) -> str:
-    """Each policy file's titles: a JSON object {file: [zh, en]}."""
-    try:
-        named = json.loads(text)
-        assert isinstance(named, dict)
-        for titles in named.values():
-            assert isinstance(titles, list) and len(titles) == 2
-            for title in titles:
-                assert isinstance(title, str) and control_character(title) is None
-    except (ValueError, TypeError, AssertionError):
-        return 'not the titles of the policy files ({"drg.yaml": ["标题", "title"]})'
-    return ""
-
-
-_FORMATS: dict[str, Callable[[str], str]] = {
-    "scenario_events": _events,
-    "scenario_campaign": _campaign,
-    "scenario_out_of_area": _out_of_area,
-    "scenario_lever_titles": _lever_titles,
-}
-
-
-def _check_attrs(ds: xr.Dataset, city: bool, where: str) -> None:
-    """The attributes fundsim reads: texts without control characters, labels of the axes as
-    text, the weight as a positive number (a city's: one per area), the areas' names."""
-    owners: list[tuple[str, dict[Hashable, Any]]] = [("the results", ds.attrs)]
-    owners += [(str(name), ds[name].attrs) for name in ds.variables]
-    for owner, attrs in owners:
-        for key, value in attrs.items():
-            if isinstance(value, str):
-                _check_text(value, f"the attribute {key} of {owner}", where)
-            elif key in ATTRS_READ and owner != "the results":
-                raise _refuse(where, f"the attribute {key} of {owner} is not a text")
-    if "weight" in ds.attrs:
-        _check_weight(ds.attrs["weight"], ds.sizes.get("area", 0), city, where)
-    if city:
-        for key in ("labels_zh", "labels_en"):
-            if key not in ds["area"].attrs:
-                continue
-            try:
-                labels = json.loads(str(ds["area"].attrs[key]))
-                assert isinstance(labels, list) and len(labels) == ds.sizes["area"]
-                for label in labels:
-                    assert isinstance(label, str) and control_character(label) is None
-            except (ValueError, AssertionError):
-                raise _refuse(
-                    where,
-                    f"the attribute {key} of area is not a JSON list of the {ds.sizes['area']} "
-                    "areas' names",
-                ) from None
-
-
-def _check_weight(weight: Any, areas: int, city: bool, where: str) -> None:
-    """How many insured one simulated person stands for (1 / population.sample): a positive
-    number; a city's, one for each of its areas (``2,2,5``)."""
-    if city:
-        parts = weight.split(",") if isinstance(weight, str) else []
-        count = areas - 2  # not the city's own accounts and its total
-    else:  # a number, not a text or a list
-        parts = [] if isinstance(weight, str | bytes | bool | np.bool_) else [weight]
-        count = 1
-    try:
-        numbers = [float(p) for p in parts]
-    except (TypeError, ValueError):
-        numbers = []
-    if len(numbers) != count or not all(math.isfinite(n) and n > 0 for n in numbers):
-        valid = f"{count} positive numbers joined by commas" if city else "a positive number"
-        raise _refuse(where, f"the attribute weight is {_shown(weight)[:40]}, not {valid}")
