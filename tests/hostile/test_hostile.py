@@ -181,7 +181,67 @@ def _rewrite_results(world: World, case_dir: Path, change: Any) -> None:
     with xr.open_dataset(target / "results.nc", engine="h5netcdf") as ds:
         ds = change(ds.load())
     (target / "results.nc").unlink()
-    ds.to_netcdf(target / "results.nc", engine="h5netcdf")
+    numbers = {n: {"zlib": True} for n in ds.data_vars if ds[n].dtype.kind == "f"}
+    ds.to_netcdf(target / "results.nc", engine="h5netcdf", encoding=numbers)
+
+
+def _many_runs(ds: xr.Dataset) -> xr.Dataset:
+    """The contract's variables of one year and month, one run more than a batch may hold."""
+    from fundsim.ensemble.batch import MAX_RUNS
+    from fundsim.results.schema import CONTRACT
+
+    small = ds[list(CONTRACT)].isel(year=[0], month=[0], run=[0])
+    many = small.isel(run=np.zeros(MAX_RUNS + 1, dtype=int))
+    return many.assign_coords(run=np.arange(MAX_RUNS + 1))
+
+
+def _each(names: tuple[str, ...], value: float) -> Any:
+    return lambda ds: ds.assign({n: ds[n].copy(data=np.full(ds[n].shape, value)) for n in names})
+
+
+MONEY = ("income", "expenditure", "balance", "cash_balance", "monthly_income", "by_flow")
+
+
+def _no_spending(ds: xr.Dataset) -> xr.Dataset:
+    ds = ds.copy(deep=True)
+    ds["expenditure"].loc[{"fund": "critical_illness"}] = 0.0
+    ds["reserve_months"].loc[{"fund": "critical_illness"}] = np.nan
+    return ds
+
+
+# results_change NAME: the reference's results changed into what fundsim could not have written
+# (issue 28); each a function of the Dataset
+RESULTS_CHANGES: dict[str, Any] = {
+    "fund-repeated": lambda ds: ds.assign_coords(fund=[ds.fund.values[2], *ds.fund.values[1:]]),
+    "scenario-repeated": lambda ds: xr.concat([ds, ds], dim="scenario"),
+    "year-text": lambda ds: ds.assign_coords(year=ds.year.values.astype(str)),
+    "years-outside": lambda ds: ds.assign_coords(year=[-5, 99999]),
+    "years-reversed": lambda ds: ds.assign_coords(year=ds.year.values[::-1]),
+    "month-none": lambda ds: ds.isel(month=slice(0, 0)),
+    "run-repeated": lambda ds: ds.assign_coords(run=np.zeros(ds.sizes["run"], dtype=int)),
+    "run-negative": lambda ds: ds.assign_coords(run=-1 - np.arange(ds.sizes["run"])),
+    "money-infinite": _each(MONEY, np.inf),
+    "money-nan": _each(MONEY, np.nan),
+    "money-huge": _each(MONEY, -1e308),
+    "depletion-negative": _each(("depletion_year",), -5.0),
+    "warning-99": _each(("warning_level",), 99.0),
+    "income-int8": lambda ds: ds.assign(income=ds["income"].astype("int8")),
+    "weight-text": lambda ds: ds.assign_attrs(weight="abc"),
+    "weight-negative": lambda ds: ds.assign_attrs(weight=-1.0),
+    "events-garbage": lambda ds: ds.assign_coords(scenario_events=("scenario", ["not json"])),
+    "campaign-garbage": lambda ds: ds.assign_coords(scenario_campaign=("scenario", ["13-45/99"])),
+    "out-of-area-garbage": lambda ds: ds.assign_coords(
+        scenario_out_of_area=("scenario", ["nan/-1"])
+    ),
+    "title-escape": lambda ds: ds.assign_coords(
+        scenario_title_zh=("scenario", ["\x1b]0;pwned\x07\x1b[2J测试"])
+    ),
+    "title-tex": lambda ds: ds.assign_coords(
+        scenario_title_zh=("scenario", ["$\\frac{$"]), scenario_title_en=("scenario", ["$x^{$"])
+    ),
+    "no-spending": _no_spending,
+    "many-runs": _many_runs,
+}
 
 
 REGION_CASE = """extends: $tiny
@@ -258,6 +318,16 @@ def _setup(
         )
         funds[0] = argument
         _rewrite_results(world, case_dir, lambda ds: ds.assign_coords(fund=funds))
+    elif kind == "results_change":
+        _rewrite_results(world, case_dir, RESULTS_CHANGES[argument])
+    elif kind == "results_hdf5":  # an HDF5 file that is not netCDF (no dimension scales)
+        import h5py
+
+        (case_dir / "batch").mkdir()
+        with h5py.File(case_dir / "batch" / "results.nc", "w") as handle:
+            handle["income"] = np.zeros((2, 3))
+    elif kind == "manifest":  # a batch whose manifest.json is this text
+        (_copy_batch(world, case_dir) / "manifest.json").write_text(argument, encoding="utf-8")
     elif kind == "store":
         return _damage_store(argument, world, case_dir)
     elif kind == "fsize":

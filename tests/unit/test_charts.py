@@ -19,6 +19,7 @@ import pytest
 import xarray as xr
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 import fundsim.results  # noqa: F401  (registers ds.fundsim)
 from fundsim.codes import ACCOUNTS
@@ -435,6 +436,43 @@ def test_chinese_charts_have_every_glyph(ds: xr.Dataset, kind: str) -> None:
             fig.canvas.draw()
     assert shown == "zh"
     assert any("基金" in t.get_text() for ax in fig.axes for t in [ax.title])
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kind", ["fan", "compare", "waterfall"])
+def test_titles_from_the_data_are_drawn_as_written_never_as_tex(
+    ds: xr.Dataset, kind: str, tmp_path: Path
+) -> None:
+    hostile = ["$\\frac{$", "cost $5 and $", "$x^{$"]
+    titled = ds.assign_coords(scenario_title_en=("scenario", hostile))
+    fig, shown = figure(titled, kind, "en", "urrbmi_pool")
+    texts = [t for t in fig.findobj(Text) if t.get_text()]
+    assert texts and not any(t.get_parse_math() or t.get_usetex() for t in texts)
+    drawn = " ".join(t.get_text() for t in texts)
+    assert "$\\frac{$" in drawn or "$x^{$" in drawn or "cost $5 and $" in drawn
+    paths = write_figure(fig, shown, tmp_path / kind, ("png", "svg"), dpi=60)  # no ParseError
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_a_character_no_font_has_is_one_fundsim_warning(ds: xr.Dataset, tmp_path: Path) -> None:
+    titled = ds.assign_coords(scenario_title_en=("scenario", ["\U00013000 test", "b", "c"]))
+    fig, shown = figure(titled, "fan", "en", "urrbmi_pool")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        write_figure(fig, shown, tmp_path / "fan", ("png", "svg"), dpi=60)
+    assert [w.category for w in caught] == [style.FontWarning]  # one, and not matplotlib's
+    assert "no glyph for U+13000 (EGYPTIAN HIEROGLYPH A001): drawn as a box" in str(
+        caught[0].message
+    )
+
+
+def test_reserve_months_of_a_fund_without_spending_are_refused_not_drawn(
+    ds: xr.Dataset,
+) -> None:
+    empty = ds.copy(deep=True)
+    empty["reserve_months"].loc[{"fund": "critical_illness"}] = np.nan
+    with pytest.raises(ValueError, match="no reserve months to draw: the fund critical_illness"):
+        figure(empty, "reserve", "en", "critical_illness")
     plt.close("all")
 
 

@@ -101,3 +101,46 @@ def test_decimal_numbers_and_quoted_forms_are_read(tmp_path: Path) -> None:
         "09",
         dt.date(2025, 1, 1),
     ]
+
+
+def test_control_characters_in_text_are_refused_at_their_place(tmp_path: Path) -> None:
+    # escaped in a double-quoted string: YAML reads them, the text check refuses them
+    doc, problems = read(
+        tmp_path, 'name: x\ntitle: {zh: "\\e]0;pwned\\a", en: ok}\nsource: "a\\tb"\nd: "a\\nb"\n'
+    )
+    assert doc is None
+    found = [(e.line, e.column, e.path, e.message) for e in problems.items]
+    assert found == [
+        (2, 13, "title.zh", "holds a control character U+001B (ESC)"),
+        (3, 9, "source", "holds a control character U+0009 (TAB)"),
+        (4, 4, "d", "holds a control character U+000A (LF)"),
+    ]
+    assert all("\x1b" not in e.format() for e in problems.items)  # never printed raw
+    doc, _ = read(tmp_path, 'title: {zh: "南川\\u0085", en: "\\x9b2J"}\n')
+    assert doc is None  # C1 too
+
+
+def test_a_raw_control_byte_is_located(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "name: x\ndescription: {zh: a\x1b[31mred, en: x}\n")
+    assert doc is None
+    [error] = problems.items
+    assert (error.line, error.column) == (2, 20)
+    assert error.message == "holds a control character U+001B (ESC)"
+    assert "\n" not in error.format()
+
+
+def test_a_key_holding_an_invisible_character_is_named(tmp_path: Path) -> None:
+    # no-break spaces are no indentation to YAML: the key is a top-level one
+    doc, problems = read(tmp_path, "policy:\n\xa0\xa0payment.drg.share: 1\n")
+    assert doc is None
+    [error] = problems.items
+    assert (error.line, error.column) == (2, 1)
+    assert "'\\xa0\\xa0payment.drg.share' holds U+00A0 (NO-BREAK SPACE)" in error.message
+    doc, problems = read(tmp_path, "a\u200bb: 1\n")
+    assert doc is None and "U+200B (ZERO WIDTH SPACE)" in problems.items[0].message
+
+
+def test_printable_text_is_kept_as_written(tmp_path: Path) -> None:
+    doc, problems = read(tmp_path, "title: {zh: '$\\frac{$ 南川\u3000区', en: 'cost $5 \xa0'}\n")
+    assert not problems.items
+    assert doc.data == {"title": {"zh": "$\\frac{$ 南川\u3000区", "en": "cost $5 \xa0"}}

@@ -215,6 +215,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     from ..ensemble.batch import Batch, run_batch
     from ..places import check_output
     from ..plotting.figures import write_fan_charts
+    from ..plotting.style import FontWarning
     from ..results.compare import comparison_table, format_table, write_comparison
     from ..results.summary import write_summaries
     from ..scenario.loader import load_scenario
@@ -241,10 +242,25 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     command = ["fundsim", *(argv if argv is not None else sys.argv[1:])]
 
     def files(ds: Any, folder: Path) -> None:
-        write_summaries(ds, folder, args.lang)
-        write_fan_charts(ds, folder / "figures", args.lang)
-        if comparing:
-            write_comparison(ds, first.name, folder, args.lang)
+        """The summaries and charts, after every run: a failure here keeps the runs."""
+        kept = (
+            f"the finished runs are kept in {shown}.partial, rerun the same command with --resume"
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FontWarning)
+            try:
+                write_summaries(ds, folder, args.lang)
+                write_fan_charts(ds, folder / "figures", args.lang)
+                if comparing:
+                    write_comparison(ds, first.name, folder, args.lang)
+            except InputError as error:
+                raise InputError(f"{error}; {kept}") from None
+            except OSError:  # a disk that refuses the write: main says the runs are kept
+                raise
+            except Exception:  # a bug (exit 1): the runs are not lost to it
+                print(f"fundsim: {kept} once this is fixed", file=err)
+                raise
+        _font_warnings(caught, err)
 
     started = time.perf_counter()
     try:
@@ -297,6 +313,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     return EXIT_OK
 
 
+def _font_warnings(caught: Sequence[warnings.WarningMessage], err: TextIO) -> None:
+    """The charts' font warnings (no Chinese font; a character no font has), each once."""
+    from ..plotting.style import FontWarning
+
+    said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, FontWarning))
+    for message in said:
+        print(f"fundsim: warning: {message}", file=err)
+
+
 def _results(path: Path) -> Any:
     """The results Dataset at ``path`` (a batch directory or its ``results.nc``), checked to
     be fundsim's results with names that can name files; :class:`InputError` otherwise."""
@@ -310,6 +335,8 @@ def _results(path: Path) -> Any:
         )
     try:
         ds = read_results(path)
+    except InputError:  # too large to be a batch's: refused before it was loaded
+        raise
     except Exception as error:  # h5py and xarray raise many kinds for a damaged file
         reason = (str(error).splitlines() or [type(error).__name__])[0][:160]
         raise InputError(
@@ -400,9 +427,7 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 city=whole if area_names(whole) else None,
                 sensitivity=sensitivity,
             )
-    for warning in caught:
-        if issubclass(warning.category, FontWarning):
-            print(f"fundsim: warning: {warning.message}", file=err)
+    _font_warnings(caught, err)
     if args.command == "plot":
         print(f"wrote {written[0]}", file=out)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from ..places import chart_metadata, check_name
 from ..results.areas import area_names, select_area
 from ..source.diagnostics import InputError
 from . import charts, city
-from .style import A4_WIDTH, HEIGHT, Lang, chart_style, language
+from .style import A4_WIDTH, HEIGHT, FontWarning, Lang, chart_style, language, literal
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -44,7 +46,7 @@ def figure(
             charts.compare(ds, fund, ax=top, lang=shown)
             top.set_xlabel("")
             charts.difference(ds, fund, baseline=scenario, ax=bottom, lang=shown)
-            return fig, shown
+            return literal(fig), shown
         height = 3.9 if kind in ("waterfall", "reserve") else HEIGHT
         fig, ax = plt.subplots(figsize=(A4_WIDTH, height), layout="constrained")
         if kind == "fan":
@@ -66,7 +68,7 @@ def figure(
         else:
             plt.close(fig)
             raise InputError(f"unknown chart kind {kind!r}; one of: {', '.join(charts.KINDS)}")
-    return fig, shown
+    return literal(fig), shown
 
 
 def write_figure(
@@ -76,7 +78,9 @@ def write_figure(
     no file behind), tagged as fundsim's in its metadata, then close it."""
     paths = []
     try:
-        with chart_style(lang):
+        with chart_style(lang), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            literal(fig)
             for fmt in formats:
                 if fmt not in FORMATS:
                     raise InputError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
@@ -92,7 +96,38 @@ def write_figure(
                 paths.append(path)
     finally:
         plt.close(fig)
+    _pass_on(caught)
     return paths
+
+
+# matplotlib's (FreeType's) warning for a character no font of the chart can draw
+MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.*\) missing from font\(s\) (.+?)\.?$", re.S)
+
+
+def _pass_on(caught: Sequence[warnings.WarningMessage]) -> None:
+    """The warnings of drawing a chart, passed on: characters the fonts lack as one
+    :class:`FontWarning` naming them (not matplotlib's, once a glyph and a format), the rest
+    as they were."""
+    from ..source.characters import describe
+
+    missing: dict[str, str] = {}
+    for warning in caught:
+        found = MISSING_GLYPH.match(str(warning.message))
+        if found and issubclass(warning.category, UserWarning):
+            missing.setdefault(chr(int(found.group(1))), found.group(2))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    if missing:
+        fonts = ", ".join(sorted(set(missing.values())))
+        characters = ", ".join(describe(c) for c in missing)
+        warnings.warn(
+            f"图表字体（{fonts}）没有字符 {characters}，显示为方框 / the charts' font "
+            f"({fonts}) has no glyph for {characters}: drawn as a box",
+            FontWarning,
+            stacklevel=3,
+        )
 
 
 def write_fan_charts(ds: xr.Dataset, folder: Path, lang: str = "zh", dpi: int = 150) -> list[Path]:

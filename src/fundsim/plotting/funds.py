@@ -157,9 +157,15 @@ def reserve(
     :class:`ReserveZones` (short, target, excessive)."""
     scenario = first_scenario(ds, scenario)
     check_dataset(ds, scenario, fund)
+    months = ds["reserve_months"].sel(scenario=scenario, fund=fund)
+    if bool(months.isnull().all()):  # NaN where a year has no spending to count months of
+        raise InputError(
+            f"no reserve months to draw: the fund {fund} spends nothing in any year of "
+            f"{scenario} (reserve months are the balance over a month's spending); "
+            "choose another --fund, or draw its balance with --kind fan"
+        )
     with chart_style(lang):
         ax = ax or new_axes(lang)
-        months = ds["reserve_months"].sel(scenario=scenario, fund=fund)
         q = months.quantile(QUANTILES, dim="run")
         years = ds["year"].values
         low = min(float(q.sel(quantile=0.05).min()), 0.0) - 1

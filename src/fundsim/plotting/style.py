@@ -30,6 +30,8 @@ import numpy as np
 import xarray as xr
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ..codes import ALL_ACCOUNT_CODES, labels
@@ -169,9 +171,22 @@ def chart_style(lang: Lang) -> Iterator[None]:
         "axes.spines.right": False,
         "svg.fonttype": "none" if lang == "en" else "path",
         "pdf.fonttype": 42,
+        # every text is drawn as written: a title or a name from a scenario or a results file
+        # holding '$' is not TeX (mathtext would misdraw it, or fail on '$\\frac{$')
+        "text.parse_math": False,
+        "text.usetex": False,
     }
     with plt.rc_context(rc):
         yield
+
+
+def literal(fig: Figure) -> Figure:
+    """``fig`` with every text drawn as written, never as mathtext or TeX: the texts made
+    outside :func:`chart_style` too (a title from the data must never reach a TeX parser)."""
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+    return fig
 
 
 def new_axes(lang: Lang, height: float = HEIGHT) -> Axes:

@@ -11,6 +11,7 @@ source and kind: a local figure, a national default or an inference); the method
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,30 @@ KIND_NAMES = {
     "draws": ("风险调剂金", "the city's reserve"),
 }
 MAX_TABLE_ROWS = 400  # a longer table is in report.xlsx; the document shows its first rows
+# characters XML 1.0 cannot hold (python-docx refuses them): from a hand-made manifest or
+# sensitivity table, never from fundsim's own texts
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: object) -> str:
+    """``text`` as a document can hold it: a character XML forbids shown as U+FFFD."""
+    return NOT_XML.sub("\ufffd", str(text))
+
+
+class _Document:
+    """A python-docx document whose paragraphs and headings take any text (:func:`xml_text`)."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+
+    def add_paragraph(self, text: object = "", style: str | None = None) -> Any:
+        return self.doc.add_paragraph(xml_text(text), style)
+
+    def add_heading(self, text: object = "", level: int = 1) -> Any:
+        return self.doc.add_heading(xml_text(text), level)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.doc, name)
 
 
 def write_docx(
@@ -100,7 +125,7 @@ def write_docx(
     from docx import Document
     from docx.shared import Cm, Pt
 
-    doc = Document()
+    doc = _Document(Document())
     count = [0]
 
     def section(key: str) -> None:
@@ -267,12 +292,12 @@ def _table(doc: Any, table: pd.DataFrame, widths: Sequence[float] | None = None)
     grid.style = "Light Grid Accent 1"
     formats = []
     for j, head in enumerate(table.columns):
-        grid.rows[0].cells[j].text = str(head)
+        grid.rows[0].cells[j].text = xml_text(head)
         formats.append(header_format(str(head)))
     for row in table.itertuples(index=False):
         cells = grid.add_row().cells
         for j, value in enumerate(row):
-            cells[j].text = _cell(value, formats[j])
+            cells[j].text = xml_text(_cell(value, formats[j]))
     if widths is None:  # by the text each column holds: no name broken in the middle
         widths = _widths(grid)
     grid.autofit = False

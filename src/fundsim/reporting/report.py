@@ -276,11 +276,26 @@ def _md_table(table: pd.DataFrame) -> str:
 
 
 def read_manifest(results: Path) -> dict[str, object] | None:
+    """The batch's ``manifest.json`` beside its results, or None when there is none that
+    reads as one (not JSON, not an object); a part of the wrong shape (its scenarios not a
+    mapping of mappings, its command line not a list of texts) is left out, as if not
+    recorded, rather than read as something it is not."""
     path = (
         results.parent / "manifest.json" if results.suffix == ".nc" else results / "manifest.json"
     )
     try:
-        manifest: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-        return manifest
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(manifest, dict):
+        return None
+    scenarios = manifest.get("scenarios")
+    entries = list(scenarios.values()) if isinstance(scenarios, dict) else scenarios
+    if scenarios is not None and not (
+        isinstance(entries, list) and all(isinstance(e, dict) for e in entries)
+    ):
+        del manifest["scenarios"]
+    line = manifest.get("command_line")
+    if line is not None and not (isinstance(line, list) and all(isinstance(a, str) for a in line)):
+        del manifest["command_line"]
+    return manifest

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 import xarray as xr
 
 from .. import __version__
+from .checks import check_results as check_results
+from .checks import check_size
 
 RESULTS = "results.nc"
 MANIFEST = "manifest.json"
@@ -147,51 +150,16 @@ def move_into_place(finished: Path, out: Path) -> None:
 
 
 def read_results(path: Path) -> xr.Dataset:
-    """A results Dataset from a batch directory or a ``results.nc`` file."""
+    """A results Dataset from a batch directory or a ``results.nc`` file; results larger than
+    a batch can be are refused (:class:`~fundsim.source.diagnostics.InputError`) before they
+    are loaded. The reading libraries' warnings (an HDF5 file that is not netCDF, dates
+    that cannot be decoded) are not shown: what they warn of is refused by
+    :func:`check_results` as not fundsim's."""
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
-
-
-def check_results(ds: xr.Dataset, where: str) -> None:
-    """Raise :class:`~fundsim.source.diagnostics.InputError` unless ``ds`` holds fundsim's
-    results: every contract variable (architecture §4) with its dimensions and numbers, at least
-    one scenario, run and year, and names that can name files (a shared results file is
-    input like any other)."""
-    import numpy as np
-
-    from ..codes import ALL_ACCOUNT_CODES
-    from ..places import check_name
-    from ..source.diagnostics import InputError
-    from .schema import CONTRACT, VARIABLES
-
-    accounts = [a.name for a in ALL_ACCOUNT_CODES]
-    city = "area" in ds.dims  # a city's results: the area after the run
-    for name in CONTRACT:
-        if name not in ds:
-            raise InputError(f"{where}: not fundsim results (no {name})")
-        dims = VARIABLES[name].dims
-        if city:
-            dims = (*dims[:2], "area", *dims[2:])
-        if ds[name].dims != dims:
-            raise InputError(
-                f"{where}: not fundsim results ({name} has dimensions {ds[name].dims}, not {dims})"
-            )
-        if not np.issubdtype(ds[name].dtype, np.number):
-            raise InputError(
-                f"{where}: not fundsim results ({name} holds {ds[name].dtype}, not numbers)"
-            )
-    empty = [d for d in ("scenario", "run", "year", "fund") if ds.sizes[d] == 0]
-    if empty:
-        raise InputError(f"{where}: the results are empty (no {', '.join(empty)})")
-    for scenario in ds["scenario"].values:
-        check_name(str(scenario), "scenario", where)
-    for fund in ds["fund"].values:
-        if str(fund) not in accounts:
-            raise InputError(
-                f"{where}: unknown fund {str(fund)!r} in the results (funds are: {', '.join(accounts)})"
-            )
-    for area in ds["area"].values if city else ():
-        check_name(str(area), "area", where)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with xr.open_dataset(path, engine="h5netcdf", phony_dims="access") as ds:
+            check_size(ds, str(path))
+            return ds.load()

@@ -59,8 +59,13 @@ def write_sheet(
     columns sized and its numbers formatted: by ``formats`` (column -> format), else by the
     column's header, and in a long table with a unit column by each row's unit."""
     sheet_name = name[:31]
+    table = _plain(table)
     table.to_excel(writer, sheet_name=sheet_name, index=False)
     sheet: Any = writer.sheets[sheet_name]
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # a text starting with '=' is text here, not a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     headers = [str(c) for c in table.columns]
     unit_column = next((i for i, h in enumerate(headers) if h in UNIT_HEADERS), None)
@@ -81,6 +86,29 @@ def write_sheet(
                 row_fmt = UNIT_FORMATS.get(str(table.iloc[i, unit_column]), fmt)
             if row_fmt is not None:
                 cell.number_format = row_fmt
+
+
+def _plain(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text (headers too) as a workbook can hold it: a character XML
+    forbids (a control character from a hand-made results file) shown as U+FFFD, never the
+    writer's IllegalCharacterError halfway through a workbook."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(value: Any) -> Any:
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    texts = [
+        c
+        for c in table.columns
+        if table[c].dtype == object or pd.api.types.is_string_dtype(table[c].dtype)
+    ]
+    if not texts and not any(isinstance(c, str) for c in table.columns):
+        return table
+    out = table.copy()
+    for column in texts:
+        out[column] = out[column].map(clean)
+    out.columns = [clean(c) for c in table.columns]
+    return out
 
 
 def _letter(j: int) -> str:

@@ -34,6 +34,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .characters import control_character, describe, invisible_character, visible
 from .diagnostics import Collector
 
 PathKey = tuple[str | int, ...]
@@ -52,6 +53,12 @@ _NUMBER_FORMS = (  # YAML 1.1 forms of a plain number that are not the decimal w
     (re.compile(r"[-+]?0b[01_]+"), "a binary number"),
     (re.compile(r"[-+]?0[0-7_]+"), "an octal number (a leading 0)"),
     (re.compile(r"[-+]?[0-9._]*_[0-9._]*(?:[eE][-+]?[0-9]+)?"), "a number with '_' dropped"),
+)
+# every text of these files (titles, names, descriptions, sources) is one line on a chart,
+# in a workbook cell and on the terminal
+TEXT_RULE = (
+    "a text is one line of printable characters: no tab, line break or escape code; "
+    "remove the character or write it out in words"
 )
 
 
@@ -145,6 +152,17 @@ def read_yaml(
         if not _shape_is_safe(text, name, diagnostics):
             return None
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses, by its offset
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        what = (
+            "a control character" if control_character(character) else "a character YAML refuses,"
+        )
+        diagnostics.error(
+            name, line, "", f"holds {what} {describe(character)}", TEXT_RULE, column=column
+        )
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -311,6 +329,16 @@ class _Builder:
                 self._error(key_node, path, "a key must be a plain name, not a list or mapping")
                 continue
             key = str(key_node.value)
+            odd = invisible_character(key)
+            if odd is not None:
+                self._error(
+                    key_node,
+                    path,
+                    f"the key '{visible(key)}' holds {describe(odd)}, which looks like a space "
+                    "or like nothing",
+                    "write keys in plain characters and indent with ordinary spaces",
+                )
+                continue
             if key in result:
                 self._error(
                     key_node,
@@ -341,7 +369,7 @@ class _Builder:
                     node, path, f"malformed date '{node.value}': {exc}", "dates are ISO: YYYY-MM-DD"
                 )
             else:
-                self._error(node, path, f"cannot read value '{node.value}': {exc}")
+                self._error(node, path, f"cannot read value '{visible(node.value)}': {exc}")
             return None
         form = number_form(str(node.value), str(node.tag))
         if form is not None:
@@ -354,5 +382,9 @@ class _Builder:
                 "written",
                 f"{write}; put it in quotes if it is text",
             )
+            return None
+        odd = control_character(value) if isinstance(value, str) else None
+        if odd is not None:
+            self._error(node, path, f"holds a control character {describe(odd)}", TEXT_RULE)
             return None
         return value
