@@ -13,6 +13,7 @@ exit 2: any other exception raised inside fundsim is a bug and exits 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..source.diagnostics import InputError, ScenarioError, did_you_mean
+from ..source.pathnames import file_problem, shown_path
+from .arguments import check_arguments
 from .parser import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, build_parser
 
 
@@ -46,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # quantiles by design; numpy's warning about it would only alarm a planner.
     warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
     try:
+        check_arguments(args)  # a path no file system could hold, for every command alike
         if args.command == "validate":
             return _validate(args, sys.stdout, sys.stderr)
         if args.command == "explain":
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..places import write_failure
 
         refused = write_failure(exc)
+        if refused is None and exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            named = f"{shown_path(exc.filename)}: " if exc.filename else ""
+            print(f"fundsim: error: {named}{exc.strerror}", file=sys.stderr)
+            return EXIT_INPUT
         if refused is None:
             return _internal(exc, args.debug)
         where = f" {exc.filename}" if exc.filename else ""
@@ -128,10 +136,13 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(diagnostic.format(), file=err)
         if errors or (args.strict and warnings):
             failed += 1
-            print(f"{name}: invalid ({len(errors)} errors, {len(warnings)} warnings)", file=err)
+            print(
+                f"{shown_path(name)}: invalid ({len(errors)} errors, {len(warnings)} warnings)",
+                file=err,
+            )
         elif not args.quiet:
             note = f" ({len(warnings)} warnings)" if warnings else ""
-            print(f"{name}: valid{note}", file=out)
+            print(f"{shown_path(name)}: valid{note}", file=out)
     return EXIT_INPUT if failed else EXIT_OK
 
 
@@ -304,9 +315,10 @@ def _results(path: Path) -> Any:
 
     file = path / RESULTS if path.is_dir() else path
     if not file.is_file():
+        problem = file_problem(file)  # a folder, a pipe, a device or a link: say which
         raise InputError(
-            f"{file}: no such results file; give a batch directory (with {RESULTS}) or a "
-            "results.nc written by `fundsim run`"
+            f"{shown_path(file)}: {problem or 'no such results file'}; give a batch directory "
+            f"(with {RESULTS}) or a results.nc written by `fundsim run`"
         )
     try:
         ds = read_results(path)

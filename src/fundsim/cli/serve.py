@@ -51,10 +51,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..serve.guard import bracketed
     from ..serve.routes import create_app
     from ..source.diagnostics import InputError
+    from ..source.pathnames import shown_path, what_is
 
     if not args.folder.is_dir():
+        kind = what_is(args.folder)
         raise InputError(
-            f"{args.folder}: no such folder; give the folder that holds your scenarios"
+            f"{shown_path(args.folder)}: "
+            + (f"is {kind}, not a folder" if kind else "no such folder")
+            + "; give the folder that holds your scenarios (请给出存放情景文件的文件夹)"
         )
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: a port is from 1 to 65535")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .pathnames import shown_path
+
 Severity = Literal["error", "warning"]
 
 
@@ -40,7 +42,7 @@ class Diagnostic:
     hint: str = ""
 
     def format(self) -> str:
-        where = self.file
+        where = shown_path(self.file)  # one line, whatever the file's name holds
         if self.line:
             where += f":{self.line}"
             if self.column:
