@@ -24,6 +24,7 @@ Folders and files are made with the modes the user's umask gives (755/644 by def
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -426,6 +427,25 @@ def check_not_input(target: Path, inputs: Iterable[Path], option: str = "--out")
                 f"{option} {target}: that is (or holds) the input {each}; fundsim never writes "
                 f"over what it reads: choose another {option} (输出位置不能是输入文件)"
             )
+
+
+def missing_folders(path: Path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first: what
+    a command that makes ``path`` makes, and removes again when it leaves nothing there."""
+    found: list[Path] = []
+    current = Path(os.path.abspath(path))
+    while not os.path.lexists(current) and current.parent != current:
+        found.append(current)
+        current = current.parent
+    return found
+
+
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove each of ``folders`` (deepest first) that is empty: folders a command made and
+    left unused. One that holds anything (someone else's file meanwhile) stays."""
+    for folder in folders:
+        with contextlib.suppress(OSError):  # not empty, or gone already
+            os.rmdir(folder)
 
 
 def staging_place(target: Path, folder: bool) -> Path:

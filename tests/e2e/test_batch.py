@@ -336,3 +336,102 @@ def test_an_unreachable_dask_scheduler_is_an_input_error(tmp_path: Path) -> None
     assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() and not out.with_name("out.partial").exists()  # nothing left
+
+
+class _Impostor:
+    """A TCP server in a thread at 127.0.0.1 that is not a Dask scheduler: it accepts and
+    then answers ``reply`` (None: stays silent, as a firewall or a web server waiting for
+    its request does)."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        import socket
+        import threading
+
+        self.reply = reply
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.held.append(connection)  # kept open: the client must not wait for ever
+            if self.reply is not None:
+                connection.sendall(self.reply)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (None, "accepted the connection but said nothing within 10 s: not a Dask scheduler"),
+        (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "answered 'HTTP/1.1'"),
+        (b"\xff" * 64, "answered bytes ff ff ff ff ff ff ff ff"),
+    ],
+    ids=["silent", "http", "garbage"],
+)
+def test_an_address_that_is_no_dask_scheduler_fails_fast(
+    tmp_path: Path, reply: bytes | None, said: str
+) -> None:
+    """Red team A7, B2: a silent server hung the batch without end, an HTTP answer was read
+    as a frame of 3 × 10^18 bytes (MemoryError, exit 1); then the message spoke of finished
+    runs kept in o.partial, which did not exist."""
+    impostor = _Impostor(reply)
+    out = tmp_path / "new" / "out"
+    started = time.monotonic()
+    try:
+        result = fundsim(
+            "run",
+            SMALL,
+            "--runs",
+            "1",
+            "--workers",
+            "1",
+            "--quiet",
+            "--out",
+            out,
+            "--scheduler",
+            f"tcp://127.0.0.1:{impostor.port}",
+            check=False,
+        )
+    finally:
+        impostor.close()
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and "cannot reach the Dask scheduler" in result.stderr
+    assert "Traceback" not in result.stderr and "partial" not in result.stderr
+    assert elapsed < 40  # 10 s to wait for the handshake, and the start of a process
+    assert not (tmp_path / "new").exists()  # nothing left, not even the folder made for it
+
+
+def test_a_running_dask_scheduler_is_joined(serial: Path, tmp_path: Path) -> None:
+    """The check before Dask's client is trusted lets a real scheduler through: a cluster
+    started apart (here in this process, one worker thread) runs the batch bit for bit."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "joined"
+        fundsim(
+            "run",
+            SMALL,
+            "--runs",
+            "8",
+            "--seed",
+            "11",
+            "--quiet",
+            "--out",
+            out,
+            "--scheduler",
+            cluster.scheduler_address,
+        )
+    xr.testing.assert_identical(data(out), data(serial))

@@ -34,7 +34,7 @@ from typing import Any, TextIO
 import xarray as xr
 from filelock import FileLock, Timeout
 
-from ..places import Output, OutputError, mark, put_in_place
+from ..places import Output, OutputError, mark, missing_folders, put_in_place, remove_empty
 from ..results.io import RESULTS, manifest, write_manifest, write_netcdf
 from ..results.store import RunStore
 from ..scenario import assumptions
@@ -367,7 +367,18 @@ def run_batch(
     total)`` is called as runs land (besides the bar on ``err`` unless ``quiet``)."""
     started = time.perf_counter()
     fresh = not batch.staging.exists()
-    store, lock = prepare(batch, force=force, resume=resume)
+    made = missing_folders(batch.staging.parent)  # the folders above --out that do not exist
+
+    def discard() -> None:
+        """Leave nothing of a new batch that kept no run: no working folder, no folder made."""
+        _remove_staging(batch.staging)
+        remove_empty(made)
+
+    try:
+        store, lock = prepare(batch, force=force, resume=resume)
+    except BaseException:
+        remove_empty(made)
+        raise
     try:
         # damaged files of a store being resumed are set aside; their runs run again
         for aside in store.check(len(batch.scenarios), batch.runs):
@@ -381,7 +392,7 @@ def run_batch(
             backend = make_backend()
         except BaseException:
             if fresh:  # nothing ran: leave no unfinished batch behind
-                _remove_staging(batch.staging)
+                discard()
             raise
         try:
             bar = _progress_bar(batch, backend, quiet, err)
@@ -395,7 +406,7 @@ def run_batch(
                 execute(batch, store, backend, report)
             except InputError:
                 if fresh:  # the scenario cannot run: a new batch leaves nothing behind
-                    _remove_staging(batch.staging)
+                    discard()
                 raise
             finally:
                 if bar is not None:
