@@ -560,9 +560,11 @@ class Writing:
     """
 
     moves: list[tuple[Path, Output]] = field(default_factory=list)
+    made: list[Path] = field(default_factory=list)  # folders made for the places, deepest first
 
     def stage(self, output: Output) -> Path:
         """The temporary place to write ``output`` in (a folder made empty, or a file name)."""
+        self.made = missing_folders(output.target.parent) + self.made
         place = staging_place(output.target, output.folder)
         self.moves.append((place, output))
         return place
@@ -571,11 +573,17 @@ class Writing:
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        if error is None:
-            put_in_place(self.moves)
-        else:
-            for staged, _ in self.moves:
-                _remove(staged)
+        try:
+            if error is None:
+                put_in_place(self.moves)
+            else:
+                for staged, _ in self.moves:
+                    _remove(staged)
+        except BaseException:
+            remove_empty(self.made)  # nothing put in place: no folder made for it stays
+            raise
+        if error is not None:
+            remove_empty(self.made)
 
 
 def write_output(output: Output, data: bytes) -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from fundsim.places import (
+    Output,
     OutputError,
+    Writing,
     check_name,
     check_place,
     check_replaceable,
@@ -154,3 +156,27 @@ def test_a_place_that_cannot_be_written_says_what_it_is(
     assert message.startswith("--out ") and said in message, message
     assert len(message) < 400  # a long path is shortened, never echoed whole
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_a_failed_writing_leaves_no_folder_it_made(
+    tmp_path: Path, failure: type[BaseException]
+) -> None:
+    """Red team D1: an interrupted or failed report left an empty RESULTS/report/. The
+    folders made for the outputs go again; one that was there before, or that holds
+    anything, stays."""
+    (tmp_path / "batch").mkdir()
+    report = Output(tmp_path / "batch" / "report" / "zh", "report", False)
+    chart = Output(tmp_path / "batch" / "figures" / "more" / "a.png", "file", False)
+    with pytest.raises(failure), Writing() as writing:
+        (writing.stage(report) / "report.md").write_text("half")
+        writing.stage(chart).write_bytes(b"half")
+        raise failure()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["batch"]
+
+
+def test_a_writing_put_in_place_keeps_its_folders(tmp_path: Path) -> None:
+    report = Output(tmp_path / "batch" / "report" / "zh", "report", False)
+    with Writing() as writing:
+        (writing.stage(report) / "report.md").write_text("whole")
+    assert (tmp_path / "batch" / "report" / "zh" / "report.md").read_text() == "whole"

@@ -12,6 +12,7 @@ exit 2: any other exception raised inside fundsim is a bug and exits 1.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import errno
 import signal
@@ -40,7 +41,53 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Run as the program itself (``argv`` None, in the main thread), a signal that comes once
+    the command has finished, while Python tears down, is ignored: the command's outputs
+    are complete and its message printed, and the exit status is the command's own (left at
+    Python's default, the signal would kill the process silently with 130 or 143)."""
+    previous = sys.unraisablehook
+    running = threading.Event()
+    running.set()
+    sys.unraisablehook = _interrupts_passed_on(previous, running)
+    try:
+        code = _main(argv)
+    finally:
+        running.clear()
+        sys.unraisablehook = previous
+    if argv is None and threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)
+    return code
+
+
+def _interrupts_passed_on(previous: Any, running: threading.Event) -> Any:
+    """An unraisable-exception hook that raises again, in the main thread, an interrupt that
+    came while Python ran a finaliser (a weak reference's callback, a ``__del__``): there it
+    cannot be raised, so Python would print "Exception ignored in: …" with a traceback and
+    lose the interrupt. It is raised a moment later from another thread (raised from the
+    hook, it would land in the hook and be lost the same way), while the command still
+    runs. Every other unraisable exception goes to ``previous``."""
+
+    def interrupt(number: signal.Signals) -> None:
+        if running.is_set():
+            _thread.interrupt_main(number)
+
+    def hook(unraisable: Any) -> None:
+        kind = unraisable.exc_type
+        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+            number = signal.SIGTERM if issubclass(kind, Terminated) else signal.SIGINT
+            later = threading.Timer(0.05, interrupt, (number,))
+            later.daemon = True
+            later.start()
+            return
+        previous(unraisable)
+
+    return hook
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
@@ -108,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fundsim: interrupted (nothing half-written is left)", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # a bug, not bad input
+        from ..ensemble.backends import interrupt_behind
+
+        interrupt = interrupt_behind(exc)  # Ctrl-C inside a compiled kernel: see there
+        if interrupt is not None:
+            print("fundsim: interrupted (nothing half-written is left)", file=sys.stderr)
+            return 143 if isinstance(interrupt, Terminated) else 130
         return _internal(exc, args.debug)
     parser.error(f"unknown command {args.command}")
     return EXIT_INPUT
@@ -257,9 +310,35 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         if comparing:
             write_comparison(ds, first.name, folder, args.lang)
 
+    def tell(ds: Any) -> None:
+        """What the batch found, on stdout (a signal here finds the batch complete)."""
+        if comparing:
+            print(format_table(comparison_table(ds, first.name, year)), file=out)
+        if not args.quiet:
+            elapsed = time.perf_counter() - started
+            print(
+                f"wrote {shown}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
+                f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
+                f"{elapsed:.1f} s)",
+                file=out,
+            )
+            from ..results.headline import explain, warning_lines
+
+            for lang, heading in (
+                ("zh", "基金为何穿底或不穿底"),
+                ("en", "Why each fund does or does not run out"),
+            ):
+                print(f"\n{heading} ({first.name}):", file=out)
+                for line in explain(ds, lang):
+                    print(f"- {line}", file=out)
+            for lang, heading in (("zh", "预警"), ("en", "Early warnings")):
+                print(f"\n{heading} ({first.name}):", file=out)
+                for line in warning_lines(ds, lang, args.warn_above):
+                    print(f"- {line}", file=out)
+
     started = time.perf_counter()
+    batch = Batch(scenarios, runs, seed, target, command)
     try:
-        batch = Batch(scenarios, runs, seed, target, command)
         ds = run_batch(
             batch,
             lambda: make_backend(scenarios, args.workers, args.scheduler),
@@ -269,6 +348,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             err=err,
             extra=files,
         )
+        tell(ds)
     except RunFailed as error:
         print(
             f"fundsim: error: {error}; the finished runs are kept, rerun with --resume",
@@ -276,36 +356,34 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         )
         return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
-        print(
-            f"fundsim: interrupted; the finished runs are kept in {shown}.partial, "
-            "rerun the same command with --resume to finish",
-            file=err,
-        )
+        print(f"fundsim: {_interrupted(batch, shown)}", file=err)
         return 143 if isinstance(exc, Terminated) else 130
-    if comparing:
-        print(format_table(comparison_table(ds, first.name, year)), file=out)
-    if not args.quiet:
-        elapsed = time.perf_counter() - started
-        print(
-            f"wrote {shown}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
-            f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
-            f"{elapsed:.1f} s)",
-            file=out,
-        )
-        from ..results.headline import explain, warning_lines
-
-        for lang, heading in (
-            ("zh", "基金为何穿底或不穿底"),
-            ("en", "Why each fund does or does not run out"),
-        ):
-            print(f"\n{heading} ({first.name}):", file=out)
-            for line in explain(ds, lang):
-                print(f"- {line}", file=out)
-        for lang, heading in (("zh", "预警"), ("en", "Early warnings")):
-            print(f"\n{heading} ({first.name}):", file=out)
-            for line in warning_lines(ds, lang, args.warn_above):
-                print(f"- {line}", file=out)
     return EXIT_OK
+
+
+def _interrupted(batch: Any, shown: Path) -> str:
+    """What an interrupt left of ``batch`` (its --out shown as ``shown``), and what to do.
+
+    An interrupt after the results are in place exits 130 (143 on SIGTERM) all the same:
+    the command did not end as asked (its summary was not printed), and a signal's exit
+    status is what the program that sent it expects; the message says the results are
+    complete, so nobody runs the batch again."""
+    from ..ensemble.batch import kept_runs
+
+    if batch.complete:
+        return (
+            f"interrupted after the results were written: {shown_path(shown)} is complete "
+            "(plot or report it; a rerun would need --force) (结果已完整写出)"
+        )
+    kept = kept_runs(batch)
+    if kept is None:
+        return (
+            "interrupted before any run finished; nothing was kept (nothing half-written is left)"
+        )
+    return (
+        f"interrupted; the {kept} finished run(s) are kept in {shown_path(shown)}.partial, rerun "
+        "the same command with --resume to finish (已完成的模拟保留，可用 --resume 继续)"
+    )
 
 
 def _results(path: Path) -> Any:

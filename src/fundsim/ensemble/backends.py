@@ -67,6 +67,23 @@ def run_task(
     return simulate(chosen, run=run, seed=seed, fixed=fixed)
 
 
+def interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt (Ctrl-C, or SIGTERM raised as one) behind ``error``, or None.
+
+    A signal that arrives while a compiled kernel hands its arrays back to Python raises
+    its KeyboardInterrupt inside numba's own call (unpickling a cached value), which numba
+    does not check: Python then reports ``SystemError: CPUDispatcher(...) returned a result
+    with an exception set``, the interrupt as its cause (two SystemErrors deep)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 10:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
 class Backend(Protocol):
     name: str
     workers: int
@@ -100,7 +117,14 @@ class Serial:
         fixed_by_task: Mapping[Task, Mapping[str, float]] | None = None,
     ) -> Iterator[tuple[Task, xr.Dataset]]:
         for task in tasks:
-            yield task, run_task(task, seed, self.scenarios, _held(task, fixed, fixed_by_task))
+            try:
+                result = run_task(task, seed, self.scenarios, _held(task, fixed, fixed_by_task))
+            except SystemError as error:
+                interrupt = interrupt_behind(error)
+                if interrupt is None:
+                    raise
+                raise interrupt from None  # Ctrl-C in a compiled kernel: an interrupt still
+            yield task, result
 
     def close(self) -> None:
         pass
