@@ -260,11 +260,13 @@ def check_place(target: Path, option: str = "--out", folder: bool = True) -> Pat
         )
     wanted = "folder" if folder else "file"
     kind = what_is(absolute, follow=False)
-    if kind is not None and kind.startswith(("a broken link", "a symbolic link", "a path")):
+    if kind is not None and kind.startswith(("a broken link", "a symbolic link")):
         raise OutputError(
             f"{option} {shown}: is {kind}; fundsim never writes through a link: remove it or "
             f"name another {wanted}"
         )
+    if kind is not None and kind.startswith("a path"):  # cannot even be looked at
+        raise OutputError(f"{option} {shown}: is {kind}; choose a {wanted} you can write to")
     if folder and kind not in (None, "a folder"):
         raise OutputError(f"{option} {shown}: is {kind}, not a folder; name a folder")
     if not folder and kind == "a folder":

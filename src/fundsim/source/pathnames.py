@@ -20,7 +20,7 @@ from pathlib import Path
 
 NAME_MAX = 255  # bytes in one name of a path (Linux and macOS file systems)
 PATH_MAX = 4096  # bytes in a path the system takes, its final NUL included (Linux)
-SHOWN = 80  # characters of a path shown in a message
+SHOWN = 160  # characters of a path shown in a message (a real one fits; 5,000 do not)
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
 
 PathText = str | os.PathLike[str]
