@@ -12,7 +12,6 @@ exit 2: any other exception raised inside fundsim is a bug and exits 1.
 
 from __future__ import annotations
 
-import _thread
 import argparse
 import errno
 import signal
@@ -28,6 +27,7 @@ from typing import Any, TextIO
 from ..source.diagnostics import InputError, ScenarioError, did_you_mean
 from ..source.pathnames import file_problem, shown_path
 from .arguments import check_arguments
+from .interrupts import batch_interrupted, interrupts_passed_on
 from .parser import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, build_parser
 
 
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = sys.unraisablehook
     running = threading.Event()
     running.set()
-    sys.unraisablehook = _interrupts_passed_on(previous, running)
+    sys.unraisablehook = interrupts_passed_on(previous, running, Terminated)
     try:
         code = _main(argv)
     finally:
@@ -60,31 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
     return code
-
-
-def _interrupts_passed_on(previous: Any, running: threading.Event) -> Any:
-    """An unraisable-exception hook that raises again, in the main thread, an interrupt that
-    came while Python ran a finaliser (a weak reference's callback, a ``__del__``): there it
-    cannot be raised, so Python would print "Exception ignored in: …" with a traceback and
-    lose the interrupt. It is raised a moment later from another thread (raised from the
-    hook, it would land in the hook and be lost the same way), while the command still
-    runs. Every other unraisable exception goes to ``previous``."""
-
-    def interrupt(number: signal.Signals) -> None:
-        if running.is_set():
-            _thread.interrupt_main(number)
-
-    def hook(unraisable: Any) -> None:
-        kind = unraisable.exc_type
-        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
-            number = signal.SIGTERM if issubclass(kind, Terminated) else signal.SIGINT
-            later = threading.Timer(0.05, interrupt, (number,))
-            later.daemon = True
-            later.start()
-            return
-        previous(unraisable)
-
-    return hook
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -356,34 +331,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         )
         return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
-        print(f"fundsim: {_interrupted(batch, shown)}", file=err)
+        print(f"fundsim: {batch_interrupted(batch, shown)}", file=err)
         return 143 if isinstance(exc, Terminated) else 130
     return EXIT_OK
-
-
-def _interrupted(batch: Any, shown: Path) -> str:
-    """What an interrupt left of ``batch`` (its --out shown as ``shown``), and what to do.
-
-    An interrupt after the results are in place exits 130 (143 on SIGTERM) all the same:
-    the command did not end as asked (its summary was not printed), and a signal's exit
-    status is what the program that sent it expects; the message says the results are
-    complete, so nobody runs the batch again."""
-    from ..ensemble.batch import kept_runs
-
-    if batch.complete:
-        return (
-            f"interrupted after the results were written: {shown_path(shown)} is complete "
-            "(plot or report it; a rerun would need --force) (结果已完整写出)"
-        )
-    kept = kept_runs(batch)
-    if kept is None:
-        return (
-            "interrupted before any run finished; nothing was kept (nothing half-written is left)"
-        )
-    return (
-        f"interrupted; the {kept} finished run(s) are kept in {shown_path(shown)}.partial, rerun "
-        "the same command with --resume to finish (已完成的模拟保留，可用 --resume 继续)"
-    )
 
 
 def _results(path: Path) -> Any:
