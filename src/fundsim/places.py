@@ -24,6 +24,7 @@ Folders and files are made with the modes the user's umask gives (755/644 by def
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -41,6 +42,7 @@ from typing import Any
 
 from . import __version__
 from .source.diagnostics import InputError
+from .source.pathnames import name_problem, shown_path, what_is
 
 MARKER = ".fundsim"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the scenario contract's names
@@ -240,36 +242,51 @@ def check_replaceable_file(
 def check_place(target: Path, option: str = "--out", folder: bool = True) -> Path:
     """The absolute form of the output place ``target`` (a folder, or a file when
     ``folder`` is false); :class:`OutputError` before any work when it cannot be used."""
+    shown = shown_path(target)
     absolute = Path(os.path.abspath(target))
+    problem = name_problem(target) or name_problem(absolute)
+    if problem:
+        raise OutputError(f"{option} {shown}: {problem}; name another place")
     if absolute.parent == absolute:
         raise OutputError(
-            f"{option} {target}: the root of the file system cannot hold fundsim's output; "
+            f"{option} {shown}: the root of the file system cannot hold fundsim's output; "
             "name a new folder, e.g. outputs/NAME"
         )
     here = Path(os.path.abspath(Path.cwd()))
     if folder and (absolute == here or here.is_relative_to(absolute)):
         raise OutputError(
-            f"{option} {target}: that is the folder you are working in (or holds it); "
+            f"{option} {shown}: that is the folder you are working in (or holds it); "
             "name a new folder for the output, e.g. outputs/NAME"
         )
-    if os.path.lexists(absolute):
-        if folder and not absolute.is_dir():
-            raise OutputError(f"{option} {target}: is a file, not a folder; name a folder")
-        if not folder and absolute.is_dir():
-            raise OutputError(f"{option} {target}: is a folder; name a file")
+    wanted = "folder" if folder else "file"
+    kind = what_is(absolute, follow=False)
+    if kind is not None and kind.startswith(("a broken link", "a symbolic link")):
+        raise OutputError(
+            f"{option} {shown}: is {kind}; fundsim never writes through a link: remove it or "
+            f"name another {wanted}"
+        )
+    if kind is not None and kind.startswith("a path"):  # cannot even be looked at
+        raise OutputError(f"{option} {shown}: is {kind}; choose a {wanted} you can write to")
+    if folder and kind not in (None, "a folder"):
+        raise OutputError(f"{option} {shown}: is {kind}, not a folder; name a folder")
+    if not folder and kind == "a folder":
+        raise OutputError(f"{option} {shown}: is a folder; name a file")
+    if not folder and kind not in (None, "a file"):
+        raise OutputError(f"{option} {shown}: is {kind}, not a file; name a file")
     ancestor = absolute.parent
     while not os.path.lexists(ancestor):
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise OutputError(
-            f"{option} {target}: {ancestor} is a file, so nothing can be written below it"
+            f"{option} {shown}: {shown_path(ancestor)} is {what_is(ancestor) or 'not a folder'}"
+            ", so nothing can be written below it"
         )
     try:  # a real trial: permission bits say nothing to root, a read-only mount says no
         os.rmdir(tempfile.mkdtemp(prefix=".fundsim-trial-", dir=ancestor))
     except OSError as error:
         raise OutputError(
-            f"{option} {target}: cannot write in {ancestor} ({error.strerror or error}); "
-            "choose a folder you can write to"
+            f"{option} {shown}: cannot write in {shown_path(ancestor)} "
+            f"({error.strerror or error}); choose a folder you can write to"
         ) from None
     return absolute
 
@@ -414,6 +431,25 @@ def check_not_input(target: Path, inputs: Iterable[Path], option: str = "--out")
             )
 
 
+def missing_folders(path: Path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first: what
+    a command that makes ``path`` makes, and removes again when it leaves nothing there."""
+    found: list[Path] = []
+    current = Path(os.path.abspath(path))
+    while not os.path.lexists(current) and current.parent != current:
+        found.append(current)
+        current = current.parent
+    return found
+
+
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove each of ``folders`` (deepest first) that is empty: folders a command made and
+    left unused. One that holds anything (someone else's file meanwhile) stays."""
+    for folder in folders:
+        with contextlib.suppress(OSError):  # not empty, or gone already
+            os.rmdir(folder)
+
+
 def staging_place(target: Path, folder: bool) -> Path:
     """A fresh temporary name beside ``target`` (hidden, marked ``.partial``: fundsim's own),
     made as an empty folder when ``folder`` (with the umask's mode)."""
@@ -526,9 +562,11 @@ class Writing:
     """
 
     moves: list[tuple[Path, Output]] = field(default_factory=list)
+    made: list[Path] = field(default_factory=list)  # folders made for the places, deepest first
 
     def stage(self, output: Output) -> Path:
         """The temporary place to write ``output`` in (a folder made empty, or a file name)."""
+        self.made = missing_folders(output.target.parent) + self.made
         place = staging_place(output.target, output.folder)
         self.moves.append((place, output))
         return place
@@ -537,11 +575,17 @@ class Writing:
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
-        if error is None:
-            put_in_place(self.moves)
-        else:
-            for staged, _ in self.moves:
-                _remove(staged)
+        try:
+            if error is None:
+                put_in_place(self.moves)
+            else:
+                for staged, _ in self.moves:
+                    _remove(staged)
+        except BaseException:
+            remove_empty(self.made)  # nothing put in place: no folder made for it stays
+            raise
+        if error is not None:
+            remove_empty(self.made)
 
 
 def write_output(output: Output, data: bytes) -> None:

@@ -336,3 +336,283 @@ def test_an_unreachable_dask_scheduler_is_an_input_error(tmp_path: Path) -> None
     assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() and not out.with_name("out.partial").exists()  # nothing left
+
+
+class _Impostor:
+    """A TCP server in a thread at 127.0.0.1 that is not a Dask scheduler: it accepts and
+    then answers ``reply`` (None: stays silent, as a firewall or a web server waiting for
+    its request does)."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        import socket
+        import threading
+
+        self.reply = reply
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.held.append(connection)  # kept open: the client must not wait for ever
+            if self.reply is not None:
+                connection.sendall(self.reply)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        (None, "accepted the connection but said nothing within 10 s: not a Dask scheduler"),
+        (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "answered 'HTTP/1.1'"),
+        (b"\xff" * 64, "answered bytes ff ff ff ff ff ff ff ff"),
+    ],
+    ids=["silent", "http", "garbage"],
+)
+def test_an_address_that_is_no_dask_scheduler_fails_fast(
+    tmp_path: Path, reply: bytes | None, said: str
+) -> None:
+    """Red team A7, B2: a silent server hung the batch without end, an HTTP answer was read
+    as a frame of 3 × 10^18 bytes (MemoryError, exit 1); then the message spoke of finished
+    runs kept in o.partial, which did not exist."""
+    impostor = _Impostor(reply)
+    out = tmp_path / "new" / "out"
+    started = time.monotonic()
+    try:
+        result = fundsim(
+            "run",
+            SMALL,
+            "--runs",
+            "1",
+            "--workers",
+            "1",
+            "--quiet",
+            "--out",
+            out,
+            "--scheduler",
+            f"tcp://127.0.0.1:{impostor.port}",
+            check=False,
+        )
+    finally:
+        impostor.close()
+    elapsed = time.monotonic() - started
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and "cannot reach the Dask scheduler" in result.stderr
+    assert "Traceback" not in result.stderr and "partial" not in result.stderr
+    assert elapsed < 40  # 10 s to wait for the handshake, and the start of a process
+    assert not (tmp_path / "new").exists()  # nothing left, not even the folder made for it
+
+
+def test_a_running_dask_scheduler_is_joined(serial: Path, tmp_path: Path) -> None:
+    """The check before Dask's client is trusted lets a real scheduler through: a cluster
+    started apart (here in this process, one worker thread) runs the batch bit for bit."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "joined"
+        fundsim(
+            "run",
+            SMALL,
+            "--runs",
+            "8",
+            "--seed",
+            "11",
+            "--quiet",
+            "--out",
+            out,
+            "--scheduler",
+            cluster.scheduler_address,
+        )
+    xr.testing.assert_identical(data(out), data(serial))
+
+
+# --- interrupts: what they leave and what they say (issue 28) --------------------------------
+
+
+def _numba_interrupt(kind: type[KeyboardInterrupt]) -> SystemError:
+    """The exception numba's dispatcher leaves when a signal lands as a compiled kernel hands
+    back its arrays (red team A13): two SystemErrors, the interrupt as their cause."""
+    try:
+        try:
+            raise kind()
+        except KeyboardInterrupt as interrupt:
+            raise SystemError(
+                "<function _numba_unpickle> returned a result with an exception set"
+            ) from interrupt
+    except SystemError as inner:
+        outer = SystemError(
+            "CPUDispatcher(<function book_by_month>) returned a result with an exception set"
+        )
+        outer.__cause__ = inner
+        return outer
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_inside_a_compiled_kernel_is_an_interrupt_and_resumes(
+    serial: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signal_name: str,
+) -> None:
+    """Red team A13: Ctrl-C in numba's kernels exited 1 ("internal error: SystemError") 2
+    times in 9; it is exit 130 (143 for SIGTERM), the finished runs kept for --resume."""
+    from fundsim.cli import main
+    from fundsim.cli.main import Terminated
+    from fundsim.ensemble import backends
+
+    kind = Terminated if signal_name == "SIGTERM" else KeyboardInterrupt
+    real = backends.run_task
+    calls = []
+
+    def interrupted_at_the_fourth(*args: object, **kwargs: object) -> xr.Dataset:
+        calls.append(1)
+        if len(calls) == 4:
+            raise _numba_interrupt(kind)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backends, "run_task", interrupted_at_the_fourth)
+    out = tmp_path / "out"
+    argv = ["run", str(SMALL), "--runs", "8", "--seed", "11", "--workers", "1", "--quiet"]
+    code = main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == (143 if signal_name == "SIGTERM" else 130), err
+    assert "the 3 finished run(s) are kept in" in err and "--resume" in err
+    assert "internal error" not in err and not out.exists()
+    monkeypatch.setattr(backends, "run_task", real)
+    assert main([*argv, "--out", str(out), "--resume"]) == 0
+    xr.testing.assert_identical(data(out), data(serial))
+
+
+def test_numba_leaves_the_interrupt_as_the_cause_of_its_system_error(tmp_path: Path) -> None:
+    """The premise of the above, on the real thing: SIGINT sent while a compiled kernel that
+    returns arrays is called in a loop surfaces as KeyboardInterrupt or as a SystemError with
+    the interrupt behind it, never anything else (run apart: the signals are real)."""
+    script = tmp_path / "kernel.py"
+    script.write_text(
+        "import json, os, signal, threading, time\n"
+        "import numba, numpy as np\n"
+        "from fundsim.ensemble.backends import interrupt_behind\n"
+        "@numba.njit(nogil=True)\n"
+        "def kernel(n):\n"
+        "    a = np.zeros((3, 4, 3)); b = np.zeros((3, 4, 3))\n"
+        "    for i in range(n):\n"
+        "        a[i % 3, i % 4, i % 3] += np.sqrt(i)\n"
+        "    return a, b\n"
+        "kernel(10)\n"
+        "seen = []\n"
+        "for k in range(30):\n"
+        "    timer = threading.Timer(0.01 + 0.004 * k, os.kill, (os.getpid(), signal.SIGINT))\n"
+        "    try:\n"
+        "        timer.start()\n"
+        "        for _ in range(400):\n"
+        "            kernel(100_000)\n"
+        "        timer.join()\n"
+        "        time.sleep(0.2)\n"
+        "    except BaseException as error:\n"
+        "        seen.append([type(error).__name__, interrupt_behind(error) is not None])\n"
+        "        timer.join()\n"
+        "print(json.dumps(seen))\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen and all(found for _, found in seen), seen
+    assert {name for name, _ in seen} <= {"KeyboardInterrupt", "SystemError"}, seen
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_once_the_results_are_in_place_says_they_are_complete(
+    serial: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signal_name: str,
+) -> None:
+    """Red team F6: a signal as the batch folder was put in place gave exit 130/143 and not
+    a word (or "finished runs are kept in DIR.partial"). It still exits 130/143 (the command
+    did not end as asked), says DIR is complete, and leaves no working folder."""
+    from fundsim.cli import main
+    from fundsim.ensemble import batch
+
+    number = getattr(signal, signal_name)
+    real = batch.put_in_place
+
+    def signalled_while_renaming(*args: object) -> None:
+        real(*args)  # type: ignore[arg-type]
+        signal.raise_signal(number)  # held until the batch's working folder is gone too
+
+    monkeypatch.setattr(batch, "put_in_place", signalled_while_renaming)
+    out = tmp_path / "out"
+    argv = ["run", str(SMALL), "--runs", "8", "--seed", "11", "--workers", "1", "--quiet"]
+    code = main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == (143 if signal_name == "SIGTERM" else 130), err
+    assert f"interrupted after the results were written: {out} is complete" in err
+    assert not out.with_name("out.partial").exists()
+    xr.testing.assert_identical(data(out), data(serial))
+
+
+def test_an_interrupt_lost_in_a_finaliser_is_raised_not_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team C3: a Ctrl-C that lands while Python runs a weak reference's callback printed
+    "Exception ignored in: <function WeakValueDictionary…>" and a traceback; the interrupt is
+    raised again in the main thread: exit 130, the finished runs kept, no noise."""
+    from fundsim.cli import main
+    from fundsim.ensemble import backends
+
+    class Finaliser:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt
+
+    real = backends.run_task
+    calls = []
+
+    def interrupted_in_a_finaliser(*args: object, **kwargs: object) -> xr.Dataset:
+        calls.append(1)
+        if len(calls) == 2:
+            Finaliser()  # collected at once: its interrupt is "ignored" by Python
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backends, "run_task", interrupted_in_a_finaliser)
+    argv = ["run", str(SMALL), "--runs", "8", "--seed", "11", "--workers", "1", "--quiet"]
+    code = main([*argv, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 130, err
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert "finished run(s) are kept in" in err
+
+
+def test_a_signal_after_the_command_has_finished_changes_nothing(tmp_path: Path) -> None:
+    """A signal that comes while Python tears down, once the command has written and said
+    everything, is ignored: the exit status is the command's own (it was 130/143 and no
+    word, red team F6)."""
+    code = (
+        "import os, signal, sys\n"
+        "from fundsim.cli import main\n"
+        f"sys.argv = ['fundsim', 'validate', {str(SMALL)!r}]\n"
+        "status = main()\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.exit(status)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout and result.stderr == ""

@@ -298,3 +298,77 @@ def test_a_stored_batch_is_shown_and_its_runs_serve_a_comparison(
     shutil.rmtree(folder / ".workbench" / "runs")  # nothing cached: only the digest refuses
     assert client.post(f"/api/stored/{older['key']}/open", json={}).json()["kept"] == 0
     assert client.post(f"/api/stored/{entry['key']}/open", json={}).json()["kept"] == 3
+
+
+# --- starting: the address and its key are printed only by a server that listens (issue 28) ---
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_on_a_port_in_use_says_so_and_prints_no_key(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team F1: with the port taken, serve printed its address and key (a page of another
+    program), then uvicorn's ERROR, then exited 3."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code = main(["serve", str(folder), "--port", str(port)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"--port {port}: port {port} is in use" in captured.err and "端口" in captured.err
+    assert "token" not in captured.out + captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("evil.invalid", "--host evil.invalid: no such host or address"),
+        ("999.1.1.1", "--host 999.1.1.1: no such host or address"),
+        ("192.0.2.1", "--host 192.0.2.1: not an address of this machine"),  # TEST-NET-1
+    ],
+)
+def test_serve_on_a_host_that_is_not_this_machine_says_so(
+    folder: Path, capsys: pytest.CaptureFixture[str], host: str, said: str
+) -> None:
+    code = main(["serve", str(folder), "--host", host, "--port", str(_free_port())])
+    captured = capsys.readouterr()
+    assert code == 2 and said in captured.err, captured.err
+    assert captured.out == "" and "Traceback" not in captured.err
+
+
+def test_serve_prints_its_address_once_it_listens(folder: Path) -> None:
+    """The printed address answers at once: the socket is bound and listening before the
+    line is printed (the page is served as soon as the server has started)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fundsim", "serve", str(folder), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "FUNDSIM_ALLOW_OUTSIDE": str(ROOT)},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        address = re.search(r"(http://127\.0\.0\.1:\d+/\?token=[\w-]+)", line)
+        assert address, line
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()  # no retry needed
+        with urllib.request.urlopen(address[1], timeout=60) as page:
+            assert page.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

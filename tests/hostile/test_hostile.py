@@ -108,12 +108,18 @@ def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path, start)
 
 
+LONG = "d" * 5000  # $long: a name no file system holds (a name is at most 255 bytes)
+DEEP = "/".join(["d" * 250] * 20)  # $deep: names that fit, a path that does not (5,019 bytes)
+
+
 def _fill(text: str, world: World, case_dir: Path) -> str:
     return string.Template(text).safe_substitute(
         tiny=_relative(world.tiny, case_dir),
         calibration=_relative(world.project / "calibration" / "nanchuan", case_dir),
         outside=str(world.outside),
         batch="batch",
+        long=LONG,
+        deep=DEEP,
     )
 
 
@@ -278,6 +284,13 @@ def _setup(
         os.mkfifo(case_dir / argument)
     elif kind == "link_outside":
         (case_dir / "link.yaml").symlink_to(world.outside / "base.yaml")
+    elif kind == "link":  # "NAME TARGET": a symbolic link; a TARGET ending in / is made a folder
+        name, target = argument.split(" ")
+        if target.endswith("/"):
+            (case_dir / target).mkdir(parents=True)
+        (case_dir / name).symlink_to(target.rstrip("/"))
+    elif kind == "folder":  # "NAME": an empty folder (e.g. one named like a file)
+        (case_dir / argument).mkdir(parents=True)
     elif kind == "region_case":
         local = set(case.get("files", {})) | set(case.get("generate", {}))
         calibration = _relative(world.project / "calibration" / "nanchuan", case_dir)
@@ -495,7 +508,7 @@ def test_hostile_input(
                 f"no line at {case['at']!r}:\n{output}"
             )
     for text in case.get("absent", []):
-        assert text not in output, output
+        assert _fill(text, world, case_dir) not in output, output[:2000]
     if case.get("seconds"):
         assert elapsed < case["seconds"] * 5, elapsed  # stated bound, with room for a busy CI
     prefix = str(case_dir.relative_to(world.top)) + os.sep

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -553,3 +555,97 @@ def test_a_malformed_uncertainty_is_one_clear_error(
     (error,) = caught.value.errors  # never a second "Input should be 'none'"
     assert (error.line, error.path) == (5, path) and message in error.message, error
     assert hint in error.hint, error
+
+
+# --- paths a scenario names that no file system could hold, or that lead nowhere (issue 28) ---
+
+REGION = """
+region:
+  name: {{zh: 测试, en: test}}
+  data:
+    population: {population}
+    mortality: {calibration}/mortality.csv
+    admission_rates: {calibration}/admission_rates.csv
+    fertility: {calibration}/fertility.csv
+"""
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The scenario's folder as the working folder: messages name its files as s.yaml."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _one_error(file: Path) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    errors = caught.value.errors
+    assert len(errors) == 1, caught.value
+    return errors[0].format()
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ('"a\\0.yaml"', "a\\0.yaml: a path cannot hold a NUL character"),
+        ("b" * 5000 + ".yaml", "file name too long: a name in the path is 5,005 bytes"),
+        ("/".join(["c" * 200] * 30) + ".yaml", "path too long: 6,034 bytes"),
+        ('"a\\nb.yaml"', "extends a file that does not exist: a\\nb.yaml"),
+    ],
+    ids=["nul", "long-name", "long-path", "newline"],
+)
+def test_an_extends_path_no_file_system_could_hold_is_a_located_error(
+    here: Path, target: str, said: str
+) -> None:
+    file = write(here, "s.yaml", f"name: t\ntitle: {{zh: 测试, en: test}}\nextends: {target}\n")
+    text = _one_error(file)
+    assert text.startswith("s.yaml:3: error: extends: ")
+    assert said in text
+    assert len(text) < 400 and "\n" not in text  # shortened, one line
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: p.symlink_to(p.name), "l.yaml is a symbolic link loop"),
+        (lambda p: p.mkdir(), "l.yaml is a folder, not a file"),
+        (lambda p: os.mkfifo(p), "l.yaml is a named pipe (FIFO), not a file"),
+        (lambda p: p.symlink_to("gone.yaml"), "l.yaml is a broken link (to gone.yaml"),
+    ],
+    ids=["loop", "folder", "fifo", "broken-link"],
+)
+def test_an_extends_path_that_is_not_a_file_says_what_it_is(
+    here: Path, make: Any, said: str
+) -> None:
+    make(here / "l.yaml")
+    file = write(here, "s.yaml", "extends: l.yaml\nname: t\ntitle: {zh: 测试, en: test}\n")
+    assert said in _one_error(file)
+
+
+def test_a_scenario_on_the_command_line_that_loops_says_so(here: Path) -> None:
+    (here / "loop.yaml").symlink_to("loop.yaml")
+    assert "loop.yaml: error: is a symbolic link loop" in _one_error(here / "loop.yaml")
+
+
+@pytest.mark.parametrize(
+    ("population", "said"),
+    [
+        ('"a\\0b.csv"', "region.data.population: a\\0b.csv: a path cannot hold a NUL character"),
+        ("p" * 5000 + ".csv", "region.data.population: ppp"),
+        ("dir.csv", "region data file dir.csv is a folder, not a file"),
+        ("loop.csv", "region data file loop.csv is a symbolic link loop"),
+    ],
+    ids=["nul", "long-name", "folder", "loop"],
+)
+def test_a_region_data_path_that_cannot_be_read_is_a_located_error(
+    here: Path, population: str, said: str
+) -> None:
+    (here / "dir.csv").mkdir()
+    (here / "loop.csv").symlink_to("loop.csv")
+    calibration = ROOT / "calibration" / "nanchuan"
+    text = head() + REGION.format(population=population, calibration=calibration)
+    file = write(here, "s.yaml", text)
+    error = _one_error(file)
+    assert error.startswith("s.yaml:8: error: ") and said in error
+    assert len(error) < 400

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..scenario.paths import display_path
     from ..sim.allocator import give_back_freed_memory
     from ..source.diagnostics import InputError
+    from ..source.pathnames import file_problem, shown_path
 
     scenario = load_scenario(args.scenario, args.allow_outside)
     path: Path = args.claims
@@ -75,7 +76,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             what="settled claims file",
         )
     if not path.is_file():
-        raise InputError(f"{shown}: no such claims file (找不到理赔数据文件)")
+        problem = file_problem(path)  # a folder, a pipe, a device or a link: say which
+        said = (
+            f"{problem} (不是理赔数据文件)"
+            if problem
+            else "no such claims file (找不到理赔数据文件)"
+        )
+        raise InputError(f"{shown_path(shown)}: {said}")
     if path.stat().st_size > MAX_CLAIMS_BYTES:
         raise InputError(
             f"{shown}: larger than {MAX_CLAIMS_BYTES // 2**30} GiB; split it by year or area "

@@ -13,6 +13,7 @@ exit 2: any other exception raised inside fundsim is a bug and exits 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..source.diagnostics import InputError, ScenarioError, did_you_mean
+from ..source.pathnames import file_problem, shown_path
+from .arguments import check_arguments
+from .interrupts import batch_interrupted, interrupts_passed_on
 from .parser import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, build_parser
 
 
@@ -37,7 +41,28 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Run as the program itself (``argv`` None, in the main thread), a signal that comes once
+    the command has finished, while Python tears down, is ignored: the command's outputs
+    are complete and its message printed, and the exit status is the command's own (left at
+    Python's default, the signal would kill the process silently with 130 or 143)."""
+    previous = sys.unraisablehook
+    running = threading.Event()
+    running.set()
+    sys.unraisablehook = interrupts_passed_on(previous, running, Terminated)
+    try:
+        code = _main(argv)
+    finally:
+        running.clear()
+        sys.unraisablehook = previous
+    if argv is None and threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
@@ -46,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # quantiles by design; numpy's warning about it would only alarm a planner.
     warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
     try:
+        check_arguments(args)  # a path no file system could hold, for every command alike
         if args.command == "validate":
             return _validate(args, sys.stdout, sys.stderr)
         if args.command == "explain":
@@ -87,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ..places import write_failure
 
         refused = write_failure(exc)
+        if refused is None and exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            named = f"{shown_path(exc.filename)}: " if exc.filename else ""
+            print(f"fundsim: error: {named}{exc.strerror}", file=sys.stderr)
+            return EXIT_INPUT
         if refused is None:
             return _internal(exc, args.debug)
         where = f" {exc.filename}" if exc.filename else ""
@@ -100,6 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fundsim: interrupted (nothing half-written is left)", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # a bug, not bad input
+        from ..ensemble.backends import interrupt_behind
+
+        interrupt = interrupt_behind(exc)  # Ctrl-C inside a compiled kernel: see there
+        if interrupt is not None:
+            print("fundsim: interrupted (nothing half-written is left)", file=sys.stderr)
+            return 143 if isinstance(interrupt, Terminated) else 130
         return _internal(exc, args.debug)
     parser.error(f"unknown command {args.command}")
     return EXIT_INPUT
@@ -128,10 +164,13 @@ def _validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(diagnostic.format(), file=err)
         if errors or (args.strict and warnings):
             failed += 1
-            print(f"{name}: invalid ({len(errors)} errors, {len(warnings)} warnings)", file=err)
+            print(
+                f"{shown_path(name)}: invalid ({len(errors)} errors, {len(warnings)} warnings)",
+                file=err,
+            )
         elif not args.quiet:
             note = f" ({len(warnings)} warnings)" if warnings else ""
-            print(f"{name}: valid{note}", file=out)
+            print(f"{shown_path(name)}: valid{note}", file=out)
     return EXIT_INPUT if failed else EXIT_OK
 
 
@@ -262,9 +301,35 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
                 raise
         _font_warnings(caught, err)
 
+    def tell(ds: Any) -> None:
+        """What the batch found, on stdout (a signal here finds the batch complete)."""
+        if comparing:
+            print(format_table(comparison_table(ds, first.name, year)), file=out)
+        if not args.quiet:
+            elapsed = time.perf_counter() - started
+            print(
+                f"wrote {shown}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
+                f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
+                f"{elapsed:.1f} s)",
+                file=out,
+            )
+            from ..results.headline import explain, warning_lines
+
+            for lang, heading in (
+                ("zh", "基金为何穿底或不穿底"),
+                ("en", "Why each fund does or does not run out"),
+            ):
+                print(f"\n{heading} ({first.name}):", file=out)
+                for line in explain(ds, lang):
+                    print(f"- {line}", file=out)
+            for lang, heading in (("zh", "预警"), ("en", "Early warnings")):
+                print(f"\n{heading} ({first.name}):", file=out)
+                for line in warning_lines(ds, lang, args.warn_above):
+                    print(f"- {line}", file=out)
+
     started = time.perf_counter()
+    batch = Batch(scenarios, runs, seed, target, command)
     try:
-        batch = Batch(scenarios, runs, seed, target, command)
         ds = run_batch(
             batch,
             lambda: make_backend(scenarios, args.workers, args.scheduler),
@@ -274,6 +339,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
             err=err,
             extra=files,
         )
+        tell(ds)
     except RunFailed as error:
         print(
             f"fundsim: error: {error}; the finished runs are kept, rerun with --resume",
@@ -281,35 +347,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
         )
         return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
-        print(
-            f"fundsim: interrupted; the finished runs are kept in {shown}.partial, "
-            "rerun the same command with --resume to finish",
-            file=err,
-        )
+        print(f"fundsim: {batch_interrupted(batch, shown)}", file=err)
         return 143 if isinstance(exc, Terminated) else 130
-    if comparing:
-        print(format_table(comparison_table(ds, first.name, year)), file=out)
-    if not args.quiet:
-        elapsed = time.perf_counter() - started
-        print(
-            f"wrote {shown}/: results.nc, manifest.json, summary.csv, summary.xlsx, "
-            f"depletion.csv, figures/ ({len(scenarios)} scenario(s) x {runs} run(s) in "
-            f"{elapsed:.1f} s)",
-            file=out,
-        )
-        from ..results.headline import explain, warning_lines
-
-        for lang, heading in (
-            ("zh", "基金为何穿底或不穿底"),
-            ("en", "Why each fund does or does not run out"),
-        ):
-            print(f"\n{heading} ({first.name}):", file=out)
-            for line in explain(ds, lang):
-                print(f"- {line}", file=out)
-        for lang, heading in (("zh", "预警"), ("en", "Early warnings")):
-            print(f"\n{heading} ({first.name}):", file=out)
-            for line in warning_lines(ds, lang, args.warn_above):
-                print(f"- {line}", file=out)
     return EXIT_OK
 
 
@@ -329,9 +368,10 @@ def _results(path: Path) -> Any:
 
     file = path / RESULTS if path.is_dir() else path
     if not file.is_file():
+        problem = file_problem(file)  # a folder, a pipe, a device or a link: say which
         raise InputError(
-            f"{file}: no such results file; give a batch directory (with {RESULTS}) or a "
-            "results.nc written by `fundsim run`"
+            f"{shown_path(file)}: {problem or 'no such results file'}; give a batch directory "
+            f"(with {RESULTS}) or a results.nc written by `fundsim run`"
         )
     try:
         ds = read_results(path)

@@ -28,6 +28,7 @@ import xarray as xr
 
 from ..scenario.loader import Scenario
 from ..source.diagnostics import InputError
+from ..source.pathnames import shown_path
 
 Task = tuple[int, int]  # (scenario index, run)
 
@@ -66,6 +67,23 @@ def run_task(
     return simulate(chosen, run=run, seed=seed, fixed=fixed)
 
 
+def interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt (Ctrl-C, or SIGTERM raised as one) behind ``error``, or None.
+
+    A signal that arrives while a compiled kernel hands its arrays back to Python raises
+    its KeyboardInterrupt inside numba's own call (unpickling a cached value), which numba
+    does not check: Python then reports ``SystemError: CPUDispatcher(...) returned a result
+    with an exception set``, the interrupt as its cause (two SystemErrors deep)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 10:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
 class Backend(Protocol):
     name: str
     workers: int
@@ -99,7 +117,14 @@ class Serial:
         fixed_by_task: Mapping[Task, Mapping[str, float]] | None = None,
     ) -> Iterator[tuple[Task, xr.Dataset]]:
         for task in tasks:
-            yield task, run_task(task, seed, self.scenarios, _held(task, fixed, fixed_by_task))
+            try:
+                result = run_task(task, seed, self.scenarios, _held(task, fixed, fixed_by_task))
+            except SystemError as error:
+                interrupt = interrupt_behind(error)
+                if interrupt is None:
+                    raise
+                raise interrupt from None  # Ctrl-C in a compiled kernel: an interrupt still
+            yield task, result
 
     def close(self) -> None:
         pass
@@ -218,16 +243,24 @@ class DaskBackend:
             self._client = Client(self._cluster)
         else:
             import dask
+            from dask.utils import parse_timedelta
 
-            try:  # how long to try: Dask's own setting (30 s unless configured)
-                timeout = dask.config.get("distributed.comm.timeouts.connect")
-                self._client = Client(address, timeout=timeout)
-            except (OSError, TimeoutError, ValueError) as error:
-                raise BackendUnavailable(
-                    f"cannot reach the Dask scheduler at {address!r} ({error}); start it, fix "
-                    "--scheduler (tcp://HOST:PORT or 'local') or DASK_SCHEDULER_ADDRESS, or "
-                    "leave both out to run on a local process pool"
-                ) from error
+            from .scheduler import CONNECT_SECONDS, probe
+
+            # how long to try: Dask's own setting when shorter, else CONNECT_SECONDS
+            configured = dask.config.get("distributed.comm.timeouts.connect")
+            seconds = min(float(parse_timedelta(configured, "s") or 0) or 1e9, CONNECT_SECONDS)
+            problem = probe(address, seconds)
+            if problem is not None:
+                raise BackendUnavailable(_unreachable(address, problem))
+            try:
+                self._client = Client(address, timeout=seconds)
+            # what a service on the far side sends is not fundsim's bug, whatever Dask
+            # raises reading it (OSError, TimeoutError, ValueError, MemoryError for a
+            # frame length read from another protocol, msgpack's errors)
+            except Exception as error:
+                reason = (str(error).splitlines() or [""])[0][:160] or type(error).__name__
+                raise BackendUnavailable(_unreachable(address, reason)) from error
         scheduler = self._client.scheduler
         assert scheduler is not None  # a connected client has one
         self.address = scheduler.address
@@ -295,6 +328,14 @@ class DaskBackend:
             self._cluster.close()
 
 
+def _unreachable(address: str, reason: str) -> str:
+    return (
+        f"cannot reach the Dask scheduler at {shown_path(address)}: {reason}; start it, fix "
+        "--scheduler (tcp://HOST:PORT or 'local') or DASK_SCHEDULER_ADDRESS, or leave both out "
+        "to run on a local process pool (无法连接Dask调度器)"
+    )
+
+
 def _held(
     task: Task,
     fixed: Mapping[str, float] | None,
@@ -337,6 +378,12 @@ def make_backend(
     ``scheduler`` (or the ``DASK_SCHEDULER_ADDRESS`` environment variable) selects Dask;
     otherwise ``workers == 1`` runs serially and anything else uses a local process pool.
     """
+    if scheduler is not None and not scheduler.strip():
+        raise BackendUnavailable(
+            f"--scheduler {scheduler!r}: an empty address; give tcp://HOST:PORT (e.g. "
+            "tcp://10.0.0.5:8786) or 'local', or leave --scheduler out to run on a local "
+            "process pool"
+        )
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     if address is not None:
         return DaskBackend(scenarios, address=address, workers=workers)

@@ -34,7 +34,15 @@ from typing import Any, TextIO
 import xarray as xr
 from filelock import FileLock, Timeout
 
-from ..places import Output, OutputError, mark, put_in_place
+from ..places import (
+    Output,
+    OutputError,
+    mark,
+    missing_folders,
+    put_in_place,
+    remove_empty,
+    signals_held,
+)
 from ..results.io import RESULTS, manifest, write_manifest, write_netcdf
 from ..results.store import RunStore
 from ..scenario import assumptions
@@ -63,6 +71,8 @@ class Batch:
     seed: int
     out: Path
     argv: Sequence[str] = field(default_factory=list)
+    # set once the results are in place at ``out`` (an interrupt after it loses nothing)
+    complete: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.scenarios]
@@ -332,14 +342,25 @@ def finish(
             extra(ds, final)
         mark(final, "batch")
         try:
-            put_in_place([(final, Output(batch.out, "batch", force))])
+            # the results in place and the working folder gone, together: a signal waits
+            with signals_held():
+                put_in_place([(final, Output(batch.out, "batch", force))])
+                batch.complete = True
+                _remove_staging(batch.staging)
         except OutputError as error:
             raise BatchError(f"while the batch ran: {error}") from None
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)  # only the finished runs stay, for --resume
         raise
-    _remove_staging(batch.staging)
     return ds
+
+
+def kept_runs(batch: Batch) -> int | None:
+    """The finished runs an interrupted batch keeps in its working folder for ``--resume``;
+    None when it has no working folder (nothing was kept)."""
+    if not batch.staging.is_dir():
+        return None
+    return RunStore(batch.staging / "store").count()
 
 
 def _remove_staging(staging: Path) -> None:
@@ -367,7 +388,18 @@ def run_batch(
     total)`` is called as runs land (besides the bar on ``err`` unless ``quiet``)."""
     started = time.perf_counter()
     fresh = not batch.staging.exists()
-    store, lock = prepare(batch, force=force, resume=resume)
+    made = missing_folders(batch.staging.parent)  # the folders above --out that do not exist
+
+    def discard() -> None:
+        """Leave nothing of a new batch that kept no run: no working folder, no folder made."""
+        _remove_staging(batch.staging)
+        remove_empty(made)
+
+    try:
+        store, lock = prepare(batch, force=force, resume=resume)
+    except BaseException:
+        remove_empty(made)
+        raise
     try:
         # damaged files of a store being resumed are set aside; their runs run again
         for aside in store.check(len(batch.scenarios), batch.runs):
@@ -381,7 +413,7 @@ def run_batch(
             backend = make_backend()
         except BaseException:
             if fresh:  # nothing ran: leave no unfinished batch behind
-                _remove_staging(batch.staging)
+                discard()
             raise
         try:
             bar = _progress_bar(batch, backend, quiet, err)
@@ -395,7 +427,11 @@ def run_batch(
                 execute(batch, store, backend, report)
             except InputError:
                 if fresh:  # the scenario cannot run: a new batch leaves nothing behind
-                    _remove_staging(batch.staging)
+                    discard()
+                raise
+            except KeyboardInterrupt:
+                if fresh and store.count() == 0:  # stopped before a run finished: nothing kept
+                    discard()
                 raise
             finally:
                 if bar is not None:

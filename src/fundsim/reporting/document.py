@@ -11,6 +11,7 @@ source and kind: a local figure, a national default or an inference); the method
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -227,7 +228,11 @@ def write_docx(
         doc.add_paragraph(
             f"{name}: {entry.get('file')}  {entry.get('sha256')}", style="List Bullet"
         )
-    doc.save(str(path))
+    # built in memory, then written in one call: a disk that refuses the write raises here,
+    # and leaves no half-written zip archive to fail again (and print) when it is collected
+    archive = io.BytesIO()
+    doc.save(archive)
+    path.write_bytes(archive.getvalue())
 
 
 def _analysed_caption(stem: str, lang: Lang) -> str:

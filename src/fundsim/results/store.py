@@ -93,6 +93,10 @@ class RunStore:
                     found[int(match[1]), int(match[2])] = Path(entry.path)
         return found
 
+    def count(self) -> int:
+        """How many finished runs the store holds."""
+        return len(self._finished())
+
     def check(self, scenarios: int, runs: int) -> list[SetAside]:
         """Set aside (in ``damaged/``) every file of the store that is not a complete run
         of a batch of this shape, and a template that cannot be read; return what was set

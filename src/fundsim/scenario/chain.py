@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..source.diagnostics import Collector, did_you_mean, valid_names_hint
 from ..source.document import PathKey, SourceDocument, dotted, read_yaml
+from ..source.pathnames import file_problem, name_problem, real_path, shown_path, what_is
 from .paths import SCENARIO_SUFFIXES, Roots, display_path, outside_hint, suffix_problem
 from .schema import DISTRIBUTIONS, Document
 
@@ -40,7 +41,7 @@ def read_chain(path: Path, roots: Roots, problems: Collector) -> list[ChainFile]
     baselines: list[ChainFile] = []
 
     def visit(current: Path, display: str, stack: list[tuple[Path, ChainFile | None, int]]) -> None:
-        resolved = current.resolve()
+        resolved = real_path(current)
         if any(resolved == p for p, _, _ in stack):
             names = [
                 display_path(p) for p, _, _ in stack[[p for p, _, _ in stack].index(resolved) :]
@@ -70,13 +71,18 @@ def read_chain(path: Path, roots: Roots, problems: Collector) -> list[ChainFile]
         for index, target_name in enumerate(targets):
             key: PathKey = ("extends",) if isinstance(parents, str) else ("extends", index)
             line = source.line_of(key)
-            target = (current.parent / target_name).resolve()
+            named = current.parent / target_name
+            problem = name_problem(target_name) or name_problem(named.absolute())
+            if problem:
+                problems.error(display, line, dotted(key), f"{shown_path(target_name)}: {problem}")
+                continue
+            target = real_path(named)
             if not roots.contain(target):
                 problems.error(
                     display,
                     line,
                     dotted(key),
-                    f"extends a file outside the scenario's project: {target_name}",
+                    f"extends a file outside the scenario's project: {shown_path(target_name)}",
                     outside_hint(roots),
                 )
                 continue
@@ -84,13 +90,19 @@ def read_chain(path: Path, roots: Roots, problems: Collector) -> list[ChainFile]
             if wrong:
                 problems.error(display, line, dotted(key), wrong)
                 continue
-            if not target.is_file():
+            problem = file_problem(named)
+            if problem or not target.is_file():
                 problems.error(
                     display,
                     line,
                     dotted(key),
-                    f"extends a file that does not exist: {target_name}",
-                    f"the path is relative to {display_path(current.parent)}; looked for {display_path(target)}",
+                    f"{shown_path(target_name)} {problem}"
+                    if problem
+                    else f"extends a file that does not exist: {shown_path(target_name)}",
+                    "extends names a scenario's YAML file"
+                    if problem
+                    else f"the path is relative to {shown_path(display_path(current.parent))}; "
+                    f"looked for {shown_path(display_path(target))}",
                 )
                 continue
             visit(target, display_path(target), [*stack, (resolved, file, line)])
@@ -99,9 +111,17 @@ def read_chain(path: Path, roots: Roots, problems: Collector) -> list[ChainFile]
         done.add(resolved)
         order.append(file)
 
+    problem = name_problem(path)
+    if problem:
+        problems.error(str(path), 0, "", problem)
+        return order
     wrong = suffix_problem(path, SCENARIO_SUFFIXES, "a scenario")
     if wrong:  # judged by its name, so no other kind of file is read and quoted back
         problems.error(display_path(path), 0, "", wrong, "a scenario is a YAML file")
+        return order
+    kind = what_is(path)  # the reader says what else it is; a link it cannot follow, here
+    if kind is not None and kind.startswith(("a broken link", "a symbolic link loop")):
+        problems.error(display_path(path), 0, "", f"is {kind}", "name the scenario file itself")
         return order
     visit(path, display_path(path), [])
     if len(baselines) > 1:

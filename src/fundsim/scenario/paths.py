@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..source.pathnames import real_path
+
 MARKERS = ("scenarios", "calibration", ".git", "fundsim.toml")
 ENVIRONMENT = "FUNDSIM_ALLOW_OUTSIDE"
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -28,9 +30,10 @@ REGION_SUFFIXES = (".csv",)
 
 def project_root(scenario: Path) -> Path:
     """The project root of ``scenario`` (see the module's text)."""
-    folder = Path(os.path.realpath(scenario)).parent
+    folder = real_path(scenario).parent
     for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in MARKERS):
+        # os.path.exists: a path too long to look up holds no marker (Path.exists would raise)
+        if any(os.path.exists(candidate / marker) for marker in MARKERS):
             if candidate.parent == candidate:  # never the file system's root
                 break
             return candidate
@@ -48,12 +51,12 @@ class Roots:
         """The project root of ``scenario``, the ``allowed`` folders and those of the
         environment variable."""
         extra = [*allowed, *(p for p in os.environ.get(ENVIRONMENT, "").split(os.pathsep) if p)]
-        folders = [project_root(scenario), *(Path(os.path.realpath(p)) for p in extra)]
+        folders = [project_root(scenario), *(real_path(p) for p in extra)]
         return cls(tuple(dict.fromkeys(folders)))
 
     def contain(self, path: Path) -> bool:
         """Whether ``path`` (symbolic links followed) lies inside one of the folders."""
-        real = Path(os.path.realpath(path))
+        real = real_path(path)
         return any(real == f or real.is_relative_to(f) for f in self.folders)
 
     def describe(self) -> str:

@@ -9,6 +9,7 @@ from ..parameters.catalogue import Catalogue
 from ..parameters.timeline import Origin
 from ..parameters.tree import ParameterTree
 from ..source.diagnostics import Collector
+from ..source.pathnames import file_problem, name_problem, real_path, shown_path
 from .chain import ChainFile
 from .paths import REGION_SUFFIXES, Roots, display_path, outside_hint, suffix_problem
 from .regiondata import OPTIONAL, SPECS, Table, read_table
@@ -61,16 +62,21 @@ def _read_file(
     tables: dict[str, Table],
     problems: Collector,
 ) -> None:
-    path = (file.path.parent / relative).resolve()
-    paths[kind] = path
+    named = file.path.parent / relative
     where = file.source.line_of(key_path)
     dotted_path = ".".join(key_path)
+    problem = name_problem(relative) or name_problem(named.absolute())
+    if problem:
+        problems.error(file.name, where, dotted_path, f"{shown_path(relative)}: {problem}")
+        return
+    path = real_path(named)
+    paths[kind] = path
     if not roots.contain(path):
         problems.error(
             file.name,
             where,
             dotted_path,
-            f"region data file outside the scenario's project: {relative}",
+            f"region data file outside the scenario's project: {shown_path(relative)}",
             outside_hint(roots),
         )
         return
@@ -78,13 +84,19 @@ def _read_file(
     if wrong:
         problems.error(file.name, where, dotted_path, wrong)
         return
-    if not path.is_file():
+    problem = file_problem(named)
+    if problem or not path.is_file():
         problems.error(
             file.name,
             where,
             dotted_path,
-            f"region data file not found: {relative}",
-            f"paths are relative to the scenario file; looked for {display_path(path)}",
+            f"region data file {shown_path(relative)} {problem}"
+            if problem
+            else f"region data file not found: {shown_path(relative)}",
+            "region.data names CSV files"
+            if problem
+            else "paths are relative to the scenario file; looked for "
+            f"{shown_path(display_path(path))}",
         )
         return
     table = read_table(kind, path, problems, display=display_path(path))

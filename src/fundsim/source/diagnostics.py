@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .pathnames import shown_path
+
 Severity = Literal["error", "warning"]
 SHOWN = 20  # the errors of one kind in one column of a file shown: enough to fix a file
 
@@ -48,7 +50,7 @@ class Diagnostic:
     summary: bool = False
 
     def format(self) -> str:
-        where = self.file
+        where = shown_path(self.file)  # one line, whatever the file's name holds
         if self.line:
             where += f":{self.line}"
             if self.column:
