@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -588,10 +589,10 @@ def _one_error(file: Path) -> str:
 @pytest.mark.parametrize(
     ("target", "said"),
     [
-        ('"a\\0.yaml"', "a\\0.yaml: a path cannot hold a NUL character"),
+        ('"a\\0.yaml"', "holds a control character U+0000 (NUL)"),  # the YAML text rule first
         ("b" * 5000 + ".yaml", "file name too long: a name in the path is 5,005 bytes"),
         ("/".join(["c" * 200] * 30) + ".yaml", "path too long: 6,034 bytes"),
-        ('"a\\nb.yaml"', "extends a file that does not exist: a\\nb.yaml"),
+        ('"a\\nb.yaml"', "holds a control character U+000A (LF)"),
     ],
     ids=["nul", "long-name", "long-path", "newline"],
 )
@@ -600,7 +601,9 @@ def test_an_extends_path_no_file_system_could_hold_is_a_located_error(
 ) -> None:
     file = write(here, "s.yaml", f"name: t\ntitle: {{zh: 测试, en: test}}\nextends: {target}\n")
     text = _one_error(file)
-    assert text.startswith("s.yaml:3: error: extends: ")
+    assert re.match(
+        r"s\.yaml:3(:\d+)?: error: extends: ", text
+    )  # a column where the reader has one
     assert said in text
     assert len(text) < 400 and "\n" not in text  # shortened, one line
 
@@ -631,7 +634,7 @@ def test_a_scenario_on_the_command_line_that_loops_says_so(here: Path) -> None:
 @pytest.mark.parametrize(
     ("population", "said"),
     [
-        ('"a\\0b.csv"', "region.data.population: a\\0b.csv: a path cannot hold a NUL character"),
+        ('"a\\0b.csv"', "region.data.population: holds a control character U+0000 (NUL)"),
         ("p" * 5000 + ".csv", "region.data.population: ppp"),
         ("dir.csv", "region data file dir.csv is a folder, not a file"),
         ("loop.csv", "region data file loop.csv is a symbolic link loop"),
@@ -647,5 +650,5 @@ def test_a_region_data_path_that_cannot_be_read_is_a_located_error(
     text = head() + REGION.format(population=population, calibration=calibration)
     file = write(here, "s.yaml", text)
     error = _one_error(file)
-    assert error.startswith("s.yaml:8: error: ") and said in error
+    assert re.match(r"s\.yaml:8(:\d+)?: error: ", error) and said in error
     assert len(error) < 400
