@@ -65,6 +65,8 @@ FILES = {
     "report": {"report.md", "report.xlsx", "report.docx", MARKER},
     "calibration": {"calibration.csv", "calibration.md", MARKER},
     "backtest": {"backtest.csv", "backtest.md", "calibrated.yaml", MARKER},
+    "score": {"score.csv", "score.md", MARKER},
+    "rolling": {"rolling.csv", "rolling.md", MARKER},
 }
 WHAT = {
     "batch": "batch results folder",
@@ -72,6 +74,8 @@ WHAT = {
     "calibration": "calibration report folder",
     "backtest": "backtest folder",
     "sensitivity": "sensitivity analysis folder",
+    "score": "forecast score folder",
+    "rolling": "rolling backtest folder",
 }
 CHART_DEPTH = {"report": 3, "sensitivity": 3}  # figures/LANG/NAME; others figures/NAME
 

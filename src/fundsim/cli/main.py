@@ -88,6 +88,10 @@ def _main(argv: Sequence[str] | None) -> int:
             from .serve import run as serve
 
             return serve(args, sys.stdout, sys.stderr)
+        if args.command == "score":
+            from .score import run as run_score
+
+            return run_score(args, sys.stdout, sys.stderr)
         if args.command == "sensitivity":
             from .sensitivity import run as run_sensitivity
 

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .sensitivity import add_command as add_sensitivity
 
     add_sensitivity(commands, allow_option)
+    from .score import add_command as add_score
+
+    add_score(commands, allow_option)
     from .serve import add_command as add_serve
 
     add_serve(commands)

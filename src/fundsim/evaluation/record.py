@@ -1,0 +1,131 @@
+"""A forecast's out-of-sample record: its scored figures as tables (by horizon, by series,
+overall), in Chinese and English, and written as CSV and Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..calibration.observe import label
+from .scores import Scored, Summary, summarise
+
+HEAD = {
+    "zh": (
+        "范围",
+        "数据个数",
+        "50%区间覆盖",
+        "80%区间覆盖",
+        "90%区间覆盖",
+        "中位数MAPE",
+        "增长外推MAPE",
+        "持平外推MAPE",
+        "相对增长外推",
+        "CRPS/实际值",
+    ),
+    "en": (
+        "scope",
+        "figures",
+        "inside 50%",
+        "inside 80%",
+        "inside 90%",
+        "MAPE of the median",
+        "MAPE naive growth",
+        "MAPE naive flat",
+        "skill vs growth",
+        "CRPS / actual",
+    ),
+}
+
+
+def _pct(x: float) -> str:
+    return "—" if not math.isfinite(x) else f"{x:.1%}"
+
+
+def groups(scored: Sequence[Scored], lang: str) -> list[tuple[str, Summary]]:
+    """The summaries shown: every figure, each horizon, each series (fund and indicator)."""
+    out = [("全部" if lang == "zh" else "all", summarise(scored))]
+    for h in sorted({s.horizon for s in scored}):
+        name = f"提前{h}年" if lang == "zh" else f"{h} year{'s' if h > 1 else ''} ahead"
+        out.append((name, summarise(s for s in scored if s.horizon == h)))
+    for fund, indicator in sorted({(s.fund, s.indicator) for s in scored}):
+        chosen = [s for s in scored if (s.fund, s.indicator) == (fund, indicator)]
+        out.append((label(fund, indicator, lang), summarise(chosen)))
+    return out
+
+
+def table_rows(scored: Sequence[Scored], lang: str) -> list[list[str]]:
+    rows = []
+    for name, s in groups(scored, lang):
+        rows.append(
+            [
+                name,
+                str(s.n),
+                _pct(s.coverage_50),
+                _pct(s.coverage_80),
+                _pct(s.coverage_90),
+                _pct(s.mape),
+                _pct(s.mape_growth),
+                _pct(s.mape_flat),
+                "—" if not math.isfinite(s.skill_growth) else f"{s.skill_growth:+.0%}",
+                _pct(s.crps),
+            ]
+        )
+    return rows
+
+
+def verdict(scored: Sequence[Scored], lang: str) -> str:
+    """One sentence: does the forecast beat the naive ones, and are its bands right."""
+    s = summarise(scored)
+    if s.n == 0:
+        return "没有可评分的数据。" if lang == "zh" else "No figure to score."
+    beats = s.mape < s.mape_growth and s.mape < s.mape_flat
+    right = 0.72 <= s.coverage_80 <= 0.88
+    if lang == "zh":
+        first = (
+            f"中位数误差{_pct(s.mape)}，"
+            + ("优于" if beats else "未优于")
+            + f"两种简单外推（按近年增长外推{_pct(s.mape_growth)}，保持不变{_pct(s.mape_flat)}）"
+        )
+        second = f"；80%区间覆盖了{_pct(s.coverage_80)}的实际值" + (
+            "，与名义水平相符。"
+            if right
+            else "，与名义的80%不符：区间" + ("过窄。" if s.coverage_80 < 0.72 else "过宽。")
+        )
+        return first + second
+    first = (
+        f"The median is off by {_pct(s.mape)} (median APE), "
+        + ("better than" if beats else "NOT better than")
+        + f" the naive forecasts (last value grown at the recent growth {_pct(s.mape_growth)}, "
+        f"held flat {_pct(s.mape_flat)})"
+    )
+    second = f"; the 80% bands held {_pct(s.coverage_80)} of the actuals" + (
+        ", as they should."
+        if right
+        else (", too narrow." if s.coverage_80 < 0.72 else ", too wide.")
+    )
+    return first + second
+
+
+def markdown(scored: Sequence[Scored], lang: str, title: str) -> str:
+    head = HEAD[lang]
+    lines = [f"# {title}", "", verdict(scored, lang), ""]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for row in table_rows(scored, lang):
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_csv(scored: Iterable[Scored], path: Path) -> None:
+    """Every scored figure, one row each (machine names)."""
+    rows = [s.row() for s in scored]
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
