@@ -123,8 +123,9 @@ def test_the_region_template_is_nanchuans_baseline_as_written() -> None:
 
 # --- what init writes, and what it says (issue 28), in this process: quick -----------------
 
+# everything but a line break (a source is one line: the reader refuses control characters)
 HOSTILE_SOURCE = (
-    "  统计局：2021—2022年「快报」，'单引号' \"双引号\" # not a comment\nsecond: line, a,b"
+    "  统计局：2021—2022年「快报」，'单引号' \"双引号\" # not a comment; second: line, a,b"
 )
 
 

@@ -1,5 +1,5 @@
 """``fundsim …``: the command line, the only code that chooses paths under ``outputs/``."""
 
-from .main import main
+from .main import entry, main
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]

@@ -41,22 +41,28 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code.
-
-    Run as the program itself (``argv`` None, in the main thread), a signal that comes once
-    the command has finished, while Python tears down, is ignored: the command's outputs
-    are complete and its message printed, and the exit status is the command's own (left at
-    Python's default, the signal would kill the process silently with 130 or 143)."""
+    """Run the command line; returns the exit code (a library call: the process's signal
+    handling is left as it was, but for SIGTERM raised as an interrupt while it runs)."""
     previous = sys.unraisablehook
     running = threading.Event()
     running.set()
     sys.unraisablehook = interrupts_passed_on(previous, running, Terminated)
     try:
-        code = _main(argv)
+        return _main(argv)
     finally:
         running.clear()
         sys.unraisablehook = previous
-    if argv is None and threading.current_thread() is threading.main_thread():
+
+
+def entry() -> int:
+    """The ``fundsim`` program (the console script and ``python -m fundsim``): :func:`main`,
+    then a signal that comes once the command has finished, while Python tears down, is
+    ignored: the command's outputs are complete and its message printed, and the exit status
+    is the command's own (left at Python's default, the signal would kill the process
+    silently with 130 or 143). Only the program does this: a test or a library calling
+    :func:`main` would otherwise leave SIGINT ignored, which its child processes inherit."""
+    code = main()
+    if threading.current_thread() is threading.main_thread():
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
     return code

@@ -268,15 +268,15 @@ class Stocks:
                     targets[scheme] = found[(fund, indicator)][0]
         lacking: list[str] = []  # schemes a UEBMI total cannot be shared among
         if "uebmi_active" not in targets and ("uebmi", "insured") in found:
-            whole = found[("uebmi", "insured")][0]
+            members = found[("uebmi", "insured")][0]
             employees = counts.get("uebmi_active", 0.0) + counts.get("uebmi_retired", 0.0)
             for scheme in ("uebmi_active", "uebmi_retired"):  # by the population's shares
                 if counts.get(scheme, 0.0) > 0:
-                    targets[scheme] = counts[scheme] * whole / employees
-                elif whole:
+                    targets[scheme] = counts[scheme] * members / employees
+                elif members:
                     lacking.append(
                         f"{scheme} persons to take a share of {history.file.name}'s "
-                        f"{whole:,.0f} uebmi insured"
+                        f"{members:,.0f} uebmi insured"
                     )
         if ("urrbmi_pool", "insured") in found:
             targets["urrbmi"] = found[("urrbmi_pool", "insured")][0]
