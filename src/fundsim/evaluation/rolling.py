@@ -75,8 +75,9 @@ class CorpusRegion:
 
 
 def stocks(region: CorpusRegion, year: int) -> tuple[dict[str, float], dict[str, float]] | None:
-    """The insured and the balances of the end of ``year`` as ``fundsim init`` takes them
-    (None when the history does not give both schemes' members and balances)."""
+    """The insured and the balances of the end of ``year`` in the shapes ``fundsim init``
+    takes (a part beside its total: init derives the other part), or None when they do not
+    tell both schemes."""
     v = region.value
     insured: dict[str, float] = {}
     active, retired = v(year, "uebmi", "insured_active"), v(year, "uebmi", "insured_retired")
@@ -86,6 +87,8 @@ def stocks(region: CorpusRegion, year: int) -> tuple[dict[str, float], dict[str,
         insured["uebmi"] = whole
     if (residents := v(year, "urrbmi_pool", "insured")) is not None:
         insured["urrbmi"] = residents
+    elif (total := v(year, "total", "insured")) is not None:
+        insured["total"] = total
     balances: dict[str, float] = {}
     pool, personal = v(year, "uebmi_pool", "balance"), v(year, "uebmi_personal", "balance")
     if pool is not None and personal is not None:
@@ -94,10 +97,13 @@ def stocks(region: CorpusRegion, year: int) -> tuple[dict[str, float], dict[str,
         balances["uebmi"] = whole
     if (residents := v(year, "urrbmi_pool", "balance")) is not None:
         balances["urrbmi_pool"] = residents
-    employees = {"uebmi", "uebmi_active"} & set(insured)
-    if not employees or "urrbmi" not in insured:
-        return None
-    if not ({"uebmi", "uebmi_pool"} & set(balances)) or "urrbmi_pool" not in balances:
+    elif (total := v(year, "total", "balance")) is not None:
+        balances["total"] = total
+    employees = bool({"uebmi", "uebmi_active"} & set(insured))
+    residents_known = bool({"urrbmi", "total"} & set(insured))
+    uebmi_money = bool({"uebmi", "uebmi_pool"} & set(balances))
+    urrbmi_money = bool({"urrbmi_pool", "total"} & set(balances))
+    if not (employees and residents_known and uebmi_money and urrbmi_money):
         return None
     return insured, balances
 
