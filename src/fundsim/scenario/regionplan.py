@@ -46,6 +46,18 @@ CALIBRATE = {
         0.1,
         "from a seventh to twice and a half the template's rate (ASSUMPTION)",
     ),
+    "care.urrbmi_cost_level": (
+        0.4,
+        2.5,
+        "the residents' cost per case relative to the employees', fitted apart: the template's "
+        "tables are Nanchuan's and a region's schemes differ (ASSUMPTION range)",
+    ),
+    "care.cost_trend": (
+        -0.05,
+        0.15,
+        "the recent years' growth of spending per case, fitted over the window (2014-2025 "
+        "national cost per case moved -3.7% to +6% a year, NHSA bulletins; ASSUMPTION range)",
+    ),
 }
 
 
@@ -139,6 +151,9 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
             "give it once: in local_policy, or in rules",
         )
     problems.raise_if_errors()
+    growth = wage_growth(wage, y)
+    if growth is not None:  # the wage goes on as it went (a rule the figures' rules may replace)
+        merge_tree(parameters, {"economy": {"wage_growth": growth[0]}})
     if figures.rules:
         merge_tree(parameters, figures.rules)
     set_by_region = set(leaves_set(parameters, catalogue))
@@ -153,6 +168,10 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
         for value in uncertain
         if value.path.endswith(".then") and value.path.removesuffix(".then") in written
     }
+    if growth is not None and "economy.wage_growth" not in leaves_set(
+        figures.rules or {}, catalogue
+    ):
+        restated["economy.wage_growth"] = growth[1]
     return Plan(
         read,
         cite,
@@ -168,6 +187,40 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
         defaults_standing(set_by_region),
         restated,
     )
+
+
+WAGE_YEARS = 4  # the wage's growth after the data year: its mean over this many years before
+WAGE_SPREAD = 0.03  # ASSUMPTION: the wage's growth may be this much lower or higher
+
+
+def wage_growth(
+    wage: dict[str, Any], data_year: int
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``economy.wage_growth`` after the data year, the average wage's mean yearly growth over
+    the :data:`WAGE_YEARS` years up to the data year's (a rule, not a guess: the series goes
+    on as it went, as a naive forecast would), and its range under uncertainty; None when the
+    wage is known for fewer than two years."""
+    values = {int(str(d)[:4]) - 1: float(v) for d, v in wage["values"].items()}  # the year before
+    years = sorted(y for y in values if y <= data_year)[-(WAGE_YEARS + 1) :]
+    if len(years) < 2 or years[-1] - years[0] != len(years) - 1:
+        return None
+    g = (values[years[-1]] / values[years[0]]) ** (1 / (len(years) - 1)) - 1
+    g = round(max(-0.05, min(0.15, g)), 4)
+    where = f"the average wage's mean yearly growth {years[0]}-{years[-1]}"
+    value = {
+        "value": g,
+        "source": f"DERIVED (fundsim init): {where} ({wage['source'].split(';')[0]}), held on "
+        "after the data year",
+    }
+    spread = {
+        "distribution": "triangular",
+        "low": round(g - WAGE_SPREAD, 4),
+        "mode": g,
+        "high": round(g + WAGE_SPREAD, 4),
+        "source": f"{where}, ±{WAGE_SPREAD:.0%} (ASSUMPTION: the range of national yearly wage "
+        "growth 2019-2024 about the mean of the years before each, data/national_average_wage.csv)",
+    }
+    return value, spread
 
 
 def _held_back(parameters: dict[str, Any], given: set[str], first: int) -> list[Assumption]:

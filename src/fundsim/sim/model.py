@@ -110,8 +110,16 @@ class FundModel:
         tables = scenario.region_tables if tables is None else tables
         self.life = LifeTables.from_tables(tables["mortality"], tables["fertility"])
         self.admission_table = AdmissionTable.from_table(tables["admission_rates"])
-        self.cell_rate = self.admission_table.by_cell(self.admission_table.rate)
-        self.cell_cost = self.admission_table.by_cell(self.admission_table.cost_factor)
+        # the residents' levels relative to the employees' (each scheme fitted apart; × 1.0,
+        # the default, leaves every number as it was, bit for bit)
+        rate_by_scheme, cost_by_scheme = np.ones(len(SCHEMES)), np.ones(len(SCHEMES))
+        urrbmi = SCHEMES.index("urrbmi")
+        rate_by_scheme[urrbmi] = float(self.start_snapshot["care.urrbmi_admission_level"])
+        cost_by_scheme[urrbmi] = float(self.start_snapshot["care.urrbmi_cost_level"])
+        self.cell_rate = self.admission_table.by_cell(self.admission_table.rate * rate_by_scheme)
+        self.cell_cost = self.admission_table.by_cell(
+            self.admission_table.cost_factor * cost_by_scheme
+        )
         s = self.snapshot
         self.population = initial_population(
             tables["population"],
