@@ -285,7 +285,10 @@ def derive_fertility(region: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--shared", type=Path, default=ROOT, help="the folder holding data/ (default: this repository)"
+        "--shared",
+        type=Path,
+        default=ROOT,
+        help="the folder holding data/ (default: this repository)",
     )
     args = parser.parse_args()
     qx_m, qx_f = life_table(args.shared)

@@ -274,6 +274,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
     comparing = args.command == "compare"
     paths = [args.baseline, *args.others] if comparing else args.scenarios
     scenarios = [load_scenario(path, args.allow_outside) for path in paths]  # exit 2 if bad
+    if comparing and not args.unpaired:
+        _check_paired(scenarios)
     first = scenarios[0]
     runs = args.runs if args.runs is not None else first.monte_carlo.runs
     seed = args.seed if args.seed is not None else first.monte_carlo.seed
@@ -369,6 +371,29 @@ def _font_warnings(caught: Sequence[warnings.WarningMessage], err: TextIO) -> No
     said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, FontWarning))
     for message in said:
         print(f"fundsim: warning: {message}", file=err)
+
+
+def _check_paired(scenarios: Sequence[Any]) -> None:
+    """A comparison measures a policy only when each scenario extends the baseline (its chain
+    of ``extends`` reaches the first scenario's file): two scenarios that merely share a
+    region differ in everything their files set, and the paired difference would say so as
+    the policy's effect. :class:`InputError` (exit 2) naming each that does not."""
+    from ..scenario.paths import display_path
+
+    base = scenarios[0].file.resolve()
+    apart = [s for s in scenarios[1:] if base not in {f.resolve() for f in s.files}]
+    if apart:
+        listed = "; ".join(
+            f"{display_path(s.file)} ({' -> '.join(display_path(f) for f in s.files)})"
+            for s in apart
+        )
+        raise InputError(
+            f"not a paired comparison: {listed} does not extend the baseline "
+            f"{display_path(scenarios[0].file)} (its extends: chain does not reach it), so the "
+            "difference would mix the policy with everything else the files set (情景并非由基准情景"
+            "派生，差值不只是政策的作用); compare with the scenario it extends, make it extend the "
+            "baseline, or pass --unpaired to compare them anyway"
+        )
 
 
 def _results(path: Path) -> Any:

@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the year of the printed table (default: the last; comparison.xlsx holds every year)",
     )
+    compare.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="compare scenarios that do not extend BASELINE (each from its own starting "
+        "values: the differences then mix the policy with everything else that differs; "
+        "不是由基准情景派生的情景也进行比较)",
+    )
     batch_options(compare, "outputs/compare-BASELINE")
 
     from ..plotting.charts import CITY_KINDS, KINDS

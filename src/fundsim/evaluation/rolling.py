@@ -18,6 +18,7 @@ insured, balances, history), which the origin fills.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,10 +183,14 @@ def evaluate_origin(
     trial_runs: int | None = None,
     horizons: int = HORIZONS,
     on_step: Callable[[str], None] | None = None,
+    reuse: bool = False,
+    overrides: dict[str, Any] | None = None,
 ) -> OriginResult:
     """Rebuild ``region`` at ``origin`` in ``folder`` (init), calibrate it to its history up
     to the origin, forecast ``horizons`` years from the origin's stocks with ``runs`` runs, and
-    score every published figure of those years."""
+    score every published figure of those years. ``reuse``: keep a region calibrated in
+    ``folder`` before (only the forecast runs again); ``overrides``: parameters of the forecast
+    (a nested ``parameters:`` mapping, e.g. the model-error shocks sized without the region)."""
     import yaml
 
     from ..calibration.run import band, calibrate, horizon_of, plan, scenario_text, write_scenario
@@ -193,29 +198,49 @@ def evaluate_origin(
 
     started = time.perf_counter()
     say = on_step or (lambda text: None)
-    figures_file = folder / f"{region.key}-{origin}-figures.yaml"
-    folder.mkdir(parents=True, exist_ok=True)
-    figures_file.write_text(
-        yaml.safe_dump(figures_at(region, origin, horizons), allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
     place = folder / f"{region.key}-{origin}"
-    say(f"{region.key} {origin}: init")
-    init_region(place, figures_file)
-    baseline = place / "scenarios" / "baseline.yaml"
-    chosen = plan(baseline, None, origin, [place])
-    say(
-        f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
-    )
-    result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
     calibrated = place / "scenarios" / "calibrated.yaml"
-    write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
+    rms = math.nan
+    if not (reuse and calibrated.is_file()):
+        figures_file = folder / f"{region.key}-{origin}-figures.yaml"
+        folder.mkdir(parents=True, exist_ok=True)
+        figures = figures_at(region, origin, horizons)
+        figures_file.write_text(
+            yaml.safe_dump(figures, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        if place.exists():
+            shutil.rmtree(place)
+        say(f"{region.key} {origin}: init")
+        init_region(place, figures_file)
+        chosen = plan(place / "scenarios" / "baseline.yaml", None, origin, [place])
+        say(
+            f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
+        )
+        result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
+        write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
+        rms = result.rms
+    forecast = calibrated
+    if overrides:
+        forecast = place / "scenarios" / "forecast.yaml"
+        forecast.write_text(
+            yaml.safe_dump(
+                {
+                    "extends": "calibrated.yaml",
+                    "name": "forecast",
+                    "title": {"zh": "预测", "en": "forecast"},
+                    "parameters": overrides,
+                },
+                allow_unicode=True,
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
     later = [
         p for p in region.history if origin < p.year <= origin + horizons and p.indicator in SCORED
     ]
     say(f"{region.key} {origin}: forecast {origin + 1}-{origin + horizons}, {len(later)} figures")
     last = max(p.year for p in later)
-    values = band(calibrated, later, horizon_of(origin + 1, last), runs, workers, None, [place])
+    values = band(forecast, later, horizon_of(origin + 1, last), runs, workers, None, [place])
     rng = np.random.default_rng(origin)
     scored = []
     for k, p in enumerate(later):
@@ -226,14 +251,7 @@ def evaluate_origin(
         scored.append(
             score(region.key, p.fund, p.indicator, origin, p.year, p.value, column, past, rng)
         )
-    return OriginResult(
-        region.key,
-        origin,
-        scored,
-        result.rms,
-        time.perf_counter() - started,
-        chosen.until.__str__(),
-    )
+    return OriginResult(region.key, origin, scored, rms, time.perf_counter() - started)
 
 
 def evaluate(
@@ -245,8 +263,11 @@ def evaluate(
     horizons: int = HORIZONS,
     on_step: Callable[[str], None] | None = None,
     only: Sequence[int] | None = None,
+    reuse: bool = False,
+    overrides: Callable[[str], dict[str, Any] | None] | None = None,
 ) -> list[OriginResult]:
-    """Every origin of every region (or the origins ``only``), one after another."""
+    """Every origin of every region (or the origins ``only``), one after another;
+    ``overrides(region)``: the forecast's parameters for a region (see :func:`evaluate_origin`)."""
     out = []
     for region in regions:
         for origin in origins(region, horizons):
@@ -262,6 +283,8 @@ def evaluate(
                     trial_runs,
                     horizons,
                     on_step,
+                    reuse,
+                    overrides(region.key) if overrides else None,
                 )
             )
     return out
