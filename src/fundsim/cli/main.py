@@ -315,6 +315,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, argv: Sequence[str]
 
     def tell(ds: Any) -> None:
         """What the batch found, on stdout (a signal here finds the batch complete)."""
+        _continuity(ds, first, err)
         if comparing:
             print(format_table(comparison_table(ds, first.name, year)), file=out)
         if not args.quiet:
@@ -371,6 +372,23 @@ def _font_warnings(caught: Sequence[warnings.WarningMessage], err: TextIO) -> No
     said = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, FontWarning))
     for message in said:
         print(f"fundsim: warning: {message}", file=err)
+
+
+def _continuity(ds: Any, scenario: Any, err: TextIO) -> None:
+    """Warn (zh and en) where the first forecast year jumps away from the last actual of the
+    scenario's history (:mod:`fundsim.evaluation.continuity`)."""
+    from ..calibration.observe import points
+    from ..evaluation.continuity import jumps
+    from ..results.areas import select_area
+    from ..scenario.paths import display_path
+
+    table = scenario.region_tables.get("history")
+    if table is None:
+        return
+    shown = display_path(scenario.region_files["history"])
+    for jump in jumps(select_area(ds, None), points(table), shown):
+        for lang in ("zh", "en"):
+            print(jump.message(lang), file=err)
 
 
 def _check_paired(scenarios: Sequence[Any]) -> None:
