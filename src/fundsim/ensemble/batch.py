@@ -291,7 +291,7 @@ def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Da
             f"{float(s.tree.value(f'{o}.direct_share', day)):g}/"
             f"{float(s.tree.value(f'{o}.reimbursement_lag_months', day)):g}"
         )
-    return ds.assign_coords(
+    out = ds.assign_coords(
         scenario_events=("scenario", [events.to_json(events.events(s)) for s in scenarios]),
         scenario_campaign=("scenario", campaign),
         scenario_out_of_area=("scenario", away),
@@ -310,6 +310,16 @@ def with_scenario_coords(ds: xr.Dataset, scenarios: Sequence[Scenario]) -> xr.Da
         scenario_assumptions_zh=("scenario", [assumptions.summary(s, "zh") for s in scenarios]),
         scenario_assumptions_en=("scenario", [assumptions.summary(s, "en") for s in scenarios]),
     )
+    table = scenarios[0].region_tables.get("history") if not scenarios[0].areas else None
+    if table is not None:  # the actuals, drawn beside the forecast on every chart
+        from ..results.actuals import ATTR, encode
+
+        data = [
+            (int(r["year"]), str(r["fund"]), str(r["indicator"]), float(r["value"]))
+            for r in table.rows()
+        ]
+        out = out.assign_attrs({ATTR: encode(data)})
+    return out
 
 
 def finish(

@@ -61,6 +61,7 @@ def fan(
         q = (balance / unit.divisor).quantile(QUANTILES, dim="run")
         years = ds["year"].values
         draw_bands(ax, years, q, FUND_COLORS.get(fund, "#1f77b4"), lang)
+        _actuals(ax, ds, fund, "balance", unit.divisor, "black", t("actual", lang))
         ax.axhline(0, color="black", lw=0.8)
         last = int(years[-1])
         p = float(ds.fundsim.prob_depleted().sel(scenario=scenario, fund=fund, year=last))
@@ -85,6 +86,22 @@ def fan(
         ax.legend(loc="upper left", frameon=False, ncols=3)
         ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def _actuals(
+    ax: Axes, ds: xr.Dataset, fund: str, indicator: str, divisor: float, color: str, name: str
+) -> None:
+    """The region's published figures of ``fund``'s ``indicator`` (the results' actuals), as
+    open markers beside the forecast: the years before it, and any it overlaps."""
+    from ..results.actuals import series
+
+    points = series(ds, fund, indicator)
+    if points:
+        x, y = zip(*points, strict=True)
+        ax.plot(
+            x, [v / divisor for v in y], ls=":", lw=0.9, marker="D", ms=3.5, mfc="white",
+            color=color, label=name, zorder=4,
+        )  # fmt: skip
 
 
 def income_expenditure(
@@ -127,6 +144,8 @@ def income_expenditure(
                 label=label(ds, name, lang).split("（")[0].split(" [")[0],
             )
             medians[name] = q.sel(quantile=0.5).values
+            what = label(ds, name, lang).split("（")[0].split(" [")[0]
+            _actuals(ax, ds, fund, name, unit.divisor, color, t("actual_series", lang, what=what))
         short = [
             int(y)
             for y, i, e in zip(years, medians["income"], medians["expenditure"], strict=True)

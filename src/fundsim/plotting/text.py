@@ -38,6 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "至{year}年末累计结余为负的概率：{p}",
         "en": "probability of a negative balance by the end of {year}: {p}",
     },
+    "actual": {"zh": "实际", "en": "actual"},
+    "actual_series": {"zh": "{what}实际", "en": "{what}, actual"},
     # income-expenditure
     "ie_title": {"zh": "{fund}当期收支", "en": "{fund}: income and expenditure"},
     "income": {"zh": "收入", "en": "income"},

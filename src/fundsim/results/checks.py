@@ -97,6 +97,9 @@ def check_results(ds: xr.Dataset, where: str) -> None:
         _check_values(ds, name, where)
     check_texts(ds, where)
     check_attrs(ds, city, where)
+    from .actuals import rows as actual_rows
+
+    actual_rows(ds, where)  # refused when not what fundsim writes
 
 
 def _check_variable(ds: xr.Dataset, name: str, city: bool, where: str) -> None:
