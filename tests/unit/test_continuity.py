@@ -45,3 +45,18 @@ def test_a_jump_beyond_the_historys_changes_is_warned_at_its_line() -> None:
     assert jump.message("en").startswith("history.csv:6: warning: ")
     assert "-28.0%" in jump.message("en") and "-28.0%" in jump.message("zh")
     assert jump.low == -0.10  # the history only rose: the floor of ±10% holds
+
+
+def test_a_series_printed_once_takes_the_range_of_its_figure_in_the_other_funds() -> None:
+    ds = _forecast()
+    first = float(ds["expenditure"].isel(scenario=0, run=0).sel(fund="urrbmi_pool", year=2021))
+    last = first / 1.18  # +18% from the last actual: beyond ±10%, within the other fund's moves
+    once = [Point(2020, "urrbmi_pool", "expenditure", last, "t", 6)]
+    assert len(jumps(ds, once, "history.csv")) == 1
+    c = float(ds["expenditure"].isel(scenario=0, run=0).sel(fund="critical_illness", year=2021))
+    other = [  # critical illness moved +25% and -4%, and goes on from its last actual
+        Point(2018, "critical_illness", "expenditure", c / 1.2, "t", 2),
+        Point(2019, "critical_illness", "expenditure", c / 1.2 * 1.25, "t", 3),
+        Point(2020, "critical_illness", "expenditure", c, "t", 4),
+    ]
+    assert jumps(ds, once + other, "history.csv") == []
