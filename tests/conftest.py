@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run started in the background of a non-interactive shell (``pytest &``) has
+    SIGINT ignored, and every process it starts inherits that: the interrupt tests' commands
+    would never see their Ctrl-C. Take it back as a terminal gives it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

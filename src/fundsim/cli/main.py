@@ -47,11 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     running = threading.Event()
     running.set()
     sys.unraisablehook = interrupts_passed_on(previous, running, Terminated)
+    main_thread = threading.current_thread() is threading.main_thread()
+    terminate = signal.getsignal(signal.SIGTERM) if main_thread else None
     try:
         return _main(argv)
     finally:
         running.clear()
         sys.unraisablehook = previous
+        if main_thread and terminate is not None:  # a library call leaves SIGTERM as it was
+            signal.signal(signal.SIGTERM, terminate)
 
 
 def entry() -> int:
