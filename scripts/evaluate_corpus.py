@@ -8,8 +8,8 @@ published for those years scores the forecast against the naive forecasts (last 
 at its recent growth, and held flat). Nothing dated after an origin enters its forecast.
 
 Two passes: the first forecasts with the model's own noise; the errors of the first pass size
-the model-error shocks (the yearly AR(1) shocks of the cost per case and of the wage, see
-evaluation/bands.py), estimated for each region from the OTHER regions' errors only (leave one
+the model-error terms (the yearly AR(1) shocks of the cost per case and of the wage, and the
+spread of the net migration rate, see evaluation/bands.py), estimated for each region from the OTHER regions' errors only (leave one
 region out), and the second pass forecasts every origin again with them. The calibrations of
 the first pass are kept (--reuse) and only the forecasts run again.
 
@@ -64,7 +64,7 @@ def main() -> int:
         args.workers,
         on_step=say,
         reuse=True,
-        overrides=lambda key: bands.overrides(sized[key]),
+        overrides=lambda key, calibrated: bands.overrides(sized[key], calibrated),
     )
     scored = [s for r in second for s in r.scored]
     args.work.mkdir(parents=True, exist_ok=True)

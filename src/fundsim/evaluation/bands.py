@@ -10,6 +10,11 @@ model already draws: the cost per case's (spending) and the wage's (contribution
 lognormal sigma becomes √(σ² + Δ). The shocks enter the runs like any other draw, so every
 output (balances, depletion, reserve months) carries the error, and the money still adds up.
 
+Membership has no yearly shock: its error grows with the horizon h like a drift (a net
+migration the history did not show). Its term is sized per year, τ² = E[e²/h²] − E[s²/h²] over
+the insured figures, and added to the spread of the net migration rate drawn for each run
+(a normal around the calibrated rate, of variance the calibration's own plus τ²).
+
 A region's shocks are sized from the OTHER regions' errors only (leave one region out), so its
 bands are never tuned on its own actuals; the whole corpus sizes the defaults a new region
 gets (:data:`PATHS`).
@@ -20,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,31 +38,41 @@ CONTRIBUTIONS = (("uebmi", "income"),)
 PATHS = {"cost": "care.cost_shock_sigma", "wage": "economy.wage_shock_sigma"}
 
 
+MEMBERS = ("insured",)
+MIGRATION = "population.net_migration_rate"
+
+
 @dataclass(frozen=True)
 class ModelError:
     """The extra variance the bands lack, by shock: ``cost`` (spending) and ``wage``
-    (employees' contributions) [log², per year], and the figures each rests on."""
+    (employees' contributions) [log², per year], ``members`` (membership's drift, log² per
+    year²), and the figures each rests on."""
 
     cost: float
     wage: float
     n_cost: int
     n_wage: int
+    members: float = 0.0
+    n_members: int = 0
 
     def __str__(self) -> str:
         return (
             f"spending +{math.sqrt(self.cost):.1%} ({self.n_cost} figures), "
-            f"contributions +{math.sqrt(self.wage):.1%} ({self.n_wage} figures)"
+            f"contributions +{math.sqrt(self.wage):.1%} ({self.n_wage} figures), "
+            f"members +{math.sqrt(self.members):.1%} a year ({self.n_members} figures)"
         )
 
 
-def _lack(scored: Iterable[Scored]) -> tuple[float, int]:
-    """Δ = E[e²] − E[s²] of ``scored`` (0 when negative), and how many figures."""
+def _lack(scored: Iterable[Scored], per_year: bool = False) -> tuple[float, int]:
+    """Δ = E[e²] − E[s²] of ``scored`` (0 when negative), and how many figures; ``per_year``:
+    each figure's e and s divided by its horizon first (a drift's error)."""
     e2, s2 = [], []
     for s in scored:
         if s.actual <= 0 or s.median <= 0 or s.low_80 <= 0 or s.high_80 <= 0:
             continue
-        e2.append(math.log(s.actual / s.median) ** 2)
-        s2.append((math.log(s.high_80 / s.low_80) / (2 * Z80)) ** 2)
+        h = max(1, s.horizon) if per_year else 1
+        e2.append((math.log(s.actual / s.median) / h) ** 2)
+        s2.append((math.log(s.high_80 / s.low_80) / (2 * Z80) / h) ** 2)
     if not e2:
         return 0.0, 0
     return max(0.0, float(np.mean(e2) - np.mean(s2))), len(e2)
@@ -66,7 +82,8 @@ def size(scored: Sequence[Scored]) -> ModelError:
     """The model error of ``scored`` (see the module text)."""
     cost, n_cost = _lack(s for s in scored if s.indicator in SPENDING)
     wage, n_wage = _lack(s for s in scored if (s.fund, s.indicator) in CONTRIBUTIONS)
-    return ModelError(cost, wage, n_cost, n_wage)
+    members, n_members = _lack((s for s in scored if s.indicator in MEMBERS), per_year=True)
+    return ModelError(cost, wage, n_cost, n_wage, members, n_members)
 
 
 def sigmas(error: ModelError) -> dict[str, float]:
@@ -82,8 +99,10 @@ def sigmas(error: ModelError) -> dict[str, float]:
     return out
 
 
-def overrides(error: ModelError) -> dict[str, Any]:
-    """A ``parameters:`` mapping that sets the shocks' sigmas (for a forecast)."""
+def overrides(error: ModelError, calibrated: Path | None = None) -> dict[str, Any]:
+    """What a forecast changes: a ``parameters:`` mapping that sets the shocks' sigmas, and,
+    given the ``calibrated`` scenario, an ``uncertainty:`` entry that draws its net migration
+    rate with the membership term added."""
     out: dict[str, Any] = {}
     for path, value in sigmas(error).items():
         node: Any = {"value": value, "source": f"evaluation: the model error ({error})"}
@@ -91,7 +110,42 @@ def overrides(error: ModelError) -> dict[str, Any]:
             node = {key: node}
         group, rest = next(iter(node.items()))
         out.setdefault(group, {}).update(rest)
-    return out
+    changes: dict[str, Any] = {"parameters": out}
+    drawn = _migration(calibrated, error) if calibrated is not None else None
+    if drawn:
+        changes["uncertainty"] = {MIGRATION: drawn}
+    return changes
+
+
+def _migration(calibrated: Path, error: ModelError) -> dict[str, Any] | None:
+    """The net migration rate drawn around the calibrated scenario's value, its spread the
+    calibration's own (a triangular's sd) widened by the membership term."""
+    import yaml
+
+    if error.members <= 0:
+        return None
+    text = yaml.safe_load(calibrated.read_text(encoding="utf-8")) or {}
+    node: Any = text.get("parameters", {})
+    for key in MIGRATION.split("."):
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    if not isinstance(node, dict) or not isinstance(node.get("value"), (int, float)):
+        return None
+    mean = float(node["value"])
+    own = (text.get("uncertainty") or {}).get(MIGRATION) or {}
+    var = 0.0
+    if own.get("distribution") == "triangular":
+        a, c, b = (float(own[k]) for k in ("low", "mode", "high"))
+        var = (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+    elif own.get("distribution") == "normal":
+        var = float(own["sd"]) ** 2
+    sd = math.sqrt(var + error.members)
+    return {
+        "distribution": "normal",
+        "mean": round(mean, 6),
+        "sd": round(sd, 6),
+        "source": f"the calibrated rate, its spread widened by the model error of membership "
+        f"(evaluation: {error})",
+    }
 
 
 def document(

@@ -17,6 +17,8 @@ insured, balances, history), which the origin fills.
 
 from __future__ import annotations
 
+import functools
+
 import math
 import shutil
 import time
@@ -184,13 +186,14 @@ def evaluate_origin(
     horizons: int = HORIZONS,
     on_step: Callable[[str], None] | None = None,
     reuse: bool = False,
-    overrides: dict[str, Any] | None = None,
+    overrides: Callable[[Path], dict[str, Any] | None] | None = None,
 ) -> OriginResult:
     """Rebuild ``region`` at ``origin`` in ``folder`` (init), calibrate it to its history up
     to the origin, forecast ``horizons`` years from the origin's stocks with ``runs`` runs, and
     score every published figure of those years. ``reuse``: keep a region calibrated in
-    ``folder`` before (only the forecast runs again); ``overrides``: parameters of the forecast
-    (a nested ``parameters:`` mapping, e.g. the model-error shocks sized without the region)."""
+    ``folder`` before (only the forecast runs again); ``overrides``: of the calibrated scenario's path, what the
+    forecast changes (``parameters:`` and ``uncertainty:`` mappings, e.g. the model-error terms
+    sized without the region)."""
     import yaml
 
     from ..calibration.run import band, calibrate, horizon_of, plan, scenario_text, write_scenario
@@ -220,7 +223,8 @@ def evaluate_origin(
         write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
         rms = result.rms
     forecast = calibrated
-    if overrides:
+    changes = overrides(calibrated) if overrides else None
+    if changes:
         forecast = place / "scenarios" / "forecast.yaml"
         forecast.write_text(
             yaml.safe_dump(
@@ -228,7 +232,7 @@ def evaluate_origin(
                     "extends": "calibrated.yaml",
                     "name": "forecast",
                     "title": {"zh": "预测", "en": "forecast"},
-                    "parameters": overrides,
+                    **changes,
                 },
                 allow_unicode=True,
                 sort_keys=False,
@@ -264,10 +268,11 @@ def evaluate(
     on_step: Callable[[str], None] | None = None,
     only: Sequence[int] | None = None,
     reuse: bool = False,
-    overrides: Callable[[str], dict[str, Any] | None] | None = None,
+    overrides: Callable[[str, Path], dict[str, Any] | None] | None = None,
 ) -> list[OriginResult]:
     """Every origin of every region (or the origins ``only``), one after another;
-    ``overrides(region)``: the forecast's parameters for a region (see :func:`evaluate_origin`)."""
+    ``overrides(region, calibrated)``: what a region's forecast changes (see
+    :func:`evaluate_origin`)."""
     out = []
     for region in regions:
         for origin in origins(region, horizons):
@@ -284,7 +289,7 @@ def evaluate(
                     horizons,
                     on_step,
                     reuse,
-                    overrides(region.key) if overrides else None,
+                    functools.partial(overrides, region.key) if overrides else None,
                 )
             )
     return out

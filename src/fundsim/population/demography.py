@@ -112,7 +112,8 @@ def entry_rates(snapshot: Mapping[str, Any], retirement_age: float) -> NDArray[n
     for name, first, stop in ENTRY_BANDS:
         band = (ages >= max(first, WORKING_AGE_FROM)) & (ages < stop) & (ages < retirement_age)
         rates[band] = float(snapshot[f"population.uebmi_entry.{name}"])
-    return rates
+    level = float(snapshot["population.uebmi_entry_level"])
+    return rates if level == 1.0 else np.minimum(rates * level, 1.0)
 
 
 def exit_rates(snapshot: Mapping[str, Any]) -> NDArray[np.float64]:

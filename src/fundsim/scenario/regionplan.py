@@ -41,10 +41,12 @@ CALIBRATE = {
         0.02,
         "net migration of the insured within ±2% a year (ASSUMPTION)",
     ),
-    "population.uebmi_entry.under_25": (
-        0.005,
-        0.1,
-        "from a seventh to twice and a half the template's rate (ASSUMPTION)",
+    "population.uebmi_entry_level": (
+        0.2,
+        5.0,
+        "the flow into employment of every age band, from a fifth to five times the template's "
+        "(ASSUMPTION range; issue 29: fitting the under-25s alone left the employees' membership "
+        "2-3% a year too low out of sample)",
     ),
     "care.urrbmi_cost_level": (
         0.4,
