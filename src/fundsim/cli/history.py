@@ -68,6 +68,14 @@ def add_commands(
     backtest.add_argument(
         "--runs", type=runs, default=200, help="runs of the forecast scored (default 200)"
     )
+    backtest.add_argument(
+        "--rolling",
+        action="store_true",
+        help="SCENARIO is a folder `fundsim init` wrote: rebuild the region at every year whose "
+        "stocks the history holds (3 years of history before it), calibrate it up to that "
+        "year, forecast 1-3 years and score them; DIR/rolling.csv, DIR/rolling.md "
+        "(滚动回测：逐个预测起点重建、校准、预测并评分)",
+    )
     for command in (calibrate, backtest):
         command.add_argument(
             "--history",
@@ -271,6 +279,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..scenario.paths import display_path
     from ..source.diagnostics import InputError
 
+    if args.command == "backtest" and args.rolling:
+        return _rolling(args, out, err)
     chosen = plan(args.scenario, args.history, args.until, args.allow_outside)
     scenario = chosen.scenario
     assert scenario.calibrate is not None  # plan() refuses a scenario without one
@@ -476,3 +486,66 @@ def _write_backtest(
     _charts(rows, folder, args.lang, chosen.until, err)
     mark(folder, "backtest")
     return coverage, later
+
+
+def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``backtest REGION_DIR --rolling``: the region rebuilt, calibrated and forecast at every
+    origin its history allows (:mod:`fundsim.evaluation.rolling`), scored out of sample."""
+    import time
+
+    from .. import places
+    from ..evaluation.record import markdown, verdict, write_csv
+    from ..evaluation.rolling import HORIZONS, MIN_BEFORE, CorpusRegion, evaluate, origins
+    from ..source.diagnostics import InputError
+
+    folder = args.scenario
+    if args.until is not None:
+        raise InputError(
+            "--rolling forecasts from every origin the history allows; --until names one: "
+            "give one of them (--rolling 与 --until 不能同时使用)"
+        )
+    figures = folder / "figures.yaml"
+    if not folder.is_dir() or not figures.is_file():
+        raise InputError(
+            f"{folder}: --rolling takes the folder `fundsim init` wrote (figures.yaml and "
+            "calibration/history.csv), not a scenario file (滚动回测需要 fundsim init 生成的地区文件夹)"
+        )
+    history = args.history or folder / "calibration" / "history.csv"
+    region = CorpusRegion.from_files(folder.resolve().name, figures, history)
+    found = origins(region)
+    if not found:
+        raise InputError(
+            f"{history}: no year to forecast from: an origin needs the insured and balances of "
+            f"both schemes at its end, {MIN_BEFORE} years of income or spending before it, and "
+            f"a figure within {HORIZONS} years after it (历史数据中没有可作为预测起点的年份：需要"
+            f"该年末两项制度的参保人数和累计结存、此前{MIN_BEFORE}年的收支和此后{HORIZONS}年内的实际数据)"
+        )
+    output = places.check_output(args.out, "backtest", args.force, inputs=[figures, history])
+    print(
+        f"滚动回测 / rolling backtest of {region.key}: origins {', '.join(map(str, found))}, "
+        f"1-{HORIZONS} years ahead, {args.runs} runs each",
+        file=err,
+    )
+    started = time.perf_counter()
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(f"{time.perf_counter() - started:6.0f} s  {text}", file=err, flush=True)
+
+    with places.Writing() as writing:
+        staged = writing.stage(output)
+        results = evaluate(
+            [region], staged / "origins", args.runs, args.workers, args.trial_runs, on_step=say
+        )
+        scored = [s for r in results for s in r.scored]
+        write_csv(scored, staged / "rolling.csv")
+        title = {"zh": f"{region.key} 滚动回测（样本外）", "en": f"{region.key}: rolling backtest (out of sample)"}
+        (staged / "rolling.md").write_text(
+            "\n".join(markdown(scored, lang, title[lang]) for lang in ("zh", "en")),
+            encoding="utf-8",
+        )
+        places.mark(staged, "backtest")
+    print(verdict(scored, "zh"), file=out)
+    print(verdict(scored, "en"), file=out)
+    print(f"wrote {args.out}/ (rolling.csv, rolling.md, origins/)", file=out)
+    return EXIT_OK

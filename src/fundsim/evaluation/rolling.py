@@ -56,16 +56,20 @@ class CorpusRegion:
     @classmethod
     def read(cls, folder: Path) -> CorpusRegion:
         """The region in ``folder`` (``figures.yaml`` and ``history.csv``)."""
+        return cls.from_files(folder.name, folder / "figures.yaml", folder / "history.csv")
+
+    @classmethod
+    def from_files(cls, key: str, figures: Path, history: Path) -> CorpusRegion:
+        """The region of a figures file of ``fundsim init`` and a history file (a region
+        ``init`` wrote keeps them as ``figures.yaml`` and ``calibration/history.csv``)."""
         problems = Collector()
-        document = read_yaml(
-            folder / "figures.yaml", problems, display=str(folder / "figures.yaml")
-        )
-        table = read_table("history", folder / "history.csv", problems)
+        document = read_yaml(figures, problems, display=str(figures))
+        table = read_table("history", history, problems)
         problems.raise_if_errors()
         assert document is not None and table is not None
         if not isinstance(document.data, dict):
-            raise InputError(f"{folder / 'figures.yaml'}: a mapping of the region's figures")
-        return cls(folder.name, folder, dict(document.data), tuple(points(table)))
+            raise InputError(f"{figures}: a mapping of the region's figures")
+        return cls(key, figures.parent, dict(document.data), tuple(points(table)))
 
     def value(self, year: int, fund: str, indicator: str) -> float | None:
         for p in self.history:
@@ -143,6 +147,12 @@ def figures_at(region: CorpusRegion, origin: int, horizons: int = HORIZONS) -> d
         if origin - WINDOW < p.year <= origin and p.indicator in (*MONEY, *COUNTS, "admissions"):
             history.setdefault(p.year, {}).setdefault(p.fund, {})[p.indicator] = p.value
     figures = {k: v for k, v in region.figures.items() if k not in ("insured", "balances")}
+    if isinstance(figures.get("average_wage"), dict):  # the wages known at the origin only
+        figures["average_wage"] = {
+            y: w for y, w in figures["average_wage"].items() if int(y) <= origin
+        } or None
+        if figures["average_wage"] is None:
+            del figures["average_wage"]
     total = sum(insured.values())
     if total > SIMULATED:  # a weighted sample of a large region (the same rule for every one)
         rules = dict(figures.get("rules") or {})

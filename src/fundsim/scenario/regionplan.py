@@ -43,8 +43,8 @@ CALIBRATE = {
     ),
     "population.uebmi_entry_level": (
         0.2,
-        5.0,
-        "the flow into employment of every age band, from a fifth to five times the template's "
+        3.0,
+        "the flow into employment of every age band, from a fifth to three times the template's "
         "(ASSUMPTION range; issue 29: fitting the under-25s alone left the employees' membership "
         "2-3% a year too low out of sample)",
     ),
