@@ -70,6 +70,8 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     write_csv(raw, args.work / "scores-model-noise.csv")
     write_csv(scored, args.work / "scores.csv")
+    if not args.regions:  # the whole corpus: the record every report of a region cites
+        write_csv(scored, ROOT / "src" / "fundsim" / "templates" / "corpus_record.csv")
     with (args.work / "origins.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["region", "origin", "calibration_rms", "seconds"])

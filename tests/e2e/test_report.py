@@ -291,3 +291,61 @@ def test_the_document_holds_every_table_and_chart(
     )  # fmt: skip
     pdf = tmp_path / "report.pdf"
     assert pdf.stat().st_size > 100_000
+
+
+def _record(folder: Path) -> Path:
+    """A made-up out-of-sample record: two origins, horizons 1-2, the median 3% off."""
+    from fundsim.evaluation.record import write_csv
+    from fundsim.evaluation.scores import score
+
+    rng = np.random.default_rng(5)
+    scored = []
+    for origin in (2018, 2019):
+        for h in (1, 2):
+            actual = 1e8 * 1.05 ** (origin + h - 2018)
+            runs = actual * 1.03 * np.exp(rng.normal(0, 0.05, 50))
+            past = {origin - 1: actual / 1.05 ** (h + 1), origin: actual / 1.05**h}
+            scored.append(
+                score("town", "urrbmi_pool", "income", origin, origin + h, actual, runs, past, rng)
+            )
+    path = folder / "rolling.csv"
+    write_csv(scored, path)
+    return path
+
+
+def test_a_report_carries_the_out_of_sample_record_or_says_it_has_none(
+    batch: Path, tmp_path: Path
+) -> None:
+    record = _record(tmp_path)
+    out = tmp_path / "with"
+    assert main(["report", str(batch), "--record", str(record), "--out", str(out)]) == 0
+    text = (out / "report.md").read_text(encoding="utf-8")
+    section = text.split("## 样本外检验", 1)[1].split("\n## ", 1)[0]
+    assert "town的2个预测起点" in section and "提前2年" in section
+    assert "按近年增长外推" in section  # the naive forecasts beside
+    assert (out / "figures" / "zh" / "record.png").is_file()
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert "样本外检验" in book.sheetnames
+    from docx import Document
+
+    words = "\n".join(p.text for p in Document(str(out / "report.docx")).paragraphs)
+    assert "样本外检验" in words and "town的2个预测起点" in words
+    # without a record: a region with history says it has none of its own, and how to make one
+    bare = tmp_path / "bare"
+    assert main(["report", str(batch), "--out", str(bare), "--lang", "en"]) == 0
+    text = (bare / "report.md").read_text(encoding="utf-8")
+    assert "no out-of-sample record of its own region" in text and "--rolling" in text
+
+
+def test_a_bad_record_exits_2_before_anything_is_written(batch: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "other.csv"
+    bad.write_text("year,value\n2020,1\n", encoding="utf-8")
+    out = tmp_path / "never"
+    assert main(["report", str(batch), "--record", str(bad), "--out", str(out)]) == 2
+    assert not out.exists()
+    broken = tmp_path / "broken.csv"
+    text = _record(tmp_path).read_text(encoding="utf-8").splitlines()
+    text[2] = text[2].replace("True", "maybe", 1).replace("False", "maybe", 1)
+    broken.write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert main(["report", str(batch), "--record", str(broken), "--out", str(out)]) == 2
+    assert not out.exists()

@@ -499,9 +499,14 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.sensitivity
             else None
         )
+        from ..evaluation.record import read_csv as read_record
+        from ..scenario.paths import display_path
+
+        record = read_record(args.record, display_path(args.record)) if args.record else None
         shown_area = [args.area] if area_names(whole) and args.area else []
         place = args.out or folder / "report" / "-".join([args.lang, *shown_area])
         inputs = [args.results, *([args.sensitivity] if args.sensitivity else [])]
+        inputs += [args.record] if args.record else []
         target = check_output(
             place, "report", args.force, inputs=inputs, default=not args.out
         ).target
@@ -523,6 +528,7 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 areas=area_table(whole, "zh" if args.lang == "zh" else "en"),
                 city=whole if area_names(whole) else None,
                 sensitivity=sensitivity,
+                record=record,
             )
     _font_warnings(caught, err)
     if args.command == "plot":

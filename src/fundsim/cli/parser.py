@@ -163,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report the results `fundsim sensitivity ... --out DIR` wrote (the indices "
         "and their charts in report.docx, report.xlsx and report.md)",
     )
+    report.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="the forecast's out-of-sample record: the rolling.csv of `fundsim backtest REGION_DIR "
+        "--rolling` or the score.csv of `fundsim score` (its table and chart in the report; "
+        "样本外检验记录)",
+    )
     report.add_argument("--out", type=Path, help="output directory")
     report.add_argument(
         "--dpi", type=dpi_option, default=200, help=f"resolution (png; {DPI[0]}-{DPI[1]})"

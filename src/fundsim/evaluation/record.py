@@ -129,3 +129,68 @@ def write_csv(scored: Iterable[Scored], path: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def read_csv(path: Path, shown: str | None = None) -> list[Scored]:
+    """The scored figures of a ``rolling.csv`` or ``score.csv`` fundsim wrote (the columns of
+    :func:`write_csv`); anything else is an :class:`~fundsim.source.diagnostics.InputError`
+    naming the file and the line."""
+    from dataclasses import fields
+
+    from ..source.diagnostics import InputError
+
+    where = shown or str(path)
+    kinds = {f.name: f.type for f in fields(Scored)}
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = sorted(set(kinds) - set(reader.fieldnames or []))
+            if missing:
+                raise InputError(
+                    f"{where}: not an out-of-sample record of fundsim (no column "
+                    f"{', '.join(missing)}); give the rolling.csv of `fundsim backtest --rolling` "
+                    "or the score.csv of `fundsim score` (需要 fundsim 写出的样本外检验记录)"
+                )
+            out = []
+            for line, row in enumerate(reader, start=2):
+                values: dict[str, object] = {}
+                for name, kind in kinds.items():
+                    text = (row.get(name) or "").strip()
+                    try:
+                        if kind == "str":
+                            values[name] = text
+                        elif kind == "int":
+                            values[name] = int(text)
+                        elif kind == "bool":
+                            if text not in ("True", "False"):
+                                raise ValueError(text)
+                            values[name] = text == "True"
+                        else:
+                            values[name] = float(text) if text else math.nan
+                    except ValueError:
+                        raise InputError(
+                            f"{where}:{line}: {name} {text!r} is not a {kind} "
+                            f"({name} 一列的值无效)"
+                        ) from None
+                out.append(Scored(**values))  # type: ignore[arg-type]
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{where}: cannot be read as a UTF-8 CSV ({error})") from None
+    if not out:
+        raise InputError(f"{where}: no scored figure (记录中没有评分数据)")
+    return out
+
+
+def losses(scored: Sequence[Scored], lang: str) -> str:
+    """The series where the median does worse than the naive growth forecast, said plainly
+    (empty when it does not anywhere)."""
+    worse = [
+        (name, s)
+        for name, s in groups(scored, lang)[1:]
+        if math.isfinite(s.skill_growth) and s.skill_growth < 0
+    ]
+    if not worse:
+        return ""
+    names = "、".join(n for n, _ in worse) if lang == "zh" else "; ".join(n for n, _ in worse)
+    if lang == "zh":
+        return f"以下范围的预测不如按近年增长外推：{names}。"
+    return f"Where fundsim does worse than the last value grown at its recent growth: {names}."

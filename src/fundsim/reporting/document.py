@@ -37,6 +37,7 @@ TEXT: dict[str, dict[str, Any]] = {
     },
     "charts": {"zh": "图表", "en": "Charts"},
     "sensitivity": {"zh": "敏感性分析", "en": "Sensitivity analysis"},
+    "record": {"zh": "样本外检验", "en": "Out-of-sample record"},
     "assumptions": {"zh": "假设与参数来源", "en": "Assumptions and their sources"},
     "method": {"zh": "方法说明", "en": "Method"},
     "figure": {"zh": "图{n}", "en": "Figure {n}"},
@@ -119,6 +120,7 @@ def write_docx(
     manifest: dict[str, Any] | None,
     sheet_names: dict[str, str],
     analysis: tuple[str, list[tuple[str, pd.DataFrame]], Sequence[Path]] | None = None,
+    record: tuple[list[str], pd.DataFrame | None, Sequence[Path]] | None = None,
 ) -> None:
     """Write ``report.docx`` at ``path``: the sheets (by their keys in ``sheet_names``), the PNG
     ``figures`` and the words of the headline; with a sensitivity ``analysis``: what was
@@ -200,6 +202,19 @@ def write_docx(
             n += 1
             doc.add_picture(str(figure), width=Cm(16))
             caption = TEXT["figure"][lang].format(n=n) + "  " + _analysed_caption(figure.stem, lang)
+            doc.add_paragraph(caption).runs[0].font.size = Pt(9)
+
+    if record is not None:
+        sentences, table, drawn = record
+        section("record")
+        for line in sentences:
+            doc.add_paragraph(line.replace("**", ""))
+        if table is not None:
+            _table(doc, table)
+        for figure in drawn:
+            n += 1
+            doc.add_picture(str(figure), width=Cm(16))
+            caption = TEXT["figure"][lang].format(n=n) + "  " + TEXT["record"][lang]
             doc.add_paragraph(caption).runs[0].font.size = Pt(9)
 
     section("charts")

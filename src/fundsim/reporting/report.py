@@ -18,9 +18,11 @@ import pandas as pd
 import xarray as xr
 
 from ..codes import POOL_ACCOUNTS, POOLS
+from ..evaluation.scores import Scored
 from ..places import Output, Writing, check_name, mark
 from ..plotting.charts import lever_chain
 from ..plotting.figures import FORMATS, figure, write_figure
+from ..plotting.record import write_record_chart
 from ..plotting.sensitivity import write_sensitivity_charts
 from ..plotting.style import FUNDS_SHOWN, Lang, language, scenario_titles
 from ..plotting.text import REPORT
@@ -83,10 +85,13 @@ def write_report(
     areas: pd.DataFrame | None = None,
     city: xr.Dataset | None = None,
     sensitivity: Sensitivity | None = None,
+    record: Sequence[Scored] | None = None,
 ) -> list[Path]:
     """Write the report into ``folder``: built beside it, marked as fundsim's, then moved into
     place in one step; a failure leaves nothing behind. ``sensitivity``: results of
-    ``fundsim sensitivity`` to report too (their table and charts).
+    ``fundsim sensitivity`` to report too (their table and charts). ``record``: the forecast's
+    out-of-sample record (scored figures of a rolling backtest or of ``fundsim score``); a
+    region with history and no record is said to have none.
 
     ``replace``: whether an existing report fundsim wrote at ``folder`` may be replaced (a
     folder holding anything else never is: :func:`~fundsim.results.places.check_replaceable`).
@@ -97,7 +102,7 @@ def write_report(
     with Writing() as writing:
         partial = writing.stage(output)
         figures = _write_contents(
-            ds, partial, shown, formats, dpi, manifest, areas, city, sensitivity
+            ds, partial, shown, formats, dpi, manifest, areas, city, sensitivity, record
         )
         relative = [p.relative_to(partial) for p in figures]
     folder = output.target
@@ -116,6 +121,7 @@ def _write_contents(
     areas: pd.DataFrame | None = None,
     city: xr.Dataset | None = None,
     sensitivity: Sensitivity | None = None,
+    record: Sequence[Scored] | None = None,
 ) -> list[Path]:
     figures: list[Path] = []
     if city is not None:  # the reserve: every area's draws
@@ -147,6 +153,13 @@ def _write_contents(
             dpi,
             prefix=SENSITIVITY_PREFIX,
         )
+    checked = record_section(ds, record, shown)
+    recorded: list[Path] = []
+    if record:
+        sheets[RECORD_SHEET[0 if shown == "zh" else 1]] = record_table(record, shown)
+        recorded = write_record_chart(
+            record, partial / "figures" / shown / "record", shown, formats, dpi
+        )
     with pd.ExcelWriter(partial / "report.xlsx", engine="openpyxl") as writer:
         for name, table in sheets.items():
             # the depletion sheet's columns are years holding probabilities
@@ -156,7 +169,7 @@ def _write_contents(
                 numbers = number_formats(sensitivity.table, shown)
             write_sheet(writer, table, name, numbers)
     (partial / "report.md").write_text(
-        _markdown(ds, shown, sheets, figures + analysed, partial, manifest, areas),
+        _markdown(ds, shown, sheets, figures + analysed + recorded, partial, manifest, areas, checked),
         encoding="utf-8",
     )
     from .document import write_docx
@@ -178,10 +191,20 @@ def _write_contents(
         if sensitivity is not None
         else None
     )
-    write_docx(partial / "report.docx", ds, shown, sheets, pictures, manifest, names, analysis)
+    out_of_sample = None
+    if checked is not None:
+        pngs = [f for f in recorded if f.suffix == ".png"]
+        if record and not pngs:
+            pngs = write_record_chart(record, partial / ".docx" / "record", shown)
+        table = sheets.get(RECORD_SHEET[0 if shown == "zh" else 1])
+        out_of_sample = (checked, table, pngs)
+    write_docx(
+        partial / "report.docx", ds, shown, sheets, pictures, manifest, names, analysis,
+        out_of_sample,
+    )  # fmt: skip
     shutil.rmtree(partial / ".docx", ignore_errors=True)
     mark(partial, "report")
-    return figures + analysed
+    return figures + analysed + recorded
 
 
 def _pngs(sensitivity: Sensitivity, partial: Path, lang: Lang) -> list[Path]:
@@ -199,6 +222,7 @@ def _markdown(
     root: Path,
     manifest: dict[str, object] | None,
     areas: pd.DataFrame | None = None,
+    checked: list[str] | None = None,
 ) -> str:
     years = ds["year"].values
     meta = manifest or {}
@@ -255,6 +279,13 @@ def _markdown(
             _md_table(areas),
             "",
         ]
+    if checked is not None:
+        lines += [f"## {RECORD_SHEET[0 if lang == 'zh' else 1]}", ""]
+        for sentence in checked:
+            lines += [sentence, ""]
+        table = sheets.get(RECORD_SHEET[0 if lang == "zh" else 1])
+        if table is not None:
+            lines += [_md_table(table), ""]
     lines += [f"## {REPORT['charts'][lang]}", ""]
     stems: dict[Path, list[str]] = {}
     for p in figures:
@@ -299,3 +330,81 @@ def read_manifest(results: Path) -> dict[str, object] | None:
     if line is not None and not (isinstance(line, list) and all(isinstance(a, str) for a in line)):
         del manifest["command_line"]
     return manifest
+
+
+RECORD_SHEET = ("样本外检验", "out of sample")
+
+
+def record_section(ds: xr.Dataset, record: Sequence[Scored] | None, lang: Lang) -> list[str] | None:
+    """The out-of-sample record's sentences: how the forecast did against later actuals and
+    the naive forecasts, and where it loses; for a region with history and no record, that it
+    has none and how to make one; None for a region without history."""
+    from ..evaluation.record import losses, verdict
+
+    if record:
+        first = min(s.origin for s in record)
+        last = max(s.year for s in record)
+        n_origins = len({(s.region, s.origin) for s in record})
+        regions = sorted({s.region for s in record})
+        if lang == "zh":
+            about = (
+                f"以下为{'、'.join(regions)}的{n_origins}个预测起点（{first}年起）对{last}年以前"
+                "实际数据的样本外检验：每个起点只用当时已知的数据重建、校准和预测，再与之后公布的实际值比较。"
+            )
+        else:
+            about = (
+                f"The out-of-sample record of {', '.join(regions)}: {n_origins} origin(s) from "
+                f"{first}, each rebuilt, calibrated and forecast from what was known then, scored "
+                f"against the actuals published up to {last}."
+            )
+        lines = [about, verdict(record, lang)]
+        lost = losses(record, lang)
+        if lost:
+            lines.append(f"**{lost}**")
+        return lines
+    if "history" not in ds.attrs:
+        return None
+    if lang == "zh":
+        lines = [
+            "本预测没有本地区的样本外检验记录：校准的拟合优度只说明模型能重现用于校准的历史数据，不说明其预测能力。"
+            "历史数据足够时（至少一个年末有两项制度的参保人数和累计结存，且此前有3年收支数据），"
+            "可运行 `fundsim backtest 地区文件夹 --rolling --out 目录`，再以 `fundsim report … --record 目录/rolling.csv` 写入报告。"
+        ]
+    else:
+        lines = [
+            "This forecast has no out-of-sample record of its own region: a good fit to the history "
+            "it was calibrated on says nothing of how well it forecasts. Where the history allows (a "
+            "year end with both schemes' insured and balances, and three years of income and "
+            "spending before it), run `fundsim backtest REGION_DIR --rolling --out DIR` and report "
+            "with `--record DIR/rolling.csv`."
+        ]
+    corpus = corpus_record()
+    if corpus:
+        regions = "、".join(sorted({s.region for s in corpus}))
+        origins = len({(s.region, s.origin) for s in corpus})
+        lines.append(
+            f"同一方法在检验样本其他地区（{regions}，{origins}个预测起点，未针对任何地区调参）的样本外表现："
+            + verdict(corpus, "zh")
+            if lang == "zh"
+            else f"The same method on the evaluation corpus ({regions.replace('、', ', ')}, "
+            f"{origins} origins, no region tuned), out of sample: " + verdict(corpus, "en")
+        )
+    return lines
+
+
+CORPUS_RECORD = Path(__file__).resolve().parents[1] / "templates" / "corpus_record.csv"
+
+
+def corpus_record() -> list[Scored]:
+    """The method's out-of-sample record on the evaluation corpus, as
+    ``scripts/evaluate_corpus.py`` last wrote it (none when it has not)."""
+    from ..evaluation.record import read_csv
+
+    return read_csv(CORPUS_RECORD) if CORPUS_RECORD.is_file() else []
+
+
+def record_table(record: Sequence[Scored], lang: Lang) -> pd.DataFrame:
+    """The record's table: every figure, each horizon, each series."""
+    from ..evaluation.record import HEAD, table_rows
+
+    return pd.DataFrame(table_rows(record, lang), columns=list(HEAD[lang]))
