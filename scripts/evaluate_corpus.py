@@ -9,7 +9,7 @@ at its recent growth, and held flat). Nothing dated after an origin enters its f
 
 Two passes: the first forecasts with the model's own noise; the errors of the first pass size
 the model-error terms (the yearly AR(1) shocks of the cost per case and of the wage, and the
-spread of the net migration rate, see evaluation/bands.py), estimated for each region from the OTHER regions' errors only (leave one
+drawn error of membership, see evaluation/bands.py), estimated for each region from the OTHER regions' errors only (leave one
 region out), and the second pass forecasts every origin again with them. The calibrations of
 the first pass are kept (--reuse) and only the forecasts run again.
 
@@ -64,7 +64,7 @@ def main() -> int:
         args.workers,
         on_step=say,
         reuse=True,
-        overrides=lambda key, calibrated: bands.overrides(sized[key], calibrated),
+        overrides=lambda key, calibrated: bands.overrides(sized[key]),
     )
     scored = [s for r in second for s in r.scored]
     args.work.mkdir(parents=True, exist_ok=True)

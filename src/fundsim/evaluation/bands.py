@@ -12,8 +12,8 @@ output (balances, depletion, reserve months) carries the error, and the money st
 
 Membership has no yearly shock: its error grows with the horizon h like a drift (a net
 migration the history did not show). Its term is sized per year, τ² = E[e²/h²] − E[s²/h²] over
-the insured figures, and added to the spread of the net migration rate drawn for each run
-(a normal around the calibrated rate, of variance the calibration's own plus τ²).
+the insured figures, and drawn for each run as ``population.migration_error`` (a normal of
+mean 0 and sd τ, added to the net migration rate).
 
 A region's shocks are sized from the OTHER regions' errors only (leave one region out), so its
 bands are never tuned on its own actuals; the whole corpus sizes the defaults a new region
@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +38,7 @@ PATHS = {"cost": "care.cost_shock_sigma", "wage": "economy.wage_shock_sigma"}
 
 
 MEMBERS = ("insured",)
-MIGRATION = "population.net_migration_rate"
+MIGRATION = "population.migration_error"
 
 
 @dataclass(frozen=True)
@@ -99,10 +98,9 @@ def sigmas(error: ModelError) -> dict[str, float]:
     return out
 
 
-def overrides(error: ModelError, calibrated: Path | None = None) -> dict[str, Any]:
-    """What a forecast changes: a ``parameters:`` mapping that sets the shocks' sigmas, and,
-    given the ``calibrated`` scenario, an ``uncertainty:`` entry that draws its net migration
-    rate with the membership term added."""
+def overrides(error: ModelError) -> dict[str, Any]:
+    """What a forecast changes: a ``parameters:`` mapping that sets the shocks' sigmas, and an
+    ``uncertainty:`` entry that draws the membership term (a normal of mean 0)."""
     out: dict[str, Any] = {}
     for path, value in sigmas(error).items():
         node: Any = {"value": value, "source": f"evaluation: the model error ({error})"}
@@ -111,40 +109,18 @@ def overrides(error: ModelError, calibrated: Path | None = None) -> dict[str, An
         group, rest = next(iter(node.items()))
         out.setdefault(group, {}).update(rest)
     changes: dict[str, Any] = {"parameters": out}
-    drawn = _migration(calibrated, error) if calibrated is not None else None
-    if drawn:
-        changes["uncertainty"] = {MIGRATION: drawn}
+    if error.members > 0:
+        changes["uncertainty"] = {MIGRATION: migration(error)}
     return changes
 
 
-def _migration(calibrated: Path, error: ModelError) -> dict[str, Any] | None:
-    """The net migration rate drawn around the calibrated scenario's value, its spread the
-    calibration's own (a triangular's sd) widened by the membership term."""
-    import yaml
-
-    if error.members <= 0:
-        return None
-    text = yaml.safe_load(calibrated.read_text(encoding="utf-8")) or {}
-    node: Any = text.get("parameters", {})
-    for key in MIGRATION.split("."):
-        node = node.get(key, {}) if isinstance(node, dict) else {}
-    if not isinstance(node, dict) or not isinstance(node.get("value"), (int, float)):
-        return None
-    mean = float(node["value"])
-    own = (text.get("uncertainty") or {}).get(MIGRATION) or {}
-    var = 0.0
-    if own.get("distribution") == "triangular":
-        a, c, b = (float(own[k]) for k in ("low", "mode", "high"))
-        var = (a * a + b * b + c * c - a * b - a * c - b * c) / 18
-    elif own.get("distribution") == "normal":
-        var = float(own["sd"]) ** 2
-    sd = math.sqrt(var + error.members)
+def migration(error: ModelError) -> dict[str, Any]:
+    """The membership term's draw: a normal of mean 0 and sd τ."""
     return {
         "distribution": "normal",
-        "mean": round(mean, 6),
-        "sd": round(sd, 6),
-        "source": f"the calibrated rate, its spread widened by the model error of membership "
-        f"(evaluation: {error})",
+        "mean": 0.0,
+        "sd": round(math.sqrt(error.members), 5),
+        "source": f"the model error of membership, out of sample (evaluation: {error})",
     }
 
 

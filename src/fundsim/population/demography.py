@@ -162,7 +162,9 @@ def draw_year(
     q_cell = np.broadcast_to(q[:, :, None], shape)
     lapse_cell = np.zeros(shape)
     lapse_cell[:, :, URRBMI] = float(snapshot["population.lapse_rate"]) * fraction
-    migration = float(snapshot["population.net_migration_rate"])
+    migration = float(snapshot["population.net_migration_rate"]) + float(
+        snapshot["population.migration_error"]
+    )
     move = max(-migration, 0.0) * fraction
     male_age, cadre_age, worker_age = retirement_ages(snapshot)
     # active members who may reach the retirement age in force during the year
