@@ -70,14 +70,16 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     write_csv(raw, args.work / "scores-model-noise.csv")
     write_csv(scored, args.work / "scores.csv")
-    if not args.regions:  # the whole corpus: the record every report of a region cites
-        write_csv(scored, ROOT / "src" / "fundsim" / "templates" / "corpus_record.csv")
+    pooled = bands.size(raw)
+    if not args.regions:  # the whole corpus: the record every report cites, the bands init gives
+        templates = ROOT / "src" / "fundsim" / "templates"
+        write_csv(scored, templates / "corpus_record.csv")
+        bands.write_template(pooled, templates / "model_error.yaml", dt.date.today().isoformat())
     with (args.work / "origins.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["region", "origin", "calibration_rms", "seconds"])
         for r in first:
             writer.writerow([r.region, r.origin, f"{r.rms:.4f}", f"{r.seconds:.0f}"])
-    pooled = bands.size(raw)
     args.out.write_text(
         bands.document(regions, first, raw, scored, sized, pooled, markdown, summarise),
         encoding="utf-8",

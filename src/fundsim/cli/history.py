@@ -535,7 +535,13 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with places.Writing() as writing:
         staged = writing.stage(output)
         results = evaluate(
-            [region], staged / "origins", args.runs, args.workers, args.trial_runs, on_step=say
+            [region],
+            staged / "origins",
+            args.runs,
+            args.workers,
+            args.trial_runs,
+            on_step=say,
+            model_error=True,  # the region as init builds it: the record of the forecast given
         )
         scored = [s for r in results for s in r.scored]
         write_csv(scored, staged / "rolling.csv")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -197,3 +198,21 @@ def document(
         "",
     ]
     return "\n".join(lines)
+
+
+def write_template(error: ModelError, path: Path, when: str) -> None:
+    """``templates/model_error.yaml``: the whole corpus's model error, which ``fundsim init``
+    gives every new region (:func:`fundsim.scenario.regionplan.model_error`)."""
+    import yaml
+
+    source = (
+        f"the model error of fundsim out of sample on the evaluation corpus ({error}; "
+        f"scripts/evaluate_corpus.py, {when}; docs/evaluation.md)"
+    )
+    data = {
+        "source": source,
+        "shocks": sigmas(error),
+        "members_sd": round(math.sqrt(error.members), 5),
+    }
+    text = "# Written by scripts/evaluate_corpus.py: rerun it to renew (issue 29).\n"
+    path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

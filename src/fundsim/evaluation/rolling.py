@@ -197,13 +197,16 @@ def evaluate_origin(
     on_step: Callable[[str], None] | None = None,
     reuse: bool = False,
     overrides: Callable[[Path], dict[str, Any] | None] | None = None,
+    model_error: bool = False,
 ) -> OriginResult:
     """Rebuild ``region`` at ``origin`` in ``folder`` (init), calibrate it to its history up
     to the origin, forecast ``horizons`` years from the origin's stocks with ``runs`` runs, and
     score every published figure of those years. ``reuse``: keep a region calibrated in
     ``folder`` before (only the forecast runs again); ``overrides``: of the calibrated scenario's path, what the
     forecast changes (``parameters:`` and ``uncertainty:`` mappings, e.g. the model-error terms
-    sized without the region)."""
+    sized without the region); ``model_error``: the region built with the bands ``fundsim
+    init`` gives (the corpus's model error; off for the corpus's own first pass, which sizes
+    it)."""
     import yaml
 
     from ..calibration.run import band, calibrate, horizon_of, plan, scenario_text, write_scenario
@@ -224,7 +227,7 @@ def evaluate_origin(
         if place.exists():
             shutil.rmtree(place)
         say(f"{region.key} {origin}: init")
-        init_region(place, figures_file)
+        init_region(place, figures_file, model_error)
         chosen = plan(place / "scenarios" / "baseline.yaml", None, origin, [place])
         say(
             f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
@@ -279,6 +282,7 @@ def evaluate(
     only: Sequence[int] | None = None,
     reuse: bool = False,
     overrides: Callable[[str, Path], dict[str, Any] | None] | None = None,
+    model_error: bool = False,
 ) -> list[OriginResult]:
     """Every origin of every region (or the origins ``only``), one after another;
     ``overrides(region, calibrated)``: what a region's forecast changes (see
@@ -300,6 +304,7 @@ def evaluate(
                     on_step,
                     reuse,
                     functools.partial(overrides, region.key) if overrides else None,
+                    model_error,
                 )
             )
     return out
