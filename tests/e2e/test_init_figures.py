@@ -246,6 +246,15 @@ def test_a_history_year_after_the_data_year_is_refused_at_its_line(
     ), err
 
 
+def test_a_wage_that_is_not_a_number_is_refused_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """.nan is not a finite number (red team F7: it was said to be above the 5,000,000 bound)."""
+    code, _, err = run(tmp_path, BULLETIN + "average_wage: {2021: .nan, 2022: 95000}\n", capsys)
+    assert code == 2 and "average_wage.2021: Input should be a finite number" in err, err
+    assert "less than or equal" not in err and not (tmp_path / "town").exists()
+
+
 # --- units ----------------------------------------------------------------------------------------
 
 SMALL = """\

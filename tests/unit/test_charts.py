@@ -395,6 +395,8 @@ def test_bad_names_are_clear_errors(ds: xr.Dataset) -> None:
         charts.fan(ds, "urrbmi_pool", "y")
     with pytest.raises(ValueError, match=r"no year 1999"):
         charts.waterfall(ds, "urrbmi_pool", 1999)
+    with pytest.raises(ValueError, match=r"the chain names scenario 'baseline' more than once"):
+        charts.waterfall(ds, "urrbmi_pool", chain=["baseline", "drg", "baseline"])  # red team E10
     with pytest.raises(ValueError, match="unknown chart kind"):
         figure(ds, "pie")
 
@@ -473,6 +475,16 @@ def test_reserve_months_of_a_fund_without_spending_are_refused_not_drawn(
     empty["reserve_months"].loc[{"fund": "critical_illness"}] = np.nan
     with pytest.raises(ValueError, match="no reserve months to draw: the fund critical_illness"):
         figure(empty, "reserve", "en", "critical_illness")
+    plt.close("all")
+
+
+def test_early_warnings_of_a_fund_that_is_not_pooled_are_refused_not_drawn(
+    ds: xr.Dataset,
+) -> None:
+    """Only the pooled funds are warned about (red team E10): a personal account's levels are
+    0 by design, and a chart of them would read as "no risk"."""
+    with pytest.raises(ValueError, match="no early warnings to draw for the fund uebmi_personal"):
+        figure(ds, "warnings", "en", "uebmi_personal")
     plt.close("all")
 
 

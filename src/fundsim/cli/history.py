@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .parser import whole_number
+
 if TYPE_CHECKING:
     from ..ensemble.progress import ProgressBar
 
@@ -86,7 +88,7 @@ def add_commands(
         )
         command.add_argument(
             "--until",
-            type=int,
+            type=whole_number,
             default=None,
             metavar="YEAR",
             help="fit the history up to this year (default: its last year)",
@@ -134,8 +136,6 @@ def add_commands(
 
 def _trial_runs(text: str) -> int:
     """Runs a trial: at least two (the fit's sampling error is their spread), as calibrate.runs."""
-    from .parser import whole_number
-
     return whole_number(text, 2, 1000)
 
 

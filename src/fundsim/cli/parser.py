@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare")
     compare.add_argument(
         "--year",
-        type=int,
+        type=whole_number,
         default=None,
         help="the year of the printed table (default: the last; comparison.xlsx holds every year)",
     )
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--fund", default="urrbmi_pool", help="fund account (default urrbmi_pool)")
     plot.add_argument("--scenario", help="scenario (default: the first, the baseline)")
     plot.add_argument("--area", help=AREA_HELP)
-    plot.add_argument("--year", type=int, help="waterfall: the year (default: the last)")
+    plot.add_argument("--year", type=whole_number, help="waterfall: the year (default: the last)")
     plot.add_argument(
         "--chain", help="waterfall: scenarios in order, comma-separated (default: found)"
     )
@@ -210,12 +210,15 @@ def allow_option(command: argparse.ArgumentParser) -> None:
     )
 
 
-def whole_number(text: str, low: int, high: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not low <= value <= high:
+def whole_number(text: str, low: int | None = None, high: int | None = None) -> int:
+    """``text`` as an integer written in the ASCII digits 0-9 with an optional sign (Python's
+    ``int`` would also take ``1_000``, full-width digits and spaces), within ``low``-``high``."""
+    from ..scenario.csvtable import WHOLE, number_problem
+
+    if not WHOLE.fullmatch(text):
+        raise argparse.ArgumentTypeError(number_problem(text, "a whole number"))
+    value = int(text)
+    if low is not None and high is not None and not low <= value <= high:
         raise argparse.ArgumentTypeError(f"{value} is outside {low:,}-{high:,}")
     return value
 

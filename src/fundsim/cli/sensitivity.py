@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from ..places import Output
 
-from .parser import EXIT_OK, runs_option, seed_option, workers_option
+from .parser import EXIT_OK, runs_option, seed_option, whole_number, workers_option
 
 DEFAULT_N = {"tornado": 0, "morris": 10, "sobol": 64}  # base samples of each design
 
@@ -60,7 +60,7 @@ def add_command(commands: Any, allow: Any) -> None:
     command.add_argument(
         "--year",
         action="append",
-        type=int,
+        type=whole_number,
         default=[],
         help="a year whose balance and reserve months are outcomes (repeatable; default: "
         "the horizon's last)",

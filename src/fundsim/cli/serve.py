@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any, TextIO
 
-from .parser import EXIT_OK, workers_option
+from .parser import EXIT_OK, whole_number, workers_option
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
@@ -28,7 +28,7 @@ def add_command(commands: Any) -> None:
         "本地网页工作台：调整政策杠杆，查看概率区间变化，下载报告；只有其打印的地址（含密钥）打开的页面可以使用。",
     )
     serve.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument("--port", type=whole_number, default=8765, help="port (default 8765)")
     serve.add_argument(
         "--host",
         default="127.0.0.1",

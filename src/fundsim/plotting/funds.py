@@ -371,11 +371,18 @@ def warnings(
 ) -> Axes:
     """The probability of each early-warning level by year (the share of runs at it: yellow,
     orange, red stacked), with the indicators' thresholds in the note."""
-    from ..codes import WARNING_CODES, WARNING_COLOURS
+    from ..codes import POOL_ACCOUNTS, WARNING_CODES, WARNING_COLOURS
     from ..results.early_warning import probabilities
 
     scenario = first_scenario(ds, scenario)
     check_dataset(ds, scenario, fund)
+    if fund not in POOL_ACCOUNTS:  # its levels are 0 by design: a chart of no warnings misleads
+        pooled = [str(f) for f in ds["fund"].values if f in POOL_ACCOUNTS]
+        raise InputError(
+            f"no early warnings to draw for the fund {fund}: warnings are given for the pooled "
+            f"funds only ({', '.join(pooled) or 'none in these results'}); choose one with "
+            "--fund (预警只针对统筹基金)"
+        )
     if "warning_level" not in ds:
         raise InputError(
             "these results hold no early-warning levels (made before fundsim 0.1's warnings): run them again"

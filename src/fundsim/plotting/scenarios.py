@@ -225,6 +225,12 @@ def waterfall(
         check_dataset(ds, name)
     if len(chain) < 2:
         raise InputError("a waterfall needs a chain of at least two scenarios")
+    twice = next((name for k, name in enumerate(chain) if name in chain[:k]), None)
+    if twice is not None:  # a step from a scenario to itself, or back, is no lever's effect
+        raise InputError(
+            f"the chain names scenario {twice!r} more than once: each step adds one lever to "
+            "the scenario before it, so each scenario comes once (情景链中每个情景只能出现一次)"
+        )
     year = int(ds["year"].values[-1]) if year is None else year
     if year not in ds["year"].values:
         raise InputError(

@@ -41,17 +41,16 @@ WHOLE = re.compile(r"[+-]?[0-9]+")
 NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
-def _number_problem(text: str, what: str) -> str:
+def number_problem(text: str, what: str) -> str:
     """Why ``text`` is not ``what`` ("a number", "a whole number"), with how to write it."""
     shown = f"'{shown_cell(text)}' is not {what}"
     if any(c.isdigit() and not c.isascii() for c in text) or any(
         "\uff01" <= c <= "\uff5e" for c in text
     ):
         return f"{shown}: write it with the ASCII digits 0-9 (not full-width or other digits)"
-    if "_" in text and NUMBER.fullmatch(text.replace("_", "")):
-        return f"{shown}: write it without '_' (e.g. 100000)"
-    if "," in text and NUMBER.fullmatch(text.replace(",", "")):
-        return f"{shown}: write it without thousands separators (e.g. 100000)"
+    for mark, what_mark in (("_", "'_'"), (",", "thousands separators")):
+        if mark in text and NUMBER.fullmatch(text.replace(mark, "")):
+            return f"{shown}: write it without {what_mark} ({text.replace(mark, '')})"
     return shown
 
 
@@ -82,7 +81,7 @@ class Column:
         whole = self.type == "int"
         if not (WHOLE if whole else NUMBER).fullmatch(text):
             what = "a whole number" if whole else "a number"
-            return None, _number_problem(text, what), f"not {what}"
+            return None, number_problem(text, what), f"not {what}"
         value: float = int(text) if whole else float(text)
         if value in (float("inf"), float("-inf")):  # 1e999
             return None, f"'{text}' is not a finite number", "not a finite number"

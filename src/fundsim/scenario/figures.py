@@ -73,7 +73,10 @@ class Figures(Strict):
     balances: Balances  # fund balances at the end of data_year
     history: Annotated[History, BeforeValidator(_year_keys), Field(default_factory=dict)]
     average_wage: (
-        Annotated[dict[Year, Annotated[float, Field(gt=0, le=5e6)]], BeforeValidator(_year_keys)]
+        Annotated[
+            dict[Year, Annotated[float, Field(gt=0, le=5e6, allow_inf_nan=False)]],
+            BeforeValidator(_year_keys),
+        ]
         | None
     ) = None
     horizon_years: Annotated[int, Field(ge=1, le=30)] = 10
