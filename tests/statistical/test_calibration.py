@@ -72,6 +72,10 @@ def test_calibration_recovers_known_levels(tmp_path: Path, monkeypatch: pytest.M
         assert abs(fitted - truth) <= 2 * sd, (path, fitted, truth, sd)
     assert result.unidentified == []
     assert result.rms < 0.05
+    # the history fixes admissions and the product of the two levels (spending): their
+    # estimates trade against each other, corr = -1/√2 for equal weights (issue 29, item 3)
+    r = result.correlation[("care.admission_level", "care.cost_level")]
+    assert -0.9 < r < -0.5, r
 
 
 def test_a_trial_is_the_same_on_every_backend(monkeypatch: pytest.MonkeyPatch) -> None:

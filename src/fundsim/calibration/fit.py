@@ -74,6 +74,8 @@ class Fit:
     at_bound: list[str] = field(default_factory=list)  # fitted to (within 0.5% of) a bound
     message: str = ""
     spread: dict[str, float] = field(default_factory=dict)
+    # the identified parameters' correlation in the fit, s²·(JᵀJ)⁻¹ scaled to unit diagonal
+    correlation: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
@@ -197,6 +199,7 @@ def fit(
     sampling = np.atleast_2d(np.cov(np.nan_to_num(deviations), rowvar=False)) / len(best)
     A = np.linalg.pinv(J, rcond=PINV_RCOND)
     mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
+    correlation = _correlation(J, norms, [p.path for p in free])
     sd, unidentified, spreads = {}, [], {}
     for j, p in enumerate(free):
         if norms[j] < IDENTIFIED:
@@ -222,4 +225,32 @@ def fit(
         at_bound=[p.path for p, v in zip(free, u, strict=True) if v < 0.005 or v > 0.995],
         message=str(result.message),
         spread=spreads,
+        correlation=correlation,
     )
+
+
+def _correlation(
+    J: NDArray[np.float64], norms: NDArray[np.float64], paths: list[str]
+) -> dict[tuple[str, str], float]:
+    """The correlation of the identified parameters' estimates, from (JᵀJ)⁻¹ over them (the
+    residual variance cancels): admission and cost levels that trade along a ridge of the fit
+    come out strongly negative. Empty when fewer than two are identified or the product is
+    singular."""
+    keep = [j for j in range(len(paths)) if norms[j] >= IDENTIFIED]
+    if len(keep) < 2:
+        return {}
+    sub = J[:, keep]
+    try:
+        cov = np.linalg.inv(sub.T @ sub)
+    except np.linalg.LinAlgError:
+        return {}
+    d = np.sqrt(np.diag(cov))
+    if not np.all(np.isfinite(d)) or np.any(d <= 0):
+        return {}
+    corr = cov / np.outer(d, d)
+    return {
+        (paths[a], paths[b]): float(corr[i, k])
+        for i, a in enumerate(keep)
+        for k, b in enumerate(keep)
+        if i < k
+    }

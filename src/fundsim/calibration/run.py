@@ -472,6 +472,9 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
     if parameters:
         document["parameters"] = parameters
     document["uncertainty"] = uncertainty
+    joint = _joint(result, uncertainty, where)
+    if joint:
+        document["correlation"] = joint
     header = (
         f"{MARK} on {dt.date.today().isoformat()} from {_comment(display_path(scenario.file))} "
         f"and {_comment(display_path(chosen.history_file))} (up to {chosen.until}).\n"
@@ -480,6 +483,39 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
     for lang in ("en", "zh"):
         header += "".join(f"# WARNING 警告: {_comment(w)}\n" for w in known.warnings(lang))
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _joint(result: Fit, uncertainty: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """The ``correlation:`` section of the fitted parameters drawn by triangles: the fit's
+    correlation of their estimates (rounded to two places, shrunk towards 0 until the matrix
+    is positive definite), so a run that draws a high admission level draws the cost level the
+    history then asks for. None when no pair correlates by 0.1 or more."""
+    paths = [
+        p for p in result.values if isinstance(uncertainty.get(p), dict)
+        and uncertainty[p].get("distribution") == "triangular"
+    ]  # fmt: skip
+    pairs = {k: v for k, v in result.correlation.items() if k[0] in paths and k[1] in paths}
+    if not pairs or max(abs(v) for v in pairs.values()) < 0.1:
+        return None
+    order = [p for p in paths if any(p in k for k in pairs)]
+    n = len(order)
+    m = np.eye(n)
+    for (a, b), r in pairs.items():
+        i, k = order.index(a), order.index(b)
+        m[i, k] = m[k, i] = r
+    for shrink in (1.0, 0.95, 0.9, 0.8, 0.6, 0.4):
+        trial = np.round(np.eye(n) + shrink * (m - np.eye(n)), 2)
+        try:
+            np.linalg.cholesky(trial)
+        except np.linalg.LinAlgError:
+            continue
+        return {
+            "paths": order,
+            "matrix": [[float(x) for x in row] for row in trial],
+            "source": f"the correlation of the fitted values' estimates ({where}): what one "
+            "parameter explains, another need not" + ("" if shrink == 1.0 else f" (shrunk by {shrink:g} to hold together)"),
+        }
+    return None
 
 
 def _comment(text: str) -> str:

@@ -30,7 +30,7 @@ from .policy import read_policy
 from .region import check_size, read_region
 from .regiondata import Table
 from .schema import Description, Horizon, MonteCarlo, Outputs, Region, Title
-from .uncertainty import Uncertain, read_uncertainty
+from .uncertainty import Joint, Uncertain, read_correlation, read_uncertainty
 from .values import (
     EARLIEST,
     check_complete,
@@ -55,7 +55,7 @@ class Scenario:
     baseline : the parameter tree before ``policy`` overrides
     tree : the parameter tree with every override applied
     overrides : the overrides, in the order applied
-    uncertainty : uncertain parameters by path
+    uncertainty : uncertain parameters by path; ``joint`` those drawn together
     monte_carlo, outputs : batch settings
     warnings : suspicious but legal findings
     """
@@ -75,6 +75,7 @@ class Scenario:
     monte_carlo: MonteCarlo
     outputs: Outputs
     warnings: list[Diagnostic] = field(default_factory=list)
+    joint: Joint | None = None  # drawn parameters drawn together (correlation:)
     region_tables: dict[str, Table] = field(default_factory=dict)
     calibrate: calibration_section.CalibrationPlan | None = None
     # results are kept from this day (a roll-forward from the data year), None: all
@@ -263,6 +264,7 @@ def _resolve(
     if problems.has_errors:
         return None
     uncertainty = read_uncertainty(chain, catalogue, tree, problems)
+    joint = read_correlation(chain, uncertainty, problems)
     calibrate = calibration_section.read(chain, catalogue, tree, problems)
     if areas:
         for area in areas:
@@ -291,6 +293,7 @@ def _resolve(
         tree=tree,
         overrides=overrides,
         uncertainty=uncertainty,
+        joint=joint,
         monte_carlo=monte_carlo,
         outputs=outputs,
         region_tables=tables,

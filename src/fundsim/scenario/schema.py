@@ -308,6 +308,16 @@ class Outputs(Strict):
     formats: Annotated[list[Literal["png", "svg", "pdf"]], Field(min_length=1)] = ["png"]
 
 
+class Correlation(Strict):
+    """Drawn parameters drawn together: their rank correlation through a Gaussian copula
+    (each keeps its own distribution); ``matrix`` is the normal scores' correlation, in the
+    order of ``paths``."""
+
+    paths: Annotated[list[Text], Field(min_length=2, max_length=12)]
+    matrix: list[list[Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]]]
+    source: Text | None = None
+
+
 class Document(Strict):
     """One scenario file. A region baseline gives ``horizon``, ``region`` and ``parameters``;
     a policy scenario ``extends`` another file and changes only what differs."""
@@ -322,6 +332,8 @@ class Document(Strict):
     policy: dict[str, dict[str, Any]] | None = None
     # "none" removes a draw inherited from an extended file (the value given holds)
     uncertainty: dict[str, Distribution | Literal["none"]] | None = None
+    # drawn parameters drawn together (the last file that gives it holds)
+    correlation: Correlation | None = None
     calibrate: Calibrate | None = None
     # the areas of a city (its counties); pooling between them is parameters.pooling.*
     areas: (

@@ -210,3 +210,80 @@ def _read_rule_uncertainty(
     for end in (low, high):
         check_rule_values(tree.with_values({path: end}, Origin("draw", "", 0)), catalogue, problems)
     return _uncertain(file, path, distribution, line, where, problems)
+
+
+@dataclass(frozen=True)
+class Joint:
+    """Drawn parameters drawn together (:class:`~.schema.Correlation`): their paths and the
+    lower Cholesky factor of their normal scores' correlation."""
+
+    paths: tuple[str, ...]
+    factor: Any  # NDArray (n, n)
+    origin: Origin
+
+
+def read_correlation(
+    chain: list[ChainFile], drawn: Mapping[str, Uncertain], problems: Collector
+) -> Joint | None:
+    """The ``correlation:`` section of the last file that gives one, checked: every path
+    drawn, once; the matrix square, symmetric, of unit diagonal and positive definite."""
+    import numpy as np
+
+    file = next((f for f in reversed(chain) if f.document.correlation is not None), None)
+    if file is None:
+        return None
+    section = file.document.correlation
+    assert section is not None
+    line = file.source.line_of(("correlation",))
+    paths = list(section.paths)
+    ok = True
+    for k, path in enumerate(paths):
+        if path not in drawn:
+            problems.error(
+                file.name,
+                file.source.line_of(("correlation", "paths", k)),
+                f"correlation.paths[{k}]",
+                f"'{path}' is not drawn: only a parameter of uncertainty: can be drawn together "
+                "(只有 uncertainty 中抽样的参数才能设定相关)",
+                did_you_mean(path, list(drawn)) or "draw it under uncertainty: first",
+            )
+            ok = False
+    if len(set(paths)) != len(paths):
+        problems.error(file.name, line, "correlation.paths", "a path is named twice", "name each once")
+        ok = False
+    n = len(paths)
+    matrix = section.matrix
+    if len(matrix) != n or any(len(row) != n for row in matrix):
+        problems.error(
+            file.name,
+            file.source.line_of(("correlation", "matrix")) ,
+            "correlation.matrix",
+            f"{len(matrix)} rows for {n} paths: the matrix must be {n} x {n}",
+            "one row and one column per path, in the order of paths",
+        )
+        return None
+    m = np.asarray(matrix, dtype=float)
+    where = file.source.line_of(("correlation", "matrix"))
+    if not np.allclose(m, m.T, atol=1e-9) or not np.allclose(np.diag(m), 1.0):
+        problems.error(
+            file.name,
+            where,
+            "correlation.matrix",
+            "not a correlation matrix: it must be symmetric with 1 on its diagonal",
+            "row i, column j equal to row j, column i; 1 where a path meets itself",
+        )
+        return None
+    try:
+        factor = np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        problems.error(
+            file.name,
+            where,
+            "correlation.matrix",
+            "these correlations cannot hold together (the matrix is not positive definite)",
+            "weaken the largest correlations",
+        )
+        return None
+    if not ok:
+        return None
+    return Joint(tuple(paths), factor, Origin("draw", file.name, line, "correlation", section.source or ""))
