@@ -95,9 +95,10 @@ def test_a_planner_makes_calibrates_runs_and_reports_a_new_region(tmp_path: Path
     for step in steps:
         result = fundsim(*step, cwd=tmp_path)
         assert result.returncode == 0, (step, result.stderr)
-    assert "calibrated to ../calibration/history.csv 2021-2022" in (
-        town / "scenarios" / "calibrated.yaml"
-    ).read_text(encoding="utf-8")
+    calibrated = (town / "scenarios" / "calibrated.yaml").read_text(encoding="utf-8")
+    assert "calibrated to ../calibration/history.csv 2021-2022" in calibrated
+    # the forecast carries the model error the evaluation corpus measured (issue 29)
+    assert "population.migration_error" in calibrated and "cost_shock_sigma" in calibrated
     assert (town / "outputs" / "calibrated" / "report" / "zh" / "report.md").is_file()
 
 

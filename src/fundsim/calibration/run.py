@@ -361,9 +361,11 @@ def _round(value: float, sd: float) -> float:
     return round(value, digits)
 
 
-def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
+def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True) -> str:
     """The calibrated scenario's YAML: extends the original, the fitted values and their
-    uncertainty, each with its source."""
+    uncertainty, each with its source; with ``model_error``, the forecast's bands widened by
+    the model error the evaluation corpus measured (:mod:`.modelerror`; off for the
+    evaluation's own first pass, which measures it)."""
     scenario = chosen.scenario
     history = os.path.relpath(chosen.history_file, out.parent)
     extends = os.path.relpath(scenario.file, out.parent)
@@ -469,6 +471,15 @@ def scenario_text(chosen: Plan, result: Fit, out: Path) -> str:
         for lang in ("zh", "en"):
             said = " ".join(known.warnings(lang))
             document["description"][lang] = f"{said} {document['description'][lang]}"[:2000]
+    if model_error:
+        from .modelerror import SHOCKS, additions, read_template
+
+        start = scenario.horizon.start
+        own = {p: float(scenario.tree.value(p, start)) for p in SHOCKS}
+        widened, drawn = additions(own, set(scenario.uncertainty), read_template())
+        for path, leaf in widened.items():
+            merge_tree(parameters, _nested(path, leaf))
+        uncertainty |= drawn
     if parameters:
         document["parameters"] = parameters
     document["uncertainty"] = uncertainty

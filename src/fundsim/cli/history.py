@@ -541,7 +541,7 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             args.workers,
             args.trial_runs,
             on_step=say,
-            model_error=True,  # the region as init builds it: the record of the forecast given
+            model_error=True,  # calibrated as calibrate does: the record of the forecast given
         )
         scored = [s for r in results for s in r.scored]
         write_csv(scored, staged / "rolling.csv")

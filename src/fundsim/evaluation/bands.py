@@ -201,17 +201,14 @@ def document(
 
 
 def write_template(error: ModelError, path: Path, when: str) -> None:
-    """``templates/model_error.yaml``: the whole corpus's model error, which ``fundsim init``
-    gives every new region (:func:`fundsim.scenario.regionplan.model_error`)."""
+    """``templates/model_error.yaml``: the whole corpus's model error, which ``calibrate``
+    adds to every calibrated scenario (:mod:`fundsim.calibration.modelerror`)."""
     import yaml
 
-    source = (
-        f"the model error of fundsim out of sample on the evaluation corpus ({error}; "
-        f"scripts/evaluate_corpus.py, {when}; docs/evaluation.md)"
-    )
     data = {
-        "source": source,
-        "shocks": sigmas(error),
+        "source": f"the model error of fundsim out of sample on the evaluation corpus ({error}; "
+        f"scripts/evaluate_corpus.py, {when}; docs/evaluation.md)",
+        "extra_variance": {PATHS["cost"]: round(error.cost, 6), PATHS["wage"]: round(error.wage, 6)},
         "members_sd": round(math.sqrt(error.members), 5),
     }
     text = "# Written by scripts/evaluate_corpus.py: rerun it to renew (issue 29).\n"

@@ -204,9 +204,9 @@ def evaluate_origin(
     score every published figure of those years. ``reuse``: keep a region calibrated in
     ``folder`` before (only the forecast runs again); ``overrides``: of the calibrated scenario's path, what the
     forecast changes (``parameters:`` and ``uncertainty:`` mappings, e.g. the model-error terms
-    sized without the region); ``model_error``: the region built with the bands ``fundsim
-    init`` gives (the corpus's model error; off for the corpus's own first pass, which sizes
-    it)."""
+    sized without the region); ``model_error``: the calibrated region's bands widened as
+    ``calibrate`` widens them (the corpus's model error; off for the corpus's own first pass,
+    which sizes it)."""
     import yaml
 
     from ..calibration.run import band, calibrate, horizon_of, plan, scenario_text, write_scenario
@@ -227,13 +227,14 @@ def evaluate_origin(
         if place.exists():
             shutil.rmtree(place)
         say(f"{region.key} {origin}: init")
-        init_region(place, figures_file, model_error)
+        init_region(place, figures_file)
         chosen = plan(place / "scenarios" / "baseline.yaml", None, origin, [place])
         say(
             f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
         )
         result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
-        write_scenario(calibrated, scenario_text(chosen, result, calibrated), [place])
+        text = scenario_text(chosen, result, calibrated, model_error)
+        write_scenario(calibrated, text, [place])
         rms = result.rms
     forecast = calibrated
     changes = overrides(calibrated) if overrides else None

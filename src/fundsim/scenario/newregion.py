@@ -175,17 +175,16 @@ def _baseline(plan: Plan, figures_name: str) -> str:
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-def init_region(target: Path, figures_file: Path, model_error: bool = True) -> Made:
+def init_region(target: Path, figures_file: Path) -> Made:
     """Write a new region into ``target`` (which must not exist or be empty); returns what was
-    written and said; ``model_error``: the bands widened by the model error the evaluation
-    corpus measured (:func:`.regionplan.model_error`; off for the evaluation's own first pass). All or nothing, by the output rule (:mod:`fundsim.places`): built under
+    written and said. All or nothing, by the output rule (:mod:`fundsim.places`): built under
     a temporary name beside it, checked, renamed; its folders and files take the umask's modes."""
     output = places.check_output(
         target, places.NEW_FOLDER, False, option="REGION_DIR", inputs=[figures_file]
     )
     read = read_figures(figures_file)
     try:
-        plan = plan_region(read, figures_file, model_error)
+        plan = plan_region(read, figures_file)
         with places.Writing() as writing:
             staging = writing.stage(output)
             _write_region(staging, plan, figures_file)

@@ -8,8 +8,6 @@ the template still stands (:mod:`.initreport`). :mod:`.newregion` writes it.
 
 from __future__ import annotations
 
-import yaml
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,7 +109,7 @@ def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[key] = value
 
 
-def plan_region(read: Read, figures_file: Path, with_model_error: bool = True) -> Plan:
+def plan_region(read: Read, figures_file: Path) -> Plan:
     """What the region will be (:class:`Plan`); a problem of the figures raises ScenarioError
     at their lines."""
     figures = read.figures
@@ -158,9 +156,6 @@ def plan_region(read: Read, figures_file: Path, with_model_error: bool = True) -
     growth = wage_growth(wage, y)
     if growth is not None:  # the wage goes on as it went (a rule the figures' rules may replace)
         merge_tree(parameters, {"economy": {"wage_growth": growth[0]}})
-    error = model_error() if with_model_error else None
-    if error is not None:  # the bands the out-of-sample record asks for (a rule may replace them)
-        merge_tree(parameters, error[0])
     if figures.rules:
         merge_tree(parameters, figures.rules)
     set_by_region = set(leaves_set(parameters, catalogue))
@@ -175,8 +170,6 @@ def plan_region(read: Read, figures_file: Path, with_model_error: bool = True) -
         for value in uncertain
         if value.path.endswith(".then") and value.path.removesuffix(".then") in written
     }
-    if error is not None:
-        restated |= error[1]
     if growth is not None and "economy.wage_growth" not in leaves_set(
         figures.rules or {}, catalogue
     ):
@@ -329,32 +322,3 @@ def _given_keys(plan: Plan) -> set[str]:
             keys.add(head)
     return keys
 
-
-MODEL_ERROR = Path(__file__).resolve().parents[1] / "templates" / "model_error.yaml"
-
-
-def model_error() -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The model error fundsim's rolling backtests measured on the evaluation corpus
-    (``templates/model_error.yaml``, written by ``scripts/evaluate_corpus.py``): the yearly
-    shocks' sigmas as parameters, and the membership term as an uncertain input; None when
-    the file is absent."""
-    if not MODEL_ERROR.is_file():
-        return None
-    data = yaml.safe_load(MODEL_ERROR.read_text(encoding="utf-8")) or {}
-    source = str(data.get("source", "the evaluation corpus"))
-    parameters: dict[str, Any] = {}
-    for path, value in dict(data.get("shocks", {})).items():
-        node: Any = {"value": float(value), "source": source}
-        for key in reversed(str(path).split(".")):
-            node = {key: node}
-        merge_tree(parameters, node)
-    drawn: dict[str, Any] = {}
-    members = float(data.get("members_sd", 0.0))
-    if members > 0:
-        drawn["population.migration_error"] = {
-            "distribution": "normal",
-            "mean": 0.0,
-            "sd": members,
-            "source": source,
-        }
-    return parameters, drawn
