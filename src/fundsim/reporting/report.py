@@ -380,13 +380,13 @@ def record_section(ds: xr.Dataset, record: Sequence[Scored] | None, lang: Lang) 
         ]
     corpus = corpus_record()
     if corpus:
-        regions = "、".join(sorted({s.region for s in corpus}))
+        names = "、".join(sorted({s.region for s in corpus}))
         origins = len({(s.region, s.origin) for s in corpus})
         lines.append(
-            f"同一方法在检验样本其他地区（{regions}，{origins}个预测起点，未针对任何地区调参）的样本外表现："
+            f"同一方法在检验样本其他地区（{names}，{origins}个预测起点，未针对任何地区调参）的样本外表现："
             + verdict(corpus, "zh")
             if lang == "zh"
-            else f"The same method on the evaluation corpus ({regions.replace('、', ', ')}, "
+            else f"The same method on the evaluation corpus ({names.replace('、', ', ')}, "
             f"{origins} origins, no region tuned), out of sample: " + verdict(corpus, "en")
         )
     return lines
