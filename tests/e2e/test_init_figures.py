@@ -493,7 +493,10 @@ def test_todays_example_builds_the_region_main_built(
     """The EXAMPLE of c76414f, as written by main's init (tests/e2e/init_main/): the same
     history, population and figures; the baseline differs only by the national wage (the full
     NBS series up to the data year: 2024's base is 2023's published wage, where main grew
-    2023's by wage_growth; the years start at the first history year, 2021); init.md is new."""
+    2023's by wage_growth; the years start at the first history year, 2021), then the rules of
+    issue 29: the wage goes on at its mean growth of the four years up to the data year (with
+    its range), and the calibration fits the residents' cost level, the cost trend and the
+    level of the flow into employment (no longer the under-25s' rate alone); init.md is new."""
     from fundsim.cli.history import EXAMPLE
 
     (tmp_path / "ex-figures.yaml").write_bytes((MAIN / "example-figures.yaml").read_bytes())
@@ -509,10 +512,43 @@ def test_todays_example_builds_the_region_main_built(
     assert changed == [
         "-         '2020-01-01': 90501.0",
         "+         '2024-01-01': 120698.0",
-        "-         before (shared/data/average_wage_2018_2022.csv); give the local one in figures.yaml; then it grows",
+        '-         before (shared/data/average_wage_2018_2022.csv); give the local one in figures.yaml; then it grows',
         "-         by economy.wage_growth'",
-        "+         before (data/national_average_wage.csv, NBS; years up to the data year 2023 only); give the local",
+        '+         before (data/national_average_wage.csv, NBS; years up to the data year 2023 only); give the local',
         "+         one in figures.yaml; then it grows by economy.wage_growth'",
+        '+     wage_growth:',
+        '+       value: 0.0742',
+        "+       source: 'DERIVED (fundsim init): the average wage''s mean yearly growth 2020-2023 (DEFAULT (fundsim",
+        '+         init): the national average wage of urban non-private units of the year before (data/national_average_wage.csv,',
+        "+         NBS), held on after the data year'",
+        '+ uncertainty:',
+        '+   economy.wage_growth:',
+        '+     distribution: triangular',
+        '+     low: 0.0442',
+        '+     mode: 0.0742',
+        '+     high: 0.1042',
+        "+     source: 'the average wage''s mean yearly growth 2020-2023, ±3% (ASSUMPTION: the range of national",
+        "+       yearly wage growth 2019-2024 about the mean of the years before each, data/national_average_wage.csv)'",
+        '-     population.uebmi_entry.under_25:',
+        '+     population.uebmi_entry_level:',
+        '+       low: 0.2',
+        '+       high: 3.0',
+        "+       source: 'the flow into employment of every age band, from a fifth to three times the template''s",
+        "+         (ASSUMPTION range; issue 29: fitting the under-25s alone left the employees'' membership 2-3%",
+        "+         a year too low out of sample)'",
+        '+     care.urrbmi_cost_level:',
+        '+       low: 0.4',
+        '+       high: 2.5',
+        "+       source: 'the residents'' cost per case relative to the employees'', fitted apart: the template''s",
+        "+         tables are Nanchuan''s and a region''s schemes differ (ASSUMPTION range)'",
+        '+     care.cost_trend:',
+        '-       low: 0.005',
+        '+       low: -0.05',
+        '-       high: 0.1',
+        '+       high: 0.15',
+        "-       source: from a seventh to twice and a half the template's rate (ASSUMPTION)",
+        "+       source: the recent years' growth of spending per case, fitted over the window (2014-2025 national",
+        '+         cost per case moved -3.7% to +6% a year, NHSA bulletins; ASSUMPTION range)',
     ], changed
     assert sorted(p.name for p in ex.rglob("*") if p.is_file()) == sorted(
         ["admission_rates.csv", "baseline.yaml", "defaults.yaml", "fertility.csv", "figures.yaml",
