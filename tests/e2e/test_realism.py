@@ -115,9 +115,9 @@ def test_frozen_financing_is_flat_and_depletes_sooner(nanchuan: xr.Dataset) -> N
     p_base = float((base["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
     p_frozen = float((frozen["depletion_year"].sel(fund="urrbmi_pool") <= last).mean())
     print(f"P(URRBMI depleted by {last}): baseline {p_base:.2f}, financing frozen {p_frozen:.2f}")
-    # frozen financing runs the fund dry in most runs, far more often than the baseline
-    # (with 24 runs a difference of 0.3 is over 3 standard errors) ...
-    assert p_frozen >= 0.8 and p_frozen - p_base >= 0.3
+    # frozen financing runs the fund dry in most runs, more often than the baseline (whose
+    # own chance is high since its bands carry the model error, issue 29) ...
+    assert p_frozen >= 0.8 and p_frozen > p_base
     # ... and, run by run (the same draws: common random numbers), its balance is never
     # higher in any year, and it runs out no later
     gap = frozen["balance"].sel(fund="urrbmi_pool") - base["balance"].sel(fund="urrbmi_pool")
