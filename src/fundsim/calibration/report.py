@@ -167,7 +167,7 @@ def write_calibration(
         ]
         if chosen.warnings:
             section += ["## 说明与未比较的数据" if zh else "## Notes and figures not compared", ""]
-            section += [f"- {w}" for w in chosen.warnings] + [""]
+            section += [f"- {w}" for w in dict.fromkeys(chosen.warnings)] + [""]  # each once
         section += [
             f"![{r}](figures/{r}.png)"
             for r in sorted({f"{r['fund']}_{r['indicator']}" for r in rows})
