@@ -316,11 +316,20 @@ def _record(folder: Path) -> Path:
 
 
 def test_a_report_carries_the_out_of_sample_record_or_says_it_has_none(
-    batch: Path, tmp_path: Path
+    batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import functools
+
+    from fundsim.reporting import report as reporting
+
+    # PNG only, at a low resolution: the formats are the first test's (time)
+    monkeypatch.setattr(
+        reporting, "write_report", functools.partial(reporting.write_report, formats=("png",))
+    )
     record = _record(tmp_path)
     out = tmp_path / "with"
-    assert main(["report", str(batch), "--record", str(record), "--out", str(out)]) == 0
+    args = ["--dpi", "60"]
+    assert main(["report", str(batch), "--record", str(record), "--out", str(out), *args]) == 0
     text = (out / "report.md").read_text(encoding="utf-8")
     section = text.split("## 样本外检验", 1)[1].split("\n## ", 1)[0]
     assert "town的2个预测起点" in section and "提前2年" in section
@@ -334,7 +343,7 @@ def test_a_report_carries_the_out_of_sample_record_or_says_it_has_none(
     assert "样本外检验" in words and "town的2个预测起点" in words
     # without a record: a region with history says it has none of its own, and how to make one
     bare = tmp_path / "bare"
-    assert main(["report", str(batch), "--out", str(bare), "--lang", "en"]) == 0
+    assert main(["report", str(batch), "--out", str(bare), "--lang", "en", *args]) == 0
     text = (bare / "report.md").read_text(encoding="utf-8")
     assert "no out-of-sample record of its own region" in text and "--rolling" in text
 

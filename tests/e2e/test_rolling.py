@@ -38,7 +38,7 @@ def fundsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _history() -> str:
-    """A made-up town's history 2016-2022 ending at the figures of 2022 (money growing 6% a
+    """A made-up town's history 2017-2022 ending at the figures of 2022 (money growing 6% a
     year, balances accumulating the surpluses, members growing 2%, 3% and 0% a year)."""
     rows = [
         "# source: made-up test history (not a real region), ending at the figures of 2022",
@@ -52,7 +52,7 @@ def _history() -> str:
         ("uebmi", "insured_retired"): (1500, 1.03),
         ("urrbmi_pool", "insured"): (14500, 1.0),
     }
-    for year in range(2022, 2015, -1):
+    for year in range(2022, 2016, -1):
         k = 2022 - year
         for (fund, indicator), value in flows.items():
             rows.append(f"{year},{fund},{indicator},{value / GROWTH**k:.0f},made-up")
@@ -84,24 +84,24 @@ def test_every_origin_is_rebuilt_calibrated_forecast_and_scored(town: Path) -> N
         "--workers", "1", cwd=town,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "origins 2019, 2020, 2021" in done.stderr
+    assert "origins 2020, 2021" in done.stderr
     assert "median APE" in done.stdout and "中位数误差" in done.stdout
     roll = town / "roll"
     rows = list(csv.DictReader((roll / "rolling.csv").open(encoding="utf-8")))
-    assert {int(r["origin"]) for r in rows} == {2019, 2020, 2021}
+    assert {int(r["origin"]) for r in rows} == {2020, 2021}
     for r in rows:  # each figure after its origin, within three years
         assert 1 <= int(r["year"]) - int(r["origin"]) == int(r["horizon"]) <= 3
     # the naive growth forecast of the made-up money series (exact 6% a year) is exact
     money = [r for r in rows if r["indicator"] == "income"]
     assert money and all(float(r["ape_growth"]) < 1e-6 for r in money)
     text = (roll / "rolling.md").read_text(encoding="utf-8")
-    assert "滚动回测" in text and "rolling backtest" in text and "提前3年" in text
-    # nothing after an origin entered its region: the 2019 rebuild knows 2016-2019 only
-    history = (roll / "origins" / "town" / "town-2019" / "calibration" / "history.csv").read_text(
+    assert "滚动回测" in text and "rolling backtest" in text and "提前2年" in text
+    # nothing after an origin entered its region: the 2020 rebuild knows 2017-2020 only
+    history = (roll / "origins" / "town" / "town-2020" / "calibration" / "history.csv").read_text(
         encoding="utf-8"
     )
     years = {int(line.split(",")[0]) for line in history.splitlines() if line[:2] == "20"}
-    assert years and max(years) == 2019
+    assert years and max(years) == 2020
     again = fundsim("backtest", "town", "--rolling", "--out", "roll", cwd=town)
     assert again.returncode == 2  # no output replaced without --force
 

@@ -1,13 +1,14 @@
 """The out-of-sample scores and the model-error term, tested statistically (issue 29).
 
 - A forecast whose runs are drawn from the same law as the actual is calibrated: its 80% band
-  holds 80% of the actuals, its PIT is uniform. Tolerance: 2,000 figures, the binomial sd of an
-  80% share is 0.9 point; the assertion allows 3 points (over 3 sd).
+  holds 80% of the actuals, its PIT is uniform. Tolerance: 1,000 figures, the binomial sd of an
+  80% share is 1.3 points (of a 50% share 1.6); the assertions allow 4 and 5 points (3 sd).
 - The model-error term recovers a known extra variance: runs of spread s, actuals off the
   median by N(0, s² + Δ); Δ = 0.01 (a 10% error the runs lack) is recovered within ±0.002 (the
-  estimator's sd over 2,000 figures is about 0.0004).
-- Membership's term is per year: errors growing as τ·h recover τ² at 2,000 figures within 15%.
-- A forecast widened by the recovered term covers its 80% band again (within 3 points).
+  estimator's sd over 1,000 figures is about 0.0005).
+- Membership's term is per year: errors growing as τ·h recover τ² at 1,000 figures within 20%
+  (the estimator's relative sd is about 5%).
+- A forecast widened by the recovered term covers its 80% band again (within 4 points).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from scipy import stats
 from fundsim.evaluation.bands import size
 from fundsim.evaluation.scores import score, summarise
 
-N = 2000
+N = 1000
 RUNS = 400
 
 
-def _figures(seed: int, s: float, extra: float, indicator: str = "expenditure", per_year: bool = False):  # type: ignore[no-untyped-def]
+def _figures(  # type: ignore[no-untyped-def]
+    seed: int, s: float, extra: float, indicator: str = "expenditure", per_year: bool = False,
+    actual_sd: float | None = None,
+):  # fmt: skip
     rng = np.random.default_rng(seed)
     out = []
     for k in range(N):
@@ -32,7 +36,8 @@ def _figures(seed: int, s: float, extra: float, indicator: str = "expenditure", 
         median = 1e9 * (1 + 0.1 * rng.random())
         spread = s * (h if per_year else 1)
         runs = median * np.exp(rng.normal(0.0, spread, RUNS))
-        error = rng.normal(0.0, math.sqrt(spread**2 + extra * (h * h if per_year else 1)))
+        sd = math.sqrt(spread**2 + extra * (h * h if per_year else 1))
+        error = rng.normal(0.0, sd if actual_sd is None else actual_sd)
         actual = median * math.exp(error)
         history = {2015: median * 0.9, 2016: median * 0.95, 2017: median}
         out.append(
@@ -44,8 +49,8 @@ def _figures(seed: int, s: float, extra: float, indicator: str = "expenditure", 
 def test_runs_drawn_as_the_actual_cover_at_their_levels_and_their_pit_is_uniform() -> None:
     scored = _figures(1, 0.05, 0.0)
     summary = summarise(scored)
-    assert abs(summary.coverage_80 - 0.80) < 0.03
-    assert abs(summary.coverage_50 - 0.50) < 0.04
+    assert abs(summary.coverage_80 - 0.80) < 0.04
+    assert abs(summary.coverage_50 - 0.50) < 0.05
     assert stats.kstest([s.pit for s in scored], "uniform").pvalue > 0.001
 
 
@@ -57,7 +62,7 @@ def test_the_model_error_term_recovers_the_variance_the_runs_lack() -> None:
     assert error.n_cost == N and error.wage == 0.0
     # runs widened by the term cover again
     widened = _figures(2, math.sqrt(0.05**2 + error.cost), 0.0)
-    assert abs(summarise(widened).coverage_80 - 0.80) < 0.03
+    assert abs(summarise(widened).coverage_80 - 0.80) < 0.04
 
 
 def test_membership_error_is_sized_per_year_of_horizon() -> None:
@@ -65,11 +70,11 @@ def test_membership_error_is_sized_per_year_of_horizon() -> None:
     scored = _figures(3, 0.005, tau2, indicator="insured", per_year=True)
     error = size(scored)
     assert error.cost == 0.0 and error.n_members == N
-    assert abs(error.members / tau2 - 1) < 0.15
+    assert abs(error.members / tau2 - 1) < 0.2
 
 
 def test_runs_wider_than_the_errors_add_nothing() -> None:
-    error = size(_figures(4, 0.10, 0.0))
+    error = size(_figures(4, 0.10, 0.0, actual_sd=0.05))  # runs twice as wide as the errors
     assert error.cost == 0.0  # Δ is never negative
 
 
