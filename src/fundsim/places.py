@@ -172,6 +172,10 @@ def _written(path: Path, parts: tuple[str, ...], kind: str, tagged: bool) -> boo
         return False
     if len(parts) == 1:
         return parts[0] in FILES[kind] or _partial(parts[0])
+    if kind == "rolling" and parts[0] == "origins":
+        # the regions init rebuilt at each origin, under a marked rolling folder (their own
+        # files: figures, scenarios, region data)
+        return tagged
     depth = CHART_DEPTH.get(kind, 2)
     if parts[0] != "figures" or len(parts) != depth:
         return False

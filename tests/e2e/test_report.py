@@ -354,6 +354,8 @@ def test_a_bad_record_exits_2_before_anything_is_written(batch: Path, tmp_path: 
     out = tmp_path / "never"
     assert main(["report", str(batch), "--record", str(bad), "--out", str(out)]) == 2
     assert not out.exists()
+    assert main(["report", str(batch), "--record", str(tmp_path / "none.csv"), "--out", str(out)]) == 2
+    assert not out.exists()
     broken = tmp_path / "broken.csv"
     text = _record(tmp_path).read_text(encoding="utf-8").splitlines()
     text[2] = text[2].replace("True", "maybe", 1).replace("False", "maybe", 1)

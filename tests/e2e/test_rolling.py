@@ -103,7 +103,16 @@ def test_every_origin_is_rebuilt_calibrated_forecast_and_scored(town: Path) -> N
     years = {int(line.split(",")[0]) for line in history.splitlines() if line[:2] == "20"}
     assert years and max(years) == 2020
     again = fundsim("backtest", "town", "--rolling", "--out", "roll", cwd=town)
-    assert again.returncode == 2  # no output replaced without --force
+    assert again.returncode == 2 and "--force" in again.stderr  # not replaced without it
+    (roll / "notes.txt").write_text("mine", encoding="utf-8")
+    mine = fundsim("backtest", "town", "--rolling", "--out", "roll", "--force", cwd=town)
+    assert mine.returncode == 2 and "notes.txt" in mine.stderr  # a file of the user's: never
+    (roll / "notes.txt").unlink()
+    forced = fundsim(
+        "backtest", "town", "--rolling", "--out", "roll", "--force", "--runs", "8",
+        "--trial-runs", "2", "--workers", "1", cwd=town,
+    )  # fmt: skip
+    assert forced.returncode == 0, forced.stderr  # its own folder, with --force: replaced
 
 
 def test_wrong_uses_of_rolling_are_refused(town: Path) -> None:
@@ -117,6 +126,8 @@ def test_wrong_uses_of_rolling_are_refused(town: Path) -> None:
         + "\n",
         encoding="utf-8",
     )
+    missing = fundsim("backtest", "nowhere", "--rolling", "--out", "x", cwd=town)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
     none = fundsim("backtest", "town", "--rolling", "--history", "short.csv", "--out", "x", cwd=town)
     assert none.returncode == 2 and "no year to forecast from" in none.stderr
     assert not (town / "x").exists()

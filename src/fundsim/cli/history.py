@@ -494,7 +494,7 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from .. import places
-    from ..evaluation.record import markdown, verdict, write_csv
+    from ..evaluation.record import losses, markdown, verdict, write_csv
     from ..evaluation.rolling import HORIZONS, MIN_BEFORE, CorpusRegion, evaluate, origins
     from ..source.diagnostics import InputError
 
@@ -505,6 +505,11 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "give one of them (--rolling 与 --until 不能同时使用)"
         )
     figures = folder / "figures.yaml"
+    if not folder.exists():
+        raise InputError(
+            f"{folder}: no such folder; --rolling takes the folder `fundsim init` wrote "
+            "(文件夹不存在：滚动回测需要 fundsim init 生成的地区文件夹)"
+        )
     if not folder.is_dir() or not figures.is_file():
         raise InputError(
             f"{folder}: --rolling takes the folder `fundsim init` wrote (figures.yaml and "
@@ -520,7 +525,7 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"a figure within {HORIZONS} years after it (历史数据中没有可作为预测起点的年份：需要"
             f"该年末两项制度的参保人数和累计结存、此前{MIN_BEFORE}年的收支和此后{HORIZONS}年内的实际数据)"
         )
-    output = places.check_output(args.out, "backtest", args.force, inputs=[figures, history])
+    output = places.check_output(args.out, "rolling", args.force, inputs=[figures, history])
     print(
         f"滚动回测 / rolling backtest of {region.key}: origins {', '.join(map(str, found))}, "
         f"1-{HORIZONS} years ahead, {args.runs} runs each",
@@ -550,8 +555,11 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "\n".join(markdown(scored, lang, title[lang]) for lang in ("zh", "en")),
             encoding="utf-8",
         )
-        places.mark(staged, "backtest")
-    print(verdict(scored, "zh"), file=out)
-    print(verdict(scored, "en"), file=out)
+        places.mark(staged, "rolling")
+    for lang in ("zh", "en"):
+        print(verdict(scored, lang), file=out)
+        lost = losses(scored, lang)
+        if lost:
+            print(lost, file=out)
     print(f"wrote {args.out}/ (rolling.csv, rolling.md, origins/)", file=out)
     return EXIT_OK

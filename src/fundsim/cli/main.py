@@ -502,6 +502,11 @@ def _chart(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from ..evaluation.record import read_csv as read_record
         from ..scenario.paths import display_path
 
+        if args.record and not args.record.is_file():
+            raise InputError(
+                f"--record {args.record}: no such file (文件不存在); give the rolling.csv of "
+                "`fundsim backtest REGION_DIR --rolling` or the score.csv of `fundsim score`"
+            )
         record = read_record(args.record, display_path(args.record)) if args.record else None
         shown_area = [args.area] if area_names(whole) and args.area else []
         place = args.out or folder / "report" / "-".join([args.lang, *shown_area])

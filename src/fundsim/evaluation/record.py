@@ -19,9 +19,9 @@ HEAD = {
         "50%区间覆盖",
         "80%区间覆盖",
         "90%区间覆盖",
-        "中位数MAPE",
-        "增长外推MAPE",
-        "持平外推MAPE",
+        "中位数的误差（MdAPE）",
+        "增长外推误差（MdAPE）",
+        "持平外推误差（MdAPE）",
         "相对增长外推",
         "CRPS/实际值",
     ),
@@ -31,12 +31,24 @@ HEAD = {
         "inside 50%",
         "inside 80%",
         "inside 90%",
-        "MAPE of the median",
-        "MAPE naive growth",
-        "MAPE naive flat",
+        "median's error (MdAPE)",
+        "naive growth (MdAPE)",
+        "naive flat (MdAPE)",
         "skill vs growth",
         "CRPS / actual",
     ),
+}
+
+
+NOTE = {
+    "zh": "说明：MdAPE 为各数据绝对百分比误差的中位数；“增长外推”指最后一个实际值按起点前至多4年的平均增速外推，"
+    "“保持不变”指沿用最后一个实际值；“相对增长外推”为 1 − 本模型误差 ÷ 增长外推误差（负值表示不如外推）；"
+    "CRPS 为全部模拟对实际值的连续分级概率评分，以实际值的比例表示（越小越好）。80%区间覆盖率在72%—88%之间视为与名义水平相符。",
+    "en": "MdAPE: the median of the figures' absolute percentage errors; naive growth: the last actual "
+    "grown at its mean growth of up to four years before the origin; naive flat: the last actual "
+    "held; skill vs growth: 1 − fundsim's error ÷ the naive growth forecast's (negative: fundsim "
+    "loses); CRPS: the continuous ranked probability score of the runs, as a share of the actual "
+    "(smaller is better). An 80% band holding 72%-88% of the actuals is read as right.",
 }
 
 
@@ -112,10 +124,15 @@ def verdict(scored: Sequence[Scored], lang: str) -> str:
 def markdown(scored: Sequence[Scored], lang: str, title: str) -> str:
     head = HEAD[lang]
     lines = [f"# {title}", "", verdict(scored, lang), ""]
+    lost = losses(scored, lang)
+    if lost:
+        lines += [f"**{lost}**", ""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for row in table_rows(scored, lang):
         lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append(NOTE[lang])
     lines.append("")
     return "\n".join(lines)
 

@@ -348,7 +348,7 @@ def record_section(ds: xr.Dataset, record: Sequence[Scored] | None, lang: Lang) 
         regions = sorted({s.region for s in record})
         if lang == "zh":
             about = (
-                f"以下为{'、'.join(regions)}的{n_origins}个预测起点（{first}年起）对{last}年以前"
+                f"以下为{'、'.join(regions)}的{n_origins}个预测起点（{first}年起）对截至{last}年"
                 "实际数据的样本外检验：每个起点只用当时已知的数据重建、校准和预测，再与之后公布的实际值比较。"
             )
         else:
