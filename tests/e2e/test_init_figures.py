@@ -496,7 +496,8 @@ def test_todays_example_builds_the_region_main_built(
     2023's by wage_growth; the years start at the first history year, 2021), then the rules of
     issue 29: the wage goes on at its mean growth of the four years up to the data year (with
     its range), and the calibration fits the residents' cost level, the cost trend and the
-    level of the flow into employment (no longer the under-25s' rate alone); init.md is new."""
+    level of the flow into employment (no longer the under-25s' rate alone), and a region of
+    more than 300,000 insured is simulated as a weighted sample of that many; init.md is new."""
     from fundsim.cli.history import EXAMPLE
 
     (tmp_path / "ex-figures.yaml").write_bytes((MAIN / "example-figures.yaml").read_bytes())
@@ -521,6 +522,12 @@ def test_todays_example_builds_the_region_main_built(
         "+       source: 'DERIVED (fundsim init): the average wage''s mean yearly growth 2020-2023 (DEFAULT (fundsim",
         '+         init): the national average wage of urban non-private units of the year before (data/national_average_wage.csv,',
         "+         NBS), held on after the data year'",
+        '+   population:',
+        '+     sample:',
+        '+       value: 0.124',
+        "+       source: 'fundsim init: a weighted sample of about 300,000 of the region''s 2,410,000 insured, so",
+        "+         that calibrate and run take minutes (ASSUMPTION: the sampling error it adds is part of the runs''",
+        "+         spread; rules.population.sample: 1 simulates everyone)'",
         '+ uncertainty:',
         '+   economy.wage_growth:',
         '+     distribution: triangular',

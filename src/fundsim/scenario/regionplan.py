@@ -109,6 +109,9 @@ def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[key] = value
 
 
+SIMULATED = 300_000  # persons simulated at most by a region init builds (a weighted sample)
+
+
 def plan_region(read: Read, figures_file: Path) -> Plan:
     """What the region will be (:class:`Plan`); a problem of the figures raises ScenarioError
     at their lines."""
@@ -156,6 +159,16 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
     growth = wage_growth(wage, y)
     if growth is not None:  # the wage goes on as it went (a rule the figures' rules may replace)
         merge_tree(parameters, {"economy": {"wage_growth": growth[0]}})
+    total = sum(stocks.insured.values())
+    if total > SIMULATED:  # a large region: a weighted sample, so calibrate runs in minutes
+        share = float(f"{SIMULATED / total:.3g}")
+        source = (
+            f"fundsim init: a weighted sample of about {SIMULATED:,} of the region's "
+            f"{total:,.0f} insured, so that calibrate and run take minutes (ASSUMPTION: the "
+            "sampling error it adds is part of the runs' spread; rules.population.sample: 1 "
+            "simulates everyone)"
+        )
+        merge_tree(parameters, {"population": {"sample": {"value": share, "source": source}}})
     if figures.rules:
         merge_tree(parameters, figures.rules)
     set_by_region = set(leaves_set(parameters, catalogue))
