@@ -82,7 +82,8 @@ def test_the_membership_term_is_drawn_as_a_migration_error_in_every_run(tmp_path
     import yaml
     from pathlib import Path
 
-    from fundsim.evaluation.bands import MIGRATION, ModelError, overrides
+    from fundsim.calibration.modelerror import MEMBERS as MIGRATION
+    from fundsim.evaluation.bands import ModelError, overrides
     from fundsim.scenario.loader import load_scenario
 
     root = Path(__file__).resolve().parents[2]

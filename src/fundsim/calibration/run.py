@@ -25,9 +25,9 @@ from numpy.typing import NDArray
 from ..ensemble.backends import make_backend
 from ..places import YAML_MARK, Output, OutputError, check_output, is_fundsim_yaml
 from ..scenario.loader import Scenario, load_scenario
-from ..scenario.newregion import merge_tree
 from ..scenario.paths import Roots, display_path
 from ..scenario.regiondata import Table, read_table
+from ..scenario.regionplan import merge_leaf, merge_tree
 from ..scenario.schema import Horizon
 from ..source.diagnostics import Collector, InputError, ScenarioError
 from .fit import Fit, Trials, fit, run_points
@@ -346,13 +346,6 @@ def band_table(chosen: Sequence[Point], values: NDArray[np.float64]) -> list[dic
 # --- the calibrated scenario --------------------------------------------------------------
 
 
-def _nested(path: str, leaf: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = leaf
-    for key in reversed(path.split(".")):
-        out = {key: out}
-    return out
-
-
 def _round(value: float, sd: float) -> float:
     """A fitted value rounded to a hundredth of its standard deviation (5 figures at least)."""
     if sd <= 0 or not math.isfinite(sd):
@@ -398,7 +391,7 @@ def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True
             f"{note}; was {result.start[path]:g}"
         )
         if not path.endswith(".then"):
-            merge_tree(parameters, _nested(path, {"value": value, "source": source}))
+            merge_leaf(parameters, path, {"value": value, "source": source})
         low, high = bounds[path]
         if uniform:
             uncertainty[path] = {
@@ -478,7 +471,7 @@ def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True
         own = {p: float(scenario.tree.value(p, start)) for p in SHOCKS}
         widened, drawn = additions(own, set(scenario.uncertainty), read_template())
         for path, leaf in widened.items():
-            merge_tree(parameters, _nested(path, leaf))
+            merge_leaf(parameters, path, leaf)
         uncertainty |= drawn
     if parameters:
         document["parameters"] = parameters

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..calibration.modelerror import Template, additions
 from .scores import Scored, Summary
 
 Z80 = 1.2815515655446004  # the standard normal's 90% quantile
@@ -39,7 +40,6 @@ PATHS = {"cost": "care.cost_shock_sigma", "wage": "economy.wage_shock_sigma"}
 
 
 MEMBERS = ("insured",)
-MIGRATION = "population.migration_error"
 
 
 @dataclass(frozen=True)
@@ -86,43 +86,30 @@ def size(scored: Sequence[Scored]) -> ModelError:
     return ModelError(cost, wage, n_cost, n_wage, members, n_members)
 
 
-def sigmas(error: ModelError) -> dict[str, float]:
-    """The shocks' new sigmas: √(σ² + Δ) over the catalogue's defaults."""
-    from ..parameters.catalogue import load_catalogue
-
-    catalogue = load_catalogue()
-    out = {}
-    for shock, path in PATHS.items():
-        base = float(catalogue[path].default or 0.0)
-        extra = error.cost if shock == "cost" else error.wage
-        out[path] = round(math.sqrt(base * base + extra), 4)
-    return out
+def template(error: ModelError, source: str) -> Template:
+    """The model error ``error`` in the form ``calibrate`` applies
+    (:mod:`fundsim.calibration.modelerror`): each shock's lacking variance, the members' sd."""
+    extra = {PATHS["cost"]: round(error.cost, 6), PATHS["wage"]: round(error.wage, 6)}
+    return Template(extra, round(math.sqrt(error.members), 5), source)
 
 
 def overrides(error: ModelError) -> dict[str, Any]:
-    """What a forecast changes: a ``parameters:`` mapping that sets the shocks' sigmas, and an
+    """What a forecast changes, as ``calibrate`` changes it (:func:`additions`) from the
+    catalogue's shock sigmas: a ``parameters:`` mapping of the widened sigmas, and an
     ``uncertainty:`` entry that draws the membership term (a normal of mean 0)."""
-    out: dict[str, Any] = {}
-    for path, value in sigmas(error).items():
-        node: Any = {"value": value, "source": f"evaluation: the model error ({error})"}
-        for key in reversed(path.split(".")):
-            node = {key: node}
-        group, rest = next(iter(node.items()))
-        out.setdefault(group, {}).update(rest)
-    changes: dict[str, Any] = {"parameters": out}
-    if error.members > 0:
-        changes["uncertainty"] = {MIGRATION: migration(error)}
+    from ..parameters.catalogue import load_catalogue
+    from ..scenario.regionplan import merge_leaf
+
+    catalogue = load_catalogue()
+    own = {path: float(catalogue[path].default or 0.0) for path in PATHS.values()}
+    widened, drawn = additions(own, set(), template(error, f"evaluation: the model error ({error})"))
+    parameters: dict[str, Any] = {}
+    for path, leaf in widened.items():
+        merge_leaf(parameters, path, leaf)
+    changes: dict[str, Any] = {"parameters": parameters}
+    if drawn:
+        changes["uncertainty"] = drawn
     return changes
-
-
-def migration(error: ModelError) -> dict[str, Any]:
-    """The membership term's draw: a normal of mean 0 and sd τ."""
-    return {
-        "distribution": "normal",
-        "mean": 0.0,
-        "sd": round(math.sqrt(error.members), 5),
-        "source": f"the model error of membership, out of sample (evaluation: {error})",
-    }
 
 
 def document(
@@ -205,11 +192,11 @@ def write_template(error: ModelError, path: Path, when: str) -> None:
     adds to every calibrated scenario (:mod:`fundsim.calibration.modelerror`)."""
     import yaml
 
-    data = {
-        "source": f"the model error of fundsim out of sample on the evaluation corpus ({error}; "
+    made = template(
+        error,
+        f"the model error of fundsim out of sample on the evaluation corpus ({error}; "
         f"scripts/evaluate_corpus.py, {when}; docs/evaluation.md)",
-        "extra_variance": {PATHS["cost"]: round(error.cost, 6), PATHS["wage"]: round(error.wage, 6)},
-        "members_sd": round(math.sqrt(error.members), 5),
-    }
+    )
+    data = {"source": made.source, "extra_variance": made.extra, "members_sd": made.members_sd}
     text = "# Written by scripts/evaluate_corpus.py: rerun it to renew (issue 29).\n"
     path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

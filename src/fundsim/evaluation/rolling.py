@@ -18,7 +18,6 @@ insured, balances, history), which the origin fills.
 from __future__ import annotations
 
 import functools
-
 import math
 import shutil
 import time
@@ -81,38 +80,42 @@ class CorpusRegion:
         return {p.year: p.value for p in self.history if p.series == (fund, indicator)}
 
 
+# each stock as init takes it: the first choice whose every figure the history gives (a split
+# before its whole), each a mapping of init's key to the history's (fund, indicator)
+STOCKS: dict[str, tuple[tuple[dict[str, tuple[str, str]], ...], ...]] = {
+    "insured": (
+        (
+            {"uebmi_active": ("uebmi", "insured_active"), "uebmi_retired": ("uebmi", "insured_retired")},
+            {"uebmi": ("uebmi", "insured")},
+        ),
+        ({"urrbmi": ("urrbmi_pool", "insured")}, {"total": ("total", "insured")}),
+    ),
+    "balances": (
+        (
+            {"uebmi_pool": ("uebmi_pool", "balance"), "uebmi_personal": ("uebmi_personal", "balance")},
+            {"uebmi": ("uebmi", "balance")},
+        ),
+        ({"urrbmi_pool": ("urrbmi_pool", "balance")}, {"total": ("total", "balance")}),
+    ),
+}
+
+
 def stocks(region: CorpusRegion, year: int) -> tuple[dict[str, float], dict[str, float]] | None:
     """The insured and the balances of the end of ``year`` in the shapes ``fundsim init``
     takes (a part beside its total: init derives the other part), or None when they do not
-    tell both schemes."""
-    v = region.value
-    insured: dict[str, float] = {}
-    active, retired = v(year, "uebmi", "insured_active"), v(year, "uebmi", "insured_retired")
-    if active is not None and retired is not None:
-        insured |= {"uebmi_active": active, "uebmi_retired": retired}
-    elif (whole := v(year, "uebmi", "insured")) is not None:
-        insured["uebmi"] = whole
-    if (residents := v(year, "urrbmi_pool", "insured")) is not None:
-        insured["urrbmi"] = residents
-    elif (total := v(year, "total", "insured")) is not None:
-        insured["total"] = total
-    balances: dict[str, float] = {}
-    pool, personal = v(year, "uebmi_pool", "balance"), v(year, "uebmi_personal", "balance")
-    if pool is not None and personal is not None:
-        balances |= {"uebmi_pool": pool, "uebmi_personal": personal}
-    elif (whole := v(year, "uebmi", "balance")) is not None:
-        balances["uebmi"] = whole
-    if (residents := v(year, "urrbmi_pool", "balance")) is not None:
-        balances["urrbmi_pool"] = residents
-    elif (total := v(year, "total", "balance")) is not None:
-        balances["total"] = total
-    employees = bool({"uebmi", "uebmi_active"} & set(insured))
-    residents_known = bool({"urrbmi", "total"} & set(insured))
-    uebmi_money = bool({"uebmi", "uebmi_pool"} & set(balances))
-    urrbmi_money = bool({"urrbmi_pool", "total"} & set(balances))
-    if not (employees and residents_known and uebmi_money and urrbmi_money):
-        return None
-    return insured, balances
+    tell both schemes (employees, and residents or the total)."""
+    found: dict[str, dict[str, float]] = {}
+    for stock, schemes in STOCKS.items():
+        found[stock] = {}
+        for choices in schemes:
+            for choice in choices:
+                values = {key: region.value(year, *series) for key, series in choice.items()}
+                if all(v is not None for v in values.values()):
+                    found[stock] |= {k: float(v) for k, v in values.items() if v is not None}
+                    break
+            else:
+                return None  # this scheme's stock is not in the history
+    return found["insured"], found["balances"]
 
 
 def origins(region: CorpusRegion, horizons: int = HORIZONS) -> list[int]:

@@ -41,7 +41,6 @@ from . import initreport
 from .figures import read_figures
 from .filling import Assumption
 from .regionplan import CALIBRATE, Plan, plan_region, report
-from .regionplan import merge_tree as merge_tree  # calibration writes scenarios with it
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

@@ -109,6 +109,13 @@ def merge_tree(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[key] = value
 
 
+def merge_leaf(into: dict[str, Any], path: str, leaf: Any) -> None:
+    """Merge ``leaf`` into the tree ``into`` at the dotted ``path`` (``care.cost_level``)."""
+    for key in reversed(path.split(".")):
+        leaf = {key: leaf}
+    merge_tree(into, leaf)
+
+
 SIMULATED = 300_000  # persons simulated at most by a region init builds (a weighted sample)
 
 
@@ -264,9 +271,7 @@ def _held_back(parameters: dict[str, Any], given: set[str], first: int) -> list[
         )
         steps = {(start if d == dates[0] else d): dated[d] for d in dates}
         copy = {**node, "values": steps, "source": f"{node['source']}; {a.source}"}
-        for key in reversed(value.path.split(".")):
-            copy = {key: copy}
-        merge_tree(parameters, copy)
+        merge_leaf(parameters, value.path, copy)
         held.append(a)
     return held
 
