@@ -103,3 +103,43 @@ def test_a_trial_is_the_same_on_every_backend(monkeypatch: pytest.MonkeyPatch) -
     held = Trials(Serial([scenario]), chosen, 4, 5).values([{**values, "care.cost_level": 1.0}])[0]
     assert not np.array_equal(serial[:, 0], held[:, 0])  # the held value is the one used
     assert np.array_equal(serial[:, 1], held[:, 1])  # admissions do not move with costs
+
+
+@pytest.mark.slow
+def test_an_anchored_level_meets_the_base_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A level anchored on a series meets its figure of the last year fitted (issue 29: the
+    forecast carries on from the last actual flow), even when that year broke from the
+    trend: spending 15% above the truth in the last year is met within the runs' noise,
+    while the earlier years, which the anchored fit cannot meet as well, are left off."""
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))
+    history = _history(tmp_path)
+    rows = history.read_text(encoding="utf-8").splitlines()
+    last = max(int(r.split(",")[0]) for r in rows if r[:1].isdigit())
+    broken = []
+    for row in rows:
+        cells = row.split(",")
+        if cells[0] == str(last) and cells[2] == "expenditure":
+            cells[3] = f"{float(cells[3]) * 1.15:.2f}"
+        broken.append(",".join(cells))
+    _write(history, "\n".join(broken) + "\n")
+    extends = os.path.relpath(TOY, tmp_path)
+    scenario = _write(
+        tmp_path / "fit.yaml",
+        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
+        "calibrate:\n  runs: 8\n  parameters:\n"
+        "    care.cost_level: {low: 0.6, high: 1.6, anchor: urrbmi_pool expenditure}\n",
+    )
+    chosen = plan(scenario, history, None, allow_outside=())
+    result, _ = calibrate(chosen, workers=1, allow_outside=())
+    point = result.anchored["care.cost_level"]
+    assert (point.year, point.fund, point.indicator) == (last, "urrbmi_pool", "expenditure")
+    k = result.points.index(point)
+    assert abs(result.relative[k]) < 0.02, result.relative[k]
+    earlier = [
+        r
+        for p, r in zip(result.points, result.relative, strict=True)
+        if p.indicator == "expenditure" and p.year < last
+    ]
+    assert np.mean(earlier) > 0.08, earlier  # the level follows the last year, not the mean

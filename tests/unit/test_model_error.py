@@ -23,9 +23,16 @@ def test_each_shock_is_widened_from_the_scenarios_own_sigma(tmp_path: Path) -> N
     assert template is not None
     own = {"care.cost_shock_sigma": 0.03, "economy.wage_shock_sigma": 0.015}
     parameters, drawn = additions(own, set(), template)
-    assert math.isclose(parameters["care.cost_shock_sigma"]["value"], math.sqrt(0.03**2 + 0.01), abs_tol=1e-4)
+    assert math.isclose(
+        parameters["care.cost_shock_sigma"]["value"], math.sqrt(0.03**2 + 0.01), abs_tol=1e-4
+    )
     assert "economy.wage_shock_sigma" not in parameters  # nothing lacking: left as it is
-    assert drawn[MEMBERS] == {"distribution": "normal", "mean": 0.0, "sd": 0.012, "source": "test corpus"}
+    assert drawn[MEMBERS] == {
+        "distribution": "normal",
+        "mean": 0.0,
+        "sd": 0.012,
+        "source": "test corpus",
+    }
     _, none = additions(own, {MEMBERS}, template)
     assert none == {}  # a scenario that draws it already keeps its own draw
     assert additions(own, set(), None) == ({}, {})
@@ -43,3 +50,4 @@ def test_the_shipped_template_is_readable_and_sourced() -> None:
     assert template is not None, "scripts/evaluate_corpus.py writes it"
     assert "evaluation corpus" in template.source and template.members_sd > 0
     assert all(v >= 0 for v in template.extra.values())
+

@@ -165,6 +165,19 @@ def test_start_from_history_blames_the_population_for_a_scheme_it_lacks(
         ("benefits.urrbmi.inpatient.ratio.level3: {low: 0.5, high: 1.5}", "outside"),
         ("care.admission_level: {low: 1.5, high: 0.5}", "must be below"),
         ("population.uebmi_exit.under_35.then: {low: 0.0, high: 0.1}", "no then: rule"),
+        (
+            "care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi spending}",
+            "anchor 'uebmi spending' is not 'FUND INDICATOR'",
+        ),
+        (
+            "care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi balance}",
+            "(income, expenditure)",
+        ),
+        (
+            "care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi expenditure}\n"
+            "    care.admission_level: {low: 0.6, high: 1.6, anchor: uebmi expenditure}",
+            "anchors care.cost_level already",
+        ),
     ],
 )
 def test_a_bad_calibrate_entry_is_a_located_error(tmp_path: Path, entry: str, message: str) -> None:
@@ -184,3 +197,4 @@ def test_the_calibrate_section_reads_bounds_and_start_values() -> None:
     by_path = {p.path: p for p in plan.parameters}
     assert by_path["care.admission_level"].start == 1.0
     assert by_path["contributions.uebmi.base_to_average_wage"].low == 0.35
+    assert by_path["care.admission_level"].anchor is None

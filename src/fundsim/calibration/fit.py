@@ -11,8 +11,8 @@ sample; the k + 1 trials of a step run as one batch on the backend.
 
 What the fit leaves unexplained becomes uncertainty: the residual standard deviation
 s = √(Σr² / (n − k)) (s = the root-mean-square residual when n ≤ k), and each parameter's
-standard deviation the move that alone shifts its residuals by s (s ÷ the norm of its
-Jacobian column, in its own units), combined with the Monte Carlo error of the mean of the
+standard error s·√diag((JᵀJ)⁻¹) (in its own units; what the others' errors let it move too,
+with their correlation kept and drawn jointly), combined with the Monte Carlo error of the
 runs carried to the parameters (pinv(J) · cov(runs) / R · pinv(J)ᵀ): the runs are the same
 in every trial, so their shared sampling error is absorbed by the fit, not seen in the
 residuals. A parameter the history does not move is not
@@ -36,6 +36,7 @@ from .observe import Point, matrix
 STEP = 0.04  # forward-difference step, as a share of each parameter's range
 MAX_STEPS = 12  # least_squares iterations (each k + 1 trials)
 IDENTIFIED = 1e-3
+ANCHOR_WEIGHT = 10.0  # the weight of an anchored level's base-year figure (see fit)
 # directions of the Jacobian weaker than this share of its strongest (parameters the history
 # cannot tell apart, e.g. admission and cost levels seen through spending alone) carry no
 # sampling error: a plain pseudo-inverse would blow it up along them
@@ -76,6 +77,8 @@ class Fit:
     spread: dict[str, float] = field(default_factory=dict)
     # the identified parameters' correlation in the fit, s²·(JᵀJ)⁻¹ scaled to unit diagonal
     correlation: dict[tuple[str, str], float] = field(default_factory=dict)
+    # the parameters re-levelled to the last year's figure (the base year), with that figure
+    anchored: dict[str, Point] = field(default_factory=dict)
 
 
 def scale_of(points: Sequence[Point]) -> NDArray[np.float64]:
@@ -156,15 +159,23 @@ def fit(
         residual: NDArray[np.float64] = (np.nanmean(m, axis=0) - actual) / scale
         return residual
 
-    def fun(u: NDArray[np.float64]) -> NDArray[np.float64]:
-        return residuals_of(trials.values([to_values(u)])[0])
+    # the base year's figures that anchored levels meet weigh ANCHOR_WEIGHT² points each: the
+    # fit meets them and fits the other figures as well as it can with the rest
+    anchored = anchors(free, points)
+    weight = np.ones(len(points))
+    weight[list(anchored.values())] = ANCHOR_WEIGHT
 
-    def jac(u: NDArray[np.float64]) -> NDArray[np.float64]:
-        steps = np.where(u + STEP <= 1.0, STEP, -STEP)
+    def fun(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return residuals_of(trials.values([to_values(u)])[0]) * weight
+
+    def jac(u: NDArray[np.float64], cols: Sequence[int] | None = None) -> NDArray[np.float64]:
+        """The forward-difference Jacobian (of the columns ``cols``, default all)."""
+        cols = range(len(free)) if cols is None else cols
+        steps = np.where(u + STEP <= 1.0, STEP, -STEP)[list(cols)]
         shifted = []
-        for j in range(len(free)):
+        for j, h in zip(cols, steps, strict=True):
             v = u.copy()
-            v[j] += steps[j]
+            v[j] += h
             shifted.append(to_values(v))
         base, *moved = trials.values([to_values(u), *shifted])
         r0 = residuals_of(base)
@@ -176,7 +187,7 @@ def fit(
     result: Any = least_squares(
         fun,
         u0,
-        jac=jac,
+        jac=lambda u: jac(u) * weight[:, None],
         bounds=(0.0, 1.0),
         method="trf",
         x_scale=1.0,
@@ -200,6 +211,7 @@ def fit(
     A = np.linalg.pinv(J, rcond=PINV_RCOND)
     mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
     correlation = _correlation(J, norms, [p.path for p in free])
+    alone = _marginal(J, norms)
     sd, unidentified, spreads = {}, [], {}
     for j, p in enumerate(free):
         if norms[j] < IDENTIFIED:
@@ -207,7 +219,7 @@ def fit(
             spreads[p.path] = float("inf")
             unidentified.append(p.path)
         else:
-            spread = np.hypot(s / norms[j], mc[j])
+            spread = np.hypot(s * alone[j], mc[j])
             sd[p.path] = float(min(spread, 1.0 / np.sqrt(12.0)) * span[j])
             spreads[p.path] = float(spread * span[j])
     return Fit(
@@ -226,7 +238,41 @@ def fit(
         message=str(result.message),
         spread=spreads,
         correlation=correlation,
+        anchored={free[j].path: points[k] for j, k in anchored.items()},
     )
+
+
+def anchors(free: Sequence[FreeParameter], points: Sequence[Point]) -> dict[int, int]:
+    """Each anchored parameter's index, to the index of the point it meets: its series'
+    figure of the last year fitted that has it (none when the history lacks the series)."""
+    out = {}
+    for j, p in enumerate(free):
+        if p.anchor is None:
+            continue
+        same = [k for k, q in enumerate(points) if (q.fund, q.indicator) == p.anchor]
+        if same:
+            out[j] = max(same, key=lambda k: points[k].year)
+    return out
+
+
+def _marginal(J: NDArray[np.float64], norms: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each identified parameter's standard error per unit of residual sd: √diag((JᵀJ)⁻¹)
+    over the identified parameters, which counts what the others' errors let it move (a level
+    and a trend fitted together move each other: each alone, 1/‖Jⱼ‖, understates both by half
+    and more; tests/statistical/test_recovery.py); infinite along a direction the history
+    does not fix (the caller caps it at the spread of a uniform draw over the bounds)."""
+    out = np.full(len(norms), np.inf)
+    keep = [j for j in range(len(norms)) if norms[j] >= IDENTIFIED]
+    if not keep:
+        return out
+    sub = J[:, keep]
+    try:
+        cov = np.linalg.inv(sub.T @ sub)
+    except np.linalg.LinAlgError:
+        return out
+    diag = np.diag(cov)
+    out[keep] = np.where(np.isfinite(diag) & (diag > 0), np.sqrt(np.abs(diag)), np.inf)
+    return out
 
 
 def _correlation(

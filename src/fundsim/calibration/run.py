@@ -384,6 +384,12 @@ def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True
             )
         else:
             note = f"residual RMS {result.rms:.1%} over {n} points, {k} parameters"
+        if path in result.anchored:
+            base = result.anchored[path]
+            note += (
+                f"; anchored on the {base.fund} {base.indicator} of {base.year}, the base year (the fit "
+                "meets it, so the forecast carries on from the last actual flow)"
+            )
         if path in result.at_bound:
             note += "; AT A BOUND of the calibration (the history asks for more)"
         source = (
@@ -415,8 +421,9 @@ def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True
                 "mode": value,
                 "high": _round(value + half, sd),
                 "source": f"standard deviation {sd:.3g}: the calibration's residual standard "
-                f"deviation {result.s:.1%} as the move of this parameter alone that shifts the "
-                "fitted figures by it, with the runs' sampling error; a symmetric triangle of that "
+                f"deviation {result.s:.1%} carried to this parameter (its standard error, "
+                "counting what the other parameters' errors let it move) with the runs' sampling "
+                "error; a symmetric triangle of that "
                 f"spread, narrowed to stay within the bounds [{low:g}, {high:g}] ({where})",
             }
     if not int(scenario.tree.value("care.price_year", scenario.horizon.start)):
@@ -517,7 +524,8 @@ def _joint(result: Fit, uncertainty: dict[str, Any], where: str) -> dict[str, An
             "paths": order,
             "matrix": [[float(x) for x in row] for row in trial],
             "source": f"the correlation of the fitted values' estimates ({where}): what one "
-            "parameter explains, another need not" + ("" if shrink == 1.0 else f" (shrunk by {shrink:g} to hold together)"),
+            "parameter explains, another need not"
+            + ("" if shrink == 1.0 else f" (shrunk by {shrink:g} to hold together)"),
         }
     return None
 

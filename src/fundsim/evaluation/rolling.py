@@ -39,7 +39,7 @@ HORIZONS = 3  # years forecast from each origin
 MONEY = ("income", "expenditure", "balance")
 COUNTS = ("insured", "insured_active", "insured_retired")
 SCORED = (*MONEY, "insured")  # the series scored (admissions, where given, are fitted only)
-WINDOW = 4  # years of history before and including the origin given to init (the fit window)
+WINDOW = 5  # years of history to the origin given to init: the fit's 4 and the stocks before
 SIMULATED = 150_000  # persons simulated at most: a larger region is a weighted sample
 
 

@@ -41,6 +41,10 @@ class FreeParameter:
     file: str
     line: int
     source: str | None = None
+    anchor: tuple[str, str] | None = None  # (fund, indicator) of the base year it meets
+
+
+ANCHOR_INDICATORS = ("income", "expenditure")
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ def read(
         return None
     section: Any = owner.document.calibrate
     free = []
+    anchored: dict[tuple[str, str], str] = {}  # series -> the parameter anchored to it
     for path, bound in section.parameters.items():
         line = owner.source.line_of(("calibrate", "parameters", path))
         where = f"calibrate.parameters.{path}"
@@ -77,8 +82,11 @@ def read(
                 "widen the bounds if the scenario's value is plausible",
             )
             start = min(max(start, bound.low), bound.high)
+        anchor = _anchor(bound.anchor, anchored, owner.name, line, f"{where}.anchor", problems)
         free.append(
-            FreeParameter(path, bound.low, bound.high, start, owner.name, line, bound.source)
+            FreeParameter(
+                path, bound.low, bound.high, start, owner.name, line, bound.source, anchor
+            )
         )
     return CalibrationPlan(
         tuple(free),
@@ -87,6 +95,45 @@ def read(
         owner.name,
         owner.source.line_of(("calibrate",)),
     )
+
+
+def _anchor(
+    text: str | None,
+    anchored: dict[tuple[str, str], str],
+    file: str,
+    line: int,
+    where: str,
+    problems: Collector,
+) -> tuple[str, str] | None:
+    """A parameter's ``anchor:`` as (fund, indicator); a located error when it names no
+    history series of money flowing, or one another parameter is anchored to already."""
+    from .regiondata import HISTORY_FUNDS
+
+    if text is None:
+        return None
+    parts = text.split()
+    if len(parts) != 2 or parts[0] not in HISTORY_FUNDS or parts[1] not in ANCHOR_INDICATORS:
+        problems.error(
+            file,
+            line,
+            where,
+            f"anchor '{text}' is not 'FUND INDICATOR' of the history",
+            f"a fund ({', '.join(HISTORY_FUNDS)}) and an indicator "
+            f"({', '.join(ANCHOR_INDICATORS)}), e.g. 'uebmi expenditure'",
+        )
+        return None
+    series = (parts[0], parts[1])
+    if series in anchored:
+        problems.error(
+            file,
+            line,
+            where,
+            f"{text} anchors {anchored[series]} already: one figure cannot fix two parameters",
+            "anchor each parameter to a figure of its own",
+        )
+        return None
+    anchored[series] = where.removeprefix("calibrate.parameters.").removesuffix(".anchor")
+    return series
 
 
 def _start_value(

@@ -130,6 +130,28 @@ def _history(plan: Plan) -> str:
     return _csv(comments, ["year", "fund", "indicator", "value", "source"], plan.history)
 
 
+FIT_YEARS = 5  # the years calibrate fits at most, the data year the last
+
+
+def first_fitted(plan: Plan) -> int:
+    """calibrate's first year: a fit over the history starts from the insured and balances of
+    the year before it (scenario/start.py), so the first year fitted follows a year whose
+    insured of both schemes the history gives, at most :data:`FIT_YEARS` years to the data
+    year. Without such a year the history's first year (its stocks are then the data year's,
+    and calibrate says so: the history cannot tell them)."""
+    y = plan.figures.data_year
+    counted: dict[int, set[str]] = {}
+    for year, fund, indicator, *_ in plan.history:
+        if indicator in ("insured", "insured_active"):
+            counted.setdefault(year, set()).add("urrbmi" if fund == "urrbmi_pool" else fund)
+    stocked = sorted(
+        year + 1
+        for year, funds in counted.items()
+        if {"uebmi", "urrbmi"} <= funds and y - FIT_YEARS < year + 1 <= y
+    )
+    return stocked[0] if stocked else max(plan.first, y - FIT_YEARS + 1)
+
+
 def _baseline(plan: Plan, figures_name: str) -> str:
     figures = plan.figures
     y = figures.data_year
@@ -156,7 +178,7 @@ def _baseline(plan: Plan, figures_name: str) -> str:
         "parameters": plan.parameters,
         **({"uncertainty": plan.uncertainty} if plan.uncertainty else {}),
         "calibrate": {
-            "first_year": max(plan.first, y - 4),
+            "first_year": first_fitted(plan),
             "runs": 16,
             "parameters": {
                 path: {"low": low, "high": high, "source": why}

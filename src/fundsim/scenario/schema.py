@@ -151,6 +151,9 @@ class CalibrationBound(Strict):
     low: Number
     high: Number
     source: Text | None = None  # why these bounds
+    # "FUND INDICATOR" (e.g. "uebmi expenditure"): after the fit, the parameter is re-levelled
+    # so that the model meets that figure of the last year fitted (the base year)
+    anchor: Text | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> CalibrationBound:
