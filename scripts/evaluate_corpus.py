@@ -43,6 +43,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--regions", default="", help="comma-separated keys (default: all)")
     parser.add_argument("--reuse", action="store_true", help="keep earlier calibrations")
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="rewrite the document from the scores stored in --work (no run: after a change "
+        "to how the scores are summarised)",
+    )
     args = parser.parse_args()
     corpus = ROOT / "calibration" / "corpus"
     keys = [k for k in args.regions.split(",") if k] or sorted(
@@ -54,6 +60,8 @@ def main() -> int:
     def say(text: str) -> None:
         print(f"{time.perf_counter() - started:7.0f} s  {text}", flush=True)
 
+    if args.tables_only:
+        return _tables(args, regions, keys)
     first = evaluate(regions, args.work, args.runs, args.workers, on_step=say, reuse=args.reuse)
     raw = [s for r in first for s in r.scored]
     sized = {k: bands.size([s for s in raw if s.region != k]) for k in keys}  # leave one out
@@ -87,6 +95,38 @@ def main() -> int:
     print(f"wrote {args.out} and {args.work}/ in {time.perf_counter() - started:.0f} s")
     print(f"model-error shocks from the whole corpus: {pooled}")
     print(f"({dt.date.today().isoformat()})")
+    return 0
+
+
+def _tables(args: argparse.Namespace, regions: list, keys: list[str]) -> int:  # type: ignore[type-arg]
+    """The document rewritten from the stored scores of the last run (--tables-only)."""
+    from fundsim.evaluation import bands
+    from fundsim.evaluation.record import markdown, read_csv, write_csv
+    from fundsim.evaluation.rolling import OriginResult
+    from fundsim.evaluation.scores import summarise
+
+    raw = read_csv(args.work / "scores-model-noise.csv")
+    scored = read_csv(args.work / "scores.csv")
+    with (args.work / "origins.csv").open(encoding="utf-8", newline="") as handle:
+        first = [
+            OriginResult(
+                row["region"],
+                int(row["origin"]),
+                [s for s in raw if s.region == row["region"] and s.origin == int(row["origin"])],
+                float(row["calibration_rms"]),
+                float(row["seconds"]),
+            )
+            for row in csv.DictReader(handle)
+        ]
+    sized = {k: bands.size([s for s in raw if s.region != k]) for k in keys}
+    pooled = bands.size(raw)
+    if not args.regions:
+        write_csv(scored, ROOT / "src" / "fundsim" / "templates" / "corpus_record.csv")
+    args.out.write_text(
+        bands.document(regions, first, raw, scored, sized, pooled, markdown, summarise),
+        encoding="utf-8",
+    )
+    print(f"wrote {args.out} from the scores in {args.work}/")
     return 0
 
 

@@ -337,6 +337,13 @@ def test_a_report_carries_the_out_of_sample_record_or_says_it_has_none(
     assert (out / "figures" / "zh" / "record.png").is_file()
     book = openpyxl.load_workbook(out / "report.xlsx")
     assert "样本外检验" in book.sheetnames
+    sheet = book["样本外检验"]  # numbers a planner can compute with, shown as percentages
+    header = [c.value for c in sheet[1]]
+    first = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert isinstance(first["数据个数"].value, int)
+    cover = first["80%区间覆盖"]
+    assert isinstance(cover.value, (int, float)) and 0 <= cover.value <= 1
+    assert cover.number_format == "0.0%"
     from docx import Document
 
     words = "\n".join(p.text for p in Document(str(out / "report.docx")).paragraphs)

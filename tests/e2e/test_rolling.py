@@ -96,6 +96,8 @@ def test_every_origin_is_rebuilt_calibrated_forecast_and_scored(town: Path) -> N
     assert money and all(float(r["ape_growth"]) < 1e-6 for r in money)
     text = (roll / "rolling.md").read_text(encoding="utf-8")
     assert "滚动回测" in text and "rolling backtest" in text and "提前2年" in text
+    assert "小城 滚动回测" in text and "Small Town: rolling backtest" in text  # named, not keyed
+    assert "town 2020: calibrate 校准" in done.stderr  # progress in both languages
     # nothing after an origin entered its region: the 2020 rebuild knows 2017-2020 only
     history = (roll / "origins" / "town" / "town-2020" / "calibration" / "history.csv").read_text(
         encoding="utf-8"
@@ -130,4 +132,7 @@ def test_wrong_uses_of_rolling_are_refused(town: Path) -> None:
     assert missing.returncode == 2 and "no such folder" in missing.stderr
     none = fundsim("backtest", "town", "--rolling", "--history", "short.csv", "--out", "x", cwd=town)
     assert none.returncode == 2 and "no year to forecast from" in none.stderr
+    # each year says what it lacks: here the one year has nothing before or after it
+    assert "2022: lacks income or spending of 3 years before it (the history has 0)" in none.stderr
+    assert "an actual figure of 2023-2025" in none.stderr and "缺此前3年的收支" in none.stderr
     assert not (town / "x").exists()

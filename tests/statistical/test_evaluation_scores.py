@@ -40,9 +40,7 @@ def _figures(  # type: ignore[no-untyped-def]
         error = rng.normal(0.0, sd if actual_sd is None else actual_sd)
         actual = median * math.exp(error)
         history = {2015: median * 0.9, 2016: median * 0.95, 2017: median}
-        out.append(
-            score("r", "urrbmi_pool", indicator, 2017, 2017 + h, actual, runs, history, rng)
-        )
+        out.append(score("r", "urrbmi_pool", indicator, 2017, 2017 + h, actual, runs, history, rng))
     return out
 
 
@@ -78,7 +76,9 @@ def test_runs_wider_than_the_errors_add_nothing() -> None:
     assert error.cost == 0.0  # Δ is never negative
 
 
-def test_the_membership_term_is_drawn_as_a_migration_error_in_every_run(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_membership_term_is_drawn_as_a_migration_error_in_every_run(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     import yaml
     from pathlib import Path
 
@@ -100,7 +100,12 @@ def test_the_membership_term_is_drawn_as_a_migration_error_in_every_run(tmp_path
     forecast = tmp_path / "forecast.yaml"
     forecast.write_text(
         yaml.safe_dump(
-            {"extends": str(calibrated), "name": "f", "title": {"zh": "预测", "en": "f"}, **changes},
+            {
+                "extends": str(calibrated),
+                "name": "f",
+                "title": {"zh": "预测", "en": "f"},
+                **changes,
+            },
             allow_unicode=True,
         ),
         encoding="utf-8",
@@ -126,3 +131,26 @@ def test_a_migration_error_moves_the_members_as_the_net_migration_rate_does() ->
     )  # fmt: skip
     same = simulate(str(toy), run=0, seed=3, fixed={"population.net_migration_rate": -0.01})
     assert np.array_equal(moved["insured"].values, same["insured"].values)
+
+
+def test_fundsim_and_the_naive_forecasts_are_compared_on_the_same_figures() -> None:
+    """A naive forecast needs the series' actual at the origin: a series first published after
+    it (the personal accounts' spending, say) has none. fundsim's skill is taken over the figures the naive forecast has,
+    not over all of them: adding hard figures the naive cannot forecast moves fundsim's
+    overall MdAPE but neither its paired MdAPE nor its skill."""
+    rng = np.random.default_rng(11)
+    easy = [
+        score("r", "uebmi", "income", 2017, 2018, 1.0e9 * (1 + e), np.full(50, 1.0e9),
+              {2015: 0.9e9, 2016: 0.95e9, 2017: 1.0e9}, rng)
+        for e in rng.normal(0.0, 0.02, 200)
+    ]  # fmt: skip
+    hard = [  # a series published after the origin: nothing to extrapolate, a large error
+        score("r", "uebmi_personal", "expenditure", 2017, 2018, 1.0e9 * (1 + e), np.full(50, 1.0e9),
+              {}, rng)
+        for e in rng.normal(0.3, 0.02, 200)
+    ]  # fmt: skip
+    alone, mixed = summarise(easy), summarise(easy + hard)
+    assert all(math.isnan(s.ape_growth) for s in hard)
+    assert mixed.mape > 5 * alone.mape  # the overall MdAPE takes the hard figures in
+    assert mixed.n_growth == 200 and mixed.mape_vs_growth == alone.mape_vs_growth
+    assert mixed.skill_growth == alone.skill_growth

@@ -495,7 +495,15 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from .. import places
     from ..evaluation.record import losses, markdown, verdict, write_csv
-    from ..evaluation.rolling import HORIZONS, MIN_BEFORE, CorpusRegion, evaluate, origins
+    from ..evaluation.rolling import (
+        HORIZONS,
+        MIN_BEFORE,
+        CorpusRegion,
+        evaluate,
+        lacking,
+        name_of,
+        origins,
+    )
     from ..source.diagnostics import InputError
 
     folder = args.scenario
@@ -519,16 +527,24 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     region = CorpusRegion.from_files(folder.resolve().name, figures, history)
     found = origins(region)
     if not found:
+        years = sorted({p.year for p in region.history})[-6:]
+        why = "".join(
+            f"\n  {year}: lacks {'; '.join(en for _, en in lacking(region, year))} "
+            f"(缺{'；'.join(zh for zh, _ in lacking(region, year))})"
+            for year in years
+        )
         raise InputError(
             f"{history}: no year to forecast from: an origin needs the insured and balances of "
             f"both schemes at its end, {MIN_BEFORE} years of income or spending before it, and "
             f"a figure within {HORIZONS} years after it (历史数据中没有可作为预测起点的年份：需要"
             f"该年末两项制度的参保人数和累计结存、此前{MIN_BEFORE}年的收支和此后{HORIZONS}年内的实际数据)"
+            f"{why}\nadd the rows named to history.csv (fund, indicator as written)"
         )
     output = places.check_output(args.out, "rolling", args.force, inputs=[figures, history])
     print(
-        f"滚动回测 / rolling backtest of {region.key}: origins {', '.join(map(str, found))}, "
-        f"1-{HORIZONS} years ahead, {args.runs} runs each",
+        f"滚动回测 / rolling backtest of {name_of(region, 'zh')} / {name_of(region, 'en')}: "
+        f"预测起点 origins {', '.join(map(str, found))}, 1-{HORIZONS} years ahead, "
+        f"{args.runs} runs each",
         file=err,
     )
     started = time.perf_counter()
@@ -550,7 +566,10 @@ def _rolling(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         scored = [s for r in results for s in r.scored]
         write_csv(scored, staged / "rolling.csv")
-        title = {"zh": f"{region.key} 滚动回测（样本外）", "en": f"{region.key}: rolling backtest (out of sample)"}
+        title = {
+            "zh": f"{name_of(region, 'zh')} 滚动回测（样本外）",
+            "en": f"{name_of(region, 'en')}: rolling backtest (out of sample)",
+        }
         (staged / "rolling.md").write_text(
             "\n".join(markdown(scored, lang, title[lang]) for lang in ("zh", "en")),
             encoding="utf-8",

@@ -102,7 +102,9 @@ def overrides(error: ModelError) -> dict[str, Any]:
 
     catalogue = load_catalogue()
     own = {path: float(catalogue[path].default or 0.0) for path in PATHS.values()}
-    widened, drawn = additions(own, set(), template(error, f"evaluation: the model error ({error})"))
+    widened, drawn = additions(
+        own, set(), template(error, f"evaluation: the model error ({error})")
+    )
     parameters: dict[str, Any] = {}
     for path, leaf in widened.items():
         merge_leaf(parameters, path, leaf)
@@ -169,9 +171,10 @@ def document(
         s = summarise(mine)
         loses = (
             ""
-            if s.mape <= 0.8 * s.mape_growth
+            if s.mape_vs_growth <= 0.8 * s.mape_growth
             else f" **fundsim does not beat the naive growth forecast by the 20% asked here: "
-            f"MAPE {s.mape:.1%} against {s.mape_growth:.1%}.** "
+            f"MAPE {s.mape_vs_growth:.1%} against {s.mape_growth:.1%} on the same "
+            f"{s.n_growth} figures.** "
             f"**未达到比增长外推低20%的要求。**"
         )
         lines.append(markdown(mine, "en", f"{region.key}").replace("# ", "## ", 1) + loses + "\n")
@@ -199,4 +202,6 @@ def write_template(error: ModelError, path: Path, when: str) -> None:
     )
     data = {"source": made.source, "extra_variance": made.extra, "members_sd": made.members_sd}
     text = "# Written by scripts/evaluate_corpus.py: rerun it to renew (issue 29).\n"
-    path.write_text(text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        text + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )

@@ -8,6 +8,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..calibration.observe import label
 from .scores import Scored, Summary, summarise
@@ -42,12 +43,12 @@ HEAD = {
 
 NOTE = {
     "zh": "说明：MdAPE 为各数据绝对百分比误差的中位数；“增长外推”指最后一个实际值按起点前至多4年的平均增速外推，"
-    "“保持不变”指沿用最后一个实际值；“相对增长外推”为 1 − 本模型误差 ÷ 增长外推误差（负值表示不如外推）；"
+    "“保持不变”指沿用最后一个实际值；“相对增长外推”为 1 − 本模型误差 ÷ 增长外推误差，两者取同样的数据（有增长外推的数据；负值表示不如外推）；"
     "CRPS 为全部模拟对实际值的连续分级概率评分，以实际值的比例表示（越小越好）。80%区间覆盖率在72%—88%之间视为与名义水平相符。",
     "en": "MdAPE: the median of the figures' absolute percentage errors; naive growth: the last actual "
     "grown at its mean growth of up to four years before the origin; naive flat: the last actual "
-    "held; skill vs growth: 1 − fundsim's error ÷ the naive growth forecast's (negative: fundsim "
-    "loses); CRPS: the continuous ranked probability score of the runs, as a share of the actual "
+    "held; skill vs growth: 1 − fundsim's error ÷ the naive growth forecast's, over the same "
+    "figures (those a naive growth forecast has; negative: fundsim loses); CRPS: the continuous ranked probability score of the runs, as a share of the actual "
     "(smaller is better). An 80% band holding 72%-88% of the actuals is read as right.",
 }
 
@@ -57,11 +58,16 @@ def _pct(x: float) -> str:
 
 
 def groups(scored: Sequence[Scored], lang: str) -> list[tuple[str, Summary]]:
-    """The summaries shown: every figure, each horizon, each series (fund and indicator)."""
+    """The summaries shown: every figure, each horizon, each origin (when more than one),
+    each series (fund and indicator)."""
     out = [("全部" if lang == "zh" else "all", summarise(scored))]
     for h in sorted({s.horizon for s in scored}):
         name = f"提前{h}年" if lang == "zh" else f"{h} year{'s' if h > 1 else ''} ahead"
         out.append((name, summarise(s for s in scored if s.horizon == h)))
+    starts = sorted({s.origin for s in scored})
+    for origin in starts if len(starts) > 1 else ():
+        name = f"自{origin}年末起" if lang == "zh" else f"from the end of {origin}"
+        out.append((name, summarise(s for s in scored if s.origin == origin)))
     for fund, indicator in sorted({(s.fund, s.indicator) for s in scored}):
         chosen = [s for s in scored if (s.fund, s.indicator) == (fund, indicator)]
         out.append((label(fund, indicator, lang), summarise(chosen)))
@@ -88,16 +94,52 @@ def table_rows(scored: Sequence[Scored], lang: str) -> list[list[str]]:
     return rows
 
 
+def table_values(scored: Sequence[Scored], lang: str) -> list[list[Any]]:
+    """:func:`table_rows` as numbers (shares as fractions, None where there is none), for a
+    workbook whose cells a planner computes with."""
+
+    def number(x: float) -> float | None:
+        return float(x) if math.isfinite(x) else None
+
+    return [
+        [
+            name,
+            s.n,
+            *(
+                number(x)
+                for x in (
+                    s.coverage_50,
+                    s.coverage_80,
+                    s.coverage_90,
+                    s.mape,
+                    s.mape_growth,
+                    s.mape_flat,
+                    s.skill_growth,
+                    s.crps,
+                )
+            ),
+        ]
+        for name, s in groups(scored, lang)
+    ]
+
+
 def verdict(scored: Sequence[Scored], lang: str) -> str:
     """One sentence: does the forecast beat the naive ones, and are its bands right."""
     s = summarise(scored)
     if s.n == 0:
         return "没有可评分的数据。" if lang == "zh" else "No figure to score."
-    beats = s.mape < s.mape_growth and s.mape < s.mape_flat
+    beats = s.beats_naive
+    paired = s.n_growth < s.n and math.isfinite(s.mape_vs_growth)
     right = 0.72 <= s.coverage_80 <= 0.88
     if lang == "zh":
         first = (
-            f"中位数误差{_pct(s.mape)}，"
+            f"中位数误差{_pct(s.mape)}"
+            + (
+                f"（在可作增长外推的{s.n_growth}个数据上为{_pct(s.mape_vs_growth)}）"
+                if paired
+                else ""
+            )
+            + "，"
             + ("优于" if beats else "未优于")
             + f"两种简单外推（按近年增长外推{_pct(s.mape_growth)}，保持不变{_pct(s.mape_flat)}）"
         )
@@ -108,7 +150,13 @@ def verdict(scored: Sequence[Scored], lang: str) -> str:
         )
         return first + second
     first = (
-        f"The median is off by {_pct(s.mape)} (median APE), "
+        f"The median is off by {_pct(s.mape)} (median APE"
+        + (
+            f"; {_pct(s.mape_vs_growth)} on the {s.n_growth} figures a naive growth forecast has"
+            if paired
+            else ""
+        )
+        + "), "
         + ("better than" if beats else "NOT better than")
         + f" the naive forecasts (last value grown at the recent growth {_pct(s.mape_growth)}, "
         f"held flat {_pct(s.mape_flat)})"
@@ -186,8 +234,7 @@ def read_csv(path: Path, shown: str | None = None) -> list[Scored]:
                             values[name] = float(text) if text else math.nan
                     except ValueError:
                         raise InputError(
-                            f"{where}:{line}: {name} {text!r} is not a {kind} "
-                            f"({name} 一列的值无效)"
+                            f"{where}:{line}: {name} {text!r} is not a {kind} ({name} 一列的值无效)"
                         ) from None
                 out.append(Scored(**values))  # type: ignore[arg-type]
     except (OSError, UnicodeDecodeError) as error:

@@ -85,14 +85,20 @@ class CorpusRegion:
 STOCKS: dict[str, tuple[tuple[dict[str, tuple[str, str]], ...], ...]] = {
     "insured": (
         (
-            {"uebmi_active": ("uebmi", "insured_active"), "uebmi_retired": ("uebmi", "insured_retired")},
+            {
+                "uebmi_active": ("uebmi", "insured_active"),
+                "uebmi_retired": ("uebmi", "insured_retired"),
+            },
             {"uebmi": ("uebmi", "insured")},
         ),
         ({"urrbmi": ("urrbmi_pool", "insured")}, {"total": ("total", "insured")}),
     ),
     "balances": (
         (
-            {"uebmi_pool": ("uebmi_pool", "balance"), "uebmi_personal": ("uebmi_personal", "balance")},
+            {
+                "uebmi_pool": ("uebmi_pool", "balance"),
+                "uebmi_personal": ("uebmi_personal", "balance"),
+            },
             {"uebmi": ("uebmi", "balance")},
         ),
         ({"urrbmi_pool": ("urrbmi_pool", "balance")}, {"total": ("total", "balance")}),
@@ -134,6 +140,48 @@ def origins(region: CorpusRegion, horizons: int = HORIZONS) -> list[int]:
         if len(before) >= MIN_BEFORE and later and stocks(region, year) is not None:
             out.append(year)
     return out
+
+
+def lacking(region: CorpusRegion, year: int, horizons: int = HORIZONS) -> list[tuple[str, str]]:
+    """What ``year`` lacks to be an origin (:func:`origins`), each (zh, en); empty for an
+    origin."""
+    out = []
+    for schemes in STOCKS.values():
+        for choices in schemes:
+            if not any(
+                all(region.value(year, *series) is not None for series in choice.values())
+                for choice in choices
+            ):
+                named = " or ".join(
+                    " and ".join(f"{f} {i}" for f, i in choice.values()) for choice in choices
+                )
+                out.append((f"{year}年末{named}", f"{named} at the end of {year}"))
+    before = {p.year for p in region.history if p.year < year and p.indicator in MONEY}
+    if len(before) < MIN_BEFORE:
+        out.append(
+            (
+                f"此前{MIN_BEFORE}年的收支（仅有{len(before)}年）",
+                f"income or spending of {MIN_BEFORE} years before it (the history has {len(before)})",
+            )
+        )
+    if not [
+        p for p in region.history if year < p.year <= year + horizons and p.indicator in SCORED
+    ]:
+        out.append(
+            (
+                f"{year + 1}—{year + horizons}年的实际数据",
+                f"an actual figure of {year + 1}-{year + horizons}",
+            )
+        )
+    return out
+
+
+def name_of(region: CorpusRegion, lang: str) -> str:
+    """The region's name in ``lang`` as its figures give it (its folder's name otherwise)."""
+    names = region.figures.get("region")
+    if isinstance(names, dict) and isinstance(names.get(lang), str) and names[lang].strip():
+        return str(names[lang]).strip()
+    return region.key
 
 
 def figures_at(region: CorpusRegion, origin: int, horizons: int = HORIZONS) -> dict[str, Any]:
@@ -229,11 +277,12 @@ def evaluate_origin(
         )
         if place.exists():
             shutil.rmtree(place)
-        say(f"{region.key} {origin}: init")
+        say(f"{region.key} {origin}: init 建模")
         init_region(place, figures_file)
         chosen = plan(place / "scenarios" / "baseline.yaml", None, origin, [place])
         say(
-            f"{region.key} {origin}: calibrate {len(chosen.fitted)} figures {chosen.first_year}-{origin}"
+            f"{region.key} {origin}: calibrate 校准 {len(chosen.fitted)} figures 个数据 "
+            f"{chosen.first_year}-{origin}"
         )
         result, _ = calibrate(chosen, workers, None, [place], None, trial_runs)
         text = scenario_text(chosen, result, calibrated, model_error)
@@ -259,7 +308,10 @@ def evaluate_origin(
     later = [
         p for p in region.history if origin < p.year <= origin + horizons and p.indicator in SCORED
     ]
-    say(f"{region.key} {origin}: forecast {origin + 1}-{origin + horizons}, {len(later)} figures")
+    say(
+        f"{region.key} {origin}: forecast 预测 {origin + 1}-{origin + horizons}, "
+        f"{len(later)} figures 个数据"
+    )
     last = max(p.year for p in later)
     values = band(forecast, later, horizon_of(origin + 1, last), runs, workers, None, [place])
     rng = np.random.default_rng(origin)

@@ -191,11 +191,16 @@ class Summary:
     crps: float
     interval_80: float
     pit: tuple[int, ...]
+    # fundsim's median APE over the figures each naive forecast has (the same figures: a
+    # naive growth needs a growth before the origin, which a series begun late has not)
+    mape_vs_growth: float = math.nan
+    mape_vs_flat: float = math.nan
+    n_growth: int = 0
 
     @property
     def beats_naive(self) -> bool:
-        """Whether fundsim's MAPE is below both naive forecasts'."""
-        return self.mape < self.mape_growth and self.mape < self.mape_flat
+        """Whether fundsim's MAPE is below both naive forecasts', each on its own figures."""
+        return self.mape_vs_growth < self.mape_growth and self.mape_vs_flat < self.mape_flat
 
 
 def summarise(scored: Iterable[Scored]) -> Summary:
@@ -210,8 +215,13 @@ def summarise(scored: Iterable[Scored]) -> Summary:
         return float(np.mean(values))
 
     mape = float(np.median([r.ape for r in rows]))
-    growth = float(np.nanmedian([r.ape_growth for r in rows]))
-    flat = float(np.nanmedian([r.ape_flat for r in rows]))
+    with_growth = [r for r in rows if math.isfinite(r.ape_growth)]
+    with_flat = [r for r in rows if math.isfinite(r.ape_flat)]
+    nan = math.nan
+    growth = float(np.median([r.ape_growth for r in with_growth])) if with_growth else nan
+    flat = float(np.median([r.ape_flat for r in with_flat])) if with_flat else nan
+    vs_growth = float(np.median([r.ape for r in with_growth])) if with_growth else nan
+    vs_flat = float(np.median([r.ape for r in with_flat])) if with_flat else nan
     counts, _ = np.histogram([r.pit for r in rows], bins=PIT_BINS, range=(0.0, 1.0))
     return Summary(
         n=n,
@@ -221,9 +231,12 @@ def summarise(scored: Iterable[Scored]) -> Summary:
         mape=mape,
         mape_growth=growth,
         mape_flat=flat,
-        skill_growth=1 - mape / growth if growth > 0 else math.nan,
-        skill_flat=1 - mape / flat if flat > 0 else math.nan,
+        skill_growth=1 - vs_growth / growth if growth > 0 else math.nan,
+        skill_flat=1 - vs_flat / flat if flat > 0 else math.nan,
         crps=float(np.mean([r.crps for r in rows])),
         interval_80=float(np.mean([r.interval_80 for r in rows])),
         pit=tuple(int(c) for c in counts),
+        mape_vs_growth=vs_growth,
+        mape_vs_flat=vs_flat,
+        n_growth=len(with_growth),
     )

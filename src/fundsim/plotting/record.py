@@ -13,7 +13,7 @@ from .style import Lang, chart_style, language, new_axes
 
 TEXT = {
     "title": {"zh": "样本外检验：按预测年数", "en": "Out of sample, by years ahead"},
-    "fundsim": {"zh": "本模型中位数", "en": "fundsim median"},
+    "fundsim": {"zh": "本模型中位数（同样的数据）", "en": "fundsim median (same figures)"},
     "growth": {"zh": "按近年增长外推", "en": "naive: recent growth"},
     "flat": {"zh": "保持不变", "en": "naive: held flat"},
     "mape": {"zh": "绝对百分比误差的中位数", "en": "median absolute % error"},
@@ -45,7 +45,7 @@ def write_record_chart(
         width = 0.26
         for k, (key, values, colour) in enumerate(
             (
-                ("fundsim", [r.mape for r in rows], "#4c78a8"),
+                ("fundsim", [r.mape_vs_growth for r in rows], "#4c78a8"),
                 ("growth", [r.mape_growth for r in rows], "#bab0ac"),
                 ("flat", [r.mape_flat for r in rows], "#e8e8e8"),
             )
@@ -57,7 +57,9 @@ def write_record_chart(
         right = ax.twinx()
         right.plot(x, [r.coverage_80 * 100 for r in rows], "o", color="#e45756",
                    label=TEXT["coverage"][shown])  # fmt: skip
-        right.axhline(80, color="#e45756", linestyle="--", linewidth=0.8, label=TEXT["nominal"][shown])
+        right.axhline(
+            80, color="#e45756", linestyle="--", linewidth=0.8, label=TEXT["nominal"][shown]
+        )
         right.set_ylim(0, 100)
         right.set_ylabel(TEXT["coverage"][shown] + " (%)")
         handles = ax.get_legend_handles_labels()

@@ -167,9 +167,13 @@ def _write_contents(
             numbers = years if name == SHEETS["depleted"][shown] else None
             if sensitivity is not None and name == SENSITIVITY_SHEET[0 if shown == "zh" else 1]:
                 numbers = number_formats(sensitivity.table, shown)
+            if record and name == RECORD_SHEET[0 if shown == "zh" else 1]:
+                table, numbers = record_numbers(record, shown)  # cells to compute with
             write_sheet(writer, table, name, numbers)
     (partial / "report.md").write_text(
-        _markdown(ds, shown, sheets, figures + analysed + recorded, partial, manifest, areas, checked),
+        _markdown(
+            ds, shown, sheets, figures + analysed + recorded, partial, manifest, areas, checked
+        ),
         encoding="utf-8",
     )
     from .document import write_docx
@@ -401,6 +405,17 @@ def corpus_record() -> list[Scored]:
     from ..evaluation.record import read_csv
 
     return read_csv(CORPUS_RECORD) if CORPUS_RECORD.is_file() else []
+
+
+def record_numbers(record: Sequence[Scored], lang: Lang) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The record's table for the workbook: numbers, shares formatted as percentages (the
+    skill with its sign), the count as a whole number."""
+    from ..evaluation.record import HEAD, table_values
+
+    head = list(HEAD[lang])
+    table = pd.DataFrame(table_values(record, lang), columns=head)
+    formats = {h: PERCENT for h in head[2:]} | {head[1]: "0", head[8]: "+0%;-0%;0%"}
+    return table, formats
 
 
 def record_table(record: Sequence[Scored], lang: Lang) -> pd.DataFrame:
