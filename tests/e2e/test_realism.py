@@ -157,9 +157,11 @@ def test_the_words_say_what_is_assumed_and_why(nanchuan: xr.Dataset) -> None:
     lines = explain(nanchuan, "en")
     urrbmi = next(line for line in lines if line.startswith("URRBMI fund"))
     assert "income per member grows" in urrbmi and "cost per case" in urrbmi
-    # medical inflation is the input that moves the URRBMI balance most, and lowers it
-    top = drivers(nanchuan.isel(scenario=0), "urrbmi_pool")[0]
-    assert top.path == "care.cost_trend" and top.rho < -0.5
+    # medical inflation is among the two inputs that move the URRBMI balance most (with the
+    # admission level, which Nanchuan's nine figures do not pin down), and lowers it
+    top = drivers(nanchuan.isel(scenario=0), "urrbmi_pool")[:2]
+    trend = next(d for d in top if d.path == "care.cost_trend")
+    assert trend.rho < -0.5
 
 
 SEED_003 = {"assistance_inpatient": 49_560_000.0, "assistance_premiums": 25_190_000.0}
