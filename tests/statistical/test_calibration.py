@@ -143,3 +143,27 @@ def test_an_anchored_level_meets_the_base_year(
         if p.indicator == "expenditure" and p.year < last
     ]
     assert np.mean(earlier) > 0.08, earlier  # the level follows the last year, not the mean
+
+
+def test_an_anchor_on_a_series_the_history_lacks_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))
+    history = _write(
+        tmp_path / "history.csv",
+        "# source: made up for the test\nyear,fund,indicator,value,source\n"
+        + "".join(
+            f"{y},urrbmi_pool,expenditure,{1e8 * (1 + y - 2021):.0f},made up\n"
+            for y in range(2021, 2026)
+        ),
+    )
+    extends = os.path.relpath(TOY, tmp_path)
+    scenario = _write(
+        tmp_path / "fit.yaml",
+        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
+        "calibrate:\n  parameters:\n"
+        "    care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi expenditure}\n",
+    )
+    chosen = plan(scenario, history, None, allow_outside=())
+    said = "\n".join(chosen.warnings)
+    assert "care.cost_level.anchor" in said and "fits no uebmi expenditure in 2021-2025" in said

@@ -77,7 +77,7 @@ class Fit:
     spread: dict[str, float] = field(default_factory=dict)
     # the identified parameters' correlation in the fit, s²·(JᵀJ)⁻¹ scaled to unit diagonal
     correlation: dict[tuple[str, str], float] = field(default_factory=dict)
-    # the parameters re-levelled to the last year's figure (the base year), with that figure
+    # the parameters anchored on a figure of the last year fitted (the base year): that figure
     anchored: dict[str, Point] = field(default_factory=dict)
 
 
@@ -168,14 +168,12 @@ def fit(
     def fun(u: NDArray[np.float64]) -> NDArray[np.float64]:
         return residuals_of(trials.values([to_values(u)])[0]) * weight
 
-    def jac(u: NDArray[np.float64], cols: Sequence[int] | None = None) -> NDArray[np.float64]:
-        """The forward-difference Jacobian (of the columns ``cols``, default all)."""
-        cols = range(len(free)) if cols is None else cols
-        steps = np.where(u + STEP <= 1.0, STEP, -STEP)[list(cols)]
+    def jac(u: NDArray[np.float64]) -> NDArray[np.float64]:
+        steps = np.where(u + STEP <= 1.0, STEP, -STEP)
         shifted = []
-        for j, h in zip(cols, steps, strict=True):
+        for j in range(len(free)):
             v = u.copy()
-            v[j] += h
+            v[j] += steps[j]
             shifted.append(to_values(v))
         base, *moved = trials.values([to_values(u), *shifted])
         r0 = residuals_of(base)
@@ -211,7 +209,7 @@ def fit(
     A = np.linalg.pinv(J, rcond=PINV_RCOND)
     mc = np.sqrt(np.clip(np.diag(A @ sampling @ A.T), 0.0, None))
     correlation = _correlation(J, norms, [p.path for p in free])
-    alone = _marginal(J, norms)
+    standard = _marginal(J, norms)
     sd, unidentified, spreads = {}, [], {}
     for j, p in enumerate(free):
         if norms[j] < IDENTIFIED:
@@ -219,7 +217,7 @@ def fit(
             spreads[p.path] = float("inf")
             unidentified.append(p.path)
         else:
-            spread = np.hypot(s * alone[j], mc[j])
+            spread = np.hypot(s * standard[j], mc[j])
             sd[p.path] = float(min(spread, 1.0 / np.sqrt(12.0)) * span[j])
             spreads[p.path] = float(spread * span[j])
     return Fit(
@@ -271,7 +269,8 @@ def _marginal(J: NDArray[np.float64], norms: NDArray[np.float64]) -> NDArray[np.
     except np.linalg.LinAlgError:
         return out
     diag = np.diag(cov)
-    out[keep] = np.where(np.isfinite(diag) & (diag > 0), np.sqrt(np.abs(diag)), np.inf)
+    good = np.isfinite(diag) & (diag > 0)  # a ridge's rounding may leave it at or below 0
+    out[keep] = np.where(good, np.sqrt(np.where(good, diag, 1.0)), np.inf)
     return out
 
 

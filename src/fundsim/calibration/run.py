@@ -169,6 +169,14 @@ def plan(
     ]
     if note is not None:
         warnings.append(note[1])
+    fitted_series = {(p.fund, p.indicator) for p in fitted}
+    for free in scenario.calibrate.parameters:
+        if free.anchor is not None and free.anchor not in fitted_series:
+            warnings.append(
+                f"{free.file}:{free.line}: calibrate.parameters.{free.path}.anchor: the history "
+                f"fits no {' '.join(free.anchor)} in {first}-{until}, so nothing anchors it "
+                f"(历史数据中没有该序列，锚定不起作用)"
+            )
     return Plan(scenario, path, table, fitted, later, skipped, first, until, warnings)
 
 
