@@ -29,6 +29,18 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def truth_history(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The toy's history simulated from the true levels (the text of history.csv), made
+    once for the tests of this module."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))
+    try:
+        return _history(tmp_path_factory.mktemp("truth")).read_text(encoding="utf-8")
+    finally:
+        mp.undo()
+
+
 def _history(tmp: Path) -> Path:
     extends = os.path.relpath(TOY, tmp)
     truth = _write(
@@ -52,9 +64,11 @@ def _history(tmp: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_calibration_recovers_known_levels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calibration_recovers_known_levels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, truth_history: str
+) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))  # the repository
-    history = _history(tmp_path)
+    history = _write(tmp_path / "history.csv", truth_history)
     extends = os.path.relpath(TOY, tmp_path)
     scenario = _write(
         tmp_path / "fit.yaml",
@@ -107,14 +121,14 @@ def test_a_trial_is_the_same_on_every_backend(monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.slow
 def test_an_anchored_level_meets_the_base_year(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, truth_history: str
 ) -> None:
     """A level anchored on a series meets its figure of the last year fitted (issue 29: the
     forecast carries on from the last actual flow), even when that year broke from the
     trend: spending 15% above the truth in the last year is met within the runs' noise,
     while the earlier years, which the anchored fit cannot meet as well, are left off."""
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))
-    history = _history(tmp_path)
+    history = _write(tmp_path / "history.csv", truth_history)
     rows = history.read_text(encoding="utf-8").splitlines()
     last = max(int(r.split(",")[0]) for r in rows if r[:1].isdigit())
     broken = []
