@@ -72,7 +72,7 @@ def main() -> int:
         args.workers,
         on_step=say,
         reuse=True,
-        overrides=lambda key, calibrated: bands.overrides(sized[key]),
+        overrides=lambda key, calibrated: bands.overrides(sized[key], calibrated),
     )
     scored = [s for r in second for s in r.scored]
     args.work.mkdir(parents=True, exist_ok=True)

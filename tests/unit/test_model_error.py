@@ -51,3 +51,37 @@ def test_the_shipped_template_is_readable_and_sourced() -> None:
     assert "evaluation corpus" in template.source and template.members_sd > 0
     assert all(v >= 0 for v in template.extra.values())
 
+
+def test_a_regions_own_membership_drift_is_widened_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "model_error.yaml"
+    path.write_text(
+        "source: test corpus\nextra_variance: {}\nmembers_sd: 0.012\n", encoding="utf-8"
+    )
+    template = read_template(path)
+    _, drawn = additions({}, {MEMBERS}, template, members_sd=0.005)
+    assert drawn[MEMBERS]["sd"] == pytest.approx(math.hypot(0.005, 0.012), abs=1e-5)
+    assert drawn[MEMBERS]["source"].startswith("the scenario's 0.005 widened by the model error")
+
+
+def test_the_membership_drift_is_the_spread_of_the_insureds_yearly_growth() -> None:
+    """init's draw of population.migration_error: the sd of each scheme's yearly log growth
+    over its last five years to the data year (employees' total before their parts), pooled
+    as the root mean of the variances; none with fewer than three growth rates."""
+    import numpy as np
+
+    from fundsim.scenario.regionplan import members_drift
+
+    employees = {2016: 100.0, 2017: 103.0, 2018: 104.0, 2019: 108.0, 2020: 108.5, 2021: 112.0}
+    residents = {2017: 500.0, 2018: 495.0, 2019: 497.0, 2020: 480.0, 2021: 482.0}
+    rows = [(y, "uebmi", "insured", str(v), "s") for y, v in employees.items()]
+    rows += [(y, "urrbmi_pool", "insured", str(v), "s") for y, v in residents.items()]
+    rows += [(2021, "uebmi", "insured_active", "80", "s")]  # the parts beside the total: unused
+    drift = members_drift(rows, 2021)
+    assert drift is not None and drift["mean"] == 0.0
+    var = [
+        np.var(np.diff(np.log([s[y] for y in sorted(s)][-6:])), ddof=1)
+        for s in (employees, residents)
+    ]
+    assert drift["sd"] == pytest.approx(math.sqrt(np.mean(var)), abs=1e-5)
+    assert "uebmi 2016-2021" in drift["source"] and "urrbmi 2017-2021" in drift["source"]
+    assert members_drift(rows[:3], 2021) is None  # three years: two growth rates

@@ -121,9 +121,11 @@ class Trials:
         runs: int,
         seed: int,
         on_trial: Callable[[int], None] | None = None,
+        held: dict[str, float] | None = None,
     ) -> None:
         self.backend, self.points, self.runs, self.seed = backend, list(points), runs, seed
         self.on_trial = on_trial
+        self.held = dict(held or {})  # drawn inputs held in every trial (a forecast's noise)
         self.cache: dict[tuple[float, ...], NDArray[np.float64]] = {}
 
     def values(self, many: Sequence[dict[str, float]]) -> list[NDArray[np.float64]]:
@@ -132,7 +134,9 @@ class Trials:
         for fixed in many:
             key = tuple(round(v, 12) for v in fixed.values())
             if key not in self.cache:
-                self.cache[key] = run_points(self.backend, self.points, self.runs, self.seed, fixed)
+                self.cache[key] = run_points(
+                    self.backend, self.points, self.runs, self.seed, {**self.held, **fixed}
+                )
                 if self.on_trial:
                     self.on_trial(len(self.cache))
             out.append(self.cache[key])

@@ -43,7 +43,10 @@ def read_template(path: Path = TEMPLATE) -> Template | None:
 
 
 def additions(
-    sigmas: dict[str, float], drawn: set[str], template: Template | None
+    sigmas: dict[str, float],
+    drawn: set[str],
+    template: Template | None,
+    members_sd: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a calibrated scenario adds for the model error: each shock's sigma widened from
     the scenario's own (``sigmas``), as ``parameters`` leaves by path, and the membership
@@ -59,7 +62,14 @@ def additions(
                 "source": f"{own:g} widened by the model error: {template.source}",
             }
     uncertainty: dict[str, Any] = {}
-    if template.members_sd > 0 and MEMBERS not in drawn:
+    if template.members_sd > 0 and members_sd is not None:  # the region's own drift, widened
+        uncertainty[MEMBERS] = {
+            "distribution": "normal",
+            "mean": 0.0,
+            "sd": round(math.hypot(members_sd, template.members_sd), 5),
+            "source": f"the scenario's {members_sd:g} widened by the model error: {template.source}",
+        }
+    elif template.members_sd > 0 and MEMBERS not in drawn:
         uncertainty[MEMBERS] = {
             "distribution": "normal",
             "mean": 0.0,
@@ -67,3 +77,15 @@ def additions(
             "source": template.source,
         }
     return parameters, uncertainty
+
+
+def own_members_sd(uncertainty: dict[str, Any]) -> float | None:
+    """The sd of a scenario's own draw of the membership drift (a normal of mean 0, as init
+    writes it from the history), or None when it draws none or another shape."""
+    from ..scenario.schema import Normal
+
+    drawn = uncertainty.get(MEMBERS)
+    distribution = getattr(drawn, "distribution", None)
+    if isinstance(distribution, Normal) and distribution.mean == 0:
+        return float(distribution.sd)
+    return None

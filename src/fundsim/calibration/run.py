@@ -32,6 +32,7 @@ from ..scenario.schema import Horizon
 from ..source.diagnostics import Collector, InputError, ScenarioError
 from .fit import Fit, Trials, fit, run_points
 from .identify import identify
+from .modelerror import MEMBERS
 from .observe import Point, observable, points
 
 MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
@@ -249,7 +250,10 @@ def calibrate(
             on_trial(done, expected)
 
     try:
-        trials = Trials(backend, chosen.fitted, n_runs, over.monte_carlo.seed, tick)
+        # the members' drift is a forecast's noise (of mean 0), not the history's: the fit's
+        # runs hold it at 0, or its draws over a few runs would bend the fitted levels
+        held = {MEMBERS: 0.0} if MEMBERS in over.uncertainty else {}
+        trials = Trials(backend, chosen.fitted, n_runs, over.monte_carlo.seed, tick, held)
         result = fit(free, chosen.fitted, trials)
         if on_trial:  # the expected count was an estimate: the bar ends at what was done
             on_trial(result.trials, result.trials)
@@ -480,11 +484,13 @@ def scenario_text(chosen: Plan, result: Fit, out: Path, model_error: bool = True
             said = " ".join(known.warnings(lang))
             document["description"][lang] = f"{said} {document['description'][lang]}"[:2000]
     if model_error:
-        from .modelerror import SHOCKS, additions, read_template
+        from .modelerror import SHOCKS, additions, own_members_sd, read_template
 
         start = scenario.horizon.start
         own = {p: float(scenario.tree.value(p, start)) for p in SHOCKS}
-        widened, drawn = additions(own, set(scenario.uncertainty), read_template())
+        widened, drawn = additions(
+            own, set(scenario.uncertainty), read_template(), own_members_sd(scenario.uncertainty)
+        )
         for path, leaf in widened.items():
             merge_leaf(parameters, path, leaf)
         uncertainty |= drawn

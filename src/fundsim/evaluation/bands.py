@@ -93,7 +93,7 @@ def template(error: ModelError, source: str) -> Template:
     return Template(extra, round(math.sqrt(error.members), 5), source)
 
 
-def overrides(error: ModelError) -> dict[str, Any]:
+def overrides(error: ModelError, calibrated: Path | None = None) -> dict[str, Any]:
     """What a forecast changes, as ``calibrate`` changes it (:func:`additions`) from the
     catalogue's shock sigmas: a ``parameters:`` mapping of the widened sigmas, and an
     ``uncertainty:`` entry that draws the membership term (a normal of mean 0)."""
@@ -102,8 +102,14 @@ def overrides(error: ModelError) -> dict[str, Any]:
 
     catalogue = load_catalogue()
     own = {path: float(catalogue[path].default or 0.0) for path in PATHS.values()}
+    members = None
+    if calibrated is not None:  # the region's own membership drift, widened (as calibrate does)
+        from ..calibration.modelerror import own_members_sd
+        from ..scenario.loader import load_scenario
+
+        members = own_members_sd(load_scenario(calibrated).uncertainty)
     widened, drawn = additions(
-        own, set(), template(error, f"evaluation: the model error ({error})")
+        own, set(), template(error, f"evaluation: the model error ({error})"), members
     )
     parameters: dict[str, Any] = {}
     for path, leaf in widened.items():

@@ -8,9 +8,12 @@ the template still stands (:mod:`.initreport`). :mod:`.newregion` writes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..parameters.catalogue import load_catalogue
 from ..source.diagnostics import Collector
@@ -194,6 +197,9 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
         figures.rules or {}, catalogue
     ):
         restated["economy.wage_growth"] = growth[1]
+    drift = members_drift(history, y)
+    if drift is not None:
+        restated["population.migration_error"] = drift
     return Plan(
         read,
         cite,
@@ -209,6 +215,54 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
         defaults_standing(set_by_region),
         restated,
     )
+
+
+DRIFT_YEARS = 5  # the members' yearly growth rates read for their spread, at most
+
+
+def members_drift(
+    history: Sequence[tuple[int, str, str, str, str]], data_year: int
+) -> dict[str, Any] | None:
+    """``population.migration_error``'s draw from the region's own history (issue 29, item 4:
+    membership shocks sized from the history): a normal of mean 0 whose sd is the spread of
+    the insured's yearly growth, each scheme's over its last :data:`DRIFT_YEARS` consecutive
+    years to the data year (the root mean of the schemes' variances); None when no scheme has
+    three growth rates."""
+    counts: dict[str, dict[int, float]] = {}
+    for year, fund, indicator, value, *_ in history:
+        if year > data_year or indicator not in ("insured", "insured_active", "insured_retired"):
+            continue
+        scheme = "urrbmi" if fund == "urrbmi_pool" else fund
+        if scheme not in ("uebmi", "urrbmi"):
+            continue
+        key = f"{scheme} {'whole' if indicator == 'insured' else 'parts'}"
+        by_year = counts.setdefault(key, {})
+        by_year[year] = by_year.get(year, 0.0) + float(value)
+    spreads, said = [], []
+    for key in ("uebmi whole", "uebmi parts", "urrbmi whole"):
+        if key == "uebmi parts" and len(counts.get("uebmi whole", {})) >= 4:
+            continue  # the employees' total where given, else active and retired together
+        series = counts.get(key, {})
+        years = [data_year]
+        while years[-1] - 1 in series and len(years) <= DRIFT_YEARS:
+            years.append(years[-1] - 1)
+        years = sorted(y for y in years if y in series)
+        if len(years) < 4:
+            continue
+        growth = np.diff(np.log([series[y] for y in years]))
+        spreads.append(float(np.var(growth, ddof=1)))
+        said.append(f"{key.split()[0]} {years[0]}-{years[-1]}")
+    if not spreads:
+        return None
+    sd = round(float(np.sqrt(np.mean(spreads))), 5)
+    return {
+        "distribution": "normal",
+        "mean": 0.0,
+        "sd": sd,
+        "source": f"DERIVED (fundsim init): the spread (sd) of the insured's yearly growth in the "
+        f"history ({', '.join(said)}), drawn per run as a drift of the members (issue 29: "
+        "membership shocks sized from the region's own history)",
+    }
 
 
 WAGE_YEARS = 4  # the wage's growth after the data year: its mean over this many years before
@@ -339,4 +393,3 @@ def _given_keys(plan: Plan) -> set[str]:
         else:
             keys.add(head)
     return keys
-
