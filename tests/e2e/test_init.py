@@ -98,7 +98,13 @@ def test_a_planner_makes_calibrates_runs_and_reports_a_new_region(tmp_path: Path
     calibrated = (town / "scenarios" / "calibrated.yaml").read_text(encoding="utf-8")
     assert "calibrated to ../calibration/history.csv 2021-2022" in calibrated
     # the forecast carries the model error the evaluation corpus measured (issue 29)
-    assert "population.migration_error" in calibrated and "cost_shock_sigma" in calibrated
+    from fundsim.calibration.modelerror import read_template
+
+    template = read_template()
+    assert template is not None
+    assert "cost_shock_sigma" in calibrated and "widened by the model error" in calibrated
+    # the members' term where the corpus measured one (the town's two years give no drift)
+    assert ("population.migration_error" in calibrated) == (template.members_sd > 0)
     assert (town / "outputs" / "calibrated" / "report" / "zh" / "report.md").is_file()
 
 

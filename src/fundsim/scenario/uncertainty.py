@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..parameters.catalogue import Catalogue, Entry
 from ..parameters.timeline import Origin
 from ..parameters.tree import ParameterTree
@@ -221,6 +223,18 @@ class Joint:
     factor: Any  # NDArray (n, n)
     origin: Origin
 
+    def __eq__(self, other: object) -> bool:  # the factor is an array: compared as one
+        if not isinstance(other, Joint):
+            return NotImplemented
+        return (
+            self.paths == other.paths
+            and self.origin == other.origin
+            and np.array_equal(self.factor, other.factor)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.paths, self.origin))
+
 
 def read_correlation(
     chain: list[ChainFile], drawn: Mapping[str, Uncertain], problems: Collector
@@ -249,14 +263,16 @@ def read_correlation(
             )
             ok = False
     if len(set(paths)) != len(paths):
-        problems.error(file.name, line, "correlation.paths", "a path is named twice", "name each once")
+        problems.error(
+            file.name, line, "correlation.paths", "a path is named twice", "name each once"
+        )
         ok = False
     n = len(paths)
     matrix = section.matrix
     if len(matrix) != n or any(len(row) != n for row in matrix):
         problems.error(
             file.name,
-            file.source.line_of(("correlation", "matrix")) ,
+            file.source.line_of(("correlation", "matrix")),
             "correlation.matrix",
             f"{len(matrix)} rows for {n} paths: the matrix must be {n} x {n}",
             "one row and one column per path, in the order of paths",
@@ -286,4 +302,6 @@ def read_correlation(
         return None
     if not ok:
         return None
-    return Joint(tuple(paths), factor, Origin("draw", file.name, line, "correlation", section.source or ""))
+    return Joint(
+        tuple(paths), factor, Origin("draw", file.name, line, "correlation", section.source or "")
+    )

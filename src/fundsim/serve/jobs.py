@@ -72,7 +72,7 @@ class Job:
                 "cached": self.cached or 0}  # fmt: skip
 
 
-@dataclass
+@dataclass(eq=False)  # a feed is itself: found in the ring by identity, never by its fields
 class Feed:
     """One batch's runs in the runner: those waiting, and the results as they land."""
 
