@@ -88,3 +88,16 @@ def test_the_membership_drift_is_the_spread_of_the_insureds_yearly_growth() -> N
     assert drift["sd"] == pytest.approx(math.sqrt(np.mean(var)), abs=1e-5)
     assert "uebmi 2016-2021" in drift["source"] and "urrbmi 2017-2021" in drift["source"]
     assert members_drift(rows[:3], 2021) is None  # three years: two growth rates
+
+
+def test_the_employees_parts_count_only_in_years_that_give_both() -> None:
+    from fundsim.scenario.regionplan import members_drift
+
+    rows = [
+        (y, "uebmi", "insured_active", str(100 + 3 * (y - 2017)), "s") for y in range(2017, 2022)
+    ]
+    rows += [(y, "uebmi", "insured_retired", "40", "s") for y in range(2019, 2022)]  # 3 years
+    assert members_drift(rows, 2021) is None  # 2019-2021: two growth rates, not three
+    rows += [(y, "uebmi", "insured_retired", "40", "s") for y in (2017, 2018)]
+    drift = members_drift(rows, 2021)
+    assert drift is not None and "uebmi 2017-2021" in drift["source"]

@@ -229,6 +229,7 @@ def members_drift(
     years to the data year (the root mean of the schemes' variances); None when no scheme has
     three growth rates."""
     counts: dict[str, dict[int, float]] = {}
+    parts: dict[int, int] = {}  # the employees' parts given, by year
     for year, fund, indicator, value, *_ in history:
         if year > data_year or indicator not in ("insured", "insured_active", "insured_retired"):
             continue
@@ -238,6 +239,11 @@ def members_drift(
         key = f"{scheme} {'whole' if indicator == 'insured' else 'parts'}"
         by_year = counts.setdefault(key, {})
         by_year[year] = by_year.get(year, 0.0) + float(value)
+        if key == "uebmi parts":
+            parts[year] = parts.get(year, 0) + 1
+    # active and retired stand for the employees only in the years that give both
+    if "uebmi parts" in counts:
+        counts["uebmi parts"] = {y: v for y, v in counts["uebmi parts"].items() if parts[y] == 2}
     spreads, said = [], []
     for key in ("uebmi whole", "uebmi parts", "urrbmi whole"):
         if key == "uebmi parts" and len(counts.get("uebmi whole", {})) >= 4:
