@@ -41,6 +41,15 @@ def truth_history(tmp_path_factory: pytest.TempPathFactory) -> str:
         mp.undo()
 
 
+def _fit(tmp: Path, calibrate: str) -> Path:
+    """A scenario extending the toy with the ``calibrate:`` section's lines ``calibrate``."""
+    extends = os.path.relpath(TOY, tmp)
+    return _write(
+        tmp / "fit.yaml",
+        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\ncalibrate:\n{calibrate}",
+    )
+
+
 def _history(tmp: Path) -> Path:
     extends = os.path.relpath(TOY, tmp)
     truth = _write(
@@ -69,11 +78,9 @@ def test_calibration_recovers_known_levels(
 ) -> None:
     monkeypatch.setenv("FUNDSIM_ALLOW_OUTSIDE", str(TOY.parents[3]))  # the repository
     history = _write(tmp_path / "history.csv", truth_history)
-    extends = os.path.relpath(TOY, tmp_path)
-    scenario = _write(
-        tmp_path / "fit.yaml",
-        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
-        "calibrate:\n  runs: 12\n  parameters:\n"
+    scenario = _fit(
+        tmp_path,
+        "  runs: 12\n  parameters:\n"
         "    care.admission_level: {low: 0.6, high: 1.6}\n"
         "    care.cost_level: {low: 0.6, high: 1.6}\n",
     )
@@ -138,11 +145,9 @@ def test_an_anchored_level_meets_the_base_year(
             cells[3] = f"{float(cells[3]) * 1.15:.2f}"
         broken.append(",".join(cells))
     _write(history, "\n".join(broken) + "\n")
-    extends = os.path.relpath(TOY, tmp_path)
-    scenario = _write(
-        tmp_path / "fit.yaml",
-        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
-        "calibrate:\n  runs: 8\n  parameters:\n"
+    scenario = _fit(
+        tmp_path,
+        "  runs: 8\n  parameters:\n"
         "    care.cost_level: {low: 0.6, high: 1.6, anchor: urrbmi_pool expenditure}\n",
     )
     chosen = plan(scenario, history, None, allow_outside=())
@@ -171,12 +176,9 @@ def test_an_anchor_on_a_series_the_history_lacks_is_said(
             for y in range(2021, 2026)
         ),
     )
-    extends = os.path.relpath(TOY, tmp_path)
-    scenario = _write(
-        tmp_path / "fit.yaml",
-        f"extends: {extends}\nname: fit\ntitle: {{zh: 拟合, en: fit}}\n"
-        "calibrate:\n  parameters:\n"
-        "    care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi expenditure}\n",
+    scenario = _fit(
+        tmp_path,
+        "  parameters:\n    care.cost_level: {low: 0.6, high: 1.6, anchor: uebmi expenditure}\n",
     )
     chosen = plan(scenario, history, None, allow_outside=())
     said = "\n".join(chosen.warnings)

@@ -128,18 +128,7 @@ def origins(region: CorpusRegion, horizons: int = HORIZONS) -> list[int]:
     """The years a forecast can start from: the stocks of their end known, at least
     :data:`MIN_BEFORE` years of history before them, and a scored figure after them within
     ``horizons`` years."""
-    years = sorted({p.year for p in region.history})
-    if not years:
-        return []
-    out = []
-    for year in years:
-        before = {p.year for p in region.history if p.year < year and p.indicator in MONEY}
-        later = [
-            p for p in region.history if year < p.year <= year + horizons and p.indicator in SCORED
-        ]
-        if len(before) >= MIN_BEFORE and later and stocks(region, year) is not None:
-            out.append(year)
-    return out
+    return [y for y in sorted({p.year for p in region.history}) if not lacking(region, y, horizons)]
 
 
 def lacking(region: CorpusRegion, year: int, horizons: int = HORIZONS) -> list[tuple[str, str]]:
