@@ -74,3 +74,29 @@ def test_monte_carlo_mean_matches_closed_form(tick_days: float | None) -> None:
     )
     # the test has power: a 5% error in the cost level would be caught
     assert 3 * se + tail * N / 2 < 0.05 * expected
+
+
+def test_a_known_year_of_low_use_scales_its_admissions(tmp_path: Path) -> None:
+    """care.utilisation (an epidemic year, issue 29) multiplies that year's admissions and no
+    other's: with the toy's fixed N members and Poisson rate λ, the year's admissions over the
+    runs are Poisson of mean runs·N·λ·u (the test: within 4 standard deviations, u = 0.6 in
+    2023 and 1 before and after)."""
+    child = tmp_path / "epidemic.yaml"
+    child.write_text(
+        f"extends: {TOY}\nname: epidemic\ntitle: {{zh: 疫情年, en: epidemic year}}\n"
+        "parameters:\n  care:\n    utilisation:\n"
+        "      values: {2021-01-01: 1.0, 2023-01-01: 0.6, 2024-01-01: 1.0}\n"
+        "      source: synthetic test values\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(child, allow_outside=[TOY.parents[3]])
+    runs = 6
+    by_year = sum(
+        simulate(scenario, run=run, seed=11).admissions.sum("scheme").values.ravel()
+        for run in range(runs)
+    )
+    for year, count in zip(range(2021, 2026), by_year, strict=True):
+        expected = runs * N * RATE * (0.6 if year == 2023 else 1.0)
+        assert abs(count - expected) <= 4 * math.sqrt(expected), (year, count, expected)
+    # power: a year left at 1 would be 25 standard deviations off
+    assert runs * N * RATE * 0.4 > 10 * math.sqrt(runs * N * RATE)

@@ -83,6 +83,8 @@ def policy_years(m: FundModel) -> Process:
         (m.shock, m.cost_shock, m.wage_shock), m.shock_state = next_shocks(
             s, eps, m.shock_state, first=y == 0
         )
+        # a known year of unusual use (an epidemic year, care.utilisation) on top of the noise
+        m.shock *= float(s["care.utilisation"])
         inflation = (
             (1 + float(s["care.cost_trend"])) ** ((start + m.since) / DAYS_PER_YEAR)
             * float(s["care.cost_level"])
