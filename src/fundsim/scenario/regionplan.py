@@ -18,7 +18,15 @@ import numpy as np
 from ..parameters.catalogue import load_catalogue
 from ..source.diagnostics import Collector
 from .figures import Figures, Read
-from .filling import Assumption, Stocks, fill_stocks, history_rows, wage_values
+from .filling import (
+    WAGE_FILE,
+    Assumption,
+    Stocks,
+    fill_stocks,
+    history_rows,
+    national_wages,
+    wage_values,
+)
 from .initreport import Defaults, defaults_standing, leaves_set, report_text, template_values
 from .localpolicy import DOZEN
 from .policymap import PolicyTree, policy_parameters
@@ -272,7 +280,31 @@ def members_drift(
 
 
 WAGE_YEARS = 4  # the wage's growth after the data year: its mean over this many years before
-WAGE_SPREAD = 0.03  # ASSUMPTION: the wage's growth may be this much lower or higher
+WAGE_SPREAD = 0.03  # ASSUMPTION: the wage's growth may be at least this much lower or higher
+
+
+def wage_spread(data_year: int) -> tuple[float, str]:
+    """How far the wage's growth may lie from its recent mean: the widest gap between a year's
+    national wage growth and its mean growth of the :data:`WAGE_YEARS` years before, over the
+    national series up to the data year (nothing later), and at least :data:`WAGE_SPREAD`;
+    with the sentence that says so. (issue 29: ±3% left out 2024's +2.8% against a mean of
+    7.5%.)"""
+    wages = {y: w for y, w in national_wages().items() if y <= data_year}
+    gaps = {
+        y: wages[y] / wages[y - 1] - (wages[y - 1] / wages[y - 1 - WAGE_YEARS]) ** (1 / WAGE_YEARS)
+        for y in wages
+        if y - 1 - WAGE_YEARS in wages
+    }
+    if not gaps:
+        return WAGE_SPREAD, f"±{WAGE_SPREAD:.0%} (ASSUMPTION)"
+    worst = max(gaps, key=lambda y: abs(gaps[y]))
+    spread = max(WAGE_SPREAD, round(abs(gaps[worst]), 3))
+    said = (
+        f"±{spread:.1%}: the widest gap between a year's national wage growth and its mean "
+        f"growth of the {WAGE_YEARS} years before, {min(gaps)}-{max(gaps)}, was {worst}'s "
+        f"{gaps[worst]:+.1%} ({WAGE_FILE}); at least ±{WAGE_SPREAD:.0%} (ASSUMPTION)"
+    )
+    return spread, said
 
 
 def wage_growth(
@@ -294,13 +326,13 @@ def wage_growth(
         "source": f"DERIVED (fundsim init): {where} ({wage['source'].split(';')[0]}), held on "
         "after the data year",
     }
+    width, said = wage_spread(data_year)
     spread = {
         "distribution": "triangular",
-        "low": round(g - WAGE_SPREAD, 4),
+        "low": round(g - width, 4),
         "mode": g,
-        "high": round(g + WAGE_SPREAD, 4),
-        "source": f"{where}, ±{WAGE_SPREAD:.0%} (ASSUMPTION: the range of national yearly wage "
-        "growth 2019-2024 about the mean of the years before each, data/national_average_wage.csv)",
+        "high": round(g + width, 4),
+        "source": f"{where}, {said}",
     }
     return value, spread
 
