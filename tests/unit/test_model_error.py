@@ -101,3 +101,35 @@ def test_the_employees_parts_count_only_in_years_that_give_both() -> None:
     rows += [(y, "uebmi", "insured_retired", "40", "s") for y in (2017, 2018)]
     drift = members_drift(rows, 2021)
     assert drift is not None and "uebmi 2017-2021" in drift["source"]
+
+
+def test_the_cost_shock_is_the_spread_of_the_spendings_yearly_growth() -> None:
+    """init's care.cost_shock_sigma: the sd of each scheme's spending's yearly log growth over
+    its last five years, pooled as the root mean of the variances, over √2 (a yearly level
+    multiplier moves the growth by √2 of its sigma), never below the catalogue's; the basic
+    total where no scheme gives four years running; none with fewer."""
+    import numpy as np
+
+    from fundsim.scenario.regionplan import spending_shock
+
+    employees = {2016: 100.0, 2017: 112.0, 2018: 115.0, 2019: 131.0, 2020: 129.0, 2021: 140.0}
+    residents = {2018: 300.0, 2019: 330.0, 2020: 320.0, 2021: 360.0}
+    rows = [(y, "uebmi", "expenditure", str(v), "s") for y, v in employees.items()]
+    rows += [(y, "urrbmi_pool", "expenditure", str(v), "s") for y, v in residents.items()]
+    rows += [(y, "total", "expenditure", str(v * 9), "s") for y, v in employees.items()]
+    shock = spending_shock(rows, 2021, 0.015)
+    assert shock is not None
+    var = [np.var(np.diff(np.log(list(s.values()))), ddof=1) for s in (employees, residents)]
+    assert shock["value"] == pytest.approx(math.sqrt(np.mean(var) / 2), abs=1e-4)
+    assert "uebmi 2016-2021" in shock["source"] and "urrbmi_pool 2018-2021" in shock["source"]
+    # the schemes with gaps: the basic total's
+    gappy = [r for r in rows if r[1] != "uebmi" or r[0] in (2016, 2018, 2021)]
+    gappy = [r for r in gappy if r[1] != "urrbmi_pool" or r[0] != 2019]
+    shock = spending_shock(gappy, 2021, 0.015)
+    assert shock is not None and "total 2016-2021" in shock["source"]
+    # a steady history: the catalogue's floor; three years: none
+    steady = [
+        (y, "uebmi", "expenditure", str(100 * 1.05 ** (y - 2016)), "s") for y in range(2016, 2022)
+    ]
+    assert spending_shock(steady, 2021, 0.015)["value"] == 0.015  # type: ignore[index]
+    assert spending_shock(rows[:3], 2021, 0.015) is None

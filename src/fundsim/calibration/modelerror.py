@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "model_error.yaml"
-SHOCKS = ("care.cost_shock_sigma", "economy.wage_shock_sigma")
+COST_SHOCK = "care.cost_shock_sigma"
+SHOCKS = (COST_SHOCK, "economy.wage_shock_sigma")
 MEMBERS = "population.migration_error"
 
 

@@ -23,6 +23,7 @@ import yaml
 from numpy.typing import NDArray
 
 from ..ensemble.backends import make_backend
+from ..parameters.catalogue import load_catalogue
 from ..places import YAML_MARK, Output, OutputError, check_output, is_fundsim_yaml
 from ..scenario.loader import Scenario, load_scenario
 from ..scenario.paths import Roots, display_path
@@ -32,7 +33,7 @@ from ..scenario.schema import Horizon
 from ..source.diagnostics import Collector, InputError, ScenarioError
 from .fit import Fit, Trials, fit, run_points
 from .identify import identify
-from .modelerror import MEMBERS
+from .modelerror import COST_SHOCK, MEMBERS
 from .observe import Point, observable, points
 
 MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
@@ -253,6 +254,11 @@ def calibrate(
         # the members' drift is a forecast's noise (of mean 0), not the history's: the fit's
         # runs hold it at 0, or its draws over a few runs would bend the fitted levels
         held = {MEMBERS: 0.0} if MEMBERS in over.uncertainty else {}
+        # so is a cost shock wider than the catalogue's (init sizes it from the history's
+        # spread): the trials draw the catalogue's, the forecast the region's
+        standard = float(load_catalogue()[COST_SHOCK].default or 0.0)
+        if float(over.tree.at(over.horizon.start)[COST_SHOCK]) > standard:
+            held[COST_SHOCK] = standard
         trials = Trials(backend, chosen.fitted, n_runs, over.monte_carlo.seed, tick, held)
         result = fit(free, chosen.fitted, trials)
         if on_trial:  # the expected count was an estimate: the bar ends at what was done

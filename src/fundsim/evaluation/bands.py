@@ -103,11 +103,14 @@ def overrides(error: ModelError, calibrated: Path | None = None) -> dict[str, An
     catalogue = load_catalogue()
     own = {path: float(catalogue[path].default or 0.0) for path in PATHS.values()}
     members = None
-    if calibrated is not None:  # the region's own membership drift, widened (as calibrate does)
+    if calibrated is not None:  # the region's own shocks and drift, widened (as calibrate does)
         from ..calibration.modelerror import own_members_sd
         from ..scenario.loader import load_scenario
 
-        members = own_members_sd(load_scenario(calibrated).uncertainty)
+        scenario = load_scenario(calibrated)
+        start = scenario.tree.at(scenario.horizon.start)
+        own = {path: float(start[path]) for path in PATHS.values()}
+        members = own_members_sd(scenario.uncertainty)
     widened, drawn = additions(
         own, set(), template(error, f"evaluation: the model error ({error})"), members
     )

@@ -187,6 +187,9 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
             "simulates everyone)"
         )
         merge_tree(parameters, {"population": {"sample": {"value": share, "source": source}}})
+    shock = spending_shock(history, y, float(catalogue["care.cost_shock_sigma"].default or 0.0))
+    if shock is not None:
+        merge_tree(parameters, {"care": {"cost_shock_sigma": shock}})
     if figures.rules:
         merge_tree(parameters, figures.rules)
     set_by_region = set(leaves_set(parameters, catalogue))
@@ -276,6 +279,52 @@ def members_drift(
         "source": f"DERIVED (fundsim init): the spread (sd) of the insured's yearly growth in the "
         f"history ({', '.join(said)}), drawn per run as a drift of the members (issue 29: "
         "membership shocks sized from the region's own history)",
+    }
+
+
+def spending_shock(
+    history: Sequence[tuple[int, str, str, str, str]], data_year: int, floor: float
+) -> dict[str, Any] | None:
+    """``care.cost_shock_sigma`` from the region's own history (issue 29, item 4: yearly shocks
+    sized from the history): the spread (sd) of each scheme's spending's yearly log growth over
+    its last :data:`DRIFT_YEARS` consecutive years to its last year (the root mean of the
+    schemes' variances; the basic total where neither scheme gives four years running), divided by √2 — the
+    shock is a yearly multiplier of the level, whose growth from year to year it moves by √2
+    of its sigma — and never below the catalogue's ``floor``. None when no series has three
+    growth rates."""
+    series: dict[str, dict[int, float]] = {}
+    for year, fund, indicator, value, *_ in history:
+        if (
+            year <= data_year
+            and indicator == "expenditure"
+            and fund in ("uebmi", "urrbmi_pool", "total")
+        ):
+            series.setdefault(fund, {})[year] = float(value)
+
+    def spread(key: str) -> tuple[float, str] | None:
+        by_year = series.get(key, {})
+        years = [max(by_year, default=0)]
+        while years[-1] - 1 in by_year and len(years) <= DRIFT_YEARS:
+            years.append(years[-1] - 1)
+        years = sorted(years)
+        if len(years) < 4 or min(by_year[y] for y in years) <= 0:
+            return None
+        growth = np.diff(np.log([by_year[y] for y in years]))
+        return float(np.var(growth, ddof=1)), f"{key} {years[0]}-{years[-1]}"
+
+    # each scheme's where it gives four years running, else the basic total's
+    found = [s for s in (spread("uebmi"), spread("urrbmi_pool")) if s] or [
+        s for s in (spread("total"),) if s
+    ]
+    if not found:
+        return None
+    spreads, said = [v for v, _ in found], [w for _, w in found]
+    sigma = round(max(floor, float(np.sqrt(np.mean(spreads)) / np.sqrt(2))), 4)
+    return {
+        "value": sigma,
+        "source": f"DERIVED (fundsim init): the spread (sd) of the spending's yearly growth in the "
+        f"history ({', '.join(said)}) over √2, at least the catalogue's {floor:g} (issue 29: "
+        "yearly shocks sized from the region's own history)",
     }
 
 
