@@ -133,3 +133,34 @@ def test_the_cost_shock_is_the_spread_of_the_spendings_yearly_growth() -> None:
     ]
     assert spending_shock(steady, 2021, 0.015)["value"] == 0.015  # type: ignore[index]
     assert spending_shock(rows[:3], 2021, 0.015) is None
+
+
+def test_init_md_says_the_spreads_sized_from_the_history(tmp_path: Path) -> None:
+    """A region with five years of history: init.md names the cost shock, the members' drift
+    and the wage range it sized from them, with the values the baseline holds."""
+    import yaml
+
+    from fundsim.evaluation.rolling import CorpusRegion, figures_at
+    from fundsim.scenario.newregion import init_region
+
+    root = Path(__file__).resolve().parents[2]
+    region = CorpusRegion.read(root / "calibration" / "corpus" / "tianjin")
+    figures = tmp_path / "figures.yaml"
+    figures.write_text(
+        yaml.safe_dump(figures_at(region, 2021), allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    init_region(tmp_path / "tj", figures)
+    baseline = yaml.safe_load(
+        (tmp_path / "tj" / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+    )
+    sigma = baseline["parameters"]["care"]["cost_shock_sigma"]["value"]
+    drift = baseline["uncertainty"]["population.migration_error"]["sd"]
+    line = next(
+        x
+        for x in (tmp_path / "tj" / "init.md").read_text(encoding="utf-8").splitlines()
+        if x.startswith("- uncertainty sized from the history")
+    )
+    assert f"care.cost_shock_sigma {sigma:.1%}" in line and sigma > 0.015
+    assert f"population.migration_error sd {drift:.2%}" in line
+    assert "wage growth 工资增长率" in line

@@ -446,6 +446,11 @@ def report(plan: Plan, figures_name: str) -> str:
             else ""
         ),
     ]
+    spread = _spreads(plan)
+    if spread:
+        given.append(
+            "uncertainty sized from the history 由历史数据确定的波动: " + "; ".join(spread)
+        )
     dozen = {}
     for figure in DOZEN:
         if figure.key in _given_keys(plan):
@@ -468,6 +473,29 @@ def report(plan: Plan, figures_name: str) -> str:
         defaults=plan.defaults,
         set_by_region=plan.set_by_region,
     )
+
+
+def _spreads(plan: Plan) -> list[str]:
+    """The spreads init sized from the region's own history, as init.md says them."""
+    out = []
+    shock = plan.parameters.get("care", {}).get("cost_shock_sigma")
+    if isinstance(shock, dict) and str(shock.get("source", "")).startswith("DERIVED"):
+        out.append(
+            f"yearly cost shock 次均费用年度波动 care.cost_shock_sigma {shock['value']:.1%} "
+            "(spending growth's sd ÷ √2 支出增长率标准差÷√2)"
+        )
+    drift = plan.uncertainty.get("population.migration_error")
+    if drift:
+        out.append(
+            f"members' drift 参保人数漂移 population.migration_error sd {drift['sd']:.2%} a year "
+            "(insured growth's sd 参保人数增长率标准差)"
+        )
+    wage = plan.uncertainty.get("economy.wage_growth")
+    if wage and "mode" in wage:
+        out.append(
+            f"wage growth 工资增长率 {wage['mode']:.1%} (range 范围 {wage['low']:.1%}-{wage['high']:.1%})"
+        )
+    return out
 
 
 def _given_keys(plan: Plan) -> set[str]:
