@@ -228,7 +228,23 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
     )
 
 
-DRIFT_YEARS = 5  # the members' yearly growth rates read for their spread, at most
+DRIFT_YEARS = 5  # the yearly growth rates read for a series' spread, at most
+
+
+def growth_variance(by_year: dict[int, float], last: int) -> tuple[float, str] | None:
+    """The variance (ddof 1) of a series' yearly log growth over its consecutive years ending
+    at ``last`` (at most :data:`DRIFT_YEARS` growth rates), and those years as said
+    (``2017-2021``); None with fewer than three growth rates or a value not above 0."""
+    if last not in by_year:
+        return None
+    years = [last]
+    while years[-1] - 1 in by_year and len(years) <= DRIFT_YEARS:
+        years.append(years[-1] - 1)
+    years.sort()
+    if len(years) < 4 or min(by_year[y] for y in years) <= 0:
+        return None
+    growth = np.diff(np.log([by_year[y] for y in years]))
+    return float(np.var(growth, ddof=1)), f"{years[0]}-{years[-1]}"
 
 
 def members_drift(
@@ -236,9 +252,9 @@ def members_drift(
 ) -> dict[str, Any] | None:
     """``population.migration_error``'s draw from the region's own history (issue 29, item 4:
     membership shocks sized from the history): a normal of mean 0 whose sd is the spread of
-    the insured's yearly growth, each scheme's over its last :data:`DRIFT_YEARS` consecutive
-    years to the data year (the root mean of the schemes' variances); None when no scheme has
-    three growth rates."""
+    the insured's yearly growth, each scheme's over its last consecutive years to the data
+    year (:func:`growth_variance`; the root mean of the schemes' variances); None when no
+    scheme has three growth rates."""
     counts: dict[str, dict[int, float]] = {}
     parts: dict[int, int] = {}  # the employees' parts given, by year
     for year, fund, indicator, value, *_ in history:
@@ -259,16 +275,10 @@ def members_drift(
     for key in ("uebmi whole", "uebmi parts", "urrbmi whole"):
         if key == "uebmi parts" and len(counts.get("uebmi whole", {})) >= 4:
             continue  # the employees' total where given, else active and retired together
-        series = counts.get(key, {})
-        years = [data_year]
-        while years[-1] - 1 in series and len(years) <= DRIFT_YEARS:
-            years.append(years[-1] - 1)
-        years = sorted(y for y in years if y in series)
-        if len(years) < 4:
-            continue
-        growth = np.diff(np.log([series[y] for y in years]))
-        spreads.append(float(np.var(growth, ddof=1)))
-        said.append(f"{key.split()[0]} {years[0]}-{years[-1]}")
+        found = growth_variance(counts.get(key, {}), data_year)
+        if found is not None:
+            spreads.append(found[0])
+            said.append(f"{key.split()[0]} {found[1]}")
     if not spreads:
         return None
     sd = round(float(np.sqrt(np.mean(spreads))), 5)
@@ -287,11 +297,11 @@ def spending_shock(
 ) -> dict[str, Any] | None:
     """``care.cost_shock_sigma`` from the region's own history (issue 29, item 4: yearly shocks
     sized from the history): the spread (sd) of each scheme's spending's yearly log growth over
-    its last :data:`DRIFT_YEARS` consecutive years to its last year (the root mean of the
-    schemes' variances; the basic total where neither scheme gives four years running), divided by √2 — the
-    shock is a yearly multiplier of the level, whose growth from year to year it moves by √2
-    of its sigma — and never below the catalogue's ``floor``. None when no series has three
-    growth rates."""
+    its last consecutive years to its last year (:func:`growth_variance`; the root mean of the
+    schemes' variances; the basic total where neither scheme gives four years running),
+    divided by √2 — the shock is a yearly multiplier of the level, whose growth from year to
+    year it moves by √2 of its sigma — and never below the catalogue's ``floor``. None when no
+    series has three growth rates."""
     series: dict[str, dict[int, float]] = {}
     for year, fund, indicator, value, *_ in history:
         if (
@@ -303,14 +313,8 @@ def spending_shock(
 
     def spread(key: str) -> tuple[float, str] | None:
         by_year = series.get(key, {})
-        years = [max(by_year, default=0)]
-        while years[-1] - 1 in by_year and len(years) <= DRIFT_YEARS:
-            years.append(years[-1] - 1)
-        years = sorted(years)
-        if len(years) < 4 or min(by_year[y] for y in years) <= 0:
-            return None
-        growth = np.diff(np.log([by_year[y] for y in years]))
-        return float(np.var(growth, ddof=1)), f"{key} {years[0]}-{years[-1]}"
+        found = growth_variance(by_year, max(by_year, default=0))
+        return None if found is None else (found[0], f"{key} {found[1]}")
 
     # each scheme's where it gives four years running, else the basic total's
     found = [s for s in (spread("uebmi"), spread("urrbmi_pool")) if s] or [
