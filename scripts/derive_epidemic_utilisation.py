@@ -44,7 +44,7 @@ def main() -> None:
         "# National inpatient use in China's epidemic years against its ordinary path (issue 29), written by scripts/derive_epidemic_utilisation.py.",
         "# factor = inpatient spending per insured of UEBMI and URRBMI together ÷ 2019's × (1.02 × 1.035)^(year − 2019): the template's admission and cost trends (DERIVED).",
         '# Series: NHSA 医保数智库 "2012-2025年医保待遇享受相关数据" (https://www.nhsa.gov.cn/art/2026/7/13/art_257_21405.html), data/nhsa_inpatient_series_2012_2022.csv.',
-        "# A scenario may state care.utilisation from it for its epidemic years (ASSUMPTION: the region's epidemic years are the nation's); fundsim init does not (docs/design-changes.md, issue 29).",
+        "# A scenario may state care.utilisation from it for its epidemic years (ASSUMPTION: the region's epidemic years are the nation's); fundsim init writes it for a region built from a year's figures, the years up to that year only (src/fundsim/templates/ holds a copy; docs/design-changes.md, issue 29).",
         '# measures_at_year_end: the control measures still in force on 31 December (they ended on 2022-12-07, 国务院联防联控机制综合组 "新十条", 新华社北京12月7日电, repost https://www.boyouti.com/f/280189.html; 环球网 2022-12-07 https://cj.sina.com.cn/articles/view/1686546714/6486a91a02001swmk); what a forecast from a year\'s end could know.',
         "year,factor,measures_at_year_end,spending_per_insured_CNY,source",
     ]

@@ -497,7 +497,8 @@ def test_todays_example_builds_the_region_main_built(
     issue 29: the wage goes on at its mean growth of the four years up to the data year (with
     its range), and the calibration fits the residents' cost level, the cost trend and the
     level of the flow into employment (no longer the under-25s' rate alone), and a region of
-    more than 300,000 insured is simulated as a weighted sample of that many; init.md is new."""
+    more than 300,000 insured is simulated as a weighted sample of that many, and the nation's
+    epidemic years up to the data year are written (ordinary use from 2023); init.md is new."""
     from fundsim.cli.history import EXAMPLE
 
     (tmp_path / "ex-figures.yaml").write_bytes((MAIN / "example-figures.yaml").read_bytes())
@@ -528,6 +529,15 @@ def test_todays_example_builds_the_region_main_built(
         "+       source: 'fundsim init: a weighted sample of about 300,000 of the region''s 2,410,000 insured, so",
         "+         that calibrate and run take minutes (ASSUMPTION: the sampling error it adds is part of the runs''",
         "+         spread; rules.population.sample: 1 simulates everyone)'",
+        "+   care:",
+        "+     utilisation:",
+        "+       values:",
+        "+         '2020-01-01': 0.897",
+        "+         '2021-01-01': 0.927",
+        "+         '2022-01-01': 0.94",
+        "+         '2023-01-01': 1.0",
+        "+       source: 'DERIVED (fundsim init): the nation''s epidemic years 2020-2022 (data/national_epidemic_utilisation.csv,",
+        "+         years up to the data year 2023 only; ASSUMPTION: the region''s epidemic years are the nation''s)'",
         '+ uncertainty:',
         '+   economy.wage_growth:',
         '+     distribution: triangular',
@@ -578,7 +588,7 @@ def test_todays_example_builds_the_region_main_built(
 
 def test_the_national_series_shipped_are_the_data_folders() -> None:
     for name in ("national_uebmi_active_retired.csv", "national_uebmi_balances.csv",
-                 "national_average_wage.csv"):  # fmt: skip
+                 "national_average_wage.csv", "national_epidemic_utilisation.csv"):  # fmt: skip
         shipped = ROOT / "src" / "fundsim" / "templates" / name
         assert shipped.read_bytes() == (ROOT / "data" / name).read_bytes(), name
         for row in rows(shipped):

@@ -55,3 +55,29 @@ def test_a_scenario_states_its_epidemic_years(tmp_path: Path) -> None:
         assert at["care.utilisation"] == float(r["factor"])
     assert scenario.tree.at(dt.date(2019, 7, 1))["care.utilisation"] == 1.0
     assert scenario.tree.at(dt.date(2024, 7, 1))["care.utilisation"] == 1.0
+
+
+def test_init_writes_the_epidemic_years_known_at_the_data_year() -> None:
+    """A region built from a year's figures reads the epidemic years up to that year only;
+    the forecast returns to ordinary use once the measures had ended by the data year's end,
+    and holds the data year's factor while they were in force."""
+    from fundsim.scenario.regionplan import epidemic_utilisation
+
+    factor = {int(r["year"]): float(r["factor"]) for r in rows()}
+    in_force = {int(r["year"]): r["measures_at_year_end"] == "yes" for r in rows()}
+    first_epidemic = min(factor)
+    assert epidemic_utilisation(first_epidemic - 5, first_epidemic - 1) is None
+    for data_year in range(first_epidemic, max(factor) + 3):
+        values = epidemic_utilisation(data_year - 4, data_year)
+        assert values is not None
+        dated = {int(d[:4]): v for d, v in values["values"].items()}
+        assert all(year <= data_year + 1 for year in dated)  # nothing after the data year's
+        for year in range(first_epidemic, min(data_year, max(factor)) + 1):
+            assert dated[year] == factor[year]
+        last = min(data_year, max(factor))
+        if last == data_year and in_force[last]:
+            assert max(dated) == last and "held" in values["source"]  # its factor goes on
+        else:
+            assert dated[last + 1] == 1.0  # ordinary use after the last epidemic year
+        if data_year - 4 < first_epidemic:
+            assert dated[data_year - 4] == 1.0  # ordinary before the first

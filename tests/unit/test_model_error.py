@@ -164,3 +164,13 @@ def test_init_md_says_the_spreads_sized_from_the_history(tmp_path: Path) -> None
     assert f"care.cost_shock_sigma {sigma:.1%}" in line and sigma > 0.015
     assert f"population.migration_error sd {drift:.2%}" in line
     assert "wage growth 工资增长率" in line
+    # the epidemic years known at the end of 2021, as the baseline holds them: 2021's held
+    epidemic = baseline["parameters"]["care"]["utilisation"]
+    line = next(
+        x
+        for x in (tmp_path / "tj" / "init.md").read_text(encoding="utf-8").splitlines()
+        if x.startswith("- epidemic years 疫情年份")
+    )
+    for date, value in epidemic["values"].items():
+        assert f"{str(date)[:4]} {value:g}" in line
+    assert max(str(d)[:4] for d in epidemic["values"]) == "2021" and "(held 延续)" in line

@@ -102,13 +102,21 @@ def test_month_end_personal_spending_never_exceeds_what_the_accounts_hold(
     snapshot: dict[str, Any],
 ) -> None:
     s = dict(snapshot, **{"contributions.uebmi.account_reform": False})
-    # a need far above income: the accounts pay what they hold (opening + the month's income)
+
+    def month_income(postings: list[Posting]) -> float:
+        got = amounts(postings)
+        return sum(
+            v for (a, f), v in got.items() if a == "uebmi_personal" and f != "personal_spend"
+        )
+
+    # a need far above income on accounts overdrawn by half the month's income: the members
+    # would spend (nearly) all their credits, the accounts pay what they hold
+    income = month_income(month_end(s, a_month(), balances(), 1e9, (0.0, 0.0), 0.0)[0])
     postings, need, _ = month_end(
-        s, a_month(), balances(uebmi_personal=500.0), 1e9, (0.0, 0.0), 0.0
+        s, a_month(), balances(uebmi_personal=-income / 2), 1e9, (0.0, 0.0), 0.0
     )
-    got = amounts(postings)
-    income = sum(v for (a, f), v in got.items() if a == "uebmi_personal" and f != "personal_spend")
-    assert got[("uebmi_personal", "personal_spend")] == pytest.approx(500.0 + income)
+    assert month_income(postings) == pytest.approx(income)
+    assert amounts(postings)[("uebmi_personal", "personal_spend")] == pytest.approx(income / 2)
     assert need == 1e9  # the need per member is kept once set
 
 

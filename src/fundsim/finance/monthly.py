@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..codes import ACTIVE, INTEREST_ACCOUNTS, POOL_OF_SCHEME, POOLS, RETIRED, SCHEMES, URRBMI
+from .accounts import capped_mean, need_for_share
 from .books import Balances, Posting, Postings, transfer
 from .critical_illness import settle_contract
 
@@ -80,22 +81,33 @@ def month_end(
     credit = members[RETIRED] * float(s[f"{u}.{per_retiree}"])
     add(transfer("uebmi_pool", "retiree_credit_out", "uebmi_personal", "retiree_credit_in", credit))
 
-    # the accounts pay what their members need (outpatient, pharmacy, family use), less the
-    # general outpatient care the pool pays after the reform, as far as they hold money: the
-    # need per member is the share of income spent in the first month (gross of the pool's
-    # part), growing with medical costs
+    # the accounts pay what their members need (outpatient, pharmacy, family use), each as
+    # far as the year's credit goes (finance/accounts.py), and no more than the accounts hold:
+    # the members' mean need is fixed in the first month by the share of the credits spent
+    # before the reform, then grows with medical costs. The pool's general outpatient care
+    # after the reform leaves it whole: the reform let the accounts pay the members' own
+    # share of their care and their families' (国办发〔2021〕14号)
     general = month.outpatient_per_member[0]
     personal_income = to_personal + employee + credit
     uebmi_members = members[ACTIVE] + members[RETIRED]
-    pooled = 0.0
-    if reformed:
-        pooled = (general[ACTIVE] * members[ACTIVE] + general[RETIRED] * members[RETIRED]) / 12
-    if account_need is None and uebmi_members > 0:
-        spent = personal_income * float(s["finance.personal_account_spend"])
-        account_need = (spent + pooled) * 12 / uebmi_members / month.inflation
-    need = (account_need or 0.0) * month.inflation * uebmi_members / 12 - pooled
+    sigma = float(s["finance.personal_account_need_sigma"])
+    spend = 0.0
+    if uebmi_members > 0:
+        if account_need is None:
+            before = (
+                employer * float(s[f"{u}.employer_to_personal"])
+                + employee
+                + members[RETIRED] * float(s[f"{u}.retiree_credit_before_reform"])
+            )
+            share = float(s["finance.personal_account_spend"])
+            account_need = need_for_share(share, before * 12 / uebmi_members, sigma)
+            account_need /= month.inflation
+        use = capped_mean(
+            account_need * month.inflation, sigma, personal_income * 12 / uebmi_members
+        )
+        spend = use * uebmi_members / 12
     held = max(running.yuan("uebmi_personal"), 0.0)
-    add([Posting("uebmi_personal", "personal_spend", min(max(need, 0.0), held))])
+    add([Posting("uebmi_personal", "personal_spend", min(spend, held))])
 
     # outpatient benefits, paid monthly in proportion to members (employees' general
     # outpatient care by the pool once the reform is in force, by the accounts before)

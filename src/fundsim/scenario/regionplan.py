@@ -22,6 +22,7 @@ from .filling import (
     WAGE_FILE,
     Assumption,
     Stocks,
+    _table,
     fill_stocks,
     history_rows,
     national_wages,
@@ -190,6 +191,9 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
     shock = spending_shock(history, y, float(catalogue["care.cost_shock_sigma"].default or 0.0))
     if shock is not None:
         merge_tree(parameters, {"care": {"cost_shock_sigma": shock}})
+    epidemic = epidemic_utilisation(first, y)
+    if epidemic is not None:
+        merge_tree(parameters, {"care": {"utilisation": epidemic}})
     if figures.rules:
         merge_tree(parameters, figures.rules)
     set_by_region = set(leaves_set(parameters, catalogue))
@@ -226,6 +230,44 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
         defaults_standing(set_by_region),
         restated,
     )
+
+
+EPIDEMIC_FILE = "data/national_epidemic_utilisation.csv"
+
+
+def epidemic_utilisation(first: int, data_year: int) -> dict[str, Any] | None:
+    """``care.utilisation`` for a region built from ``data_year``'s figures (issue 29, item 4:
+    the epidemic years): the nation's factor in each epidemic year up to the data year, so the
+    fit reads the region's levels net of them; after the last one, use as usual (1) once the
+    control measures had ended by the data year's end, else the data year's factor held (what
+    a forecast from that year end could know: not when the measures would end). None when the
+    data year precedes the first epidemic year."""
+    rows = {int(r["year"]): r for r in _table(Path(EPIDEMIC_FILE).name)}
+    known = sorted(year for year in rows if year <= data_year)
+    if not known:
+        return None
+    values: dict[str, float] = {}
+    if first < known[0]:
+        values[f"{first}-01-01"] = 1.0
+    values |= {f"{year}-01-01": float(rows[year]["factor"]) for year in known}
+    last = known[-1]
+    ended = last < data_year or rows[last]["measures_at_year_end"].strip() == "no"
+    if ended:
+        values[f"{last + 1}-01-01"] = 1.0
+    held = (
+        ""
+        if ended
+        else (
+            f"; the measures were in force at the end of {last}: its factor held (ASSUMPTION: "
+            "a forecast from that year end could not know when they would end)"
+        )
+    )
+    return {
+        "values": values,
+        "source": f"DERIVED (fundsim init): the nation's epidemic years {known[0]}-{last} "
+        f"({EPIDEMIC_FILE}, years up to the data year {data_year} only; ASSUMPTION: the "
+        f"region's epidemic years are the nation's){held}",
+    }
 
 
 DRIFT_YEARS = 5  # the yearly growth rates read for a series' spread, at most
@@ -454,6 +496,14 @@ def report(plan: Plan, figures_name: str) -> str:
     if spread:
         given.append(
             "uncertainty sized from the history 由历史数据确定的波动: " + "; ".join(spread)
+        )
+    epidemic = plan.parameters.get("care", {}).get("utilisation")
+    if isinstance(epidemic, dict) and "values" in epidemic:
+        years = ", ".join(f"{d[:4]} {v:g}" for d, v in epidemic["values"].items())
+        given.append(
+            "epidemic years 疫情年份 (admissions × 住院人次倍数, national 全国, ASSUMPTION "
+            f"假设) care.utilisation: {years}"
+            + ("" if "held" not in epidemic["source"] else " (held 延续)")
         )
     dozen = {}
     for figure in DOZEN:
