@@ -100,3 +100,57 @@ def test_a_known_year_of_low_use_scales_its_admissions(tmp_path: Path) -> None:
         assert abs(count - expected) <= 4 * math.sqrt(expected), (year, count, expected)
     # power: a year left at 1 would be 25 standard deviations off
     assert runs * N * RATE * 0.4 > 10 * math.sqrt(runs * N * RATE)
+
+
+def test_drawn_epidemic_episodes_come_at_their_rate_and_size(tmp_path: Path) -> None:
+    """care.epidemic_rate (issue 29, item 4): after the data year an episode begins with that
+    chance in a year outside one and lasts care.epidemic_years years at care.epidemic_factor.
+    The toy's 1,000 admissions a year (Poisson) halve in an episode, so each run-year is told
+    apart (under 750); over 120 runs the count of episode years is within 4 standard
+    deviations of its exact mean (one-year episodes: each year independent; two-year ones:
+    the exact law of a run's count by enumeration)."""
+    expected_admissions = N * RATE
+    runs = 120
+    for years in (1, 2):
+        child = tmp_path / f"episodes{years}.yaml"
+        child.write_text(
+            f"extends: {TOY}\nname: episodes\ntitle: {{zh: 疫情, en: episodes}}\n"
+            "parameters:\n  care:\n    source: synthetic test values\n"
+            f"    epidemic_rate: 0.3\n    epidemic_factor: 0.5\n    epidemic_years: {years}\n",
+            encoding="utf-8",
+        )
+        scenario = load_scenario(child, allow_outside=[TOY.parents[3]])
+        counts, in_episodes = [], []
+        for run in range(runs):
+            by_year = simulate(scenario, run=run, seed=5).admissions.sum("scheme").values.ravel()
+            low = by_year < 0.75 * expected_admissions
+            in_episodes.extend(by_year[low])
+            if years == 2:  # an episode's years come together, never one alone inside
+                starts = np.flatnonzero(low[1:] & ~low[:-1]) + 1
+                assert all(s + 1 >= len(low) or low[s + 1] for s in starts)
+            counts.append(int(low.sum()))
+        # an episode year holds half the admissions: Poisson of mean 500, within 4 sd
+        half = 0.5 * expected_admissions
+        assert abs(np.mean(in_episodes) - half) <= 4 * math.sqrt(half / len(in_episodes))
+        mean, var = exact_episode_law(0.3, years, len(by_year))
+        total = sum(counts)
+        assert abs(total - runs * mean) <= 4 * math.sqrt(runs * var), (years, total, runs * mean)
+
+
+def exact_episode_law(rate: float, years: int, horizon: int) -> tuple[float, float]:
+    """Mean and variance of a run's episode years: a Markov chain on the years left in an
+    episode, carried with the count (state: left, count → probability)."""
+    law: dict[tuple[int, int], float] = {(0, 0): 1.0}
+    for _ in range(horizon):
+        nxt: dict[tuple[int, int], float] = {}
+        for (left, count), p in law.items():
+            if left:
+                key = (left - 1, count + 1)
+                nxt[key] = nxt.get(key, 0.0) + p
+                continue
+            for begins, q in ((True, rate), (False, 1 - rate)):
+                key = (years - 1, count + 1) if begins else (0, count)
+                nxt[key] = nxt.get(key, 0.0) + p * q
+        law = nxt
+    mean = sum(p * c for (_, c), p in law.items())
+    return mean, sum(p * c * c for (_, c), p in law.items()) - mean * mean

@@ -36,6 +36,8 @@ from .identify import identify
 from .modelerror import COST_SHOCK, MEMBERS
 from .observe import Point, observable, points
 
+EPIDEMIC = "care.epidemic_rate"  # a forecast's chance of an epidemic episode
+
 MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
 # the ledger accounts a history fund is made of (its balance is theirs together)
 ACCOUNTS_OF = {
@@ -254,6 +256,8 @@ def calibrate(
         # the members' drift is a forecast's noise (of mean 0), not the history's: the fit's
         # runs hold it at 0, or its draws over a few runs would bend the fitted levels
         held = {MEMBERS: 0.0} if MEMBERS in over.uncertainty else {}
+        # and a drawn epidemic (the history's own unusual years are known, care.utilisation)
+        held[EPIDEMIC] = 0.0
         # so is a cost shock wider than the catalogue's (init sizes it from the history's
         # spread): the trials draw the catalogue's, the forecast the region's
         standard = float(load_catalogue()[COST_SHOCK].default or 0.0)

@@ -24,6 +24,7 @@ STREAMS = {
     "shocks": 6,
     "uncertainty": 7,
     "stays": 8,
+    "epidemic": 9,
 }
 
 # Counter-based streams of the compiled loops (the third argument of ``hashing.hashed_*``),

@@ -37,8 +37,16 @@ from .calendar import Calendar
 from .order import At, Order
 
 # the numpy streams a run draws from, each named in random.streams
-STREAM_NAMES = ("population", "demography", "inpatient", "stays", "outpatient", "shocks")
-CITY_STREAMS = ("shocks",)  # the same in every area of a city
+STREAM_NAMES = (
+    "population",
+    "demography",
+    "inpatient",
+    "stays",
+    "outpatient",
+    "shocks",
+    "epidemic",
+)
+CITY_STREAMS = ("shocks", "epidemic")  # the same in every area of a city
 
 
 @dataclass
@@ -158,6 +166,7 @@ class FundModel:
         self.outpatient_per_member = np.zeros((2, len(SCHEMES)))  # (general, special)
         self.shock = self.cost_shock = self.wage_shock = 1.0
         self.shock_state = np.zeros(len(SHOCKS))
+        self.epidemic_left = 0  # years of a drawn epidemic episode still to come
         self.group_members: NDArray[np.float64] = np.zeros(len(SPECIAL_GROUPS) + 1)
 
     def set_snapshot(self, snapshot: Snapshot) -> None:

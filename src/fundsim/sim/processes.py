@@ -25,7 +25,7 @@ window as its year begins).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -83,8 +83,12 @@ def policy_years(m: FundModel) -> Process:
         (m.shock, m.cost_shock, m.wage_shock), m.shock_state = next_shocks(
             s, eps, m.shock_state, first=y == 0
         )
-        # a known year of unusual use (an epidemic year, care.utilisation) on top of the noise
-        m.shock *= float(s["care.utilisation"])
+        # a known year of unusual use (an epidemic year, care.utilisation) on top of the noise,
+        # else, after the data year's, by chance a year of an epidemic episode
+        known = float(s["care.utilisation"])
+        data_year = m.scenario.region.data_year
+        told = known != 1.0 or (data_year is not None and m.calendar.start.year + y <= data_year)
+        m.shock *= known * epidemic_year(s, m, m.rng["epidemic"].random(), told)
         inflation = (
             (1 + float(s["care.cost_trend"])) ** ((start + m.since) / DAYS_PER_YEAR)
             * float(s["care.cost_level"])
@@ -370,6 +374,25 @@ def month_end(m: FundModel) -> Process:
             m.assistance_opening,
         )
         m.post(postings)
+
+
+def epidemic_year(s: Mapping[str, Any], m: FundModel, u: float, told: bool) -> float:
+    """The year's admissions multiplier from a drawn epidemic episode (issue 29, item 4): an
+    episode begins with probability ``care.epidemic_rate`` in a year without one whose use
+    is not ``told`` (a history year, up to the data year, or one whose unusual use the
+    scenario states in ``care.utilisation``), then lasts ``care.epidemic_years`` years at
+    ``care.epidemic_factor``; ``u`` is the year's uniform, drawn every year whatever the rate
+    (common random numbers). A told year ends a drawn episode: the scenario's word stands."""
+    if told:
+        m.epidemic_left = 0
+        return 1.0
+    if m.epidemic_left > 0:
+        m.epidemic_left -= 1
+        return float(s["care.epidemic_factor"])
+    if u < float(s["care.epidemic_rate"]):
+        m.epidemic_left = int(s["care.epidemic_years"]) - 1
+        return float(s["care.epidemic_factor"])
+    return 1.0
 
 
 PROCESSES: tuple[Callable[[FundModel], Process], ...] = (
