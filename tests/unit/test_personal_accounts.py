@@ -103,3 +103,33 @@ def test_a_horizon_that_starts_after_the_reform_fixes_the_need_by_the_credits_be
     expected = capped_mean(need_before, sigma, income * 12 / members) * members / 12
     assert spend == pytest.approx(expected, rel=1e-9)
     assert share < spend / income < 1  # the reformed credits are spent more fully
+
+
+def test_a_drawn_split_moves_the_opening_between_pool_and_accounts_and_keeps_the_sum() -> None:
+    """finance.opening_split_shift moves that share of the UEBMI balance (pool and personal
+    accounts together) from the accounts to the pool on the first day: the two together end
+    the first year the same to the fen (both earn the same interest while positive; later,
+    a pool run dry earns none); the pool's first year-end lies higher by the share moved,
+    grown by a year's interest (paid monthly) at most."""
+    from fundsim.ensemble.evaluate import simulate
+
+    scenario = load_scenario(SCENARIOS / "nanchuan" / "baseline.yaml")
+    tree = scenario.tree
+    start = scenario.horizon.start
+    total = sum(
+        float(tree.value(f"finance.opening_balance.{a}", start))
+        for a in ("uebmi_pool", "uebmi_personal")
+    )
+    fixed = {"population.sample": 0.02}
+    plain = simulate(scenario, run=0, seed=3, fixed=fixed).balance
+    moved = simulate(
+        scenario, run=0, seed=3, fixed={**fixed, "finance.opening_split_shift": 0.1}
+    ).balance
+    both = ["uebmi_pool", "uebmi_personal"]
+    first = {"year": moved.year[0]}
+    assert float(moved.sel(fund=both, **first).sum()) == pytest.approx(
+        float(plain.sel(fund=both, **first).sum()), abs=0.02
+    )
+    gap = float((moved - plain).sel(fund="uebmi_pool", **first).sum())
+    rate = float(tree.value("finance.interest_rate", start))
+    assert 0.1 * total <= gap <= 0.1 * total * (1 + rate / 12) ** 12 + 1  # monthly interest

@@ -37,6 +37,7 @@ from .modelerror import COST_SHOCK, MEMBERS
 from .observe import Point, observable, points
 
 EPIDEMIC = "care.epidemic_rate"  # a forecast's chance of an epidemic episode
+SPLIT = "finance.opening_split_shift"  # an inferred pool/personal split's draw
 
 MARK = f"{YAML_MARK} calibrate"  # the first line of a calibrated scenario (places.YAML_MARK)
 # the ledger accounts a history fund is made of (its balance is theirs together)
@@ -258,6 +259,9 @@ def calibrate(
         held = {MEMBERS: 0.0} if MEMBERS in over.uncertainty else {}
         # and a drawn epidemic (the history's own unusual years are known, care.utilisation)
         held[EPIDEMIC] = 0.0
+        # and the draw of an inferred pool/personal split (the history's fit is of the sum)
+        if SPLIT in over.uncertainty:
+            held[SPLIT] = 0.0
         # so is a cost shock wider than the catalogue's (init sizes it from the history's
         # spread): the trials draw the catalogue's, the forecast the region's
         standard = float(load_catalogue()[COST_SHOCK].default or 0.0)

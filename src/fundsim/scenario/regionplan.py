@@ -215,6 +215,17 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
     drift = members_drift(history, y)
     if drift is not None:
         restated["population.migration_error"] = drift
+    if "uebmi_pool" in assumed:  # the split of one UEBMI balance inferred: drawn
+        restated[SPLIT] = {
+            "distribution": "triangular",
+            "low": -SPLIT_SPREAD,
+            "mode": 0.0,
+            "high": SPLIT_SPREAD,
+            "source": f"ASSUMPTION (fundsim init): the pool's share of the UEBMI balance "
+            f"({assumed['uebmi_pool'].data}) may lie {SPLIT_SPREAD:.0%} of the balance either "
+            "way in this region; no regional split in the seeds, shared/data or the corpus "
+            "(issue 29: opening balances drawn where they are inferred)",
+        }
     return Plan(
         read,
         cite,
@@ -233,6 +244,8 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
 
 
 EPIDEMIC_FILE = "data/national_epidemic_utilisation.csv"
+SPLIT = "finance.opening_split_shift"
+SPLIT_SPREAD = 0.10  # ASSUMPTION: an inferred pool/personal split drawn this far either way
 
 
 def epidemic_utilisation(first: int, data_year: int) -> dict[str, Any] | None:

@@ -138,7 +138,13 @@ class FundModel:
             need_by_cell=self.cell_rate,
         )
         self.weight = self.population.weight
-        self.ledger = Ledger.open({a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS})
+        opening = {a: float(s[f"finance.opening_balance.{a}"]) for a in ACCOUNTS}
+        # an inferred pool/personal split drawn (finance.opening_split_shift): the sum holds
+        moved = float(s["finance.opening_split_shift"])
+        moved *= opening["uebmi_pool"] + opening["uebmi_personal"]
+        opening["uebmi_pool"] += moved
+        opening["uebmi_personal"] -= moved
+        self.ledger = Ledger.open(opening)
         self.ci_opening = self.ledger.balance("critical_illness")
         self.assistance_opening = self.ledger.balance("medical_assistance")
         self.ci_premiums_year = 0.0
