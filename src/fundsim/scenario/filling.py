@@ -40,6 +40,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 RATIO_FILE = "data/national_uebmi_active_retired.csv"
 SHARE_FILE = "data/national_uebmi_balances.csv"
 WAGE_FILE = "data/national_average_wage.csv"
+EPIDEMIC_FILE = "data/national_epidemic_utilisation.csv"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ def national_pool_shares() -> dict[int, float]:
 def national_wages() -> dict[int, float]:
     """The national average wage of urban non-private units by year [yuan]."""
     return {int(r["year"]): float(r["average_wage"]) for r in _table(Path(WAGE_FILE).name)}
+
+
+def national_epidemic() -> dict[int, tuple[float, bool]]:
+    """The nation's epidemic years: each year's admissions factor and whether the control
+    measures were still in force at its end."""
+    return {
+        int(r["year"]): (float(r["factor"]), r["measures_at_year_end"].strip() == "yes")
+        for r in _table(Path(EPIDEMIC_FILE).name)
+    }
 
 
 def known_at(series: dict[int, float], year: int) -> tuple[int, str]:

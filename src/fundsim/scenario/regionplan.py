@@ -19,12 +19,13 @@ from ..parameters.catalogue import load_catalogue
 from ..source.diagnostics import Collector
 from .figures import Figures, Read
 from .filling import (
+    EPIDEMIC_FILE,
     WAGE_FILE,
     Assumption,
     Stocks,
-    _table,
     fill_stocks,
     history_rows,
+    national_epidemic,
     national_wages,
     wage_values,
 )
@@ -243,7 +244,6 @@ def plan_region(read: Read, figures_file: Path) -> Plan:
     )
 
 
-EPIDEMIC_FILE = "data/national_epidemic_utilisation.csv"
 SPLIT = "finance.opening_split_shift"
 SPLIT_SPREAD = 0.10  # ASSUMPTION: an inferred pool/personal split drawn this far either way
 
@@ -255,16 +255,16 @@ def epidemic_utilisation(first: int, data_year: int) -> dict[str, Any] | None:
     control measures had ended by the data year's end, else the data year's factor held (what
     a forecast from that year end could know: not when the measures would end). None when the
     data year precedes the first epidemic year."""
-    rows = {int(r["year"]): r for r in _table(Path(EPIDEMIC_FILE).name)}
+    rows = national_epidemic()
     known = sorted(year for year in rows if year <= data_year)
     if not known:
         return None
     values: dict[str, float] = {}
     if first < known[0]:
         values[f"{first}-01-01"] = 1.0
-    values |= {f"{year}-01-01": float(rows[year]["factor"]) for year in known}
+    values |= {f"{year}-01-01": rows[year][0] for year in known}
     last = known[-1]
-    ended = last < data_year or rows[last]["measures_at_year_end"].strip() == "no"
+    ended = last < data_year or not rows[last][1]
     if ended:
         values[f"{last + 1}-01-01"] = 1.0
     held = (
