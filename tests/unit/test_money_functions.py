@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from fundsim.codes import ACCOUNTS, ACTIVE, FLOW_NAMES, POOLS, RETIRED, SCHEMES, URRBMI
 from fundsim.finance import campaign
+from fundsim.finance.accounts import capped_mean
 from fundsim.finance.books import Balances, Posting
 from fundsim.finance.critical_illness import settle_contract
 from fundsim.finance.ledger import Ledger
@@ -64,6 +65,14 @@ def amounts(postings: list[Posting]) -> dict[tuple[str, str], float]:
     return out
 
 
+def personal(postings: list[Posting]) -> tuple[float, float]:
+    """The personal accounts' spending and credits (every other flow in but interest)."""
+    got = {f: v for (a, f), v in amounts(postings).items() if a == "uebmi_personal"}
+    spend = got.pop("personal_spend", 0.0)
+    got.pop("interest", None)
+    return spend, sum(got.values())
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(
@@ -102,22 +111,40 @@ def test_month_end_personal_spending_never_exceeds_what_the_accounts_hold(
     snapshot: dict[str, Any],
 ) -> None:
     s = dict(snapshot, **{"contributions.uebmi.account_reform": False})
-
-    def month_income(postings: list[Posting]) -> float:
-        got = amounts(postings)
-        return sum(
-            v for (a, f), v in got.items() if a == "uebmi_personal" and f != "personal_spend"
-        )
-
-    # a need far above income on accounts overdrawn by half the month's income: the members
+    # a need far above income on accounts overdrawn by half the month's credits: the members
     # would spend (nearly) all their credits, the accounts pay what they hold
-    income = month_income(month_end(s, a_month(), balances(), 1e9, (0.0, 0.0), 0.0)[0])
+    _, income = personal(month_end(s, a_month(), balances(), 1e9, (0.0, 0.0), 0.0)[0])
     postings, need, _ = month_end(
         s, a_month(), balances(uebmi_personal=-income / 2), 1e9, (0.0, 0.0), 0.0
     )
-    assert month_income(postings) == pytest.approx(income)
-    assert amounts(postings)[("uebmi_personal", "personal_spend")] == pytest.approx(income / 2)
+    spend, credits = personal(postings)
+    assert credits == pytest.approx(income)
+    assert spend == pytest.approx(income / 2)
     assert need == 1e9  # the need per member is kept once set
+
+
+def test_a_horizon_that_starts_after_the_reform_fixes_the_need_by_the_credits_before_it(
+    snapshot: dict[str, Any],
+) -> None:
+    rich = balances(**{a: 1e12 for a in ACCOUNTS})
+    share = float(snapshot["finance.personal_account_spend"])
+    before = dict(snapshot, **{"contributions.uebmi.account_reform": False})
+    after = dict(snapshot, **{"contributions.uebmi.account_reform": True})
+    # started before the reform: the first month spends the stated share of its credits
+    postings, need_before, _ = month_end(before, a_month(), rich, None, (0.0, 0.0), 0.0)
+    spend, income = personal(postings)
+    assert spend == pytest.approx(share * income, rel=1e-9)
+    # started after it: the same members' need (fixed by the credits before the reform) ...
+    postings, need_after, _ = month_end(after, a_month(), rich, None, (0.0, 0.0), 0.0)
+    assert need_after == pytest.approx(need_before, rel=1e-12)
+    # ... spent as far as the reformed credits go (the pool's outpatient care takes nothing)
+    spend, income = personal(postings)
+    m = a_month()
+    members = m.members[ACTIVE] + m.members[RETIRED]
+    sigma = float(snapshot["finance.personal_account_need_sigma"])
+    expected = capped_mean(need_before, sigma, income * 12 / members) * members / 12
+    assert spend == pytest.approx(expected, rel=1e-9)
+    assert share < spend / income < 1  # the reformed credits are spent more fully
 
 
 def test_month_end_pays_interest_on_the_balance_after_the_months_postings(

@@ -4,17 +4,12 @@ personal-account reform cuts them."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from fundsim.codes import ACCOUNTS, ACTIVE, RETIRED
 from fundsim.finance.accounts import capped_mean, need_for_share
-from fundsim.finance.books import Balances
-from fundsim.finance.monthly import Month, month_end
 from fundsim.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -44,65 +39,6 @@ def test_the_need_for_a_share_spends_that_share_and_a_smaller_credit_spends_a_la
     assert share < half < 1.0
     assert need_for_share(1.0, credit, sigma) >= credit * 1e5  # everyone spends everything
     assert need_for_share(0.0, credit, sigma) == 0.0
-
-
-@pytest.fixture(scope="module")
-def snapshot() -> dict[str, Any]:
-    tree = load_scenario(SCENARIOS / "nanchuan" / "baseline.yaml").tree
-    return dict(tree.at(dt.date(2023, 3, 1)))
-
-
-def a_month() -> Month:
-    return Month(
-        number=3,
-        fraction=1.0,
-        days=31.0,
-        year_days=365.0,
-        members=np.array([1000.0, 400.0, 2000.0]),
-        residents_at_end=2000.0,
-        wage=80_000.0,
-        wage_index=1.0,
-        base_per_wage=0.9,
-        inflation=1.0,
-        outpatient_per_member=np.array([[100.0, 150.0, 50.0], [30.0, 90.0, 20.0]]),
-        active_births=12.0,
-    )
-
-
-def spending(postings: list[Any]) -> tuple[float, float]:
-    spend = sum(
-        p.amount for p in postings if p.account == "uebmi_personal" and p.flow == "personal_spend"
-    )
-    income = sum(
-        p.amount
-        for p in postings
-        if p.account == "uebmi_personal" and p.flow not in ("personal_spend", "interest")
-    )
-    return spend, income
-
-
-def test_a_horizon_that_starts_after_the_reform_fixes_the_need_by_the_credits_before_it(
-    snapshot: dict[str, Any],
-) -> None:
-    rich = Balances.of({a: 1e12 for a in ACCOUNTS})
-    share = float(snapshot["finance.personal_account_spend"])
-    before = dict(snapshot, **{"contributions.uebmi.account_reform": False})
-    after = dict(snapshot, **{"contributions.uebmi.account_reform": True})
-    # started before the reform: the first month spends the stated share of its credits
-    postings, need_before, _ = month_end(before, a_month(), rich, None, (0.0, 0.0), 0.0)
-    spend, income = spending(postings)
-    assert spend == pytest.approx(share * income, rel=1e-9)
-    # started after it: the same members' need (fixed by the credits before the reform) ...
-    postings, need_after, _ = month_end(after, a_month(), rich, None, (0.0, 0.0), 0.0)
-    assert need_after == pytest.approx(need_before, rel=1e-12)
-    # ... spent as far as the reformed credits go (the pool's outpatient care takes nothing)
-    spend, income = spending(postings)
-    m = a_month()
-    members = m.members[ACTIVE] + m.members[RETIRED]
-    sigma = float(snapshot["finance.personal_account_need_sigma"])
-    expected = capped_mean(need_before, sigma, income * 12 / members) * members / 12
-    assert spend == pytest.approx(expected, rel=1e-9)
-    assert share < spend / income < 1  # the reformed credits are spent more fully
 
 
 def test_a_drawn_split_moves_the_opening_between_pool_and_accounts_and_keeps_the_sum() -> None:
